@@ -1,0 +1,1 @@
+"""The ``prisma-harvest`` command line: thin Typer commands over the library."""

@@ -1,0 +1,365 @@
+"""Protocol files (``queries/*.toml``): the review's search, sources, rules and ledger, as data.
+
+A protocol is read once into a frozen :class:`Protocol`. Every problem names the file, the key and
+what was expected; unknown keys are errors (a typo must not silently drop a rule or a source).
+Relative paths are relative to the protocol file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from harvester.errors import ProtocolError, QueryError
+from harvester.query import FIELD_TAGS, Node, parse
+
+SOURCE_KINDS = ("pubmed", "file", "other")
+OTHER_METHODS = ("websites", "organisations", "citation searching", "grey literature", "hand searching", "other")
+RULE_KINDS = ("language", "year", "publication-type", "field", "query")
+RULE_STAGES = ("automation", "title-abstract")
+RULE_ACTIONS = ("exclude", "flag")
+DATE_TYPES = ("pdat", "edat", "crdt", "mdat")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One place records come from: a live PubMed search, export files, or other methods."""
+
+    name: str
+    kind: str  # pubmed | file | other
+    database: str
+    platform: str = ""
+    files: tuple[Path, ...] = ()
+    format: str | None = None
+    query: str | None = None  # overrides the review's query for this source
+    mindate: str | None = None
+    maxdate: str | None = None
+    datetype: str = "pdat"
+    searched: str | None = None  # date the database was searched / exported
+    method: str | None = None  # for kind "other": how the records were found
+    limits: str | None = None  # free text: limits applied at the source, for the PRISMA-S report
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An inclusion rule: marks records ineligible (automation), excludes at title/abstract, or flags."""
+
+    id: str
+    kind: str
+    stage: str
+    action: str
+    reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupSettings:
+    source_preference: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningSettings:
+    reviewers: tuple[str, ...] = ()
+    full_text_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    path: Path
+    id: str
+    title: str
+    ledger_path: Path
+    query_text: str
+    query: Node
+    default_field: str | None
+    sources: tuple[Source, ...]
+    rules: tuple[Rule, ...] = ()
+    dedup: DedupSettings = DedupSettings()
+    screening: ScreeningSettings = ScreeningSettings()
+    previous_studies: int | None = None
+    previous_reports: int | None = None
+    email: str | None = None
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def query_for(self, source: Source) -> str:
+        return source.query or self.query_text
+
+
+_TOP_KEYS = {"review", "query", "sources", "rules", "dedup", "screening"}
+_REVIEW_KEYS = {"id", "title", "ledger", "email", "previous_studies", "previous_reports"}
+_QUERY_KEYS = {"text", "default_field"}
+_SOURCE_KEYS = {"name", "kind", "database", "platform", "files", "format", "query", "mindate", "maxdate",
+                "datetype", "searched", "method", "limits"}
+_RULE_COMMON = {"id", "kind", "stage", "action", "reason"}
+_RULE_PARAMS: dict[str, tuple[set[str], set[str]]] = {
+    # kind: (required, optional)
+    "language": ({"languages"}, {"keep_unknown"}),
+    "year": (set(), {"from", "to", "keep_unknown"}),
+    "publication-type": ({"types"}, set()),
+    "field": ({"field"}, {"words", "regex"}),
+    "query": ({"query"}, {"default_field"}),
+}
+_DEDUP_KEYS = {"source_preference"}
+_SCREENING_KEYS = {"reviewers", "full_text_reasons"}
+_PUBMED_DATE = re.compile(r"^(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?$")
+
+
+class _Reader:
+    """Reads one table, remembering the key path for messages."""
+
+    def __init__(self, path: Path, where: str, table: Any, allowed: set[str]) -> None:
+        self.path = path
+        self.where = where
+        if not isinstance(table, dict):
+            raise ProtocolError(str(path), where, f"expected a table, got {type(table).__name__}")
+        self.table = table
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            raise ProtocolError(str(path), f"{where}.{unknown[0]}" if where else unknown[0],
+                                f"unknown key (allowed here: {', '.join(sorted(allowed))})")
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def fail(self, name: str, problem: str) -> ProtocolError:
+        return ProtocolError(str(self.path), self.key(name), problem)
+
+    def text(self, name: str, default: str | None = None, required: bool = False) -> str | None:
+        if name not in self.table:
+            if required:
+                raise self.fail(name, "is required (a string)")
+            return default
+        value = self.table[name]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, f"expected a non-empty string, got {value!r}")
+        return value.strip()
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+        value = self.text(name, default, required=default is None)
+        if value is not None and value not in choices:
+            raise self.fail(name, f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def strings(self, name: str, required: bool = False) -> tuple[str, ...]:
+        if name not in self.table:
+            if required:
+                raise self.fail(name, "is required (a list of strings)")
+            return ()
+        value = self.table[name]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(name, f"expected a list of non-empty strings, got {value!r}")
+        return tuple(v.strip() for v in value)
+
+    def integer(self, name: str) -> int | None:
+        if name not in self.table:
+            return None
+        value = self.table[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(name, f"expected a whole number >= 0, got {value!r}")
+        return value
+
+    def date(self, name: str) -> str | None:
+        """A date as PubMed takes it: ``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD`` (``-`` accepted too)."""
+        if name not in self.table:
+            return None
+        value = self.table[name]
+        if isinstance(value, date):
+            return value.strftime("%Y/%m/%d")
+        text = str(value).strip()
+        match = _PUBMED_DATE.match(text)
+        if not match:
+            raise self.fail(name, f"bad date {value!r}: expected YYYY, YYYY/MM or YYYY/MM/DD")
+        year, month, day = match.groups()
+        try:
+            date(int(year), int(month or 1), int(day or 1))
+        except ValueError as error:
+            raise self.fail(name, f"bad date {value!r}: {error}") from error
+        return "/".join(part.zfill(2) if i else part for i, part in enumerate(p for p in (year, month, day) if p))
+
+
+def load(path: str | Path) -> Protocol:
+    """Read and check a protocol file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ProtocolError(str(path), "", "no such protocol file") from error
+    except UnicodeDecodeError as error:
+        raise ProtocolError(str(path), "", f"not UTF-8 text: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ProtocolError(str(path), "", f"not valid TOML: {error}") from error
+    return from_dict(data, path)
+
+
+def from_dict(data: dict[str, Any], path: Path) -> Protocol:
+    top = _Reader(path, "", data, _TOP_KEYS)
+    if "review" not in data:
+        raise top.fail("review", "the [review] table is required")
+    review = _Reader(path, "review", data["review"], _REVIEW_KEYS)
+    review_id = review.text("id", required=True)
+    assert review_id is not None
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", review_id):
+        raise review.fail("id", f"use letters, digits, '.', '_' or '-' only, got {review_id!r}")
+    base = path.parent
+    ledger_text = review.text("ledger", default=f"../cache/{review_id}.sqlite")
+    assert ledger_text is not None
+
+    if "query" not in data:
+        raise top.fail("query", "the [query] table is required")
+    query_table = _Reader(path, "query", data["query"], _QUERY_KEYS)
+    query_text = query_table.text("text", required=True)
+    assert query_text is not None
+    default_field = query_table.text("default_field")
+    if default_field is not None and default_field.lower() not in FIELD_TAGS:
+        raise query_table.fail("default_field", f"unknown field tag {default_field!r} "
+                               f"(known: {', '.join(sorted(FIELD_TAGS))})")
+    node = _parse_query(path, "query.text", query_text)
+
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise top.fail("sources", "at least one [[sources]] table is required")
+    sources = tuple(_source(path, base, i, raw) for i, raw in enumerate(raw_sources))
+    names = [s.name for s in sources]
+    for name in names:
+        if names.count(name) > 1:
+            raise ProtocolError(str(path), "sources", f"two sources are named {name!r}; names must be unique")
+
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise top.fail("rules", "expected [[rules]] tables")
+    rules = tuple(_rule(path, i, raw) for i, raw in enumerate(raw_rules))
+    ids = [r.id for r in rules]
+    for rule_id in ids:
+        if ids.count(rule_id) > 1:
+            raise ProtocolError(str(path), "rules", f"two rules have the id {rule_id!r}; ids must be unique")
+
+    dedup = DedupSettings()
+    if "dedup" in data:
+        reader = _Reader(path, "dedup", data["dedup"], _DEDUP_KEYS)
+        preference = reader.strings("source_preference")
+        for name in preference:
+            if name not in names:
+                raise reader.fail("source_preference", f"{name!r} is not a source of this protocol")
+        dedup = DedupSettings(source_preference=preference)
+    screening = ScreeningSettings()
+    if "screening" in data:
+        reader = _Reader(path, "screening", data["screening"], _SCREENING_KEYS)
+        screening = ScreeningSettings(reviewers=reader.strings("reviewers"),
+                                      full_text_reasons=reader.strings("full_text_reasons"))
+
+    return Protocol(
+        path=path,
+        id=review_id,
+        title=review.text("title", default=review_id) or review_id,
+        ledger_path=(base / ledger_text).resolve(),
+        query_text=query_text,
+        query=node,
+        default_field=default_field.lower() if default_field else None,
+        sources=sources,
+        rules=rules,
+        dedup=dedup,
+        screening=screening,
+        previous_studies=review.integer("previous_studies"),
+        previous_reports=review.integer("previous_reports"),
+        email=review.text("email"),
+    )
+
+
+def _parse_query(path: Path, key: str, text: str) -> Node:
+    try:
+        return parse(text)
+    except QueryError as error:
+        raise ProtocolError(str(path), key, str(error)) from error
+
+
+def _source(path: Path, base: Path, index: int, raw: Any) -> Source:
+    reader = _Reader(path, f"sources[{index}]", raw, _SOURCE_KEYS)
+    name = reader.text("name", required=True)
+    kind = reader.choice("kind", SOURCE_KINDS)
+    assert name is not None and kind is not None
+    reader.where = f"sources[{index}] ({name})"
+    files = tuple((base / f).resolve() for f in reader.strings("files", required=kind != "pubmed"))
+    if kind == "pubmed" and files:
+        raise reader.fail("files", "a pubmed source runs live; put export files in a source of kind 'file'")
+    query = reader.text("query")
+    if query is not None:
+        _parse_query(path, reader.key("query"), query)
+    method = reader.text("method")
+    if kind == "other":
+        if method is None:
+            raise reader.fail("method", f"is required for kind 'other' (one of {', '.join(OTHER_METHODS)})")
+        if method.lower() not in OTHER_METHODS:
+            raise reader.fail("method", f"expected one of {', '.join(OTHER_METHODS)}, got {method!r}")
+    elif method is not None:
+        raise reader.fail("method", "only sources of kind 'other' have a method")
+    mindate, maxdate = reader.date("mindate"), reader.date("maxdate")
+    if (mindate or maxdate) and kind != "pubmed":
+        raise reader.fail("mindate", "date limits apply to live pubmed sources only")
+    if mindate and maxdate and mindate > maxdate:
+        raise reader.fail("maxdate", f"{maxdate} is before mindate {mindate}")
+    default_db = {"pubmed": "MEDLINE", "other": name}.get(kind, name)
+    return Source(
+        name=name,
+        kind=kind,
+        database=reader.text("database", default=default_db) or default_db,
+        platform=reader.text("platform", default="PubMed (E-utilities)" if kind == "pubmed" else "") or "",
+        files=files,
+        format=reader.text("format"),
+        query=query,
+        mindate=mindate,
+        maxdate=maxdate,
+        datetype=reader.choice("datetype", DATE_TYPES, default="pdat") or "pdat",
+        searched=reader.date("searched"),
+        method=method.lower() if method else None,
+        limits=reader.text("limits"),
+    )
+
+
+def _rule(path: Path, index: int, raw: Any) -> Rule:
+    if not isinstance(raw, dict):
+        raise ProtocolError(str(path), f"rules[{index}]", "expected a table")
+    kind = raw.get("kind")
+    if kind not in _RULE_PARAMS:
+        raise ProtocolError(str(path), f"rules[{index}].kind", f"expected one of {', '.join(RULE_KINDS)}, "
+                            f"got {kind!r}")
+    required, optional = _RULE_PARAMS[kind]
+    reader = _Reader(path, f"rules[{index}]", raw, _RULE_COMMON | required | optional)
+    rule_id = reader.text("id", required=True)
+    assert rule_id is not None
+    reader.where = f"rules[{index}] ({rule_id})"
+    for name in sorted(required):
+        if name not in raw:
+            raise reader.fail(name, f"is required for a rule of kind {kind!r}")
+    params = {name: raw[name] for name in required | optional if name in raw}
+    if kind == "query":
+        _parse_query(path, reader.key("query"), str(params["query"]))
+    if kind == "field" and not ({"words", "regex"} & set(params)):
+        raise reader.fail("words", "a field rule needs 'words' or 'regex'")
+    if kind == "field" and "regex" in params:
+        try:
+            re.compile(str(params["regex"]))
+        except re.error as error:
+            raise reader.fail("regex", f"not a valid regular expression: {error}") from error
+    if kind == "year":
+        for name in ("from", "to"):
+            if name in params and not isinstance(params[name], int):
+                raise reader.fail(name, f"expected a year as a whole number, got {params[name]!r}")
+    return Rule(
+        id=rule_id,
+        kind=kind,
+        stage=reader.choice("stage", RULE_STAGES) or "automation",
+        action=reader.choice("action", RULE_ACTIONS, default="exclude") or "exclude",
+        reason=reader.text("reason", required=True) or "",
+        params=params,
+    )

@@ -1,0 +1,109 @@
+"""The one record type every source and file format produces.
+
+A :class:`Record` is what a database said about one reference: the normalised bibliographic fields
+that de-duplication, screening and export use, plus what an auditor needs to find it again (the
+database, its own id, the raw text verbatim, every tag as read, and its place in the file).
+Records are immutable; changing one means making a new one with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+#: The normalised bibliographic fields, in export order. Lists are tuples of strings.
+BIBLIOGRAPHIC_FIELDS: tuple[str, ...] = (
+    "title",
+    "abstract",
+    "authors",
+    "year",
+    "journal",
+    "journal_abbrev",
+    "issn",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "language",
+    "publication_types",
+    "keywords",
+    "mesh",
+    "url",
+    "publisher",
+)
+
+LIST_FIELDS: frozenset[str] = frozenset(
+    {"authors", "issn", "language", "publication_types", "keywords", "mesh"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One reference as one database returned it.
+
+    ``authors`` holds names as ``"Surname, Given"`` (or a collective name as printed); ``year`` is
+    the publication year as an int when known. ``tags`` is every field of the source as read, in
+    order, unknown tags included: ``(("TI", "A title"), ("AU", "Smith, J"), ...)``.
+    """
+
+    title: str = ""
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    journal: str = ""
+    journal_abbrev: str = ""
+    issn: tuple[str, ...] = ()
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    language: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+    url: str = ""
+    publisher: str = ""
+    # provenance
+    database: str = ""
+    source_id: str = ""
+    raw: str = ""
+    tags: tuple[tuple[str, str], ...] = field(default=())
+    position: int = 0
+    line: int = 0
+
+    def bibliographic(self) -> dict[str, Any]:
+        """The normalised fields only, as plain JSON-ready values."""
+        return {name: _plain(getattr(self, name)) for name in BIBLIOGRAPHIC_FIELDS}
+
+    def to_json(self) -> str:
+        """Everything, as JSON (tags as a list of pairs)."""
+        return json.dumps({k: _plain(v) for k, v in asdict(self).items()}, ensure_ascii=False)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Record:
+        """Build a record from a mapping such as :meth:`to_json` wrote; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known or value is None and key != "year":
+                continue
+            if key in LIST_FIELDS:
+                values[key] = tuple(value)
+            elif key == "tags":
+                values[key] = tuple((str(t), str(v)) for t, v in value)
+            else:
+                values[key] = value
+        return cls(**values)
+
+    def tag_values(self, tag: str) -> list[str]:
+        """Every value of one raw tag, in file order."""
+        return [value for name, value in self.tags if name == tag]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value

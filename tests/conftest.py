@@ -1,0 +1,40 @@
+"""Shared fixtures. ``shared_dir`` is ../shared beside the repository: absent on a user's machine (the
+tests that need it skip, saying why), required in CI (PRISMA_HARVEST_REQUIRE_SHARED=1 makes them fail)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _shared() -> Path:
+    configured = os.environ.get("PRISMA_HARVEST_SHARED")
+    return Path(configured) if configured else REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    path = _shared()
+    if not (path / "corpus" / "MANIFEST.csv").is_file():
+        message = f"../shared is not beside the repository (looked in {path}); set PRISMA_HARVEST_SHARED"
+        if os.environ.get("PRISMA_HARVEST_REQUIRE_SHARED") == "1":
+            pytest.fail(message + " (required: PRISMA_HARVEST_REQUIRE_SHARED=1)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(autouse=True)
+def _no_real_eutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach NCBI: point the harvester at an address that refuses connections unless a test
+    sets its own fake server."""
+    monkeypatch.setenv("PRISMA_HARVEST_EUTILS_URL", "http://127.0.0.1:9/eutils/")
+    monkeypatch.delenv("NCBI_API_KEY", raising=False)
