@@ -1,0 +1,81 @@
+"""Export file formats: one module per format, each with its tag or column table as data at the top.
+
+Every format module in this package defines ``FORMAT``, a :class:`~harvester.formats.base.FileFormat`;
+the registry below finds them by walking the package, so adding a module adds a format.
+:func:`read_file` decodes a file's bytes (see ``encoding``), picks the format (by the caller's choice
+or by content), and returns a :class:`~harvester.formats.base.Parsed` result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from pathlib import Path
+
+from harvester.errors import FormatError
+from harvester.formats.base import Detection, FileFormat, Parsed
+from harvester.formats.encoding import decode
+
+_NOT_FORMATS = {"base", "encoding"}
+
+
+@cache
+def formats() -> tuple[FileFormat, ...]:
+    """Every registered format, by name."""
+    found: list[FileFormat] = []
+    for module in pkgutil.iter_modules(__path__):
+        if module.name in _NOT_FORMATS or module.name.startswith("_"):
+            continue
+        loaded = importlib.import_module(f"{__name__}.{module.name}")
+        fmt = getattr(loaded, "FORMAT", None)
+        if isinstance(fmt, FileFormat):
+            found.append(fmt)
+    return tuple(sorted(found, key=lambda f: f.name))
+
+
+def get_format(name: str) -> FileFormat:
+    for fmt in formats():
+        if fmt.name == name or name in fmt.aliases:
+            return fmt
+    known = ", ".join(f.name for f in formats())
+    raise FormatError(name, f"unknown format {name!r} (known: {known})")
+
+
+def detect(text: str, path: str) -> Detection:
+    """The format whose sniffer is most confident about this text; raises if none recognises it."""
+    best: Detection | None = None
+    for fmt in formats():
+        detection = fmt.sniff(text)
+        if detection is not None and (best is None or detection.confidence > best.confidence):
+            best = detection
+    if best is None:
+        raise FormatError(path, "not a recognised export format (RIS, MEDLINE, PubMed XML, Web of Science, "
+                                "BibTeX, EndNote, Ovid or a known CSV); name it with --format")
+    return best
+
+
+def read_file(path: str | Path, format: str | None = None, database: str | None = None) -> Parsed:
+    """Read one export file: decode, detect (unless ``format`` is given), parse. Never writes anything."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
+    return read_bytes(data, str(path), format=format, database=database)
+
+
+def read_bytes(data: bytes, path: str, format: str | None = None, database: str | None = None) -> Parsed:
+    if not data.strip():
+        raise FormatError(path, "the file is empty")
+    text, encoding, warnings = decode(data, path)
+    if format is not None:
+        fmt = get_format(format)
+        sniffed = fmt.sniff(text)
+        detection = Detection(fmt.name, sniffed.confidence if sniffed else 0.0,
+                              sniffed.database if sniffed else None, f"format {fmt.name} named by the user")
+    else:
+        detection = detect(text, path)
+        fmt = get_format(detection.format)
+    parsed = fmt.read(text, path, database or detection.database)
+    return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)

@@ -1,0 +1,67 @@
+"""What every file format provides, and what reading a file returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from harvester.records import Record
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Which format (and database, when the content tells) a text looks like, and why."""
+
+    format: str
+    confidence: float  # 0..1; the registry picks the highest
+    database: str | None
+    evidence: str  # e.g. "RIS tags; 'DB  - Scopus' on line 3"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record that could not be read, with where and why."""
+
+    position: int  # 1-based record number in the file
+    line: int  # first line of the record
+    reason: str
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The result of reading one file: records and rejected records, in file order."""
+
+    path: str
+    format: str
+    database: str
+    records: tuple[Record, ...]
+    rejected: tuple[Rejected, ...] = ()
+    warnings: tuple[str, ...] = ()
+    encoding: str = "utf-8"
+    detection: Detection | None = None
+
+    @property
+    def records_read(self) -> int:
+        return len(self.records) + len(self.rejected)
+
+    def with_context(self, *, encoding: str, detection: Detection, warnings: list[str]) -> Parsed:
+        return replace(self, encoding=encoding, detection=detection, warnings=tuple(warnings) + self.warnings)
+
+
+@dataclass(frozen=True, slots=True)
+class FileFormat:
+    """A format module's entry in the registry.
+
+    ``sniff(text)`` returns a :class:`Detection` when the text looks like this format, else None; it must
+    be cheap (look at the start of the text). ``read(text, path, database)`` parses the whole text; a
+    malformed record becomes a :class:`Rejected` (with file line and record number) and reading goes on.
+    ``database`` is the detected or user-named database (None: the format decides, e.g. "PubMed").
+    """
+
+    name: str
+    description: str
+    sniff: Callable[[str], Detection | None]
+    read: Callable[[str, str, str | None], Parsed]
+    aliases: tuple[str, ...] = field(default=())
+    extensions: tuple[str, ...] = field(default=())
