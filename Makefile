@@ -16,12 +16,12 @@ demo: $(STAMP)
 	$(BIN)/prisma-harvest run queries/example-peer-support.toml --out out/example-peer-support
 
 test: $(STAMP)
-	$(BIN)/ruff check harvester prisma tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check harvester prisma tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 clean:
