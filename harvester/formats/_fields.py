@@ -1,0 +1,118 @@
+"""Normalising the values the tagged formats share: DOIs, years, pages, ISSNs, author names.
+
+Every export writes these differently (``DO  - http://dx.doi.org/10...``, ``AID - 10.1/x [doi]``,
+``SN  - 03064530 (ISSN)``, ``Y1  - 2020//``, ``Liu R.``); the record type wants one shape, so each
+format module reads its tags and hands the values to these pure functions. The module name starts with
+an underscore so the format registry does not mistake it for a format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
+_DOI_TRAILING = ".,;)]}'"
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
+_ISSN = re.compile(r"(?<![\dXx])(\d{4})-?(\d{3}[\dXx])(?![\dXx])")
+_INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+
+#: Values some tools write where there is no value (R's NA, Scopus's abstract placeholder...).
+PLACEHOLDERS = frozenset({"na", "n/a", "no title", "[no abstract available]", "no abstract available",
+                          "no terms assigned", "[no title available]", "null", "none"})
+
+
+def is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS
+
+
+def clean(value: str) -> str:
+    """Collapse whitespace; a placeholder becomes empty."""
+    text = " ".join(value.split())
+    return "" if is_placeholder(text) else text
+
+
+def strip_markup(value: str) -> str:
+    """Drop HTML/JATS tags (Lens and Zotero put ``<p>`` in abstracts); the raw text keeps them."""
+    if "<" not in value:
+        return value
+    return " ".join(_HTML_TAG.sub(" ", value).split())
+
+
+def find_doi(value: str) -> str:
+    """The first DOI in a value, bare (``10.1/abc``): URL prefixes, ``doi:`` and ``[doi]`` removed."""
+    match = _DOI.search(value)
+    if not match:
+        return ""
+    doi = match.group(0)
+    if "%2F" in doi.upper():  # a DOI inside a URL's query string, percent-encoded
+        doi = re.sub("%2F", "/", doi, flags=re.IGNORECASE)
+        doi = doi.split("&")[0]
+    while doi and doi[-1] in _DOI_TRAILING:
+        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
+            break
+        doi = doi[:-1]
+    return doi
+
+
+def year_of(value: str) -> int | None:
+    """The publication year in a date as exports write it (``2020//``, ``2017 Nov 15``, ``Start date: 2017...``)."""
+    match = _YEAR.search(value)
+    return int(match.group(1)) if match else None
+
+
+def pages(start: str, end: str = "") -> str:
+    """``start-end`` from a start page and an end page (either may already be a range, or be absent)."""
+    start, end = start.strip(), end.strip()
+    if start and end and start != end and "-" not in start:
+        return f"{start}-{end}"
+    return start or end
+
+
+def issns(values: Iterable[str]) -> tuple[str, ...]:
+    """Every ISSN in the values as ``NNNN-NNNN`` (upper-case X), each once, in order."""
+    found: list[str] = []
+    for value in values:
+        for first, second in _ISSN.findall(value):
+            issn = f"{first}-{second.upper()}"
+            if issn not in found:
+                found.append(issn)
+    return tuple(found)
+
+
+def author(name: str) -> str:
+    """``Surname, Given`` from the forms exports use: ``Shi,Yu``, ``Liu R.``, ``Neilen AD``, ``Tingley, M.W.``.
+
+    A name with no comma whose last word is initials becomes ``Surname, Initials``; anything else
+    (a collective name, ``Given Surname`` forms we cannot split with confidence) is kept as printed.
+    """
+    text = " ".join(name.split()).strip(" ;")
+    if not text:
+        return ""
+    if "," in text:
+        surname, _, given = text.partition(",")
+        surname, given = surname.strip(), given.strip()
+        return f"{surname}, {given}" if given else surname
+    words = text.split(" ")
+    if len(words) >= 2 and _INITIALS.match(words[-1]):
+        return f"{' '.join(words[:-1])}, {words[-1]}"
+    return text
+
+
+def unique(values: Iterable[str]) -> tuple[str, ...]:
+    """Non-empty values, each once, in first-seen order."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return tuple(seen)
+
+
+def first(values: Iterable[str]) -> str:
+    """The first value that is not empty or a placeholder."""
+    for value in values:
+        text = clean(value)
+        if text:
+            return text
+    return ""

@@ -1,0 +1,465 @@
+"""RIS (``TY  - JOUR`` ... ``ER  -``): reader and writer, with the vendors' dialects as data.
+
+Every database writes RIS a little differently (see ``/work/shared/notes/formats.md``): the title is
+``TI`` or ``T1``, the abstract ``AB`` or ``N2``, the year ``PY``, ``Y1`` or ``DA``, the journal ``T2``,
+``JF`` or ``JO``; EBSCO repeats ``AB`` with a copyright notice; Rayyan puts keywords on untagged lines;
+Ovid numbers each record. The tables below say which tag feeds which field, in priority order, and
+what each vendor changes. Reading never drops a line: every tag (unknown ones too) is kept in
+``Record.tags`` in file order and the record's lines verbatim in ``Record.raw``.
+
+A record that cannot be read (tags with no ``TY`` line; a file that ends inside a record) becomes a
+:class:`Rejected` with its line and record number, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from harvester.formats import _fields as f
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.records import Record
+
+#: Normalised field -> RIS tags that may hold it, most trusted first.
+FIELD_TAGS: dict[str, tuple[str, ...]] = {
+    "title": ("TI", "T1", "CT", "ST"),
+    "abstract": ("AB", "N2"),
+    "authors": ("AU", "A1"),
+    "year": ("PY", "Y1", "DA"),  # never Y2 (Dimensions: the access date)
+    "journal": ("T2", "JF", "JO", "BT", "T3"),
+    "journal_abbrev": ("J2", "JA", "JI", "J9"),
+    "issn": ("SN",),
+    "volume": ("VL", "VO"),
+    "issue": ("IS", "CP"),
+    "start_page": ("SP",),
+    "end_page": ("EP",),
+    "doi": ("DO", "DI", "L3", "L2", "UR", "LK", "M3", "N1"),
+    "pmid": ("PMID", "PM"),
+    "language": ("LA",),
+    "publication_types": ("M3",),
+    "keywords": ("KW",),
+    "url": ("UR", "L2"),
+    "publisher": ("PB", "PU"),
+    "source_id": ("AN", "ID"),
+}
+
+#: Tags whose untagged continuation lines are further values (Rayyan/AGRIS keywords), not wrapped text.
+LIST_TAGS = frozenset({"KW", "AU", "A1", "A2", "A3", "A4", "SN"})
+
+#: What each database changes in the table above (keys as in FIELD_TAGS).
+DIALECTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Embase": {"source_id": ("U2", "AN", "ID"), "journal": ("JF", "T2", "JO")},
+    "Ovid": {"source_id": ("AN", "ID", "UI"), "journal": ("JF", "T2", "JO"), "journal_abbrev": ("JA", "J2")},
+    "EBSCOhost": {"journal": ("JF", "JO", "T2")},
+    "CINAHL": {"journal": ("JF", "JO", "T2")},
+    "ProQuest": {"journal": ("JF", "T2", "JO")},
+    "PsycINFO": {"journal": ("JF", "JO", "T2")},
+    "Cochrane": {"source_id": ("AN", "ID", "U2")},
+    "Dimensions": {"journal": ("JO", "T2", "BT")},
+    "IEEE Xplore": {"journal": ("T2", "JO"), "volume": ("VL", "VO")},
+    "Web of Science": {"journal": ("T2", "SO"), "source_id": ("AN", "UT")},
+}
+
+#: How the content says which database wrote it: (tag, pattern on the value, database), first match wins.
+DATABASE_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (tag, re.compile(pattern, re.IGNORECASE), name)
+    for tag, pattern, name in (
+        ("DB", r"^scopus", "Scopus"),
+        ("DB", r"^embase", "Embase"),
+        ("DB", r"^(cinahl|ccm|c8h|rzh|cin20)", "CINAHL"),
+        ("DB", r"^(psyh|psycinfo|apa psycinfo)", "PsycINFO"),
+        ("DB", r"^(medline|pubmed|mdc|cmedm)", "MEDLINE"),
+        ("DB", r"^(cochrane|central)", "Cochrane"),
+        ("DB", r"proquest|ptsdpubs|abi/inform", "ProQuest"),
+        ("DB", r"^jstor", "JSTOR"),
+        ("DB", r"^web of science|^wos", "Web of Science"),
+        ("DB", r"^[A-Za-z].{5,}", ""),  # any other DB name (not a short code like "i3h") names itself
+        ("AN", r"^WOS:", "Web of Science"),
+        ("AN", r"^rayyan-", "Rayyan"),
+        ("AN", r"^pub\.\d", "Dimensions"),
+        ("AN", r"^CN-\d", "Cochrane"),
+        ("UR", r"scopus\.com", "Scopus"),
+        ("UR", r"embase\.com", "Embase"),
+        ("L2", r"ovidsp\.|ovid\.com", "Ovid"),
+        ("UR", r"ebscohost\.com", "EBSCOhost"),
+        ("UR", r"ovid(sp)?\.(ovid\.)?com|ovidweb", "Ovid"),
+        ("UR", r"proquest\.com", "ProQuest"),
+        ("UR", r"webofscience|isiknowledge", "Web of Science"),
+        ("UR", r"dimensions\.ai", "Dimensions"),
+        ("UR", r"lens\.org", "Lens"),
+        ("UR", r"ieeexplore", "IEEE Xplore"),
+        ("UR", r"cochranelibrary\.com", "Cochrane"),
+        ("UR", r"jstor\.org", "JSTOR"),
+        ("UR", r"trid\.trb\.org", "TRID"),
+        ("DP", r"ebsco", "EBSCOhost"),
+        ("DP", r"ovid", "Ovid"),
+        ("DP", r"proquest", "ProQuest"),
+        ("DP", r"^(nlm|pubmed)", "MEDLINE"),
+        ("DP", r"jstor", "JSTOR"),
+        ("DP", r"cochrane", "Cochrane"),
+        ("WE", r".", "Web of Science"),
+        ("U2", r"^L\d{6,}", "Embase"),
+    )
+)
+
+#: RIS reference types written for a publication type (the writer's only guess); default JOUR.
+WRITE_TYPES: dict[str, str] = {"book": "BOOK", "book chapter": "CHAP", "conference paper": "CONF",
+                               "thesis": "THES", "report": "RPRT", "preprint": "JOUR"}
+
+_COPYRIGHT = re.compile(r"^copyright of .{0,300}(may not be copied|property of)", re.IGNORECASE)
+_EID = re.compile(r"eid=(2-s2\.0-\d+)")
+_EBSCO_AN = re.compile(r"[?&]AN=([^&\s]+)", re.IGNORECASE)
+_ACCESSION = re.compile(r"Accession Number:\s*([^;\s]+)", re.IGNORECASE)
+_PMID_IN_TEXT = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
+_PMID_IN_URL = re.compile(r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d{1,9})")
+_LONG_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {1,2}-(?: (.*))?$")
+
+
+def _split_tag(line: str) -> tuple[str, str] | None:
+    """``("TI", "A title")`` for a tag line, None for any other line. Fast path for the usual 2-letter tag."""
+    if len(line) >= 5 and line[2:5] == "  -" and line[0].isupper() and (line[1].isupper() or line[1].isdigit()):
+        if len(line) == 5:
+            return line[:2], ""
+        if line[5] == " ":
+            return line[:2], line[6:].strip()
+        return None
+    if line[:1].isupper() and "-" in line[:8]:
+        match = _LONG_TAG.match(line.rstrip())
+        if match:
+            return match.group(1), (match.group(2) or "").strip()
+    return None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A record being read: its first line, its tags so far, and whether it opened with TY."""
+
+    line: int
+    tags: list[list[str]]
+    lines: list[str]
+    typed: bool
+
+
+def iter_records(lines: Iterable[str], path: str, database: str | None,
+                 warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """Records (and rejected records) from RIS lines, one at a time: memory does not grow with the file.
+
+    ``lines`` are the file's lines without line endings. ``database`` is the user's or the detected
+    database; when None each record's own ``DB``/``DP``/``UR`` tags name it.
+    """
+    warnings = warnings if warnings is not None else []
+    position = 0
+    seen_er = False
+    pending: _Pending | None = None
+    closed: _Pending | None = None  # read up to its ER; Ovid may still add tags (NL) after the ER line
+    for number, line in enumerate(lines, start=1):
+        pair = _split_tag(line)
+        if pair is None:
+            if pending is None:
+                continue  # a preamble, a record number ("1.") or a blank line between records
+            pending.lines.append(line)
+            text = line.strip()
+            if text and pending.tags:
+                last = pending.tags[-1]
+                if last[0] in LIST_TAGS:
+                    pending.tags.append([last[0], text])
+                else:
+                    last[1] = f"{last[1]} {text}" if last[1] else text
+            continue
+        tag, value = pair
+        if tag == "ER":
+            seen_er = True
+            if pending is None:
+                continue  # a stray ER between records holds nothing
+            pending.lines.append(line)
+            if closed is not None:
+                position += 1
+                yield _finish(closed, position, path, database)
+            closed, pending = pending, None
+            continue
+        if tag == "TY":
+            if closed is not None:
+                position += 1
+                yield _finish(closed, position, path, database)
+                closed = None
+            if pending is not None:
+                position += 1
+                if pending.typed:
+                    warnings.append(f"{path}:{pending.line}: record {position} has no ER line before the next TY "
+                                    f"on line {number}; read up to there")
+                yield _finish(pending, position, path, database)
+            pending = _Pending(number, [[tag, value]], [line], True)
+            continue
+        if pending is None and closed is not None:
+            closed.tags.append([tag, value])  # a tag after ER (Ovid's NL): still that record's
+            closed.lines.append(line)
+            continue
+        if pending is None:
+            pending = _Pending(number, [], [], False)
+        pending.tags.append([tag, value])
+        pending.lines.append(line)
+    if closed is not None:
+        position += 1
+        yield _finish(closed, position, path, database)
+    if pending is not None:
+        position += 1
+        if seen_er or not pending.typed:
+            raw = "\n".join(pending.lines).rstrip()
+            yield Rejected(position, pending.line, f"{path}:{pending.line}: record {position} is cut off: the file "
+                                                   "ends before its ER line (a truncated export?)", raw)
+        else:
+            yield _finish(pending, position, path, database)
+
+
+def _finish(pending: _Pending, position: int, path: str, database: str | None) -> Record | Rejected:
+    raw = "\n".join(pending.lines).rstrip()
+    if not pending.typed:
+        return Rejected(position, pending.line, f"{path}:{pending.line}: record {position} has no TY line "
+                                                f"(it starts with {pending.tags[0][0]!r}); not a RIS record", raw)
+    tags = tuple((tag, value) for tag, value in pending.tags)
+    return to_record(tags, database=database, position=position, line=pending.line, raw=raw)
+
+
+def _database_of(values: dict[str, list[str]]) -> str:
+    for tag, pattern, name in DATABASE_PATTERNS:
+        for value in values.get(tag, ()):
+            if pattern.search(value):
+                return name or value.strip()
+    return ""
+
+
+def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
+              raw: str = "") -> Record:
+    """One record from its RIS tags (in file order): the field tables applied, values normalised."""
+    values: dict[str, list[str]] = {}
+    for tag, value in tags:
+        if value:
+            values.setdefault(tag, []).append(value)
+    own_database = _database_of(values)
+    database = database or own_database or "RIS"
+    table = FIELD_TAGS | DIALECTS.get(database, DIALECTS.get(own_database, {}))
+
+    def all_of(field: str) -> list[str]:
+        return [v for tag in table[field] for v in values.get(tag, ())]
+
+    def one(field: str) -> str:
+        return f.first(all_of(field))
+
+    abstract = ""
+    for value in all_of("abstract"):
+        text = f.clean(value)
+        if text and not _COPYRIGHT.match(text):
+            abstract = f.strip_markup(text)
+            break
+    authors = f.unique(f.author(v) for v in all_of("authors") if not f.is_placeholder(v))
+    year = None
+    for value in all_of("year"):
+        year = f.year_of(value)
+        if year:
+            break
+    doi = ""
+    for tag in table["doi"]:
+        for value in values.get(tag, ()):
+            if tag in ("N1", "M3") and "doi" not in value.lower():
+                continue
+            doi = f.find_doi(value)
+            if doi:
+                break
+        if doi:
+            break
+    journal = one("journal")
+    return Record(
+        title=f.strip_markup(one("title")),
+        abstract=abstract,
+        authors=authors,
+        year=year,
+        journal=journal,
+        journal_abbrev=_abbreviation(one("journal_abbrev"), f.first(values.get("JO", ())), journal),
+        issn=f.issns(all_of("issn")),
+        volume=one("volume"),
+        issue=one("issue"),
+        pages=f.pages(one("start_page"), one("end_page")),
+        doi=doi,
+        pmid=_pmid(values, database, own_database),
+        language=f.unique(f.clean(v) for v in all_of("language")),
+        publication_types=f.unique(f.clean(v) for v in all_of("publication_types") if "doi" not in v.lower()),
+        keywords=f.unique(f.clean(v) for v in all_of("keywords")),
+        url=one("url"),
+        publisher=one("publisher"),
+        database=database,
+        source_id=_source_id(values, table, database),
+        raw=raw,
+        tags=tags,
+        position=position,
+        line=line,
+    )
+
+
+def _abbreviation(abbrev: str, jo: str, journal: str) -> str:
+    """The journal abbreviation; ``JO`` counts as one when it differs from the full name chosen."""
+    if abbrev:
+        return abbrev
+    return jo if jo and jo != journal else ""
+
+
+def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str:
+    for tag in FIELD_TAGS["pmid"]:
+        for value in values.get(tag, ()):
+            if value.strip().isdigit():
+                return value.strip()
+    for value in values.get("N1", []) + values.get("C2", []) + values.get("M1", []):
+        match = _PMID_IN_TEXT.search(value)
+        if match:
+            return match.group(1)
+    if "MEDLINE" in (database, own_database):
+        for value in values.get("AN", ()):
+            if value.strip().isdigit():
+                return value.strip()
+    for value in values.get("UR", ()):
+        match = _PMID_IN_URL.search(value)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _source_id(values: dict[str, list[str]], table: dict[str, tuple[str, ...]], database: str) -> str:
+    """The database's own id: the accession number (``AN``), else the vendor's id tag, else ``ID``."""
+    if database == "Scopus":
+        for value in values.get("UR", ()):
+            match = _EID.search(value)
+            if match:
+                return match.group(1)
+    for tag in table["source_id"]:
+        for value in values.get(tag, ()):
+            text = value.strip()
+            if text:
+                return text.split(";")[0].strip() if database == "ProQuest" else text
+    for value in values.get("N1", ()):
+        match = _ACCESSION.search(value)
+        if match:
+            return match.group(1)
+    for value in values.get("UR", ()):
+        match = _EBSCO_AN.search(value)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def read(text: str, path: str, database: str | None) -> Parsed:
+    """Parse a whole RIS text (already decoded, newlines normalised)."""
+    warnings: list[str] = []
+    records: list[Record] = []
+    rejected: list[Rejected] = []
+    for item in iter_records(text.split("\n"), path, database, warnings):
+        (records if isinstance(item, Record) else rejected).append(item)  # type: ignore[arg-type]
+    if not records and not rejected:
+        from harvester.errors import FormatError
+
+        raise FormatError(path, "no RIS record found (no 'TY  - ' line); is this the right format?")
+    named = database or _common_database(records) or "RIS"
+    return Parsed(path=path, format=FORMAT.name, database=named, records=tuple(records),
+                  rejected=tuple(rejected), warnings=tuple(warnings))
+
+
+def _common_database(records: list[Record]) -> str:
+    """The database most records name (a file merged from several sources keeps each record's own)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.database] = counts.get(record.database, 0) + 1
+    return max(counts, key=lambda name: counts[name]) if counts else ""
+
+
+def sniff(text: str) -> Detection | None:
+    """RIS if a ``TY  - `` line opens a record near the start; the database from DB/DP/UR/AN tags."""
+    head = text[:20000]
+    lines = head.split("\n")
+    first_ty = next((i for i, line in enumerate(lines[:200]) if line.startswith("TY  -")), None)
+    if first_ty is None:
+        return None
+    tagged = sum(1 for line in lines[:400] if _split_tag(line) is not None)
+    found: list[str] = []
+    values: dict[str, list[str]] = {}
+    for line in lines[:400]:
+        pair = _split_tag(line)
+        if pair is None:
+            continue
+        if pair[0] == "ER":
+            found.append(_database_of(values))
+            values = {}
+        elif pair[1]:
+            values.setdefault(pair[0], []).append(pair[1])
+    names = set(found)
+    database = names.pop() or None if len(names) == 1 else None
+    evidence = f"RIS: 'TY  - ' on line {first_ty + 1}, {tagged} tag lines in the first {min(len(lines), 400)}"
+    if database:
+        evidence += f"; database {database} from its DB/DP/UR/AN tags"
+    elif len(set(found)) > 1:
+        evidence += f"; records from several databases ({', '.join(sorted(n or '?' for n in set(found)))})"
+    return Detection("ris", 0.9, database, evidence)
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+
+def dumps(records: Iterable[Record]) -> str:
+    """RIS text for records, one tag per line, ``ER  - `` after each; :func:`read` gives the fields back.
+
+    RIS has no MeSH tag: MeSH headings are written as ``KW`` after the keywords. The PMID goes in
+    ``N1  - PMID: ...`` (a 4-letter tag would break other RIS readers).
+    """
+    return "".join(_dump_one(record) for record in records)
+
+
+def _dump_one(record: Record) -> str:
+    out: list[str] = []
+
+    def put(tag: str, value: str | int | None) -> None:
+        if value is None:
+            return
+        text = " ".join(str(value).split())
+        if text:
+            out.append(f"{tag}  - {text}\n")
+
+    types = [t.lower() for t in record.publication_types]
+    put("TY", next((WRITE_TYPES[t] for t in types if t in WRITE_TYPES), "JOUR"))
+    put("TI", record.title)
+    for name in record.authors:
+        put("AU", name)
+    put("PY", record.year)
+    put("T2", record.journal)
+    put("J2", record.journal_abbrev)
+    for issn in record.issn:
+        put("SN", issn)
+    put("VL", record.volume)
+    put("IS", record.issue)
+    start, _, end = record.pages.partition("-")
+    put("SP", start if end else record.pages)
+    put("EP", end)
+    put("DO", record.doi)
+    if record.pmid:
+        put("N1", f"PMID: {record.pmid}")
+    put("AB", record.abstract)
+    for word in record.keywords + record.mesh:
+        put("KW", word)
+    for language in record.language:
+        put("LA", language)
+    for kind in record.publication_types:
+        put("M3", kind)
+    put("UR", record.url)
+    put("PB", record.publisher)
+    put("DB", record.database)
+    put("AN", record.source_id)
+    out.append("ER  - \n\n")
+    return "".join(out)
+
+
+FORMAT = FileFormat(
+    name="ris",
+    description="RIS tagged text (Scopus, EBSCOhost/CINAHL, Ovid, Embase, Cochrane, ProQuest, Web of Science, "
+                "EndNote, Zotero, Mendeley, Rayyan, Dimensions, Lens...)",
+    sniff=sniff,
+    read=read,
+    aliases=("ris-tagged",),
+    extensions=(".ris", ".txt"),
+)
