@@ -1,0 +1,99 @@
+"""Stage 2, block: which pairs are worth comparing at all.
+
+Comparing every pair grows with the square of the records (5 billion pairs at 100,000). Instead each
+record gets a few blocking keys, and only records sharing a key are compared. A true duplicate pair
+needs to share just one key, so the keys are chosen to fail independently: an identifier, the start of
+the title, the end of the title (a translated or prefixed title keeps its end), and the first author
+with the volume and first page (a title rewritten in another language keeps its citation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+
+from harvester.dedup.prepare import Keys
+
+#: Characters of the compact title used for the title blocks.
+TITLE_SPAN = 24
+
+#: A block larger than this is split by year (and then skipped with a note): a key that common
+#: (a generic title such as "editorial") says nothing about duplication.
+MAX_BLOCK = 400
+
+
+def _title_start(k: Keys) -> str:
+    return k.title_compact[:TITLE_SPAN] if len(k.title_compact) >= 12 else ""
+
+
+def _title_end(k: Keys) -> str:
+    return k.title_compact[-TITLE_SPAN:] if len(k.title_compact) >= 12 else ""
+
+
+def _citation(k: Keys) -> str:
+    if k.first_author and k.page_first and k.volume:
+        return f"{k.first_author}|{k.volume}|{k.page_first}"
+    return ""
+
+
+def _author_year_page(k: Keys) -> str:
+    if k.first_author and k.page_first and k.year:
+        return f"{k.first_author}|{k.year}|{k.page_first}"
+    return ""
+
+
+#: The blocking keys, as data: name -> how to compute it from a record's keys ("" = no key).
+BLOCKING_KEYS: dict[str, Callable[[Keys], str]] = {
+    "doi": lambda k: k.doi,
+    "pmid": lambda k: k.pmid,
+    "title-start": _title_start,
+    "title-end": _title_end,
+    "author-volume-page": _citation,
+    "author-year-page": _author_year_page,
+}
+
+
+def blocks(keys: Iterable[Keys]) -> dict[tuple[str, str], list[int]]:
+    """Blocking key -> record ids sharing it (in id order)."""
+    found: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for k in keys:
+        for name, function in BLOCKING_KEYS.items():
+            value = function(k)
+            if value:
+                found[(name, value)].append(k.id)
+    return {key: sorted(ids) for key, ids in found.items() if len(ids) > 1}
+
+
+def _sub_blocks(ids: list[int], keys: dict[int, Keys]) -> Iterator[list[int]]:
+    """A block too large to compare whole, split by year (a year apart still meets: neighbours overlap)."""
+    by_year: dict[int | None, list[int]] = defaultdict(list)
+    for record_id in ids:
+        by_year[keys[record_id].year].append(record_id)
+    for year, members in by_year.items():
+        group = members + (by_year.get(year + 1, []) if year is not None else [])
+        if 1 < len(group) <= MAX_BLOCK:
+            yield group
+
+
+def candidate_pairs(keys: dict[int, Keys], only: set[int] | None = None) -> tuple[set[tuple[int, int]], int]:
+    """Every pair sharing a block, as ``(smaller id, larger id)``; with ``only``, just the pairs that
+    involve one of those records (the incremental path). Also returns how many blocks were skipped."""
+    pairs: set[tuple[int, int]] = set()
+    skipped = 0
+    for (_, _), ids in blocks(keys.values()).items():
+        groups: Iterable[list[int]] = [ids] if len(ids) <= MAX_BLOCK else list(_sub_blocks(ids, keys))
+        if len(ids) > MAX_BLOCK and not groups:
+            skipped += 1
+        for group in groups:
+            group = sorted(set(group))
+            if only is None:
+                for i, a in enumerate(group):
+                    for b in group[i + 1:]:
+                        pairs.add((a, b))
+            else:
+                for a in group:
+                    if a in only:
+                        for b in group:
+                            if b != a:
+                                pairs.add((a, b) if a < b else (b, a))
+    return pairs, skipped

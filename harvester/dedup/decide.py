@@ -1,0 +1,103 @@
+"""Stage 4, decide: the rules that turn a pair's scores into a verdict, kept as data.
+
+Rules are tried in order; the first that holds gives the verdict and its name is stored as the
+evidence of a merge. Guards come first and never merge: a false merge removes a study from a review,
+a missed one only costs a reviewer a second look. Pairs that look alike but are not confirmed go to
+people as ``uncertain`` instead of being merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harvester.dedup.compare import DIFFERENT, MISSING, SAME, Scores
+
+MATCH, UNCERTAIN, DISTINCT = "match", "uncertain", "distinct"
+
+
+def _year_ok(s: Scores) -> bool:
+    return s.year_gap is None or s.year_gap <= 1
+
+
+def _authors_agree(s: Scores) -> bool:
+    """Same first author and most of the author list, or names missing on one side."""
+    if s.first_author == MISSING:
+        return True
+    return s.first_author == SAME and s.authors >= 0.6
+
+
+def _confirmed(s: Scores) -> bool:
+    """At least one citation field agrees beyond the title: volume, first page, or the journal."""
+    return s.volume == SAME or s.pages == SAME or s.journal >= 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: its name (stored with each merge), verdict, what it means to a reviewer, and its test."""
+
+    name: str
+    verdict: str
+    means: str
+    holds: Callable[[Scores], bool]
+
+
+#: The rules, in the order they are tried. Guards (DISTINCT) first.
+RULES: tuple[Rule, ...] = (
+    Rule("different-doi", DISTINCT, "both have a DOI and the DOIs differ", lambda s: s.doi == DIFFERENT),
+    Rule("different-pmid", DISTINCT, "both have a PMID and the PMIDs differ", lambda s: s.pmid == DIFFERENT),
+    Rule("notice-vs-article", DISTINCT, "one is an erratum, comment, reply or retraction and the other is not",
+         lambda s: s.notice == DIFFERENT),
+    Rule("different-volume", DISTINCT, "both give a volume and the volumes differ", lambda s: s.volume == DIFFERENT),
+    Rule("different-pages", DISTINCT, "both give a first page and the pages differ", lambda s: s.pages == DIFFERENT),
+    Rule("conference-vs-article", DISTINCT,
+         "one is a conference abstract or paper, the other a journal article, not in the same volume and"
+         " on the same page (or, without pages, in the same volume, issue and year: a journal's abstract issue)",
+         lambda s: s.conference == DIFFERENT and not (
+             s.volume == SAME and (s.pages == SAME or (s.pages == MISSING and s.issue != DIFFERENT
+                                                        and s.year_gap == 0)))),
+    Rule("years-apart", DISTINCT, "published more than a year apart",
+         lambda s: s.year_gap is not None and s.year_gap > 1),
+    Rule("same-doi", MATCH, "same DOI, titles alike (>= 0.85)",
+         lambda s: s.doi == SAME and s.title_words >= 0.85),
+    Rule("same-pmid", MATCH, "same PMID, titles alike (>= 0.85)",
+         lambda s: s.pmid == SAME and s.title_words >= 0.85),
+    Rule("title-authors-citation", MATCH,
+         "titles alike (>= 0.93), same first author, year within one, and volume, first page or journal agree",
+         lambda s: s.title_words >= 0.93 and s.first_author == SAME and s.authors >= 0.6 and _year_ok(s)
+         and _confirmed(s)),
+    Rule("title-full-citation", MATCH,
+         "titles alike (>= 0.95), same volume and first page, journal alike, year within one (authors garbled"
+         " or a group name: two articles cannot share title, volume and page)",
+         lambda s: s.title_words >= 0.95 and s.volume == SAME and s.pages == SAME and s.journal >= 0.8
+         and _year_ok(s)),
+    Rule("title-citation", MATCH,
+         "titles alike (>= 0.93), no authors on one side, same volume and first page, year within one",
+         lambda s: s.title_words >= 0.93 and s.first_author == MISSING and s.volume == SAME and s.pages == SAME
+         and _year_ok(s)),
+    Rule("same-title-authors-year", MATCH,
+         "the same title word for word, the same authors and the same year (nothing else given disagrees)",
+         lambda s: s.title >= 0.99 and s.first_author == SAME and s.authors >= 0.85 and s.year_gap == 0),
+    Rule("same-citation-authors", MATCH,
+         "another title (a translation), but the same authors, year, journal, volume and page range"
+         " (a range: several abstracts can share one page)",
+         lambda s: s.first_author == SAME and s.authors >= 0.8 and s.year_gap == 0 and s.volume == SAME
+         and s.pages == SAME and s.last_page == SAME and s.journal >= 0.8 and s.conference == SAME),
+    Rule("maybe-same-identifier", UNCERTAIN, "same DOI or PMID but the titles differ",
+         lambda s: s.doi == SAME or s.pmid == SAME),
+    Rule("maybe-title-authors", UNCERTAIN, "titles alike (>= 0.9) and authors agree, nothing else confirms",
+         lambda s: s.title_words >= 0.9 and _authors_agree(s) and _year_ok(s)),
+    Rule("maybe-citation", UNCERTAIN, "same first author, volume and first page; titles differ",
+         lambda s: s.first_author == SAME and s.volume == SAME and s.pages == SAME and _year_ok(s)),
+)
+
+#: The verdict when no rule holds.
+DEFAULT = Rule("no-rule", DISTINCT, "no rule matched", lambda s: True)
+
+
+def decide(scores: Scores) -> Rule:
+    """The first rule that holds for these scores."""
+    for rule in RULES:
+        if rule.holds(scores):
+            return rule
+    return DEFAULT

@@ -1,0 +1,127 @@
+"""The stages chained: records -> keys -> candidate pairs -> verdicts -> clusters -> kept records.
+
+Pure: no ledger, no printing. :func:`dedupe` is a full run; :func:`find_pairs` with ``only`` and
+:func:`resolve` with earlier pairs make the incremental run, which gives the same clusters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harvester import normalise
+from harvester.dedup.block import candidate_pairs
+from harvester.dedup.cluster import Pair, cluster
+from harvester.dedup.compare import compare
+from harvester.dedup.decide import DISTINCT, MATCH, RULES, UNCERTAIN, decide
+from harvester.dedup.merge import Cluster, build_cluster
+from harvester.dedup.prepare import Keys, prepare
+from harvester.records import Record
+
+SAME_DECISION, DIFFERENT_DECISION = "same", "different"
+
+#: Rule name -> its place in the order (people's "same" decisions come before every rule).
+PRIORITY: dict[str, int] = {rule.name: i for i, rule in enumerate(RULES)}
+
+#: Changes whenever the rules change, so an incremental run never mixes two rule sets.
+RULES_VERSION = hashlib.sha256(
+    "\n".join(f"{r.name}|{r.verdict}|{r.means}" for r in RULES).encode()
+).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A person's decision that two records are the ``same`` or ``different``."""
+
+    a: int
+    b: int
+    decision: str
+    reviewer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a de-duplication found: clusters with evidence, pairs for people, and the compared pairs."""
+
+    clusters: tuple[Cluster, ...]
+    uncertain: tuple[Pair, ...]
+    pairs: tuple[Pair, ...]  # every match and uncertain pair found by the tool (evidence, incremental runs)
+    blocked: tuple[Pair, ...]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def removed(self) -> dict[int, int]:
+        """Removed record id -> kept record id."""
+        return {d.record_id: d.duplicate_of for c in self.clusters for d in c.duplicates}
+
+
+def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
+    keys: dict[int, Keys] = {}
+    for record_id, record in records:
+        if record_id in keys:
+            raise ValueError(f"record id {record_id} given twice")
+        keys[record_id] = prepare(record_id, record)
+    return keys
+
+
+def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None) -> tuple[list[Pair], dict[str, int]]:
+    """Block, compare and decide; returns the match and uncertain pairs and counts of the work done."""
+    candidates, skipped = candidate_pairs(dict(keys), only)
+    found: list[Pair] = []
+    for a, b in sorted(candidates):
+        scores = compare(keys[a], keys[b])
+        rule = decide(scores)
+        if rule.verdict != DISTINCT:
+            found.append(Pair(a, b, rule.verdict, rule.name, scores.as_dict()))
+    return found, {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
+
+
+def _conflict(keys: Mapping[int, Keys]) -> Any:
+    def conflict(x: int, y: int) -> bool:
+        a, b = keys[x], keys[y]
+        return normalise.same_doi(a.doi, b.doi) is False or bool(a.pmid and b.pmid and a.pmid != b.pmid)
+    return conflict
+
+
+def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence[Decision] = (),
+            sources: Mapping[int, str] | None = None, preference: Sequence[str] = ()) -> Result:
+    """People's decisions over the tool's pairs, then clusters and kept records."""
+    latest: dict[tuple[int, int], Decision] = {}
+    for decision in decisions:
+        if decision.a in keys and decision.b in keys and decision.a != decision.b:
+            latest[(min(decision.a, decision.b), max(decision.a, decision.b))] = decision
+    cannot = {pair for pair, d in latest.items() if d.decision == DIFFERENT_DECISION}
+    edges = [p for p in pairs if p.verdict == MATCH and (p.a, p.b) not in cannot]
+    edges += [Pair(a, b, MATCH, "reviewer", {"reviewer": d.reviewer}, by="reviewer")
+              for (a, b), d in latest.items() if d.decision == SAME_DECISION]
+    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY)
+    by_group: dict[int, list[Pair]] = defaultdict(list)
+    first_of = {member: group[0] for group in clustering.groups for member in group}
+    for edge in clustering.joined:
+        if edge.a in first_of:
+            by_group[first_of[edge.a]].append(edge)
+    source_of = sources or {}
+    clusters = tuple(build_cluster(group, by_group[group[0]], keys, source_of, preference)
+                     for group in clustering.groups)
+    uncertain = tuple(p for p in pairs if p.verdict == UNCERTAIN and (p.a, p.b) not in latest
+                      and not (p.a in first_of and first_of.get(p.b) == first_of[p.a]))
+    stats = {"records": len(keys), "clusters": len(clusters),
+             "duplicates": sum(len(c.duplicates) for c in clusters), "uncertain": len(uncertain),
+             "blocked": len(clustering.blocked), "decisions": len(latest)}
+    return Result(clusters, uncertain, tuple(pairs), clustering.blocked, stats)
+
+
+def dedupe(records: Iterable[tuple[int, Record]], decisions: Sequence[Decision] = (),
+           sources: Mapping[int, str] | None = None, preference: Sequence[str] = ()) -> Result:
+    """De-duplicate in-memory records given as ``(id, record)``; ``sources`` maps id -> source name for
+    the protocol's ``preference`` (default: each record's ``database``)."""
+    records = list(records)
+    keys = prepare_all(records)
+    if sources is None:
+        sources = {record_id: record.database for record_id, record in records}
+    pairs, work = find_pairs(keys)
+    result = resolve(keys, pairs, decisions, sources, preference)
+    result.stats.update(work)
+    return result

@@ -1,0 +1,120 @@
+"""Stage 1, prepare: each record becomes the comparable keys the later stages read.
+
+Everything here is computed once per record (linear in the number of records), so that comparing a
+pair is only a few look-ups and string scores.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harvester import normalise
+from harvester.records import Record
+
+#: Title openings that mark a notice about another article, not the article itself.
+NOTICE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("erratum", r"^(erratum|errata|corrigendum|corrigenda|correction|correction to|notice of correction)\b"),
+    ("retraction", r"^(retraction|retracted|notice of retraction|withdrawn|expression of concern)\b"),
+    ("comment", r"^(comment on|comments on|commentary on|re |response to|reply to|in reply|reply|letter to|"
+                r"author reply|authors reply|editorial comment)\b"),
+)
+
+#: Publication types (MEDLINE PT and the like) that mark a notice.
+NOTICE_TYPES: dict[str, str] = {
+    "erratum": "erratum", "published erratum": "erratum", "correction": "erratum",
+    "retraction of publication": "retraction", "retraction notice": "retraction",
+    "retracted publication": "retracted", "comment": "comment", "letter": "comment",
+    "expression of concern": "retraction",
+}
+
+#: Words in a journal or entry type that mark a conference abstract or proceedings paper.
+CONFERENCE_PATTERN = re.compile(
+    r"\b(conference|congress|proceedings|symposium|meeting|abstracts?|annual scientific|colloquium|workshop|"
+    r"convention|summit)\b|\bconf\b|\bproc\b"
+)
+
+#: Entry types (BibTeX ENTRYTYPE, RIS TY) that are conference papers or abstracts.
+CONFERENCE_TYPES: frozenset[str] = frozenset({"inproceedings", "conference", "proceedings", "conf", "cpaper",
+                                              "abst", "congresses", "conference abstract", "conference paper",
+                                              "meeting abstract", "conference review", "proceedings paper"})
+
+_NOTICE_RES = tuple((kind, re.compile(pattern)) for kind, pattern in NOTICE_PATTERNS)
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The comparable form of one record."""
+
+    id: int
+    doi: str
+    pmid: str
+    title: str          # normalised words
+    title_compact: str  # letters and digits only, for blocking
+    authors: str        # "smith ja; doe j"
+    first_author: str   # surname of the first author
+    author_tokens: tuple[frozenset[str], ...]  # words of each of the first ten names
+    author_count: int
+    year: int | None
+    journal: str
+    volume: str
+    issue: str
+    issue_numbers: frozenset[str]
+    page_first: str
+    page_last: str
+    notice: str         # "" or erratum / retraction / comment
+    conference: bool
+    filled: int         # how many bibliographic fields are non-empty (completeness)
+
+
+def notice_kind(record: Record, title: str) -> str:
+    """"erratum", "retraction", "comment" or "" from the title's opening words and publication types."""
+    for kind, pattern in _NOTICE_RES:
+        if pattern.search(title):
+            return kind
+    for value in record.publication_types:
+        found = NOTICE_TYPES.get(value.strip().lower())
+        if found:
+            return found
+    return ""
+
+
+def is_conference(record: Record, journal: str) -> bool:
+    """Whether the record is a conference abstract or proceedings paper rather than a journal article."""
+    types = {t.strip().lower() for t in record.publication_types}
+    types.update(value.strip().lower() for name, value in record.tags if name in ("ENTRYTYPE", "TY", "PT", "DT"))
+    if types & CONFERENCE_TYPES:
+        return True
+    return bool(CONFERENCE_PATTERN.search(journal))
+
+
+def prepare(record_id: int, record: Record) -> Keys:
+    """The keys of one record."""
+    title = normalise.title(record.title)
+    names = normalise.author_names(record.authors)
+    people = tuple(a for a in (normalise.author(n) for n in names) if a is not None and a.surname)
+    journal = normalise.journal(record.journal or record.journal_abbrev)
+    pages = normalise.pages(record.pages)
+    filled = sum(1 for name in ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages",
+                                "doi", "pmid", "issn") if getattr(record, name))
+    return Keys(
+        id=record_id,
+        doi=normalise.doi(record.doi),
+        pmid=normalise.pmid(record.pmid),
+        title=title,
+        title_compact=title.replace(" ", ""),
+        authors="; ".join(a.key() for a in people),
+        first_author=people[0].surname if people else "",
+        author_tokens=tuple(normalise.name_tokens(n) for n in names[:10]),
+        author_count=len(people),
+        year=normalise.year(record.year),
+        journal=journal,
+        volume=normalise.volume(record.volume),
+        issue=normalise.issue(record.issue),
+        issue_numbers=normalise.issue_numbers(record.issue),
+        page_first=pages.first,
+        page_last=pages.last,
+        notice=notice_kind(record, title),
+        conference=is_conference(record, normalise.words(record.journal or record.journal_abbrev)),
+        filled=filled,
+    )
