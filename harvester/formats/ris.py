@@ -146,13 +146,15 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
     """Records (and rejected records) from RIS lines, one at a time: memory does not grow with the file.
 
     ``lines`` are the file's lines without line endings. ``database`` is the user's or the detected
-    database; when None each record's own ``DB``/``DP``/``UR`` tags name it.
+    database; when None each record's own ``DB``/``DP``/``UR`` tags name it. Tags after an ``ER`` that
+    no ``ER`` of their own closes (Ovid writes ``NL`` there) belong to the record before; tags closed
+    by an ``ER`` without any ``TY`` are a record with no type, rejected.
     """
     warnings = warnings if warnings is not None else []
     position = 0
     seen_er = False
-    pending: _Pending | None = None
-    closed: _Pending | None = None  # read up to its ER; Ovid may still add tags (NL) after the ER line
+    pending: _Pending | None = None  # the record being read
+    closed: _Pending | None = None  # read up to its ER, held until we know no trailing tags follow
     for number, line in enumerate(lines, start=1):
         pair = _split_tag(line)
         if pair is None:
@@ -179,6 +181,9 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
             closed, pending = pending, None
             continue
         if tag == "TY":
+            if pending is not None and not pending.typed and closed is not None:
+                _absorb(closed, pending)
+                pending = None
             if closed is not None:
                 position += 1
                 yield _finish(closed, position, path, database)
@@ -191,14 +196,13 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                 yield _finish(pending, position, path, database)
             pending = _Pending(number, [[tag, value]], [line], True)
             continue
-        if pending is None and closed is not None:
-            closed.tags.append([tag, value])  # a tag after ER (Ovid's NL): still that record's
-            closed.lines.append(line)
-            continue
         if pending is None:
             pending = _Pending(number, [], [], False)
         pending.tags.append([tag, value])
         pending.lines.append(line)
+    if pending is not None and not pending.typed and closed is not None:
+        _absorb(closed, pending)
+        pending = None
     if closed is not None:
         position += 1
         yield _finish(closed, position, path, database)
@@ -210,6 +214,12 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                                                    "ends before its ER line (a truncated export?)", raw)
         else:
             yield _finish(pending, position, path, database)
+
+
+def _absorb(closed: _Pending, trailing: _Pending) -> None:
+    """Tags written after a record's ER line (Ovid's ``NL``) stay with that record."""
+    closed.tags.extend(trailing.tags)
+    closed.lines.extend(trailing.lines)
 
 
 def _finish(pending: _Pending, position: int, path: str, database: str | None) -> Record | Rejected:

@@ -1,0 +1,59 @@
+"""``import``: bring database export files into the review's ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harvester import protocol as protocol_module
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.importing import ImportResult, import_files
+from harvester.ledger import Ledger
+
+
+@app.command("import")
+def import_command(
+    protocol: ProtocolArg,
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="Export files to import; none: every file the protocol's file and other sources name.",
+        show_default=False)] = None,
+    source: Annotated[str | None, typer.Option(help="The protocol source the files belong to.")] = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="The file format (ris, medline, wos-plain, enw, ovid, csv...); default: detected.")] = None,
+    strict: Annotated[bool, typer.Option(help="Refuse a whole file if any record in it cannot be read.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            results = import_files(ledger, loaded, files, source=source, format=format, strict=strict)
+        if json_output:
+            print_json([result.summary() for result in results])
+        else:
+            if not results:
+                typer.echo("no files: name them, or list them in the protocol's file sources")
+            for result in results:
+                _print(result)
+        if any(not result.ok for result in results):
+            raise typer.Exit(1)
+
+
+def _print(result: ImportResult) -> None:
+    typer.echo(f"{result.path} -> source {result.source!r}: {result.status}")
+    if result.status == "failed":
+        typer.echo(f"  {result.message}")
+        return
+    typer.echo(f"  format {result.format}, database {result.database}, encoding {result.encoding}")
+    if result.detection:
+        typer.echo(f"  detected: {result.detection}")
+    typer.echo(f"  records read {result.records_read} = imported {result.imported} + rejected "
+               f"{len(result.rejected)}" if result.status != "already-imported" else f"  {result.message}")
+    for rejected in result.rejected:
+        typer.echo(f"  rejected record {rejected.position} (line {rejected.line}): {rejected.reason}")
+    for warning in result.warnings:
+        typer.echo(f"  warning: {warning}")
+    if result.status == "refused":
+        typer.echo(f"  {result.message}")

@@ -1,0 +1,232 @@
+"""Importing export files into the ledger: one file, or every file a protocol names.
+
+An import is a run (kind ``import``) that stores the file (path, SHA-256, size, format, database, how
+they were decided), every record read (with its place in the file, raw text and tags) and every
+record refused (with line, record number and reason), all in one transaction: records read =
+imported + rejected, and either all of it lands or none of it does. The same bytes imported again
+(same SHA-256) change nothing and the result says so. ``strict`` refuses a file with any rejected
+record: the run and the rejections are kept (the refusal is a fact of the search), no record is.
+A file that cannot be read at all (empty, binary, not an export) is also a failed run with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harvester.errors import FormatError, InputError
+from harvester.formats import read_bytes
+from harvester.formats.base import Parsed, Rejected
+from harvester.ledger import Ledger
+from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file
+from harvester.ledger.runs import finish_run, start_run
+from harvester.protocol import Protocol, Source
+
+#: Source kinds whose records come from files.
+FILE_KINDS = ("file", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What importing one file did. ``status``: imported, already-imported, refused (strict) or failed."""
+
+    path: str
+    source: str
+    status: str
+    sha256: str = ""
+    format: str = ""
+    database: str = ""
+    detection: str = ""
+    encoding: str = ""
+    records_read: int = 0
+    imported: int = 0
+    rejected: tuple[Rejected, ...] = ()
+    warnings: tuple[str, ...] = ()
+    run_id: int | None = None
+    file_id: int | None = None
+    message: str = ""
+    record_ids: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("imported", "already-imported")
+
+    def summary(self) -> dict[str, object]:
+        """The result as JSON-ready values (for ``--json``)."""
+        return {
+            "path": self.path, "source": self.source, "status": self.status, "sha256": self.sha256,
+            "format": self.format, "database": self.database, "detection": self.detection,
+            "encoding": self.encoding, "records_read": self.records_read, "imported": self.imported,
+            "rejected": [{"record": r.position, "line": r.line, "reason": r.reason} for r in self.rejected],
+            "warnings": list(self.warnings), "run_id": self.run_id, "file_id": self.file_id,
+            "message": self.message,
+        }
+
+
+def choose_source(protocol: Protocol, path: Path, name: str | None = None, database: str | None = None) -> Source:
+    """The protocol source a file belongs to: the one named, else the one listing the file, else the one
+    whose database the content names, else the only file source. Ambiguity is an error, not a guess."""
+    file_sources = [s for s in protocol.sources if s.kind in FILE_KINDS]
+    if name is not None:
+        try:
+            source = protocol.source(name)
+        except KeyError:
+            known = ", ".join(s.name for s in file_sources) or "none"
+            raise InputError(str(path), [f"the protocol has no source named {name!r} (file sources: {known})"]) \
+                from None
+        if source.kind not in FILE_KINDS:
+            raise InputError(str(path), [f"source {name!r} is a live {source.kind} search; files go in a source "
+                                         "of kind 'file' or 'other'"])
+        return source
+    resolved = path.resolve()
+    for source in file_sources:
+        if resolved in source.files:
+            return source
+    if database:
+        matching = [s for s in file_sources if s.database.lower() == database.lower()]
+        if len(matching) == 1:
+            return matching[0]
+    if len(file_sources) == 1:
+        return file_sources[0]
+    known = ", ".join(repr(s.name) for s in file_sources) or "none"
+    raise InputError(str(path), [f"cannot tell which source this file belongs to; name it with --source "
+                                 f"(file sources: {known})"])
+
+
+def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source: str | None = None,
+                format: str | None = None, strict: bool = False) -> ImportResult:
+    """Import one export file for one of the protocol's sources. Raises :class:`FormatError` (after
+    recording the failed run) when the file cannot be read at all."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = find_file(ledger, sha256)
+    if existing is not None:
+        return ImportResult(
+            path=str(path), source=existing.source, status="already-imported", sha256=sha256,
+            format=existing.format, database=existing.database, detection=existing.detection or "",
+            encoding=existing.encoding or "", records_read=existing.records_read, run_id=existing.run_id,
+            file_id=existing.id,
+            message=f"already imported as file #{existing.id} (run #{existing.run_id}, {existing.path}); "
+                    "nothing changed",
+        )
+    chosen = _source_before_parsing(protocol, path, source)
+    fmt = format or (chosen.format if chosen else None)
+    named_database = chosen.database if chosen is not None and chosen.kind == "file" else None
+    try:
+        parsed = read_bytes(data, str(path), format=fmt, database=named_database)
+    except FormatError as error:
+        _record_failure(ledger, chosen, path, sha256, fmt, str(error))
+        raise
+    if chosen is None:
+        detected = parsed.detection.database if parsed.detection else None
+        chosen = choose_source(protocol, path, database=detected or parsed.database)
+        if chosen.kind == "file" and parsed.database != chosen.database:
+            parsed = read_bytes(data, str(path), format=fmt, database=chosen.database)
+    return _store(ledger, chosen, path, data, sha256, parsed, strict)
+
+
+def _source_before_parsing(protocol: Protocol, path: Path, name: str | None) -> Source | None:
+    """The source when it does not depend on the content (named, or the file is listed); else None."""
+    if name is not None:
+        return choose_source(protocol, path, name)
+    resolved = path.resolve()
+    for source in protocol.sources:
+        if source.kind in FILE_KINDS and resolved in source.files:
+            return source
+    return None
+
+
+def _evidence(parsed: Parsed) -> str:
+    return parsed.detection.evidence if parsed.detection else f"format {parsed.format}"
+
+
+def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
+           strict: bool) -> ImportResult:
+    warnings = list(parsed.warnings)
+    detected = parsed.detection.database if parsed.detection else None
+    if source.kind == "file" and detected and detected.lower() != source.database.lower():
+        warnings.append(f"{path}: the content looks like {detected} but source {source.name!r} is "
+                        f"{source.database}; the records are stored as {source.database}")
+    evidence = _evidence(parsed)
+    rejections = [Rejection(r.position, r.line, r.reason, r.raw) for r in parsed.rejected]
+    refused = strict and bool(parsed.rejected)
+    parameters = {"path": str(path), "sha256": sha256, "format": parsed.format, "strict": strict,
+                  "encoding": parsed.encoding}
+    with ledger.transaction():
+        run_id = start_run(ledger, "import", source=source.name, database=parsed.database,
+                           platform=source.platform or None, parameters=parameters)
+        if refused:
+            add_rejections(ledger, rejections, run_id=run_id, source=source.name, path=str(path))
+            message = (f"strict: the whole file is refused because {len(rejections)} of {parsed.records_read} "
+                       "records could not be read; nothing imported")
+            finish_run(ledger, run_id, "failed", message, count_retrieved=0)
+            return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256,
+                                format=parsed.format, database=parsed.database, detection=evidence,
+                                encoding=parsed.encoding, records_read=parsed.records_read, imported=0,
+                                rejected=parsed.rejected, warnings=tuple(warnings), run_id=run_id,
+                                message=message)
+        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=len(data),
+                           format=parsed.format, database=parsed.database, source=source.name,
+                           records_read=parsed.records_read, encoding=parsed.encoding, detection=evidence,
+                           export_date=source.searched)
+        ids = add_records(ledger, parsed.records, run_id=run_id, source=source.name, file_id=file_id)
+        add_rejections(ledger, rejections, run_id=run_id, source=source.name, path=str(path), file_id=file_id)
+        message = (f"{parsed.records_read} records read: {len(ids)} imported, {len(rejections)} rejected "
+                   f"({parsed.format}, {parsed.database}, {parsed.encoding})")
+        finish_run(ledger, run_id, "ok", message, count_retrieved=len(ids))
+    return ImportResult(path=str(path), source=source.name, status="imported", sha256=sha256, format=parsed.format,
+                        database=parsed.database, detection=evidence, encoding=parsed.encoding,
+                        records_read=parsed.records_read, imported=len(ids), rejected=parsed.rejected,
+                        warnings=tuple(warnings), run_id=run_id, file_id=file_id, message=message,
+                        record_ids=tuple(ids))
+
+
+def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: str, fmt: str | None,
+                    reason: str) -> None:
+    """A file that cannot be read is a failed import run with one rejection saying why."""
+    with ledger.transaction():
+        run_id = start_run(ledger, "import", source=source.name if source else None,
+                           database=source.database if source else None,
+                           parameters={"path": str(path), "sha256": sha256, "format": fmt})
+        add_rejections(ledger, [Rejection(None, None, reason)], run_id=run_id,
+                       source=source.name if source else None, path=str(path))
+        finish_run(ledger, run_id, "failed", reason, count_retrieved=0)
+
+
+def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = None, *, source: str | None = None,
+                 format: str | None = None, strict: bool = False) -> list[ImportResult]:
+    """Import the files given (none: every file the protocol names). A file that cannot be read does not
+    stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger)."""
+    if not paths:
+        return import_protocol_files(ledger, protocol, strict=strict)
+    results: list[ImportResult] = []
+    for path in paths:
+        try:
+            results.append(import_file(ledger, protocol, path, source=source, format=format, strict=strict))
+        except FormatError as error:
+            results.append(ImportResult(path=str(path), source=source or "", status="failed", message=str(error)))
+    return results
+
+
+def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = False) -> list[ImportResult]:
+    """Import every file named by the protocol's file and other sources, in protocol order.
+
+    A file that cannot be read does not stop the others: its result has status ``failed`` and the reason.
+    """
+    results: list[ImportResult] = []
+    for source in protocol.sources:
+        if source.kind not in FILE_KINDS:
+            continue
+        for path in source.files:
+            try:
+                results.append(import_file(ledger, protocol, path, source=source.name, format=source.format,
+                                           strict=strict))
+            except FormatError as error:
+                results.append(ImportResult(path=str(path), source=source.name, status="failed",
+                                            message=str(error)))
+    return results
