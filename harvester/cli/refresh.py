@@ -1,0 +1,56 @@
+"""``refresh``: re-run the review's searches since the last run and report what is new.
+
+Built for schedulers: quiet unless asked, progress lines only on a terminal, the delta as JSON with
+``--json``, and with ``--exit-code`` exit 3 when new unique records were found (as ``git diff
+--exit-code`` signals changes). A second refresh of the same review exits 1 naming the lock's holder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harvester import protocol as protocol_module
+from harvester.cli.app import JsonOption, ProtocolArg, app, is_terminal, print_json, reporting
+from harvester.delta import to_json, to_markdown
+from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
+
+#: Exit code with ``--exit-code`` when the refresh found new unique records.
+EXIT_NEW_RECORDS = 3
+
+
+@app.command("refresh")
+def refresh_command(
+    protocol: ProtocolArg,
+    json_output: JsonOption = False,
+    exit_code: Annotated[bool, typer.Option(
+        "--exit-code", help="Exit 3 when new unique records were found (0 when none), for schedulers.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder to write the delta report (Markdown, JSON) and the new unique records into.")] = None,
+    overlap_days: Annotated[int, typer.Option(
+        min=0, help="Days searched again before the last successful search (records appear late).")]
+    = DEFAULT_OVERLAP_DAYS,
+    full: Annotated[bool, typer.Option(
+        help="Search every live source in full (no window): also lists records no longer returned.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose/--quiet", help="Print each step on stderr (only when stderr is a terminal), and the "
+                                  "full report instead of the summary.")] = False,
+) -> None:
+    """Re-run every live search since its last successful run, re-import changed export files,
+    de-duplicate the newcomers against the whole ledger, and report what is new."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        progress = (lambda message: typer.echo(message, err=True)) if verbose and is_terminal() else None
+        delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=progress))
+    if json_output:
+        print_json(to_json(delta))
+    elif verbose:
+        typer.echo(to_markdown(delta), nl=False)
+    else:
+        typer.echo(f"refresh #{delta.refresh_run_id} of {delta.review}: {len(delta.new_unique)} new unique, "
+                   f"{len(delta.known)} known, {len(delta.duplicates_among_new)} duplicates among new, "
+                   f"{len(delta.revised)} revised")
+    if exit_code and delta.found_new:
+        raise typer.Exit(EXIT_NEW_RECORDS)

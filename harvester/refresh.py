@@ -1,0 +1,401 @@
+"""Scheduled refresh: re-run the review's searches since the last run and report exactly what is new.
+
+How it works (docs/refresh.md tells the reviewer's side):
+
+1. Take the review's lock (:mod:`harvester.lock`): a second refresh of the same review exits at once,
+   saying who holds it. Refreshes killed earlier are marked ``interrupted`` in the run log.
+2. Start a run of kind ``refresh``; every search, import and de-duplication it does is its child run.
+3. For each live (pubmed) source: the window is from the day of that source's last successful search
+   minus ``overlap_days`` to today, searched twice: by **create date (CRDT)**, the day the record
+   entered PubMed, which catches every newcomer, and by **modification date (MDAT)**, which catches
+   revised records (errata, retractions, newly indexed MeSH that makes an old record match). Not by
+   Entrez date (EDAT): PubMed sets the EDAT of a record added more than a year after publication to
+   its publication date, so an EDAT window misses late-indexed old papers. The overlap is there
+   because records become searchable some time after their CRDT; records seen again are sightings,
+   not new records. A source never searched successfully is searched in full.
+4. Export files of ``file``/``other`` sources are re-imported; a file with the same sha256 adds nothing.
+5. The records new to the ledger are de-duplicated against the whole ledger by the incremental path
+   (newcomers compared with existing records through the same blocks, not all pairs again).
+6. All of steps 3-5 happen in ONE ledger transaction, with the refresh marked ``ok`` inside it: a
+   refresh that fails or is killed leaves the ledger exactly as it was (SQLite rolls back), and its
+   failure is then written to the run log (the refresh run, and the search that failed).
+
+The trade-off of step 6: the ledger's write lock is held for the whole refresh, so another command
+writing to the same review waits (up to 30 s) or fails; schedule refreshes when nobody is screening.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_json, to_markdown
+from harvester.errors import HarvestError
+from harvester.ledger import Ledger
+from harvester.ledger.core import utc_now
+from harvester.ledger.duplicates import current_duplicates
+from harvester.ledger.records import get_record
+from harvester.ledger.refresh import (
+    adopt_runs,
+    close_abandoned_refreshes,
+    last_successful_search,
+    last_total_count,
+    live_record_ids,
+    max_record_id,
+    max_run_id,
+    record_ids_after,
+    run_tree,
+    set_run_parameters,
+)
+from harvester.ledger.runs import finish_run, get_run, start_run
+from harvester.lock import ReviewLock
+from harvester.protocol import Protocol, Source
+
+#: Days searched again before the last successful search: records become searchable some time after
+#: their create date, and a scheduler may have run late; re-seen records cost a sighting, nothing more.
+DEFAULT_OVERLAP_DAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A PubMed date window: ``mindate`` and ``maxdate`` as ``YYYY/MM/DD``, both inclusive."""
+
+    datetype: str  # crdt | mdat
+    mindate: str
+    maxdate: str
+
+    def describe(self) -> str:
+        return f"{self.datetype} {self.mindate}-{self.maxdate}"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """What one source search returned: its run and the ledger ids of every record, new or held."""
+
+    run_id: int
+    record_ids: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class _Searched:
+    """What the live searches of one refresh found, before de-duplication."""
+
+    sources: list[SourceDelta] = field(default_factory=list)
+    totals: dict[str, int | None] = field(default_factory=dict)
+    gone: set[int] = field(default_factory=set)  # held records a full re-run no longer returned
+    revised: set[int] = field(default_factory=set)  # held records in an MDAT window but not the CRDT one
+
+
+#: Runs one live source over one window (None: in full) as a child of ``parent_run_id``.
+SearchFn = Callable[[Ledger, Protocol, Source, Window | None, int], SearchResult]
+#: The query's total count at the source now (no window), or None when it cannot tell.
+CountFn = Callable[[Protocol, Source], int | None]
+#: Imports the protocol's export files (unchanged files, by sha256, add nothing).
+ImportFn = Callable[[Ledger, Protocol], Any]
+#: De-duplicates the given new records against the whole ledger (writes a dedupe run).
+DedupeFn = Callable[[Ledger, Protocol, list[int]], Any]
+
+
+@dataclass(slots=True)
+class Steps:
+    """The stages a refresh calls; the defaults are the project's own modules (tests pass fakes)."""
+
+    search: SearchFn | None = None
+    count: CountFn | None = None
+    import_files: ImportFn | None = None
+    dedupe: DedupeFn | None = None
+    progress: Callable[[str], None] | None = None
+    extra_notes: list[str] = field(default_factory=list)
+
+
+def plan_windows(last_search_started: str | None, today: date, overlap_days: int) -> tuple[Window, ...] | None:
+    """The windows to search for a source whose last successful search started at ``last_search_started``.
+
+    None means "search in full" (never searched successfully). Pure, so the arithmetic is testable.
+    """
+    if overlap_days < 0:
+        raise ValueError("overlap_days must be >= 0")
+    if last_search_started is None:
+        return None
+    last = datetime.fromisoformat(last_search_started.replace("Z", "+00:00")).astimezone(UTC).date()
+    start = min(last, today) - timedelta(days=overlap_days)
+    low, high = start.strftime("%Y/%m/%d"), today.strftime("%Y/%m/%d")
+    return (Window("crdt", low, high), Window("mdat", low, high))
+
+
+def refresh(
+    protocol: Protocol,
+    *,
+    now: datetime | None = None,
+    overlap_days: int = DEFAULT_OVERLAP_DAYS,
+    full: bool = False,
+    out: Path | None = None,
+    steps: Steps | None = None,
+) -> Delta:
+    """Refresh one review: search each live source since its last successful run, re-import changed
+    export files, de-duplicate the newcomers, and return the delta report.
+
+    ``full`` searches every live source in full (no window), which also lists the held records a source
+    no longer returns. ``out``: write the delta (Markdown, JSON) and the new unique records (RIS, CSV)
+    there. Raises :class:`~harvester.errors.LockError` if another refresh runs, and a
+    :class:`~harvester.errors.HarvestError` naming the rolled-back refresh run if a stage fails.
+    """
+    steps = _with_defaults(steps or Steps())
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    with ReviewLock(protocol.ledger_path, command="refresh") as lock, Ledger.open(protocol.ledger_path) as ledger:
+        notes = list(steps.extra_notes)
+        if lock.stale is not None:
+            notes.append(f"took over the lock left by {lock.stale.describe()}, which is no longer running")
+        abandoned = close_abandoned_refreshes(ledger)
+        if abandoned:
+            notes.append("run(s) " + ", ".join(f"#{i}" for i in abandoned) + " of a refresh killed before it "
+                         "finished were marked interrupted; nothing they found had been kept")
+        refresh_id = start_run(ledger, "refresh", parameters={"overlap_days": overlap_days, "full": full,
+                                                              "today": today.isoformat()})
+        started_at = get_run(ledger, refresh_id).started_at
+        delta = _run(ledger, protocol, refresh_id, started_at, today, overlap_days, full, steps, notes)
+    if out is not None:
+        write_outputs(delta, protocol, out)
+    return delta
+
+
+def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, today: date, overlap_days: int,
+         full: bool, steps: Steps, notes: list[str]) -> Delta:
+    """Everything inside one transaction; on failure, roll back and write the failure to the run log."""
+    held_until = max_record_id(ledger)
+    current: dict[str, Any] = {}
+    try:
+        with ledger.transaction():
+            searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, current, notes)
+            sources = list(searched.sources)
+            current.clear()
+            if any(s.kind in ("file", "other") for s in protocol.sources) and steps.import_files is not None:
+                _say(steps, "re-importing export files")
+                after = max_run_id(ledger)
+                steps.import_files(ledger, protocol)
+                adopt_runs(ledger, refresh_id, after)
+            sources += _file_sources(ledger, protocol, refresh_id)
+            new_ids = record_ids_after(ledger, held_until)
+            if new_ids:
+                if steps.dedupe is None:
+                    raise HarvestError("de-duplication (harvester.dedup.dedupe_new) is not available; "
+                                       "cannot tell new records from known ones")
+                _say(steps, f"de-duplicating {len(new_ids)} new record(s) against the ledger")
+                after = max_run_id(ledger)
+                steps.dedupe(ledger, protocol, new_ids)
+                adopt_runs(ledger, refresh_id, after)
+            delta = _delta(ledger, protocol, refresh_id, started_at, held_until, new_ids, sources, searched, notes)
+            set_run_parameters(ledger, refresh_id, {"totals": searched.totals})
+            finish_run(ledger, refresh_id, "ok", count_retrieved=len(new_ids),
+                       message=f"{len(delta.new_unique)} new unique, {len(delta.known)} known, "
+                               f"{len(delta.duplicates_among_new)} duplicates among new")
+    except BaseException as error:
+        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        reason = str(error) or type(error).__name__
+        finish_run(ledger, refresh_id, status, message=f"rolled back, ledger unchanged: {reason}")
+        if current:
+            _log_failed_search(ledger, protocol, refresh_id, current, status, reason)
+        if isinstance(error, Exception):
+            raise HarvestError(f"refresh run #{refresh_id} of {protocol.id} {status} and was rolled back "
+                               f"(the ledger is as it was): {reason}") from error
+        raise
+    return delta
+
+
+def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: date, overlap_days: int,
+                    full: bool, steps: Steps, current: dict[str, Any],
+                    notes: list[str]) -> _Searched:
+    searched = _Searched()
+    for source in protocol.sources:
+        if source.kind != "pubmed":
+            continue
+        if source.maxdate is not None:
+            searched.sources.append(SourceDelta(source.name, source.kind, "skipped", note=(
+                f"closed search (maxdate {source.maxdate}); remove maxdate from the protocol to refresh it")))
+            continue
+        if steps.search is None:
+            raise HarvestError(f"source {source.name!r}: live searching (harvester.search) is not available")
+        if source.mindate is not None:
+            notes.append(f"source {source.name!r}: mindate {source.mindate} ({source.datetype}) is not applied to "
+                         "the refresh windows; check newcomers published before it at screening")
+        last = last_successful_search(ledger, source.name)
+        windows = None if full else plan_windows(last.started_at if last else None, today, overlap_days)
+        held_before = live_record_ids(ledger, source.name)
+        previous_total = last_total_count(ledger, source.name)
+        returned: dict[str, set[int]] = {}
+        run_ids: list[int] = []
+        for window in windows or (None,):
+            label = window.describe() if window else "full"
+            current.update(source=source, window=window)
+            _say(steps, f"searching {source.name} ({label})")
+            result = steps.search(ledger, protocol, source, window, refresh_id)
+            set_run_parameters(ledger, result.run_id, {"refresh_window": label, "refresh_run_id": refresh_id})
+            run_ids.append(result.run_id)
+            returned[window.datetype if window else "full"] = set(result.record_ids)
+            current.clear()
+        everything = set().union(*returned.values())
+        current_total = len(everything) if windows is None else (steps.count(protocol, source) if steps.count
+                                                                 else None)
+        searched.totals[source.name] = current_total
+        new_here = len(everything - held_before)
+        if windows is None and last is not None:
+            gone = held_before - everything
+            searched.gone |= gone
+            missing: int | None = len(gone)
+        elif previous_total is not None and current_total is not None:
+            missing = max(0, previous_total + new_here - current_total)
+        else:
+            missing = None
+        searched.sources.append(SourceDelta(
+            source.name, source.kind, "searched", windows=tuple(w.describe() for w in windows or ()) or ("full",),
+            run_ids=tuple(run_ids), returned=len(everything), new=new_here, previous_total=previous_total,
+            current_total=current_total, no_longer_returned=missing,
+            note="" if windows is not None or last is not None else "first search of this source",
+        ))
+        if windows is not None:
+            crdt, mdat = returned.get("crdt", set()), returned.get("mdat", set())
+            searched.revised |= (mdat - crdt) & held_before
+    return searched
+
+
+def _file_sources(ledger: Ledger, protocol: Protocol, refresh_id: int) -> list[SourceDelta]:
+    tree = set(run_tree(ledger, refresh_id))
+    rows = ledger.execute("SELECT source, run_id, records_read FROM files ORDER BY id").fetchall()
+    result = []
+    for source in protocol.sources:
+        if source.kind == "pubmed" or not source.files:
+            continue
+        changed = [row for row in rows if row["source"] == source.name and row["run_id"] in tree]
+        if changed:
+            runs = tuple(sorted({int(r["run_id"]) for r in changed}))
+            marks = ",".join("?" * len(runs))
+            new = ledger.execute(f"SELECT COUNT(*) AS n FROM records WHERE run_id IN ({marks})", runs).fetchone()
+            result.append(SourceDelta(source.name, source.kind, "imported", run_ids=runs,
+                                      returned=sum(int(r["records_read"]) for r in changed), new=int(new["n"]),
+                                      note=f"{len(changed)} new or changed file(s)"))
+        else:
+            result.append(SourceDelta(source.name, source.kind, "unchanged", note="no new or changed file"))
+    return result
+
+
+def _delta(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, held_until: int,
+           new_ids: list[int], sources: list[SourceDelta], searched: _Searched, notes: list[str]) -> Delta:
+    """Classify each newcomer by its duplicate cluster: unique, known (an older record in its cluster),
+    or a duplicate of another newcomer. Whichever record the de-duplication kept does not matter here."""
+    removed = current_duplicates(ledger)
+    members: dict[int, set[int]] = {}
+    for record_id, kept in removed.items():
+        members.setdefault(kept, {kept}).add(record_id)
+    unique: list[DeltaRecord] = []
+    known: list[KnownRecord] = []
+    among: list[KnownRecord] = []
+    for record_id in new_ids:
+        kept = removed.get(record_id, record_id)
+        cluster = members.get(kept, {kept})
+        old = sorted(m for m in cluster if m <= held_until)
+        old.sort(key=lambda m: m != kept)  # the kept record first
+        if old:
+            known.append(KnownRecord(_summary(ledger, record_id), tuple(_summary(ledger, m) for m in old)))
+        elif kept == record_id:
+            unique.append(_summary(ledger, record_id))
+        else:
+            among.append(KnownRecord(_summary(ledger, record_id), (_summary(ledger, kept),)))
+    revised, gone = sorted(searched.revised), sorted(searched.gone)
+    return Delta(
+        review=protocol.id, refresh_run_id=refresh_id, started_at=started_at, ended_at=utc_now(), status="ok",
+        sources=tuple(sources), new_unique=tuple(unique), known=tuple(known), duplicates_among_new=tuple(among),
+        revised=tuple(_summary(ledger, i) for i in revised),
+        no_longer_returned=tuple(_summary(ledger, i) for i in gone),
+        notes=tuple(notes),
+    )
+
+
+def _summary(ledger: Ledger, record_id: int) -> DeltaRecord:
+    stored = get_record(ledger, record_id)
+    r = stored.record
+    return DeltaRecord(id=stored.id, source=stored.source, title=r.title, authors=r.authors, year=r.year,
+                       journal=r.journal, doi=r.doi, pmid=r.pmid)
+
+
+def _log_failed_search(ledger: Ledger, protocol: Protocol, refresh_id: int, current: dict[str, Any], status: str,
+                       reason: str) -> None:
+    """After the rollback, write the search that failed to the run log (PRISMA-S wants failed searches too)."""
+    source: Source = current["source"]
+    window: Window | None = current.get("window")
+    run_id = start_run(ledger, "search", source=source.name, database=source.database, platform=source.platform,
+                       query=protocol.query_for(source), parent_run_id=refresh_id,
+                       parameters={"refresh_window": window.describe() if window else "full",
+                                   "refresh_run_id": refresh_id})
+    finish_run(ledger, run_id, status, message=f"rolled back with refresh #{refresh_id}: {reason}")
+
+
+def _say(steps: Steps, message: str) -> None:
+    if steps.progress is not None:
+        steps.progress(message)
+
+
+def _with_defaults(steps: Steps) -> Steps:
+    """Fill the stages a caller left out with the project's modules, when they exist."""
+    if steps.search is None:
+        steps.search = _default_search()
+    if steps.count is None:
+        steps.count = _default_count()
+    if steps.import_files is None:
+        steps.import_files = _default_import()
+    if steps.dedupe is None:
+        steps.dedupe = _default_dedupe()
+    return steps
+
+
+def _optional(module: str, name: str) -> Any:
+    """``module.name`` if that stage has landed in this installation, else None (the refresh then says so)."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def _default_search() -> SearchFn | None:
+    return None
+
+
+def _default_count() -> CountFn | None:
+    return None
+
+
+def _default_import() -> ImportFn | None:
+    import_protocol_files = _optional("harvester.importing", "import_protocol_files")
+    if import_protocol_files is None:
+        return None
+
+    def run(ledger: Ledger, protocol: Protocol) -> Any:
+        return import_protocol_files(ledger, protocol)
+
+    return run
+
+
+def _default_dedupe() -> DedupeFn | None:
+    dedupe_new = _optional("harvester.dedup", "dedupe_new")
+    if dedupe_new is None:
+        return None
+
+    def run(ledger: Ledger, protocol: Protocol, new_ids: list[int]) -> Any:
+        return dedupe_new(ledger, protocol, new_ids)
+
+    return run
+
+
+def write_outputs(delta: Delta, protocol: Protocol, out: Path) -> list[Path]:
+    """Write ``delta.md`` and ``delta.json`` (and the new unique records as RIS and CSV for the screening
+    tool, when :mod:`harvester.exporting` exists) into ``out``, named by review and refresh run."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{protocol.id}-refresh-{delta.refresh_run_id}"
+    written = [out / f"{stem}.md", out / f"{stem}.json"]
+    written[0].write_text(to_markdown(delta), encoding="utf-8")
+    written[1].write_text(json.dumps(to_json(delta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return written
