@@ -7,8 +7,13 @@ record falls into exactly one path through the diagram.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from harvester.ledger.core import Ledger
+from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions, record_sources
+from harvester.ledger.duplicates import current_duplicates
+from harvester.protocol import Protocol
 
 Arm = Literal["databases", "registers", "other"]
 
@@ -38,3 +43,147 @@ class Outcome:
     by: Literal["automation", "reviewer"] | None = None
     duplicate_of: int | None = None
     study_id: str | None = None  # reports of one study share it; default: the record's own id
+    # optional, for the audit (added by screening): where it ended, by which rule or which people, and why
+    stage: str | None = None  # dedupe | automation | title-abstract | retrieval | full-text
+    rule: str | None = None  # the rule id, when a rule decided
+    reviewers: tuple[str, ...] = ()  # who decided the deciding stage (the resolver, or the agreeing screeners)
+    flags: tuple[str, ...] = ()  # ids of flag rules that fired, for the screeners' attention
+    note: str = ""  # why a record is still awaiting (e.g. "screeners disagree: JM include, JS exclude")
+
+
+# --- computing outcomes (screening owns this; prisma.counts only aggregates) -----------------------------
+#
+# The path of one record, in flow order:
+#   1. removed as a duplicate (harvester.ledger.duplicates.current_duplicates) -> "duplicate";
+#   2. databases arm only: an automation rule with action "exclude" fired in the latest rules run
+#      -> "ineligible-automation" (by automation, the rule's reason);
+#   3. databases arm only, title/abstract: a title-abstract rule with action "exclude" fired -> "excluded-screening"
+#      by automation; else the settled title/abstract decision: none, one of two screeners, or a conflict not yet
+#      resolved -> "awaiting-screening"; exclude -> "excluded-screening" by the reviewers; include or maybe -> on;
+#   4. retrieval: "not-retrieved" when so decided; a full-text decision implies the report was retrieved;
+#      otherwise "awaiting-retrieval";
+#   5. full text: exclude (reason mandatory) -> "excluded-full-text"; include -> "included"; none, maybe, or an
+#      unresolved conflict (on the decision or on the reason) -> "awaiting-assessment".
+# Records found by other methods (protocol sources of kind "other") skip steps 2 and 3: the PRISMA 2020 template
+# takes them from "Records identified" (O1) straight to "Reports sought for retrieval" (O2). Their rule results
+# are still stored and shown by the audit (flags for the person assessing the full text).
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """Where one record stands at one stage, from its decisions history."""
+
+    state: Literal["undecided", "conflict", "decided"]
+    decision: str | None = None
+    reason: str | None = None
+    reviewers: tuple[str, ...] = ()
+    why: str = ""
+
+
+def screeners_needed(protocol: Protocol, stage: str) -> int:
+    """Two screeners when the protocol names two or more (dual screening), else one; retrieval is a fact: one."""
+    if stage == "retrieval":
+        return 1
+    return 2 if len(protocol.screening.reviewers) >= 2 else 1
+
+
+def settle(decisions: list[StoredDecision], needed: int) -> Settled:
+    """The stage's standing from its decisions (oldest first): a resolver's latest word is final; otherwise
+    each screener's latest decision counts, and they must be ``needed`` and agree (on the reason too, at full
+    text, where exactly one reason is counted)."""
+    if not decisions:
+        return Settled("undecided", why="no decision yet")
+    resolutions = [d for d in decisions if d.role == "resolver"]
+    if resolutions:
+        last = resolutions[-1]
+        return Settled("decided", last.decision, last.reason, (last.reviewer,), f"resolved by {last.reviewer}")
+    latest: dict[str, StoredDecision] = {}
+    for item in decisions:
+        latest[item.reviewer] = item
+    if len(latest) < needed:
+        return Settled("undecided", why=f"{len(latest)} of {needed} screeners decided")
+    chosen = [latest[name] for name in sorted(latest)]
+    kinds = {d.decision for d in chosen}
+    if len(kinds) > 1:
+        return Settled("conflict", why="screeners disagree: " + ", ".join(f"{d.reviewer} {d.decision}"
+                                                                          for d in chosen))
+    decision = chosen[0].decision
+    reasons = {d.reason for d in chosen if d.reason}
+    if decision == "exclude" and chosen[0].stage == "full-text" and len(reasons) > 1:
+        return Settled("conflict", why="screeners give different reasons: " + "; ".join(
+            f"{d.reviewer} {d.reason}" for d in chosen))
+    reason = next((d.reason for d in chosen if d.reason), None)
+    return Settled("decided", decision, reason, tuple(d.reviewer for d in chosen), "screeners agree")
+
+
+def arm_of(protocol: Protocol, source: str) -> Arm:
+    """"other" for protocol sources of kind other, else "databases" (registers are not harvested yet)."""
+    for item in protocol.sources:
+        if item.name == source:
+            return "other" if item.kind == "other" else "databases"
+    return "databases"
+
+
+def record_outcomes(ledger: Ledger, protocol: Protocol) -> list[Outcome]:
+    """Exactly one :class:`Outcome` for every record in the ledger, by record id (see the path above)."""
+    duplicates = current_duplicates(ledger)
+    fired = current_rule_results(ledger, fired_only=True)
+    by_stage: dict[tuple[int, str], list[StoredDecision]] = {}
+    for item in list_decisions(ledger):
+        by_stage.setdefault((item.record_id, item.stage), []).append(item)
+    needed = {stage: screeners_needed(protocol, stage) for stage in ("title-abstract", "retrieval", "full-text")}
+
+    outcomes: list[Outcome] = []
+    for record_id, source, database in record_sources(ledger):
+        arm = arm_of(protocol, source)
+        results = fired.get(record_id, [])
+        flags = tuple(r.rule_id for r in results if r.action == "flag")
+        base = Outcome(record_id=record_id, source=source, database=database, arm=arm, end="", flags=flags)
+
+        def ended(end: str, **values: Any) -> Outcome:
+            return replace(base, end=end, **values)  # noqa: B023 - used at once, inside this iteration
+
+        if record_id in duplicates:
+            outcomes.append(ended("duplicate", duplicate_of=duplicates[record_id], stage="dedupe",
+                                  by="automation"))
+            continue
+        if arm != "other":
+            automation = [r for r in results if r.stage == "automation" and r.action == "exclude"]
+            if automation:
+                rule = automation[0]
+                outcomes.append(ended("ineligible-automation", reason=rule.reason, by="automation",
+                                      rule=rule.rule_id, stage="automation"))
+                continue
+            screening_rules = [r for r in results if r.stage == "title-abstract" and r.action == "exclude"]
+            if screening_rules:
+                rule = screening_rules[0]
+                outcomes.append(ended("excluded-screening", reason=rule.reason, by="automation",
+                                      rule=rule.rule_id, stage="title-abstract"))
+                continue
+            title = settle(by_stage.get((record_id, "title-abstract"), []), needed["title-abstract"])
+            if title.state != "decided":
+                outcomes.append(ended("awaiting-screening", stage="title-abstract", note=title.why))
+                continue
+            if title.decision == "exclude":
+                outcomes.append(ended("excluded-screening", reason=title.reason, by="reviewer",
+                                      reviewers=title.reviewers, stage="title-abstract"))
+                continue
+        full = by_stage.get((record_id, "full-text"), [])
+        retrieval = settle(by_stage.get((record_id, "retrieval"), []), needed["retrieval"])
+        if retrieval.state == "decided" and retrieval.decision == "not-retrieved":
+            outcomes.append(ended("not-retrieved", reason=retrieval.reason, by="reviewer",
+                                  reviewers=retrieval.reviewers, stage="retrieval"))
+            continue
+        if retrieval.state != "decided" and not full:
+            outcomes.append(ended("awaiting-retrieval", stage="retrieval", note=retrieval.why))
+            continue
+        assessed = settle(full, needed["full-text"])
+        if assessed.state != "decided" or assessed.decision == "maybe":
+            outcomes.append(ended("awaiting-assessment", stage="full-text",
+                                  note=assessed.why if assessed.state != "decided" else "agreed on maybe"))
+        elif assessed.decision == "exclude":
+            outcomes.append(ended("excluded-full-text", reason=assessed.reason, by="reviewer",
+                                  reviewers=assessed.reviewers, stage="full-text"))
+        else:
+            outcomes.append(ended("included", by="reviewer", reviewers=assessed.reviewers, stage="full-text"))
+    return outcomes

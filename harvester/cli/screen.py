@@ -1,0 +1,206 @@
+"""``screen export|import|conflicts``, ``rules`` and ``audit``: screening from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harvester import protocol as protocol_module
+from harvester import screening
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.errors import HarvestError
+from harvester.ledger import Ledger
+from harvester.screening import audit as audit_module
+
+screen_app = typer.Typer(help="Screening sheets and reviewers' decisions: export, import, conflicts.",
+                         no_args_is_help=True)
+app.add_typer(screen_app, name="screen")
+
+
+class Stage(StrEnum):
+    title_abstract = "title-abstract"
+    retrieval = "retrieval"
+    full_text = "full-text"
+
+
+class SheetFormat(StrEnum):
+    csv = "csv"
+    ris = "ris"
+
+
+class DecisionsFormat(StrEnum):
+    ours = "ours"
+    rayyan = "rayyan"
+    asreview = "asreview"
+
+
+class Role(StrEnum):
+    screener = "screener"
+    resolver = "resolver"
+
+
+class AuditFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+
+
+StageOption = Annotated[Stage, typer.Option("--stage", help="The screening stage.", show_default=False)]
+
+
+@screen_app.command("export")
+def export(
+    protocol: ProtocolArg,
+    stage: StageOption,
+    format: Annotated[SheetFormat, typer.Option("--format", help="csv (our sheet) or ris (for Rayyan, "
+                                                "ASReview, Covidence).")] = SheetFormat.csv,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the sheet here (default: print it).")] = None,
+) -> None:
+    """Write the screening sheet of the records awaiting a stage, keyed by ledger record id."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value)
+        if out is None:
+            typer.echo(sheet.text, nl=False)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(sheet.text, encoding="utf-8")
+        typer.echo(f"wrote {out}: {sheet.records} record(s) awaiting {sheet.stage}", err=True)
+
+
+@screen_app.command("import")
+def import_(
+    protocol: ProtocolArg,
+    file: Annotated[Path, typer.Argument(help="The decisions file (CSV).", show_default=False)],
+    reviewer: Annotated[str | None, typer.Option("--reviewer", help="Who decided (for Rayyan: import only this "
+                                                 "reviewer's labels; default all in the file).")] = None,
+    stage: Annotated[Stage | None, typer.Option("--stage", help="The stage, when the file has no stage "
+                                                "column.")] = None,
+    format: Annotated[DecisionsFormat, typer.Option("--format", help="ours, rayyan (Rayyan CSV export) or "
+                                                    "asreview (ASReview LAB export).")] = DecisionsFormat.ours,
+    role: Annotated[Role, typer.Option("--role", help="screener, or resolver for the third reviewer settling "
+                                       "conflicts.")] = Role.screener,
+    json_output: JsonOption = False,
+) -> None:
+    """Read reviewers' decisions back; a file with any problem is refused whole, listing every problem."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            result = screening.import_decisions(ledger, loaded, file, format=format.value, reviewer=reviewer,
+                                                stage=stage.value if stage else None, role=role.value)
+        if json_output:
+            print_json(asdict(result))
+            return
+        typer.echo(f"stored {result.stored} decision(s) from {result.path} (run {result.run_id}; "
+                   f"reviewers {', '.join(result.reviewers)})")
+        for name, counts in result.by_stage.items():
+            typer.echo(f"  {name}: " + ", ".join(f"{decision} {n}" for decision, n in sorted(counts.items())))
+
+
+@screen_app.command("conflicts")
+def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption = False) -> None:
+    """Dual screening: percent agreement and Cohen's kappa per pair of screeners, and the conflicts."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            report = screening.conflicts(ledger, loaded, stage.value)
+        if json_output:
+            print_json(asdict(report))
+            return
+        typer.echo(f"{report.stage}: screeners {', '.join(report.screeners) or '(none yet)'}")
+        for pair in report.agreements:
+            percent = f"{pair.percent:.1f}%" if pair.percent is not None else "-"
+            kappa = f"{pair.kappa:.3f}" if pair.kappa is not None else "undefined"
+            typer.echo(f"  {pair.first} vs {pair.second}: {pair.both_decided} record(s) decided by both, "
+                       f"agreement {pair.agreed}/{pair.both_decided} = {percent}, Cohen's kappa {kappa}")
+        typer.echo(f"open conflicts (not decided until resolved): {len(report.open)}")
+        for item in report.open:
+            typer.echo(f"  record {item.record_id}: " + ", ".join(f"{who} {what}" for who, what in item.decisions)
+                       + ("; reasons " + "; ".join(f"{who} {why}" for who, why in item.reasons)
+                          if item.reasons else ""))
+        typer.echo(f"resolved conflicts: {len(report.resolved)}")
+        for item in report.resolved:
+            typer.echo(f"  record {item.record_id}: " + ", ".join(f"{who} {what}" for who, what in item.decisions)
+                       + f" -> {item.resolution} by {item.resolved_by}")
+
+
+@app.command()
+def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
+    """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            result = screening.apply_rules(ledger, loaded)
+        if json_output:
+            print_json({"run_id": result.run_id, "records": result.records, "fired": result.fired})
+            return
+        typer.echo(f"rules run {result.run_id}: {result.records} record(s)")
+        for rule in result.rules:
+            typer.echo(f"  {rule.id} ({rule.stage}, {rule.action}): fired on {result.fired.get(rule.id, 0)} "
+                       f"- {rule.reason}")
+
+
+@app.command()
+def audit(
+    protocol: ProtocolArg,
+    record: Annotated[int | None, typer.Argument(help="A ledger record id: print its whole history.")] = None,
+    format: Annotated[AuditFormat, typer.Option("--format", help="text or csv.")] = AuditFormat.text,
+    records: Annotated[bool, typer.Option("--records", help="List every excluded record with its stage, reason "
+                                          "and who or which rule.")] = False,
+) -> None:
+    """Exclusions per stage by reason, rule and reviewer; or one record's history (origin, merges, decisions)."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            if record is not None:
+                try:
+                    events = audit_module.history(ledger, loaded, record)
+                except KeyError:
+                    raise HarvestError(f"{loaded.ledger_path}: no record {record} in this ledger") from None
+                _print_history(events, format)
+                return
+            if records:
+                excluded = audit_module.excluded_records(ledger, loaded)
+                if format is AuditFormat.csv:
+                    typer.echo(audit_module.excluded_csv(excluded), nl=False)
+                    return
+                for o in excluded:
+                    who = o.rule or ", ".join(o.reviewers) or o.by or ""
+                    extra = f" of {o.duplicate_of}" if o.duplicate_of is not None else ""
+                    typer.echo(f"record {o.record_id} [{o.source}] {o.end}{extra} at {o.stage}: "
+                               f"{o.reason or '-'} ({who})")
+                return
+            tallies = audit_module.summary(ledger, loaded)
+        if format is AuditFormat.csv:
+            typer.echo(audit_module.summary_csv(tallies), nl=False)
+            return
+        if not tallies:
+            typer.echo("no exclusions yet")
+        stage = None
+        for tally in tallies:
+            if tally.stage != stage:
+                stage = tally.stage
+                typer.echo(f"{stage}:")
+            if tally.group == "total":
+                typer.echo(f"  excluded: {tally.n}")
+            else:
+                typer.echo(f"    {tally.group} {tally.key}: {tally.n}")
+
+
+def _print_history(events: list[audit_module.Event], format: AuditFormat) -> None:
+    if format is AuditFormat.csv:
+        typer.echo(audit_module.history_csv(events), nl=False)
+        return
+    for event in events:
+        where = f" [{event.file}:{event.line}]" if event.file and event.line else ""
+        stage = f" {event.stage}" if event.stage else ""
+        old = "" if event.current else " (superseded)"
+        who = f" {event.who}" if event.who else ""
+        run = f" run {event.run}" if event.run is not None else ""
+        typer.echo(f"{event.time} {event.event}{stage}{who}: {event.what}{old}{run}{where}")
+        if event.detail:
+            typer.echo(f"    {event.detail}")

@@ -1,0 +1,231 @@
+"""Inclusion rules evaluated on one record: pure functions, no ledger, no I/O.
+
+A rule *fires* on a record when the record fails the review's criterion the rule expresses:
+
+- ``language``: the record's language is none of ``languages`` (a record without a language fires
+  only when ``keep_unknown = false``);
+- ``year``: the year is outside ``from``..``to`` (unknown year: as ``keep_unknown``, default keep);
+- ``publication-type``: the record has one of ``types`` (e.g. editorials, comments);
+- ``field``: the field holds one of ``words`` (whole words, case- and accent-insensitive) or matches
+  ``regex``;
+- ``query``: the boolean query (same syntax as the search) matches the record's fields.
+
+What a firing rule *does* (exclude or flag, before screening or at title/abstract) is the protocol's
+business and the ledger's; this module only answers "does it fire, and on what evidence".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from harvester.protocol import Rule
+from harvester.query import And, Node, Not, Or, Term, parse
+from harvester.records import Record
+
+#: Query field tags -> the Record fields searched. ``all`` is every text field.
+FIELD_MAP: dict[str, tuple[str, ...]] = {
+    "tiab": ("title", "abstract"),
+    "title/abstract": ("title", "abstract"),
+    "tiab:~0": ("title", "abstract"),
+    "ti": ("title",),
+    "title": ("title",),
+    "ab": ("abstract",),
+    "tw": ("title", "abstract", "keywords", "mesh"),
+    "ot": ("keywords",),
+    "mh": ("mesh",),
+    "mesh": ("mesh",),
+    "majr": ("mesh",),
+    "au": ("authors",),
+    "la": ("language",),
+    "pt": ("publication_types",),
+    "ta": ("journal", "journal_abbrev"),
+    "jour": ("journal", "journal_abbrev"),
+    "dp": ("year",),
+    "all": ("title", "abstract", "keywords", "mesh", "authors", "journal", "journal_abbrev", "language",
+            "publication_types", "publisher", "year", "doi", "pmid"),
+    "all fields": ("title", "abstract", "keywords", "mesh", "authors", "journal", "journal_abbrev", "language",
+                   "publication_types", "publisher", "year", "doi", "pmid"),
+}
+
+#: Field names a ``field`` rule may name, besides the query tags above: the Record's own field names.
+RECORD_TEXT_FIELDS: tuple[str, ...] = ("title", "abstract", "keywords", "mesh", "authors", "journal",
+                                       "journal_abbrev", "language", "publication_types", "publisher", "doi",
+                                       "pmid", "url", "year")
+
+#: The same language written as databases write it: ISO 639-2, ISO 639-1 and the English name.
+LANGUAGE_NAMES: tuple[tuple[str, ...], ...] = (
+    ("eng", "en", "english"), ("fre", "fra", "fr", "french"), ("ger", "deu", "de", "german"),
+    ("spa", "es", "spanish"), ("por", "pt", "portuguese"), ("ita", "it", "italian"),
+    ("dut", "nld", "nl", "dutch"), ("chi", "zho", "zh", "chinese"), ("jpn", "ja", "japanese"),
+    ("rus", "ru", "russian"), ("pol", "pl", "polish"), ("swe", "sv", "swedish"), ("dan", "da", "danish"),
+    ("nor", "no", "nb", "norwegian"), ("fin", "fi", "finnish"), ("tur", "tr", "turkish"),
+    ("kor", "ko", "korean"), ("ara", "ar", "arabic"), ("heb", "he", "hebrew"), ("gre", "ell", "el", "greek"),
+    ("cze", "ces", "cs", "czech"), ("hun", "hu", "hungarian"), ("per", "fas", "fa", "persian"),
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """Whether a rule fired on a record, and the evidence a person can check."""
+
+    rule_id: str
+    fired: bool
+    evidence: str = ""
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so ``Pédiatrie`` and ``pediatrie`` compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order (punctuation and hyphens separate words)."""
+    return _WORD.findall(fold(text))
+
+
+def field_texts(record: Record, names: Iterable[str]) -> list[str]:
+    """The values of some Record fields as separate texts (a phrase never spans two of them)."""
+    texts: list[str] = []
+    for name in names:
+        value = getattr(record, name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, tuple):
+            texts.extend(str(v) for v in value if v)
+        else:
+            texts.append(str(value))
+    return texts
+
+
+def evaluate(rule: Rule, record: Record, default_field: str | None = None) -> RuleResult:
+    """Does ``rule`` fire on ``record``? ``default_field`` serves unfielded query terms (else ``all``)."""
+    if rule.kind == "language":
+        return _language(rule, record)
+    if rule.kind == "year":
+        return _year(rule, record)
+    if rule.kind == "publication-type":
+        return _publication_type(rule, record)
+    if rule.kind == "field":
+        return _field(rule, record)
+    if rule.kind == "query":
+        node = parse(str(rule.params["query"]))
+        fallback = str(rule.params.get("default_field") or default_field or "all").lower()
+        evidence: list[str] = []
+        fired = matches(node, record, fallback, evidence)
+        return RuleResult(rule.id, fired, "; ".join(dict.fromkeys(evidence)) if fired else "")
+    raise ValueError(f"rule {rule.id!r}: unknown kind {rule.kind!r}")
+
+
+def _language_key(value: str) -> str:
+    folded = fold(value).strip()
+    for names in LANGUAGE_NAMES:
+        if folded in names:
+            return names[0]
+    return folded
+
+
+def _language(rule: Rule, record: Record) -> RuleResult:
+    wanted = {_language_key(v) for v in _as_list(rule.params["languages"])}
+    held = [v for v in record.language if v.strip()]
+    if not held:
+        keep = bool(rule.params.get("keep_unknown", True))
+        return RuleResult(rule.id, not keep, "" if keep else "no language given")
+    if any(_language_key(v) in wanted for v in held):
+        return RuleResult(rule.id, False)
+    return RuleResult(rule.id, True, f"language {', '.join(held)}")
+
+
+def _year(rule: Rule, record: Record) -> RuleResult:
+    if record.year is None:
+        keep = bool(rule.params.get("keep_unknown", True))
+        return RuleResult(rule.id, not keep, "" if keep else "no year given")
+    low, high = rule.params.get("from"), rule.params.get("to")
+    if low is not None and record.year < int(low):
+        return RuleResult(rule.id, True, f"year {record.year} before {low}")
+    if high is not None and record.year > int(high):
+        return RuleResult(rule.id, True, f"year {record.year} after {high}")
+    return RuleResult(rule.id, False)
+
+
+def _publication_type(rule: Rule, record: Record) -> RuleResult:
+    wanted = {fold(t).strip() for t in _as_list(rule.params["types"])}
+    hits = [t for t in record.publication_types if fold(t).strip() in wanted]
+    return RuleResult(rule.id, bool(hits), f"publication type {', '.join(hits)}" if hits else "")
+
+
+def _field(rule: Rule, record: Record) -> RuleResult:
+    name = str(rule.params["field"]).lower()
+    names = FIELD_MAP.get(name) or ((name,) if name in RECORD_TEXT_FIELDS else None)
+    if names is None:
+        raise ValueError(f"rule {rule.id!r}: unknown field {name!r}")
+    texts = field_texts(record, names)
+    for word in _as_list(rule.params.get("words", [])):
+        wanted = words(word)
+        if wanted and any(_contains(words(text), wanted, truncated=False) for text in texts):
+            return RuleResult(rule.id, True, f"{name} has {word!r}")
+    if "regex" in rule.params:
+        pattern = re.compile(str(rule.params["regex"]), re.IGNORECASE)
+        for text in texts:
+            found = pattern.search(text)
+            if found:
+                return RuleResult(rule.id, True, f"{name} matches /{pattern.pattern}/ at {found.group(0)!r}")
+    return RuleResult(rule.id, False)
+
+
+def matches(node: Node, record: Record, default_field: str = "all", evidence: list[str] | None = None) -> bool:
+    """Evaluate a query AST on a record's fields (the local twin of running it in PubMed)."""
+    if isinstance(node, Term):
+        return _term(node, record, default_field, evidence)
+    if isinstance(node, Not):
+        return matches(node.include, record, default_field, evidence) and not matches(
+            node.exclude, record, default_field, None)
+    if isinstance(node, And):
+        return all(matches(item, record, default_field, evidence) for item in node.items)
+    if isinstance(node, Or):
+        found = False
+        for item in node.items:  # no short cut: collect every matching term as evidence
+            found = matches(item, record, default_field, evidence) or found
+        return found
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _term(term: Term, record: Record, default_field: str, evidence: list[str] | None) -> bool:
+    tag = (term.field or default_field).lower()
+    names = FIELD_MAP.get(tag, FIELD_MAP["all"])
+    wanted = words(term.text)
+    if not wanted:
+        return False
+    for text in field_texts(record, names):
+        if _contains(words(text), wanted, term.truncated):
+            if evidence is not None:
+                shown = f'"{term.text}"' if term.phrase else term.text
+                evidence.append(f"{shown}{'*' if term.truncated else ''}[{tag}]")
+            return True
+    return False
+
+
+def _contains(haystack: list[str], needle: list[str], truncated: bool) -> bool:
+    """Is ``needle`` a run of consecutive words of ``haystack``? Truncation: the last word is a prefix."""
+    size = len(needle)
+    for start in range(len(haystack) - size + 1):
+        window = haystack[start : start + size]
+        if window[:-1] != needle[:-1]:
+            continue
+        last = window[-1]
+        if last == needle[-1] or (truncated and last.startswith(needle[-1])):
+            return True
+    return False
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
