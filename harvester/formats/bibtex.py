@@ -1,0 +1,481 @@
+"""BibTeX exports (Scopus, Web of Science, EBSCOhost, ProQuest, Europe PMC, reference managers) and our writer.
+
+Parsing is ``bibtexparser`` v2's; this module maps its entries to records. Field names are compared
+case-insensitively (WoS writes ``Title``, Scopus ``title``). Each record keeps its entry's verbatim text
+(``raw``), every field as a tag (plus ``ENTRYTYPE`` and ``ID``, the entry key), and its line. The entry
+key is the ``source_id`` unless a database id field is present (WoS ``Unique-ID``, Scopus ``eid`` or the
+``eid=`` of its scopus.com link, EBSCO's ``AN=`` accession in its link). An entry bibtexparser cannot
+parse becomes a :class:`Rejected` with its line; entries that share a key (common in Scopus exports)
+are all kept, as are entries with a field written twice (with a warning).
+
+Values are turned from LaTeX into text by :func:`latex_to_text` (braces, escapes such as ``\\%``,
+accents such as ``{\\"o}``); :func:`write_bibtex` escapes exactly what that function reads back, so a
+written file reads back to the same normalised records.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import bibtexparser
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field, ParsingFailedBlock
+
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.csv import (
+    clean_doi,
+    clean_pages,
+    clean_pmid,
+    clean_text,
+    normalise_author,
+    parse_year,
+    split_cell,
+    split_issns,
+)
+from harvester.records import Record
+
+#: Normalised field -> BibTeX field names (lower case), first non-empty wins.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "abstract": ("abstract",),
+    "year": ("year", "date"),
+    "journal": ("journal", "journaltitle", "booktitle"),
+    "journal_abbrev": ("abbrev_source_title", "journal-iso", "shortjournal"),
+    "volume": ("volume",),
+    "issue": ("number", "issue"),
+    "pages": ("pages",),
+    "doi": ("doi",),
+    "pmid": ("pmid",),
+    "url": ("url",),
+    "publisher": ("publisher",),
+}
+#: List fields -> BibTeX field names; every named field contributes.
+LIST_FIELDS: dict[str, tuple[str, ...]] = {
+    "issn": ("issn", "eissn"),
+    "language": ("language",),
+    "keywords": ("author_keywords", "keywords", "keywords-plus"),
+    "mesh": ("mesh",),
+    "publication_types": ("document_type", "type"),
+}
+#: Fields naming the database's own id, in preference order (the entry key is the fallback).
+ID_FIELDS: tuple[str, ...] = ("unique-id", "eid", "accession-number", "accession_number")
+#: Which database wrote a file, from what its text shows.
+DATABASE_HINTS: tuple[tuple[str, str], ...] = (
+    (r"(?im)^\s*Scopus\s*$|source\s*=\s*\{Scopus\}|scopus\.com/inward", "Scopus"),
+    (r"(?i)@\w+\{\s*WOS:|Unique-ID\s*=\s*\{WOS:", "Web of Science"),
+    (r"(?i)ebscohost\.com", "EBSCOhost"),
+    (r"(?i)proquest\.com", "ProQuest"),
+    (r"(?i)europepmc\.org|@\w+\s*\{\s*(?:PMID|PPR|PMC):", "Europe PMC"),
+)
+
+#: ``\cmd`` -> text, for the commands real exports use.
+_COMMANDS: dict[str, str] = {
+    "textbackslash": "\\", "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "aa": "å", "AA": "Å",
+    "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "textendash": "–", "textemdash": "—",
+    "textquoteright": "’", "textquoteleft": "‘", "textasciitilde": "~", "textasciicircum": "^",
+    "textregistered": "®", "texttrademark": "™", "copyright": "©", "textdegree": "°", "S": "§",
+}
+#: Formatting commands whose argument is kept and the command dropped.
+_FORMATTING = frozenset({"textit", "emph", "textbf", "textsc", "textrm", "mathrm", "textsuperscript",
+                         "textsubscript", "texttt", "textsf", "mbox", "url", "em", "it", "bf", "rm"})
+_ACCENTS: dict[str, str] = {
+    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304", ".": "\u0307",
+    "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328", "r": "\u030a", "d": "\u0323",
+}
+_ESCAPED = "{}&%$#_"
+
+
+def latex_to_text(value: str) -> str:
+    """LaTeX as BibTeX exports write it -> plain text; unknown commands are kept as written."""
+    out: list[str] = []
+    index = 0
+    length = len(value)
+    while index < length:
+        char = value[index]
+        if char in "{}":
+            index += 1
+            continue
+        if char != "\\" or index + 1 >= length:
+            out.append(char)
+            index += 1
+            continue
+        following = value[index + 1]
+        if following in _ESCAPED:
+            out.append(following)
+            index += 2
+            continue
+        word_match = re.match(r"[A-Za-z]+", value[index + 1:])
+        if following in _ACCENTS and not (following.isalpha() and word_match and len(word_match.group()) > 1):
+            index, letter = _accent_argument(value, index + 2)
+            out.append(unicodedata.normalize("NFC", letter + _ACCENTS[following]) if letter else "")
+            continue
+        if word_match:
+            word = word_match.group()
+            index += 1 + len(word)
+            if value.startswith("{}", index):
+                index += 2
+            elif word in _COMMANDS and value.startswith(" ", index):
+                index += 1
+            if word in _COMMANDS:
+                out.append(_COMMANDS[word])
+            elif word not in _FORMATTING:
+                out.append("\\" + word)
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _accent_argument(value: str, index: int) -> tuple[int, str]:
+    """The letter an accent applies to: ``\\"o``, ``\\"{o}`` or ``\\c c``; returns (next index, letter)."""
+    while index < len(value) and value[index] == " ":
+        index += 1
+    if value.startswith("{", index):
+        end = value.find("}", index)
+        if end == -1:
+            return len(value), value[index + 1:]
+        inner = value[index + 1:end]
+        inner = {"\\i": "i", "\\j": "j"}.get(inner, inner)
+        return end + 1, inner
+    if value.startswith("\\i", index) or value.startswith("\\j", index):
+        return index + 2, value[index + 1]
+    return (index + 1, value[index]) if index < len(value) else (index, "")
+
+
+def text_to_latex(value: str) -> str:
+    """The exact inverse of :func:`latex_to_text` for our writer: escape ``\\ { } & % $ # _``."""
+    out: list[str] = []
+    for char in value:
+        if char == "\\":
+            out.append("\\textbackslash{}")
+        elif char in _ESCAPED:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def split_authors(value: str) -> list[str]:
+    """``"Haseli, Gholamreza and {World Health Organization}"`` -> names, never splitting inside braces."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    index = 0
+    lowered = value.lower()
+    while index < len(value):
+        char = value[index]
+        if char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif depth == 0 and lowered.startswith(" and ", index) or depth == 0 and value[index:index + 5] == "\nand ":
+            parts.append(value[start:index])
+            index += 5
+            start = index
+            continue
+        index += 1
+    parts.append(value[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# reading
+
+
+def sniff(text: str) -> Detection | None:
+    head = text[:20000]
+    match = re.search(r"(?m)^\s*@\s*([A-Za-z]+)\s*[{(]", head)
+    if match is None or match.group(1).lower() in ("xml",):
+        return None
+    entries = len(re.findall(r"(?m)^\s*@\s*[A-Za-z]+\s*[{(]", head))
+    database = _database(head)
+    confidence = 0.9 if match.group(1).lower() not in ("comment", "string", "preamble") or entries > 1 else 0.6
+    evidence = f"BibTeX entry @{match.group(1)} on line {head[:match.start(1)].count(chr(10)) + 1}"
+    return Detection("bibtex", confidence, database, evidence + (f"; written by {database}" if database else ""))
+
+
+def _database(text: str) -> str | None:
+    for pattern, name in DATABASE_HINTS:
+        if re.search(pattern, text):
+            return name
+    return None
+
+
+def read(text: str, path: str, database: str | None) -> Parsed:
+    """Every entry of a BibTeX file, in order; @string/@preamble/@comment blocks are not records.
+
+    An entry bibtexparser gives up on (real EBSCO exports hold scraped web-page junk with stray braces
+    and ``@`` in ``Keywords``) is read again line by line, up to the next line that starts an entry;
+    when that finds a title or DOI the record comes in with a warning, else it is rejected.
+    """
+    database = database or _database(text[:20000]) or "BibTeX"
+    library = _parse(text)
+    lines = text.split("\n")
+    records: list[Record] = []
+    rejected: list[Rejected] = []
+    warnings: list[str] = []
+    position = 0
+    skip_until = -1
+    for block in library.blocks:
+        start_line = block.start_line or 0
+        if start_line < skip_until:
+            continue
+        entry: Entry | None = None
+        if isinstance(block, Entry):
+            entry = block
+        elif isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock)):
+            entry = block.ignore_error_block if isinstance(block.ignore_error_block, Entry) else None
+            if isinstance(block, DuplicateFieldKeyBlock):
+                warnings.append(f"{path}:{start_line + 1}: a field is written twice; the first value is used")
+        elif isinstance(block, ParsingFailedBlock):
+            start = start_line
+            if start >= len(lines) or not _ENTRY_START.match(lines[start]) or _is_non_entry(lines[start]):
+                continue
+            end = next((i for i in range(start + 1, len(lines)) if _ENTRY_START.match(lines[i])), len(lines))
+            skip_until = end
+            raw = "\n".join(lines[start:end]).rstrip()
+            position += 1
+            lenient = lenient_entry(raw, start)
+            if lenient is not None:
+                warnings.append(f"{path}:{start + 1} (record {position}): malformed BibTeX entry read line by line "
+                                f"({_reason(block)}); check its fields")
+                records.append(entry_record(lenient, database, position))
+            else:
+                rejected.append(Rejected(position, start + 1, f"unreadable BibTeX entry: {_reason(block)}", raw))
+            continue
+        if entry is None:
+            continue
+        position += 1
+        records.append(entry_record(entry, database, position))
+    return Parsed(path=path, format="bibtex", database=database, records=tuple(records), rejected=tuple(rejected),
+                  warnings=tuple(warnings))
+
+
+_ENTRY_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]")
+_FIELD_LINE = re.compile(r"^\s*([A-Za-z][\w\-:.]*)\s*=\s*(.*)$")
+
+
+def _parse(text: str) -> Any:
+    """bibtexparser's parse, without its log lines on stderr (its failures become our rejections)."""
+    logger = logging.getLogger("bibtexparser")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        return bibtexparser.parse_string(text)
+    finally:
+        logger.setLevel(level)
+
+
+def _reason(block: ParsingFailedBlock) -> str:
+    error = block.error
+    reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
+    return " ".join(str(reason).split())
+
+
+def lenient_entry(raw: str, start_line: int) -> Entry | None:
+    """An entry read line by line (``name = {value},`` per line, continuation lines appended)."""
+    head = re.match(r"\s*@\s*([A-Za-z]+)\s*[{(]\s*([^,\n]*),", raw)
+    if head is None:
+        return None
+    body = raw[head.end():].rstrip()
+    if body.endswith(("}", ")")):
+        body = body[:-1]
+    fields: list[list[str]] = []
+    for line in body.split("\n"):
+        match = _FIELD_LINE.match(line)
+        if match:
+            fields.append([match.group(1), match.group(2)])
+        elif fields:
+            fields[-1][1] += "\n" + line
+    entry_fields = []
+    for name, value in fields:
+        value = value.strip().removesuffix(",").strip()
+        if len(value) >= 2 and value[0] + value[-1] in ("{}", '""'):
+            value = value[1:-1]
+        entry_fields.append(Field(name, value))
+    entry = Entry(head.group(1).lower(), head.group(2).strip(), entry_fields, start_line=start_line, raw=raw)
+    names = {f.key.lower() for f in entry_fields}
+    return entry if names & {"title", "doi"} else None
+
+
+def _is_non_entry(raw: str) -> bool:
+    return bool(re.match(r"\s*@\s*(comment|string|preamble)\b", raw, re.IGNORECASE))
+
+
+def entry_record(entry: Entry, database: str, position: int) -> Record:
+    """One BibTeX entry as a record."""
+    values: dict[str, str] = {}
+    tags: list[tuple[str, str]] = [("ENTRYTYPE", entry.entry_type), ("ID", entry.key)]
+    for field in entry.fields:
+        value = field.value if isinstance(field.value, str) else str(field.value)
+        tags.append((field.key, value))
+        values.setdefault(field.key.lower(), value)
+
+    def text(name: str) -> str:
+        return clean_text(latex_to_text(values.get(name, "")))
+
+    found: dict[str, Any] = {}
+    for name, candidates in FIELDS.items():
+        found[name] = next((text(c) for c in candidates if text(c)), "")
+    lists: dict[str, list[str]] = {}
+    for name, candidates in LIST_FIELDS.items():
+        items: list[str] = []
+        for candidate in candidates:
+            raw_value = values.get(candidate, "")
+            if not raw_value:
+                continue
+            separator = ";" if ";" in raw_value or name in ("language", "publication_types") else ","
+            if name == "issn":
+                parts = split_issns(raw_value)
+            else:
+                parts = [clean_text(latex_to_text(p)) for p in _split_list(raw_value, separator)]
+            items.extend(p for p in parts if p and p not in items)
+        lists[name] = items
+    authors = [clean_text(latex_to_text(_unwrap(name))) for name in split_authors(values.get("author", ""))]
+    authors = [normalise_author(name, "given-first") if not _braced(raw) else name
+               for name, raw in zip(authors, split_authors(values.get("author", "")), strict=True)]
+    if not authors and values.get("book-group-author"):
+        authors = [text("book-group-author")]
+    return Record(
+        title=found["title"],
+        abstract=found["abstract"],
+        authors=tuple(a for a in authors if a),
+        year=parse_year(found["year"]),
+        journal=found["journal"],
+        journal_abbrev=found["journal_abbrev"],
+        issn=tuple(lists["issn"]),
+        volume=found["volume"],
+        issue=found["issue"],
+        pages=clean_pages(found["pages"]),
+        doi=clean_doi(found["doi"]),
+        pmid=clean_pmid(found["pmid"]) if found["pmid"] else _pmid_from_key(entry.key),
+        language=tuple(lists["language"]),
+        publication_types=tuple(lists["publication_types"]),
+        keywords=tuple(lists["keywords"]),
+        mesh=tuple(lists["mesh"]),
+        url=found["url"],
+        publisher=found["publisher"],
+        database=text("database") or database,
+        source_id=_source_id(entry, values),
+        raw=entry.raw or "",
+        tags=tuple(tags),
+        position=position,
+        line=(entry.start_line or 0) + 1,
+    )
+
+
+def _split_list(value: str, separator: str) -> list[str]:
+    if separator == ";":
+        return split_cell(value, ";")
+    return split_cell(value, ",")
+
+
+def _unwrap(name: str) -> str:
+    return name[1:-1] if _braced(name) else name
+
+
+def _braced(name: str) -> bool:
+    """A name wholly in braces is a corporate name, written as is (``{World Health Organization}``)."""
+    if not (name.startswith("{") and name.endswith("}")):
+        return False
+    depth = 0
+    for index, char in enumerate(name):
+        depth += char == "{"
+        depth -= char == "}"
+        if depth == 0 and index < len(name) - 1:
+            return False
+    return True
+
+
+def _pmid_from_key(key: str) -> str:
+    match = re.fullmatch(r"PMID:(\d+)", key.strip())
+    return match.group(1) if match else ""
+
+
+def _source_id(entry: Entry, values: dict[str, str]) -> str:
+    for name in ID_FIELDS:
+        if values.get(name, "").strip():
+            return clean_text(latex_to_text(values[name]))
+    url = values.get("url", "")
+    if url:
+        query = parse_qs(urlsplit(url.strip()).query)
+        for name in ("eid", "AN"):
+            if query.get(name):
+                return query[name][0]
+    return entry.key.strip()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# writing
+
+#: Record field -> BibTeX field, in the order written.
+WRITE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("title", "title"), ("journal", "journal"), ("journal_abbrev", "shortjournal"), ("year", "year"),
+    ("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("doi", "doi"), ("pmid", "pmid"),
+    ("issn", "issn"), ("language", "language"), ("publication_types", "type"), ("keywords", "keywords"),
+    ("mesh", "mesh"), ("url", "url"), ("publisher", "publisher"), ("abstract", "abstract"),
+)
+
+
+def write_bibtex(records: Iterable[Record], keys: Iterable[str] | None = None) -> Iterable[str]:
+    """BibTeX text, one entry per record (yielded one at a time, so a large export streams).
+
+    ``keys`` (optional) gives each entry's key; by default the record's ``source_id``, made unique and
+    safe. The database's id goes to ``eid`` so reading the file back gives the same ``source_id``.
+    """
+    used: set[str] = set()
+    key_iter = iter(keys) if keys is not None else None
+    for number, record in enumerate(records, start=1):
+        wanted = next(key_iter) if key_iter is not None else (record.source_id or f"record{number}")
+        key = _unique_key(wanted, used, number)
+        yield _entry_text(record, key)
+
+
+def _unique_key(wanted: str, used: set[str], number: int) -> str:
+    key = re.sub(r"[^A-Za-z0-9_:.\-/]", "", wanted) or f"record{number}"
+    base = key
+    suffix = 1
+    while key in used:
+        suffix += 1
+        key = f"{base}-{suffix}"
+    used.add(key)
+    return key
+
+
+def _entry_text(record: Record, key: str) -> str:
+    lines = [f"@article{{{key},"]
+    if record.authors:
+        names = [text_to_latex(a) if "," in a and " and " not in a.lower() else "{" + text_to_latex(a) + "}"
+                 for a in record.authors]
+        lines.append(f"  author = {{{' and '.join(names)}}},")
+    for name, bib in WRITE_FIELDS:
+        value = getattr(record, name)
+        if value is None or value == "" or value == ():
+            continue
+        if isinstance(value, tuple):
+            text = "; ".join(text_to_latex(v) for v in value)
+            if len(value) == 1 and "," in value[0]:
+                text += ";"  # one value holding a comma: the ";" tells a reader not to split at the comma
+        else:
+            text = text_to_latex(str(value))
+        lines.append(f"  {bib} = {{{text}}},")
+    if record.source_id:
+        lines.append(f"  eid = {{{text_to_latex(record.source_id)}}},")
+    if record.database:
+        lines.append(f"  database = {{{text_to_latex(record.database)}}},")
+    lines.append("}")
+    return "\n".join(lines) + "\n\n"
+
+
+FORMAT = FileFormat(
+    name="bibtex",
+    description="BibTeX (Scopus, Web of Science, EBSCOhost, ProQuest, Europe PMC, Zotero, JabRef...)",
+    sniff=sniff,
+    read=read,
+    aliases=("bib", "biblatex"),
+    extensions=(".bib", ".bibtex"),
+)

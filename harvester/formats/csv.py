@@ -1,0 +1,577 @@
+"""CSV exports: every vendor's column table (``csv_columns``), generic CSV with a mapping, our own export.
+
+Reading keeps each row's verbatim text (``raw``: the physical lines the row spans, so a multi-line
+abstract stays one record) and every non-empty cell as a ``(header, value)`` tag, unknown columns
+included; an empty cell carries nothing that ``raw`` does not already keep. A row that cannot be read
+(more cells than the header, or an unterminated quote at the end of a truncated file, or nothing that
+identifies a record) becomes a :class:`Rejected` with its line and row number, and reading goes on.
+
+The value cleaners here (:func:`clean_doi`, :func:`parse_year`, :func:`normalise_author`...) are also
+used by the BibTeX and EndNote XML readers: one definition of "a bare DOI" for every format this module
+family reads.
+
+Writing (:func:`write_csv`) is for our own export: lists are joined with ``"; "`` (a ``;`` inside a value
+is written ``\\;``), and a cell beginning with ``= + - @``, tab, CR or ``'`` gets a leading ``'`` so a
+spreadsheet shows it as text instead of running it as a formula. Reading our own export undoes both,
+so export then import gives back the same normalised records.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from typing import Any, TextIO
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from harvester.errors import FormatError
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.csv_columns import (
+    EXPORT_COLUMNS,
+    PLACEHOLDERS,
+    PREAMBLE_PREFIXES,
+    PRISMA_HARVESTER,
+    TABLES,
+    ColumnTable,
+)
+from harvester.records import BIBLIOGRAPHIC_FIELDS, LIST_FIELDS, Record
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+#: Fields a mapping (or a generic CSV whose headers are our field names) may name.
+MAPPABLE_FIELDS: tuple[str, ...] = (*BIBLIOGRAPHIC_FIELDS, "source_id", "page_start", "page_end")
+
+#: First characters a spreadsheet would treat as a formula (plus ``'``, our own escape).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "della", "dos",
+                        "das", "ten", "ter", "van't", "st", "st."})
+_HONORIFICS = frozenset({"prof.", "prof", "dr.", "dr", "professor"})
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_YEAR = re.compile(r"(?<!\d)([12]\d{3})(?!\d)")
+_ISSN = re.compile(r"\b(\d{4})-?(\d{3}[\dXx])\b")
+_DASHES = re.compile(r"\s*(?:--|[-\u2010-\u2015\u2212])\s*")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# value cleaners (shared with bibtex.py and endnote_xml.py)
+
+
+def clean_text(value: str) -> str:
+    """Collapse runs of whitespace; a placeholder cell (``NA``, ``[No abstract available]``) is empty."""
+    value = " ".join(value.split())
+    return "" if value in PLACEHOLDERS else value
+
+
+def clean_doi(value: str) -> str:
+    """A bare ``10.x/...`` DOI from a DOI, ``doi:`` string or doi.org URL (percent-escapes undone)."""
+    value = value.strip()
+    if "%2f" in value.lower():
+        value = unquote(value)
+    match = _DOI.search(value)
+    if match is None:
+        return ""
+    return match.group(0).rstrip(".,;")
+
+
+def clean_pmid(value: str) -> str:
+    """The digits of a PMID given bare, as ``PMID: 123`` or as a pubmed.ncbi.nlm.nih.gov URL."""
+    match = re.search(r"(\d{1,9})/?\s*$", value.strip())
+    return match.group(1) if match else ""
+
+
+def parse_year(value: str) -> int | None:
+    match = _YEAR.search(value)
+    return int(match.group(1)) if match else None
+
+
+def clean_pages(value: str) -> str:
+    """``"79 – 88"``, ``"99--123"`` -> ``"79-88"``, ``"99-123"``."""
+    return _DASHES.sub("-", value.strip())
+
+
+def join_pages(start: str, end: str) -> str:
+    start, end = start.strip(), end.strip()
+    if start and end and start != end:
+        return f"{start}-{end}"
+    return start or end
+
+
+def split_issns(value: str) -> list[str]:
+    """Every ISSN in a cell, hyphenated (``20552076`` -> ``2055-2076``); other text dropped."""
+    return [f"{a}-{b.upper()}" for a, b in _ISSN.findall(value)]
+
+
+def normalise_author(name: str, form: str) -> str:
+    """One author as ``"Surname, Given"``, from the way a vendor column writes names."""
+    name = " ".join(name.split())
+    name = re.sub(r"\s*\(\d+\)$", "", name)  # Scopus: "Liu, Fengyuan (60410297700)"
+    if not name or "," in name or form in ("surname-first", "as-written", "collective"):
+        return name
+    tokens = name.split(" ")
+    if form == "surname-initials":
+        if len(tokens) > 1 and re.fullmatch(r"(?:[A-Z][a-z]?\.?-?){1,4}", tokens[-1]):
+            return f"{' '.join(tokens[:-1])}, {tokens[-1]}"
+        return name
+    while len(tokens) > 2 and tokens[0].lower() in _HONORIFICS:
+        tokens = tokens[1:]
+    if len(tokens) < 2:
+        return " ".join(tokens)
+    start = len(tokens) - 1
+    while start > 1 and tokens[start - 1].lower() in _PARTICLES:
+        start -= 1
+    return f"{' '.join(tokens[start:])}, {' '.join(tokens[:start])}"
+
+
+def split_cell(value: str, separator: str) -> list[str]:
+    """Split a multi-value cell at ``separator``, never inside parentheses (Emtree: ``cyst (diagnosis, surgery)``)."""
+    if not value:
+        return []
+    if separator == "escaped":
+        return _split_escaped(value)
+    if separator == "concatenated":  # Springer: "Araz R. AlievNigar T. Ismayilova"
+        return [part for part in re.split(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z])", value) if part.strip()]
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    step = len(separator)
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        elif depth == 0 and value.startswith(separator, index):
+            parts.append(value[start:index])
+            index += step
+            start = index
+            continue
+        index += 1
+    parts.append(value[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def join_escaped(values: Iterable[str]) -> str:
+    """Our export's list cell: ``"; "`` between values, ``\\`` and ``;`` inside a value escaped."""
+    return "; ".join(v.replace("\\", "\\\\").replace(";", "\\;") for v in values)
+
+
+def _split_escaped(value: str) -> list[str]:
+    parts: list[str] = []
+    buffer: list[str] = []
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char == "\\" and index + 1 < len(value):
+            buffer.append(value[index + 1])
+            index += 2
+            continue
+        if char == ";":
+            parts.append("".join(buffer))
+            buffer = []
+            index += 2 if value.startswith(" ", index + 1) else 1
+            continue
+        buffer.append(char)
+        index += 1
+    parts.append("".join(buffer))
+    return parts
+
+
+def neutralise(cell: str) -> str:
+    """Make a cell safe to open in a spreadsheet: a leading ``'`` before a formula-like start."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise` (only for our own export, which is the only one that applies it)."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r'\n":
+        return cell[1:]
+    return cell
+
+
+# ---------------------------------------------------------------------------------------------------------
+# composite citation strings
+
+
+def _pubmed_citation(values: list[str]) -> dict[str, str]:
+    """``Behav Ther. 2022 Mar;53(2):334-347. doi: 10.1016/...`` -> volume, issue, pages, doi."""
+    found: dict[str, str] = {}
+    text = values[0] if values else ""
+    match = re.search(r";\s*(?P<volume>[^();:.\s]*)\s*(?:\((?P<issue>[^)]*)\))?(?::(?P<pages>[^.;\s]+))?", text)
+    if match:
+        found.update({k: v.strip() for k, v in match.groupdict().items() if v and v.strip()})
+    doi = re.search(r"doi:\s*(\S+)", text)
+    if doi:
+        found["doi"] = doi.group(1)
+    return found
+
+
+def _embase_citation(values: list[str]) -> dict[str, str]:
+    """``Endoscopic Ultrasound (2014) 3:3 (152-160). Date of ...`` plus the SFX link's doi/issn/pmid."""
+    found: dict[str, str] = {}
+    source = values[0] if values else ""
+    match = re.match(r"(?P<journal>.+?) \((?P<year>\d{4})\)(?: (?P<volume>[^:\s(]+)(?::(?P<issue>[^\s(]+))?)?"
+                     r"(?: \((?P<pages>[^)]*)\))?", source)
+    if match:
+        found.update({k: v for k, v in match.groupdict().items() if v})
+    link = values[1] if len(values) > 1 else ""
+    if link:
+        query = parse_qs(urlsplit(link).query)
+        for ident in query.get("id", []):
+            kind, _, value = ident.partition(":")
+            if kind.lower() in ("doi", "pmid"):
+                found[kind.lower()] = value
+        if query.get("issn"):
+            found["issn"] = query["issn"][0]
+    return found
+
+
+def _zotero_extra(values: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    text = values[0] if values else ""
+    pmid = re.search(r"\bPMID:\s*(\d+)", text)
+    if pmid:
+        found["pmid"] = pmid.group(1)
+    doi = re.search(r"\bDOI:\s*(\S+)", text)
+    if doi:
+        found["doi"] = doi.group(1)
+    return found
+
+
+_CITATION_PARSERS: dict[str, Callable[[list[str]], dict[str, str]]] = {
+    "pubmed": _pubmed_citation,
+    "embase": _embase_citation,
+    "zotero-extra": _zotero_extra,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# recognising a header
+
+
+def _header_line(text: str) -> tuple[int, str]:
+    """The index (0-based line) and text of the header line: after blank lines and known preambles."""
+    for number, line in enumerate(text.split("\n", 20)[:20]):
+        if not line.strip() or line.startswith(PREAMBLE_PREFIXES):
+            continue
+        return number, line
+    return 0, ""
+
+
+def _delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d])
+
+
+def _parse_header(line: str, delimiter: str) -> list[str]:
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return [cell.strip().strip('"').strip() for cell in cells]
+
+
+def match_table(headers: Iterable[str], delimiter: str = ",") -> ColumnTable | None:
+    """The vendor table whose signature headers are all present (the most specific one wins)."""
+    present = {h.casefold() for h in headers}
+    best: ColumnTable | None = None
+    for table in TABLES:
+        if table.delimiter != delimiter:
+            continue
+        matched = all(column.casefold() in present for column in table.signature)
+        if matched and (best is None or len(table.signature) > len(best.signature)):
+            best = table
+    return best
+
+
+def named_columns_table(headers: Iterable[str], database: str | None = None) -> ColumnTable | None:
+    """A table for a CSV whose headers are our own field names (``title``, ``authors``, ``doi``...)."""
+    present = {h.casefold(): h for h in headers}
+    known = [name for name in MAPPABLE_FIELDS if name in present]
+    if "title" not in known or len(known) < 3:
+        return None
+    return mapping_table({name: present[name] for name in known}, database)
+
+
+def mapping_table(mapping: Mapping[str, str], database: str | None, delimiter: str = ",") -> ColumnTable:
+    """A column table from a user's mapping of our field names to their CSV's headers."""
+    unknown = sorted(set(mapping) - set(MAPPABLE_FIELDS))
+    if unknown:
+        raise FormatError("mapping", f"unknown field(s) {', '.join(unknown)}; map any of: "
+                                     f"{', '.join(MAPPABLE_FIELDS)}")
+    separators = {column: ";" for name, column in mapping.items() if name in LIST_FIELDS}
+    return ColumnTable(
+        name="mapped", database=database or "CSV", signature=tuple(mapping.values()),
+        fields={name: (column,) for name, column in mapping.items()}, separators=separators,
+        author_forms={column: "as-written" for name, column in mapping.items() if name == "authors"},
+        delimiter=delimiter, confidence=0.5,
+    )
+
+
+def sniff(text: str) -> Detection | None:
+    """A comma-, semicolon- or tab-separated header: a vendor's (confident), our field names, or unknown (weak)."""
+    number, line = _header_line(text)
+    if not line:
+        return None
+    delimiter = _delimiter(line)
+    headers = _parse_header(line, delimiter)
+    if len(headers) < 2:
+        return None
+    table = match_table(headers, delimiter)
+    if table is not None and table.delimiter == ",":
+        database = table.database or None
+        return Detection("csv", table.confidence, database,
+                         f"CSV header of a {table.name} export (line {number + 1}: {', '.join(table.signature)})")
+    if named_columns_table(headers) is not None:
+        return Detection("csv", 0.5, None, f"CSV header naming record fields (line {number + 1})")
+    if len(headers) >= 3 and all(0 < len(h) <= 60 for h in headers):
+        return Detection("csv", 0.1, None, f"a CSV header matching no known export (line {number + 1})")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# reading
+
+
+def read(text: str, path: str, database: str | None) -> Parsed:
+    """The registry's entry: a vendor CSV recognised by its header (else a clear error asking for a mapping)."""
+    return read_csv(text, path, database)
+
+
+def read_csv(text: str, path: str, database: str | None = None, mapping: Mapping[str, str] | None = None,
+             table: ColumnTable | None = None) -> Parsed:
+    """Read a CSV export. ``mapping`` (our field -> the file's header) reads any spreadsheet; else the
+    header must match a vendor's table or name our fields. ``table`` forces a vendor layout."""
+    number, line = _header_line(text)
+    delimiter = table.delimiter if table is not None else _delimiter(line)
+    headers = _parse_header(line, delimiter)
+    if not headers or not any(headers):
+        raise FormatError(path, "no CSV header line found", line=number + 1)
+    if table is None and mapping is not None:
+        table = mapping_table(mapping, database, delimiter)
+        missing = [column for column in mapping.values() if column.casefold() not in {h.casefold() for h in headers}]
+        if missing:
+            raise FormatError(path, f"the mapping names column(s) {', '.join(map(repr, missing))} that the header "
+                                    f"does not have (headers: {', '.join(headers)})", line=number + 1)
+    if table is None:
+        table = match_table(headers, delimiter) or named_columns_table(headers, database)
+    if table is None:
+        shown = ", ".join(repr(h) for h in headers[:40]) + (" ..." if len(headers) > 40 else "")
+        raise FormatError(path, f"CSV header matches no known export (PubMed, Scopus, Embase, Lens, IEEE, Springer, "
+                                f"OpenAlex, Zotero, Dimensions, Rayyan, ASReview, Web of Science); headers seen: "
+                                f"{shown}; pass a column mapping (e.g. --map title='Article Title')",
+                          line=number + 1)
+    quoting = csv.QUOTE_NONE if table.delimiter == "\t" else csv.QUOTE_MINIMAL
+    return read_table(text, path, database, table, quoting=quoting, skip_lines=number)
+
+
+def read_table(text: str, path: str, database: str | None, table: ColumnTable, *, quoting: int = csv.QUOTE_MINIMAL,
+               skip_lines: int = 0, format_name: str = "csv") -> Parsed:
+    """Read every row of a delimited file with one vendor table (also used by ``wos_tab``)."""
+    records: list[Record] = []
+    rejected: list[Rejected] = []
+    headers: list[str] | None = None
+    position = 0
+    rows = _rows(text, table.delimiter, quoting, skip_lines)
+    try:
+        for line, raw, cells in rows:
+            if headers is None:
+                headers = [cell.strip().strip('"').strip() for cell in cells]
+                while headers and not headers[-1]:
+                    headers.pop()
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line is no record
+            position += 1
+            problem = _row_problem(cells, headers, raw, quoting)
+            if problem:
+                rejected.append(Rejected(position, line, problem, raw))
+                continue
+            record = _record(table, headers, cells, raw, line, position, database)
+            if not (record.title or record.doi or record.source_id or record.pmid):
+                rejected.append(Rejected(position, line, "the row holds no title, DOI or database id", raw))
+                continue
+            records.append(record)
+    except csv.Error as error:
+        rejected.append(Rejected(position + 1, rows.line, f"unreadable CSV from here on: {error}"))
+    if headers is None:
+        raise FormatError(path, "no CSV header line found")
+    name = table.database or database or "CSV"
+    return Parsed(path=path, format=format_name, database=database or name, records=tuple(records),
+                  rejected=tuple(rejected))
+
+
+class _rows:  # noqa: N801 - an iterator object that also knows its current line
+    """Rows with their first physical line and their verbatim text (multi-line quoted cells included)."""
+
+    def __init__(self, text: str, delimiter: str, quoting: int, skip_lines: int) -> None:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        self._lines = lines
+        self._index = skip_lines
+        self._buffer: list[str] = []
+        self.line = skip_lines + 1
+        self._reader = csv.reader(self._feed(), delimiter=delimiter, quoting=quoting)  # type: ignore[arg-type]
+
+    def _feed(self) -> Iterator[str]:
+        while self._index < len(self._lines):
+            line = self._lines[self._index]
+            self._index += 1
+            self._buffer.append(line)
+            yield line + "\n"
+
+    def __iter__(self) -> _rows:
+        return self
+
+    def __next__(self) -> tuple[int, str, list[str]]:
+        self._buffer = []
+        start = self._index + 1
+        self.line = start
+        cells = next(self._reader)
+        return start, "\n".join(self._buffer), cells
+
+
+def _row_problem(cells: list[str], headers: list[str], raw: str, quoting: int) -> str:
+    if quoting != csv.QUOTE_NONE and raw.count('"') % 2:
+        return "unterminated quoted cell (the file looks truncated here)"
+    extra = [cell for cell in cells[len(headers):] if cell.strip()]
+    if extra:
+        return f"the row has {len(cells)} cells but the header has {len(headers)} (a stray delimiter or quote?)"
+    return ""
+
+
+def _record(table: ColumnTable, headers: list[str], cells: list[str], raw: str, line: int, position: int,
+            database: str | None) -> Record:
+    own = table is PRISMA_HARVESTER
+    tags: list[tuple[str, str]] = []
+    by_name: dict[str, str] = {}
+    for header, written in zip(headers, cells, strict=False):
+        value = restore(written) if own else written
+        if value:
+            tags.append((header, value))
+        by_name.setdefault(header.casefold(), value)
+    extra_cells = [(f"column {i + 1}", c) for i, c in enumerate(cells) if i >= len(headers) and c]
+    tags.extend(extra_cells)
+
+    def cell(column: str) -> str:
+        value = by_name.get(column.casefold(), "")
+        return value if own else clean_text(value)
+
+    values: dict[str, Any] = {}
+    for name, columns in table.fields.items():
+        if name == "citation":
+            continue
+        if name in LIST_FIELDS:
+            items: list[str] = []
+            for column in columns:
+                raw_value = by_name.get(column.casefold(), "") if own else clean_text(cell(column))
+                if table.citation_style == "pubmed" and name == "authors":
+                    raw_value = raw_value.rstrip(".")
+                parts = split_cell(raw_value, table.separators.get(column, ";"))
+                if name == "authors":
+                    form = table.author_forms.get(column, "as-written")
+                    parts = [normalise_author(p, form) for p in parts] if not own else parts
+                    if parts:
+                        items = parts
+                        break
+                items.extend(p for p in parts if p not in items)
+            values[name] = items
+        else:
+            values[name] = next((cell(c) for c in columns if cell(c)), "")
+    if table.citation_style:
+        parsed = _CITATION_PARSERS[table.citation_style]([cell(c) for c in table.fields.get("citation", ())])
+        for name, value in parsed.items():
+            if name == "issn":
+                values.setdefault("issn", [])
+                if not values["issn"]:
+                    values["issn"] = [value]
+            elif not values.get(name):
+                values[name] = value
+    return _build(values, table, tags, raw, line, position, database, by_name, own)
+
+
+def _build(values: dict[str, Any], table: ColumnTable, tags: list[tuple[str, str]], raw: str, line: int,
+           position: int, database: str | None, by_name: dict[str, str], own: bool) -> Record:
+    pages = values.pop("pages", "")
+    start, end = values.pop("page_start", ""), values.pop("page_end", "")
+    if start or end:
+        pages = join_pages(start, end)
+    issns: list[str] = []
+    for value in values.pop("issn", []):
+        issns.extend(i for i in split_issns(value) if i not in issns)
+    year_text = values.pop("year", "")
+    source_id = values.pop("source_id", "")
+    if not own:
+        source_id = source_id.removeprefix("https://openalex.org/")
+    row_database = by_name.get("database", "") if own else ""
+    fields: dict[str, Any] = {k: v for k, v in values.items() if k in MAPPABLE_FIELDS}
+    for name in LIST_FIELDS:
+        if name in fields:
+            fields[name] = tuple(fields[name])
+    fields.update(
+        pages=pages if own else clean_pages(pages),
+        issn=tuple(issns),
+        year=parse_year(year_text) if isinstance(year_text, str) else None,
+        doi=clean_doi(fields.get("doi", "")),
+        pmid=clean_pmid(fields.get("pmid", "")) if fields.get("pmid") else "",
+        source_id=source_id,
+        database=row_database or database or table.database or "CSV",
+        raw=raw,
+        tags=tuple(tags),
+        position=position,
+        line=line,
+    )
+    return Record(**fields)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# writing our own export
+
+
+def write_csv(rows: Iterable[Mapping[str, object]], out: TextIO, columns: tuple[str, ...] = EXPORT_COLUMNS) -> int:
+    """Write rows (column -> value; lists joined, every cell neutralised) under ``columns``; returns the count."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow([neutralise(_cell(row.get(column))) for column in columns])
+        count += 1
+    return count
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return join_escaped(str(v) for v in value)
+    return str(value)
+
+
+def record_row(record: Record) -> dict[str, object]:
+    """A record's normalised fields under our export's column names."""
+    row: dict[str, object] = {name: getattr(record, name) for name in BIBLIOGRAPHIC_FIELDS}
+    row["source_id"] = record.source_id
+    row["database"] = record.database
+    return row
+
+
+def with_database(parsed: Parsed, database: str) -> Parsed:
+    """Records re-labelled with the database the user named (``--source``/``database`` override)."""
+    return replace(parsed, database=database,
+                   records=tuple(replace(r, database=database) for r in parsed.records))
+
+
+FORMAT = FileFormat(
+    name="csv",
+    description="CSV exports (PubMed, Scopus, Embase, Lens, IEEE, Springer, OpenAlex, Zotero, Dimensions, "
+                "Rayyan, ASReview, our own export) recognised by their header",
+    sniff=sniff,
+    read=read,
+    aliases=("scopus-csv", "pubmed-csv", "embase-csv", "lens-csv", "ieee-csv", "springer-csv", "openalex-csv",
+             "zotero-csv"),
+    extensions=(".csv",),
+)
