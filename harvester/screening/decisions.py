@@ -15,7 +15,8 @@ Shapes read (column names compared case-insensitively):
   ``RAYYAN-EXCLUSION-REASONS: reason1,reason2`` (the first is the reason counted; all are kept in the
   note). Segments are separated by ``|``.
 - ``asreview``: ASReview LAB's export: ``record_id`` (ASReview keeps a ``record_id`` column of the data
-  it was given: ours) and ``included`` (1 relevant, 0 irrelevant, -1 or empty: not labelled, skipped).
+  it was given, ours: its docs require whole numbers, unique, none missing) and ``included`` (1 relevant,
+  0 irrelevant, -1 or empty: not labelled, skipped; the other label column names its docs accept are read too).
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ STAGE_DECISIONS: dict[str, tuple[str, ...]] = {
 #: Our sheet's columns, in order: the key, what a person needs to decide, then what they fill in.
 SHEET_COLUMNS: tuple[str, ...] = ("record_id", "source", "source_id", "title", "authors", "year", "journal", "doi",
                                   "pmid", "flags", "abstract", "stage", "decision", "reason", "note")
+
+#: ASReview's label column, by the names its data-format docs accept (``included`` is what LAB exports).
+ASREVIEW_LABELS: tuple[str, ...] = ("included", "asreview_label", "final_included", "label_included",
+                                    "included_label", "included_final", "included_flag", "label", "include")
 
 _RAYYAN_INCLUSION = re.compile(r'"([^"]+)"\s*=>\s*"([^"]*)"')
 
@@ -189,7 +194,7 @@ def parse_rayyan_notes(notes: str) -> tuple[list[tuple[str, str]], list[str], st
 
 def _read_asreview(header: list[str], rows: list[tuple[int, dict[str, str]]], path: str
                    ) -> tuple[list[SheetRow], list[str]]:
-    label = next((c for c in ("included", "label_included", "asreview_label") if c in header), None)
+    label = next((c for c in ASREVIEW_LABELS if c in header), None)
     if "record_id" not in header or label is None:
         return [], [f"{path}:1: not an ASReview export: expected columns 'record_id' and 'included' (found: "
                     f"{', '.join(header)})"]

@@ -90,7 +90,7 @@ def screeners_needed(protocol: Protocol, stage: str) -> int:
 def settle(decisions: list[StoredDecision], needed: int) -> Settled:
     """The stage's standing from its decisions (oldest first): a resolver's latest word is final; otherwise
     each screener's latest decision counts, and they must be ``needed`` and agree (on the reason too, at full
-    text, where exactly one reason is counted)."""
+    text, where exactly one reason is counted). At title/abstract, "maybe" agrees with "include"."""
     if not decisions:
         return Settled("undecided", why="no decision yet")
     resolutions = [d for d in decisions if d.role == "resolver"]
@@ -103,11 +103,13 @@ def settle(decisions: list[StoredDecision], needed: int) -> Settled:
     if len(latest) < needed:
         return Settled("undecided", why=f"{len(latest)} of {needed} screeners decided")
     chosen = [latest[name] for name in sorted(latest)]
-    kinds = {d.decision for d in chosen}
+    # at title/abstract "maybe" and "include" lead to the same place (the full text): no conflict between them
+    passes = chosen[0].stage == "title-abstract"
+    kinds = {"include" if passes and d.decision == "maybe" else d.decision for d in chosen}
     if len(kinds) > 1:
         return Settled("conflict", why="screeners disagree: " + ", ".join(f"{d.reviewer} {d.decision}"
                                                                           for d in chosen))
-    decision = chosen[0].decision
+    decision = kinds.pop()
     reasons = {d.reason for d in chosen if d.reason}
     if decision == "exclude" and chosen[0].stage == "full-text" and len(reasons) > 1:
         return Settled("conflict", why="screeners give different reasons: " + "; ".join(
