@@ -45,6 +45,9 @@ MONTHS: dict[str, int] = {name: number for number, name in enumerate(
 _TAG = re.compile(r"<[^>]{0,200}>")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _SPACES = re.compile(r"\s+")
+_DATABASE_NOTE = re.compile(
+    r"\s*\((?:structured abstract|provisional abstract|abstract|author'?s transl(?:ation)?|see comments?)\)\s*\.?\s*$",
+    re.IGNORECASE)
 _TRAILING_NOTE = re.compile(r"\s*\[[^\[\]]{1,300}\]\s*\.?\s*$")
 _LANGUAGE_NOTE = re.compile(
     r"\s*[\[(]\s*(?:article in |in )?(?:chinese|japanese|german|french|spanish|russian|italian|portuguese|"
@@ -144,6 +147,7 @@ def strip_translation_marks(title: str) -> str:
     text = title.strip()
     for _ in range(2):
         text = _LANGUAGE_NOTE.sub("", text).strip()
+    text = _DATABASE_NOTE.sub("", text).strip()
     while True:  # trailing notes: "[Review] [33 refs]", "[Erratum appears in ...]"
         match = _TRAILING_NOTE.search(text)
         if not match or match.start() < 12:

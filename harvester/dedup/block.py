@@ -75,25 +75,45 @@ def _sub_blocks(ids: list[int], keys: dict[int, Keys]) -> Iterator[list[int]]:
             yield group
 
 
+def groups(keys: dict[int, Keys]) -> tuple[list[list[int]], int]:
+    """The groups of records to compare within (blocks, large ones split by year), and how many large
+    blocks were skipped."""
+    found: list[list[int]] = []
+    skipped = 0
+    for ids in blocks(keys.values()).values():
+        if len(ids) <= MAX_BLOCK:
+            found.append(ids)
+            continue
+        parts = [sorted(set(group)) for group in _sub_blocks(ids, keys)]
+        skipped += not parts
+        found.extend(parts)
+    return found, skipped
+
+
 def candidate_pairs(keys: dict[int, Keys], only: set[int] | None = None) -> tuple[set[tuple[int, int]], int]:
-    """Every pair sharing a block, as ``(smaller id, larger id)``; with ``only``, just the pairs that
+    """Every pair sharing a group, as ``(smaller id, larger id)``; with ``only``, just the pairs that
     involve one of those records (the incremental path). Also returns how many blocks were skipped."""
     pairs: set[tuple[int, int]] = set()
-    skipped = 0
-    for (_, _), ids in blocks(keys.values()).items():
-        groups: Iterable[list[int]] = [ids] if len(ids) <= MAX_BLOCK else list(_sub_blocks(ids, keys))
-        if len(ids) > MAX_BLOCK and not groups:
-            skipped += 1
-        for group in groups:
-            group = sorted(set(group))
-            if only is None:
-                for i, a in enumerate(group):
-                    for b in group[i + 1:]:
-                        pairs.add((a, b))
-            else:
-                for a in group:
-                    if a in only:
-                        for b in group:
-                            if b != a:
-                                pairs.add((a, b) if a < b else (b, a))
+    found, skipped = groups(keys)
+    for group in found:
+        if only is None:
+            for i, a in enumerate(group):
+                for b in group[i + 1:]:
+                    pairs.add((a, b))
+            continue
+        for a in group:
+            if a in only:
+                for b in group:
+                    if b != a:
+                        pairs.add((a, b) if a < b else (b, a))
     return pairs, skipped
+
+
+def still_candidates(keys: dict[int, Keys], pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of ``pairs`` still share a group among ``keys`` (a block can grow past the limit)."""
+    found, _ = groups(keys)
+    member_of: dict[int, set[int]] = defaultdict(set)
+    for index, group in enumerate(found):
+        for record_id in group:
+            member_of[record_id].add(index)
+    return {(a, b) for a, b in pairs if member_of.get(a, set()) & member_of.get(b, set())}

@@ -42,12 +42,8 @@ class Rule:
     holds: Callable[[Scores], bool]
 
 
-#: The rules, in the order they are tried. Guards (DISTINCT) first.
-RULES: tuple[Rule, ...] = (
-    Rule("different-doi", DISTINCT, "both have a DOI and the DOIs differ", lambda s: s.doi == DIFFERENT),
-    Rule("different-pmid", DISTINCT, "both have a PMID and the PMIDs differ", lambda s: s.pmid == DIFFERENT),
-    Rule("notice-vs-article", DISTINCT, "one is an erratum, comment, reply or retraction and the other is not",
-         lambda s: s.notice == DIFFERENT),
+#: Guards on citation details: they never merge, but a pair alike in all else goes to people.
+SOFT_GUARDS: tuple[Rule, ...] = (
     Rule("different-volume", DISTINCT, "both give a volume and the volumes differ", lambda s: s.volume == DIFFERENT),
     Rule("different-pages", DISTINCT, "both give a first page and the pages differ", lambda s: s.pages == DIFFERENT),
     Rule("conference-vs-article", DISTINCT,
@@ -58,6 +54,19 @@ RULES: tuple[Rule, ...] = (
                                                         and s.year_gap == 0)))),
     Rule("years-apart", DISTINCT, "published more than a year apart",
          lambda s: s.year_gap is not None and s.year_gap > 1),
+)
+
+#: The rules, in the order they are tried. Guards (DISTINCT) first.
+RULES: tuple[Rule, ...] = (
+    Rule("different-doi", DISTINCT, "both have a DOI and the DOIs differ", lambda s: s.doi == DIFFERENT),
+    Rule("different-pmid", DISTINCT, "both have a PMID and the PMIDs differ", lambda s: s.pmid == DIFFERENT),
+    Rule("notice-vs-article", DISTINCT, "one is an erratum, comment, reply or retraction and the other is not",
+         lambda s: s.notice == DIFFERENT),
+    Rule("alike-despite-citation", UNCERTAIN,
+         "titles (>= 0.97) and authors alike, but volume, pages, year or kind of publication disagree",
+         lambda s: s.title_words >= 0.97 and s.first_author == SAME and s.authors >= 0.8
+         and any(guard.holds(s) for guard in SOFT_GUARDS)),
+    *SOFT_GUARDS,
     Rule("same-doi", MATCH, "same DOI, titles alike (>= 0.85)",
          lambda s: s.doi == SAME and s.title_words >= 0.85),
     Rule("same-pmid", MATCH, "same PMID, titles alike (>= 0.85)",

@@ -105,12 +105,30 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     source_of = sources or {}
     clusters = tuple(build_cluster(group, by_group[group[0]], keys, source_of, preference)
                      for group in clustering.groups)
-    uncertain = tuple(p for p in pairs if p.verdict == UNCERTAIN and (p.a, p.b) not in latest
-                      and not (p.a in first_of and first_of.get(p.b) == first_of[p.a]))
+    uncertain = _for_people(pairs, first_of, set(latest))
     stats = {"records": len(keys), "clusters": len(clusters),
              "duplicates": sum(len(c.duplicates) for c in clusters), "uncertain": len(uncertain),
              "blocked": len(clustering.blocked), "decisions": len(latest)}
     return Result(clusters, uncertain, tuple(pairs), clustering.blocked, stats)
+
+
+def _for_people(pairs: Sequence[Pair], first_of: Mapping[int, int], decided: set[tuple[int, int]]) -> tuple[Pair, ...]:
+    """The uncertain pairs a person still has to see: one per pair of clusters (the most alike), none
+    inside one cluster, none between clusters a person already decided about."""
+    decided_groups = {tuple(sorted((first_of.get(a, a), first_of.get(b, b)))) for a, b in decided}
+    best: dict[tuple[int, int], Pair] = {}
+    for pair in pairs:
+        if pair.verdict != UNCERTAIN:
+            continue
+        ga, gb = first_of.get(pair.a, pair.a), first_of.get(pair.b, pair.b)
+        group = (min(ga, gb), max(ga, gb))
+        if ga == gb or group in decided_groups:
+            continue
+        score = (float(pair.scores.get("title_words", 0.0)), -pair.a, -pair.b)
+        current = best.get(group)
+        if current is None or score > (float(current.scores.get("title_words", 0.0)), -current.a, -current.b):
+            best[group] = pair
+    return tuple(sorted(best.values(), key=lambda p: (p.a, p.b)))
 
 
 def dedupe(records: Iterable[tuple[int, Record]], decisions: Sequence[Decision] = (),

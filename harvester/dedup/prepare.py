@@ -30,8 +30,8 @@ NOTICE_TYPES: dict[str, str] = {
 
 #: Words in a journal or entry type that mark a conference abstract or proceedings paper.
 CONFERENCE_PATTERN = re.compile(
-    r"\b(conference|congress|proceedings|symposium|meeting|abstracts?|annual scientific|colloquium|workshop|"
-    r"convention|summit)\b|\bconf\b|\bproc\b"
+    r"(?<!dissertation )\b(conference|congress|proceedings|symposium|meeting|abstracts?|annual scientific|"
+    r"colloquium|workshop|convention|summit)\b|\bconf\b|\bproc\b"
 )
 
 #: Entry types (BibTeX ENTRYTYPE, RIS TY) that are conference papers or abstracts.

@@ -1,12 +1,53 @@
 """De-duplication in the ledger: which record duplicates which, by what rule, in which run.
 
 Contract used by screening and PRISMA counts: :func:`current_duplicates` maps every record removed as
-a duplicate to the record kept for its cluster, as of the latest successful dedupe run.
+a duplicate to the record kept for its cluster, as of the latest successful dedupe run. The rest
+holds the evidence (pairs per run) and people's same/different decisions.
 """
 
 from __future__ import annotations
 
-from harvester.ledger.core import Ledger
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harvester.ledger.core import Ledger, utc_now
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRow:
+    record_id: int
+    duplicate_of: int
+    matched_with: int | None
+    rule: str
+    scores: dict[str, Any]
+    run_id: int
+    decided_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PairRow:
+    record_a: int
+    record_b: int
+    verdict: str
+    rule: str
+    scores: dict[str, Any]
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    id: int
+    record_a: int
+    record_b: int
+    decision: str
+    reviewer: str
+    decided_at: str
+    how: str
+    file: str | None
+    line: int | None
+    note: str | None
 
 
 def latest_dedupe_run(ledger: Ledger) -> int | None:
@@ -21,3 +62,77 @@ def current_duplicates(ledger: Ledger) -> dict[int, int]:
         return {}
     rows = ledger.execute("SELECT record_id, duplicate_of FROM duplicates WHERE run_id = ?", (run_id,))
     return {int(row["record_id"]): int(row["duplicate_of"]) for row in rows}
+
+
+def duplicates_removed_by_database(ledger: Ledger) -> dict[str, int]:
+    """Database -> how many of its records the latest dedupe run removed (the PRISMA figure)."""
+    run_id = latest_dedupe_run(ledger)
+    if run_id is None:
+        return {}
+    rows = ledger.execute(
+        "SELECT r.database AS database, COUNT(*) AS n FROM duplicates d JOIN records r ON r.id = d.record_id"
+        " WHERE d.run_id = ? GROUP BY r.database ORDER BY r.database", (run_id,))
+    return {row["database"]: int(row["n"]) for row in rows}
+
+
+def write_run_result(ledger: Ledger, run_id: int,
+                     duplicates: Iterable[tuple[int, int, int | None, str, dict[str, Any]]],
+                     pairs: Iterable[tuple[int, int, str, str, dict[str, Any], bool]]) -> None:
+    """Store one dedupe run's removed duplicates ``(record, kept, matched_with, rule, scores)`` and its
+    pairs ``(a, b, verdict, rule, scores, open)``, in one transaction."""
+    now = utc_now()
+    with ledger.transaction() as connection:
+        connection.executemany(
+            "INSERT INTO duplicates (run_id, record_id, duplicate_of, matched_with, rule, scores, decided_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, r, kept, matched, rule, json.dumps(scores, sort_keys=True), now)
+             for r, kept, matched, rule, scores in duplicates))
+        connection.executemany(
+            "INSERT INTO dedup_pairs (run_id, record_a, record_b, verdict, rule, scores, open)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, a, b, verdict, rule, json.dumps(scores, sort_keys=True), int(is_open))
+             for a, b, verdict, rule, scores, is_open in pairs))
+
+
+def duplicate_rows(ledger: Ledger, run_id: int | None = None) -> list[DuplicateRow]:
+    """The removed duplicates of a run (default: the latest ok dedupe run), by kept record then id."""
+    run_id = run_id if run_id is not None else latest_dedupe_run(ledger)
+    if run_id is None:
+        return []
+    rows = ledger.execute("SELECT * FROM duplicates WHERE run_id = ? ORDER BY duplicate_of, record_id", (run_id,))
+    return [DuplicateRow(int(r["record_id"]), int(r["duplicate_of"]), r["matched_with"], r["rule"],
+                         json.loads(r["scores"]), int(r["run_id"]), r["decided_at"]) for r in rows]
+
+
+def pair_rows(ledger: Ledger, run_id: int, verdict: str | None = None, only_open: bool = False) -> list[PairRow]:
+    """The pairs a run kept, optionally of one verdict, optionally only those waiting for a person."""
+    rows = ledger.execute(
+        "SELECT * FROM dedup_pairs WHERE run_id = ? AND (? IS NULL OR verdict = ?) AND (? = 0 OR open = 1)"
+        " ORDER BY record_a, record_b", (run_id, verdict, verdict, int(only_open)))
+    return [PairRow(int(r["record_a"]), int(r["record_b"]), r["verdict"], r["rule"], json.loads(r["scores"]),
+                    bool(r["open"])) for r in rows]
+
+
+def add_decisions(ledger: Ledger, decisions: Iterable[tuple[int, int, str, str, str, str | None, int | None,
+                                                            str | None]]) -> int:
+    """Store people's decisions ``(a, b, decision, reviewer, how, file, line, note)``; ``a < b`` is
+    enforced here. Returns how many were stored."""
+    now = utc_now()
+    count = 0
+    with ledger.transaction() as connection:
+        for a, b, decision, reviewer, how, file, line, note in decisions:
+            connection.execute(
+                "INSERT INTO dedup_decisions (record_a, record_b, decision, reviewer, decided_at, how, file, line,"
+                " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (min(a, b), max(a, b), decision, reviewer, now, how, file, line, note))
+            count += 1
+    return count
+
+
+def decision_rows(ledger: Ledger) -> list[DecisionRow]:
+    """Every decision, oldest first (a later one for the same pair supersedes)."""
+    return [DecisionRow(**dict(r)) for r in ledger.execute("SELECT * FROM dedup_decisions ORDER BY id")]
+
+
+def record_ids(ledger: Ledger) -> set[int]:
+    return {int(r["id"]) for r in ledger.execute("SELECT id FROM records")}

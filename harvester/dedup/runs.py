@@ -1,0 +1,244 @@
+"""De-duplication on a review's ledger: full and incremental ``dedupe`` runs, people's decisions, splits.
+
+Each run is a row in ``runs`` (kind ``dedupe``); its removed duplicates and the pairs it found are rows
+of that run; nothing is deleted. People's decisions are rows too, and every later run respects the
+latest decision per pair.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harvester.dedup.block import still_candidates
+from harvester.dedup.cluster import Pair
+from harvester.dedup.decide import MATCH, UNCERTAIN
+from harvester.dedup.pipeline import (
+    DIFFERENT_DECISION,
+    RULES_VERSION,
+    SAME_DECISION,
+    Decision,
+    Result,
+    find_pairs,
+    prepare_all,
+    resolve,
+)
+from harvester.errors import InputError, LedgerError
+from harvester.ledger import duplicates as store
+from harvester.ledger.core import Ledger
+from harvester.ledger.records import StoredRecord, get_record, iter_records
+from harvester.ledger.runs import finish_run, get_run, start_run
+from harvester.protocol import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a dedupe run did, for people and for ``--json``."""
+
+    run_id: int
+    mode: str  # full | incremental
+    records: int
+    new_records: int
+    candidate_pairs: int
+    clusters: int
+    duplicates: int
+    uncertain: int
+    blocked: int
+    decisions: int
+    removed_by_database: dict[str, int]
+
+
+def _decisions(ledger: Ledger) -> list[Decision]:
+    return [Decision(d.record_a, d.record_b, d.decision, d.reviewer) for d in store.decision_rows(ledger)]
+
+
+def _load(ledger: Ledger) -> list[StoredRecord]:
+    return list(iter_records(ledger))
+
+
+def dedupe_ledger(ledger: Ledger, protocol: Protocol) -> Summary:
+    """A full ``dedupe`` run over every record of the ledger."""
+    return _run(ledger, protocol, new_ids=None)
+
+
+def dedupe_new(ledger: Ledger, protocol: Protocol, new_record_ids: Sequence[int]) -> Summary:
+    """An incremental run: only pairs involving the new records are compared (through the same blocks);
+    the pairs among older records come from the previous run. Equals a full run on the same records.
+    Falls back to a full run when there is no previous run or the rules changed since."""
+    return _run(ledger, protocol, new_ids=set(new_record_ids))
+
+
+def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summary:
+    stored = _load(ledger)
+    previous = store.latest_dedupe_run(ledger)
+    mode = "full"
+    covered = 0
+    if new_ids is not None and previous is not None:
+        parameters = get_run(ledger, previous).parameters
+        if parameters.get("rules_version") == RULES_VERSION and "max_record_id" in parameters:
+            mode = "incremental"
+            covered = int(parameters["max_record_id"])
+    max_id = max((s.id for s in stored), default=0)
+    run_id = start_run(ledger, "dedupe", parameters={"mode": mode, "rules_version": RULES_VERSION,
+                                                      "max_record_id": max_id, "previous_run": previous})
+    try:
+        keys = prepare_all((s.id, s.record) for s in stored)
+        sources = {s.id: s.source for s in stored}
+        if mode == "incremental":
+            assert previous is not None and new_ids is not None
+            fresh = {i for i in keys if i in new_ids or i > covered}
+            found, work = find_pairs(keys, only=fresh)
+            earlier = [p for p in store.pair_rows(ledger, previous)
+                       if p.record_a not in fresh and p.record_b not in fresh
+                       and p.record_a in keys and p.record_b in keys]
+            keep = still_candidates(keys, ((p.record_a, p.record_b) for p in earlier))
+            found += [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in earlier
+                      if (p.record_a, p.record_b) in keep]
+            found.sort(key=lambda p: (p.a, p.b))
+        else:
+            fresh = set(keys)
+            found, work = find_pairs(keys)
+        result = resolve(keys, found, _decisions(ledger), sources, protocol.dedup.source_preference)
+        _write(ledger, run_id, result)
+    except BaseException as error:
+        finish_run(ledger, run_id, "failed", message=str(error)[:500])
+        raise
+    finish_run(ledger, run_id, "ok", count_retrieved=len(stored),
+               message=f"{result.stats['duplicates']} duplicates in {result.stats['clusters']} clusters,"
+                       f" {result.stats['uncertain']} uncertain pairs for people")
+    return Summary(run_id, mode, len(stored), len(fresh), work["candidate_pairs"], result.stats["clusters"],
+                   result.stats["duplicates"], result.stats["uncertain"], result.stats["blocked"],
+                   result.stats["decisions"], store.duplicates_removed_by_database(ledger))
+
+
+def _write(ledger: Ledger, run_id: int, result: Result) -> None:
+    open_pairs = {(p.a, p.b) for p in result.uncertain}
+    duplicates = [(d.record_id, d.duplicate_of, d.matched_with, d.rule, d.scores)
+                  for c in result.clusters for d in c.duplicates]
+    pairs = [(p.a, p.b, p.verdict, p.rule, p.scores, (p.a, p.b) in open_pairs) for p in result.pairs
+             if p.verdict in (MATCH, UNCERTAIN)]
+    store.write_run_result(ledger, run_id, duplicates, pairs)
+
+
+# --- people: uncertain pairs out, decisions in, splits ---------------------------------------------
+
+#: Columns of the uncertain-pairs file, per record side.
+SIDE_COLUMNS: tuple[str, ...] = ("id", "source", "title", "authors", "year", "journal", "volume", "issue",
+                                 "pages", "doi", "pmid")
+DECISION_VALUES = (SAME_DECISION, DIFFERENT_DECISION)
+
+
+def _side(stored: StoredRecord) -> dict[str, str]:
+    r = stored.record
+    return {"id": str(stored.id), "source": stored.source, "title": r.title, "authors": "; ".join(r.authors),
+            "year": str(r.year or ""), "journal": r.journal or r.journal_abbrev, "volume": r.volume,
+            "issue": r.issue, "pages": r.pages, "doi": r.doi, "pmid": r.pmid}
+
+
+def uncertain_pairs(ledger: Ledger) -> list[dict[str, Any]]:
+    """The open uncertain pairs of the latest run, each with both records side by side."""
+    run_id = store.latest_dedupe_run(ledger)
+    if run_id is None:
+        return []
+    rows = []
+    for pair in store.pair_rows(ledger, run_id, UNCERTAIN, only_open=True):
+        a, b = get_record(ledger, pair.record_a), get_record(ledger, pair.record_b)
+        row: dict[str, Any] = {"run": run_id, "rule": pair.rule, "title_score": pair.scores.get("title_words", ""),
+                               "authors_score": pair.scores.get("authors", "")}
+        row.update({f"a_{k}": v for k, v in _side(a).items()})
+        row.update({f"b_{k}": v for k, v in _side(b).items()})
+        row.update({"decision": "", "reviewer": "", "note": ""})
+        rows.append(row)
+    return rows
+
+
+def uncertain_csv(rows: list[dict[str, Any]]) -> str:
+    columns = ["run", "rule", "title_score", "authors_score", *(f"a_{c}" for c in SIDE_COLUMNS),
+               *(f"b_{c}" for c in SIDE_COLUMNS), "decision", "reviewer", "note"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def import_decisions(ledger: Ledger, path: Path, reviewer: str | None = None) -> int:
+    """Read a decisions CSV (the uncertain-pairs file with its ``decision`` column filled: ``same`` or
+    ``different``; blank rows are skipped) and store every decision. Any bad row refuses the whole file,
+    listing every problem. Returns how many decisions were stored."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), [f"cannot read the file: {error}"]) from error
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or ())
+    missing = [c for c in ("a_id", "b_id", "decision") if c not in columns]
+    if missing:
+        raise InputError(str(path), [f"missing column {c!r}" for c in missing])
+    known = store.record_ids(ledger)
+    problems: list[str] = []
+    found: list[tuple[int, int, str, str, str, str | None, int | None, str | None]] = []
+    for line, row in enumerate(reader, start=2):
+        decision = (row.get("decision") or "").strip().lower()
+        if not decision:
+            continue
+        ids: list[int] = []
+        for column in ("a_id", "b_id"):
+            value = (row.get(column) or "").strip()
+            if not value.isdigit():
+                problems.append(f"line {line}: {column} {value!r} is not a record id")
+            elif int(value) not in known:
+                problems.append(f"line {line}: {column} {value} is not a record in this ledger")
+            else:
+                ids.append(int(value))
+        if decision not in DECISION_VALUES:
+            problems.append(f"line {line}: decision {decision!r} must be 'same' or 'different'")
+        who = (row.get("reviewer") or "").strip() or (reviewer or "")
+        if not who:
+            problems.append(f"line {line}: no reviewer (fill the reviewer column or pass --reviewer)")
+        if len(ids) == 2 and ids[0] == ids[1]:
+            problems.append(f"line {line}: a record cannot be decided against itself ({ids[0]})")
+        if len(ids) == 2 and ids[0] != ids[1] and decision in DECISION_VALUES and who:
+            found.append((ids[0], ids[1], decision, who, "file", str(path), line, (row.get("note") or None)))
+    if problems:
+        raise InputError(str(path), problems)
+    return store.add_decisions(ledger, found)
+
+
+def split(ledger: Ledger, protocol: Protocol, record_id: int, reviewer: str, note: str | None = None) -> Summary:
+    """Take one record out of the cluster the tool put it in: a ``different`` decision against every
+    other member, then a full run so the change shows everywhere."""
+    current = store.current_duplicates(ledger)
+    kept = current.get(record_id, record_id)
+    members = {kept} | {r for r, k in current.items() if k == kept}
+    if record_id not in members or len(members) < 2:
+        raise LedgerError(f"record {record_id} is in no cluster of the latest dedupe run; nothing to split")
+    store.add_decisions(ledger, [(record_id, other, DIFFERENT_DECISION, reviewer, "split", None, None, note)
+                                 for other in sorted(members - {record_id})])
+    return dedupe_ledger(ledger, protocol)
+
+
+def clusters(ledger: Ledger) -> list[dict[str, Any]]:
+    """The latest run's clusters with their evidence: kept record, each duplicate, rule, scores, run."""
+    grouped: dict[int, list[store.DuplicateRow]] = {}
+    for row in store.duplicate_rows(ledger):
+        grouped.setdefault(row.duplicate_of, []).append(row)
+    out = []
+    for kept, rows in grouped.items():
+        k = get_record(ledger, kept)
+        out.append({
+            "kept": _side(k), "run": rows[0].run_id,
+            "duplicates": [{**_side(get_record(ledger, r.record_id)), "matched_with": r.matched_with,
+                            "rule": r.rule, "scores": r.scores} for r in rows],
+        })
+    return out
+
+
+def apply_decisions(ledger: Ledger, protocol: Protocol, path: Path, reviewer: str | None = None) -> tuple[int, Summary]:
+    """Import a decisions file (refused whole when any row is bad), then a full run that respects it."""
+    stored = import_decisions(ledger, path, reviewer)
+    return stored, dedupe_ledger(ledger, protocol)
