@@ -186,7 +186,7 @@ def _section(lines: list[str], title: str, items: list[str]) -> None:
     if not items:
         return
     lines += [f"## {title} ({len(items)})", ""]
-    lines += [f"- {item}" for item in items]
+    lines += ["- " + " ".join(item.split("\n")) for item in items]
     lines.append("")
 
 

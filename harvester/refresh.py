@@ -177,7 +177,9 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             if any(s.kind in ("file", "other") for s in protocol.sources) and steps.import_files is not None:
                 _say(steps, "re-importing export files")
                 after = max_run_id(ledger)
-                steps.import_files(ledger, protocol)
+                for result in steps.import_files(ledger, protocol) or ():
+                    if getattr(result, "status", "") in ("failed", "refused"):
+                        notes.append(f"export file {result.path} ({result.source}) {result.status}: {result.message}")
                 adopt_runs(ledger, refresh_id, after)
             sources += _file_sources(ledger, protocol, refresh_id)
             new_ids = record_ids_after(ledger, held_until)

@@ -1,0 +1,106 @@
+"""``prisma-harvest refresh`` through the CLI: exit codes 0/1/2/3, --json, --out, quiet output, and two
+refreshes started together (one runs, one exits with the lock message). The stages are the stand-ins of
+tests/test_refresh.py, put in place of the defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import harvester.refresh as refresh_module
+from harvester.cli.main import app
+from harvester.ledger import Ledger
+from harvester.ledger.refresh import refresh_runs
+from tests.test_refresh import TODAY, FakePubMed, article, title_dedupe, write_protocol
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def pubmed(monkeypatch: pytest.MonkeyPatch) -> FakePubMed:
+    fake = FakePubMed()
+    fake.add([article(n) for n in range(1, 51)], date(2024, 3, 1))
+    monkeypatch.setattr(refresh_module, "_default_search", lambda: fake.search)
+    monkeypatch.setattr(refresh_module, "_default_count", lambda: fake.count)
+    monkeypatch.setattr(refresh_module, "_default_import", lambda: lambda ledger, protocol: [])
+    monkeypatch.setattr(refresh_module, "_default_dedupe", lambda: title_dedupe)
+    return fake
+
+
+def test_exit_codes_json_and_out(tmp_path: Path, pubmed: FakePubMed) -> None:
+    protocol = write_protocol(tmp_path)
+    first = runner.invoke(app, ["refresh", str(protocol.path)])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "refresh #1 of living: 50 new unique, 0 known, 0 duplicates among new, 0 revised"
+    nothing = runner.invoke(app, ["refresh", str(protocol.path), "--exit-code", "--json"])
+    assert nothing.exit_code == 0, nothing.output
+    assert json.loads(nothing.output)["counts"]["new_records"] == 0
+    pubmed.add([article(n) for n in range(1001, 1004)], TODAY)
+    found = runner.invoke(app, ["refresh", str(protocol.path), "--exit-code", "--out", str(tmp_path / "out")])
+    assert found.exit_code == 3, found.output
+    assert "3 new unique" in found.output
+    (path,) = (tmp_path / "out").glob("living-refresh-*.md")
+    report = path.read_text(encoding="utf-8")
+    assert "## New unique records (3)" in report
+
+
+def test_failure_and_bad_usage(tmp_path: Path, pubmed: FakePubMed) -> None:
+    protocol = write_protocol(tmp_path)
+    pubmed.fail_on = 1
+    failed = runner.invoke(app, ["refresh", str(protocol.path)])
+    assert failed.exit_code == 1
+    assert "refresh run #1 of living failed and was rolled back" in failed.output
+    assert runner.invoke(app, ["refresh", str(protocol.path), "--overlap-days", "-1"]).exit_code == 2
+    assert runner.invoke(app, ["refresh", str(tmp_path / "missing.toml")]).exit_code == 2
+    with Ledger.open(protocol.ledger_path) as ledger:
+        assert [r.status for r in refresh_runs(ledger)] == ["failed"]
+
+
+def test_verbose_prints_the_report_without_progress_lines_off_a_terminal(tmp_path: Path, pubmed: FakePubMed) -> None:
+    protocol = write_protocol(tmp_path)
+    result = runner.invoke(app, ["refresh", str(protocol.path), "--verbose"])
+    assert result.exit_code == 0
+    assert result.output.startswith("# Refresh of living: run #1 (ok)")
+    assert "searching MEDLINE" not in result.output  # the runner's stderr is no terminal
+
+
+TOGETHER = textwrap.dedent("""
+    import sys, time
+    from datetime import date
+    import harvester.refresh as refresh_module
+    from harvester.cli.main import app
+    from tests.test_refresh import FakePubMed, article, title_dedupe
+    fake = FakePubMed()
+    fake.add([article(n) for n in range(1, 51)], date(2024, 3, 1))
+    def slow(*args):
+        time.sleep(1.5)
+        return fake.search(*args)
+    refresh_module._default_search = lambda: slow
+    refresh_module._default_count = lambda: fake.count
+    refresh_module._default_import = lambda: lambda ledger, protocol: []
+    refresh_module._default_dedupe = lambda: title_dedupe
+    app(["refresh", sys.argv[1]])
+""")
+
+
+def test_two_refreshes_started_together_one_runs_one_reports_the_lock(tmp_path: Path) -> None:
+    protocol = write_protocol(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    processes = [subprocess.Popen([sys.executable, "-c", TOGETHER, str(protocol.path)], cwd=REPO, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = sorted((p.wait(timeout=120), *p.communicate()) for p in processes)
+    (ok_code, ok_out, _), (busy_code, _, busy_err) = outcomes
+    assert ok_code == 0 and "50 new unique" in ok_out
+    assert busy_code == 1
+    assert "another refresh of this review is running (pid" in busy_err and "nothing was done" in busy_err
+    with Ledger.open(protocol.ledger_path) as ledger:
+        assert [r.status for r in refresh_runs(ledger)] == ["ok"]
