@@ -1,0 +1,63 @@
+"""``export``: the records held in the ledger as CSV, RIS or BibTeX, for screening tools and reference managers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harvester import protocol as protocol_module
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.exporting import EXPORT_FORMATS, ExportSummary, export
+from harvester.ledger import Ledger
+
+
+@app.command("export")
+def export_command(
+    protocol: ProtocolArg,
+    format: Annotated[str, typer.Option(
+        "--format", help=f"The file format: {', '.join(EXPORT_FORMATS)}.", show_default=True)] = "csv",
+    stage: Annotated[str, typer.Option(
+        help="Only records at this point of the flow: all, unique (no duplicates), or an end state such as "
+             "awaiting-screening, excluded-screening, awaiting-assessment, included.")] = "all",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write to this file (replaced only once complete); default: standard output.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Export the ledger's records (one per record, duplicates marked) as CSV, RIS or BibTeX."""
+    with reporting():
+        loaded = protocol_module.load(protocol)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            if out is None:
+                summary = export(ledger, loaded, format, sys.stdout, stage=stage)
+            else:
+                summary = _export_to_file(ledger, loaded, format, stage, out)
+        result = {"format": summary.format, "stage": summary.stage, "records": summary.records,
+                  "out": str(out) if out else None}
+        if json_output and out is None:
+            typer.echo(json.dumps(result), err=True)  # standard output carries the export itself
+        elif json_output:
+            print_json(result)
+        elif out is not None:
+            typer.echo(f"wrote {summary.records} record(s) ({summary.format}, stage {summary.stage}) to {out}")
+        else:
+            typer.echo(f"exported {summary.records} record(s)", err=True)
+
+
+def _export_to_file(ledger: Ledger, loaded: protocol_module.Protocol, format: str, stage: str,
+                    out: Path) -> ExportSummary:
+    """Write beside ``out`` and rename at the end, so an interrupted export never leaves half a file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    encoding = "utf-8-sig" if format == "csv" else "utf-8"  # the BOM tells Excel the CSV is UTF-8
+    try:
+        with partial.open("w", encoding=encoding, newline="") as handle:
+            summary = export(ledger, loaded, format, handle, stage=stage)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return summary
