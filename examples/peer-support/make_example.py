@@ -81,6 +81,8 @@ def _v(*names: str) -> frozenset[str]:
 #   scopus-title-case, cinahl-title-case: the title in Title Case as the publisher prints it
 #   scopus-brief-report: Scopus keeps the journal's section label in the title
 #   cinahl-curly-quotes: EBSCO writes typographic quotes
+#   cinahl-epub-year: CINAHL dates the record by its online (epub) year, one before the print year; the
+#       seed paper's Table 1 itself calls ref 18 "Barg et al 2011" though the issue is 2012
 REFS: tuple[tuple[int, str, tuple[str, ...], str, str, str, str, str, str, frozenset[str]], ...] = (
     # ref, where, authors, title, NLM abbreviation, full journal name, volume, issue, pages, variants
     (1, "MCS", ("Bouchard L", "Montreuil M", "Gros C"),
@@ -147,7 +149,7 @@ REFS: tuple[tuple[int, str, tuple[str, ...], str, str, str, str, str, str, froze
     (18, "MCS", ("Barg FK", "Weiner MG", "Joseph S", "Pandit K", "Turner BJ"),
      "Qualitative analysis of peer coaches' experiences with counseling African Americans about reducing "
      "heart disease risk",
-     "J Gen Intern Med", "Journal of General Internal Medicine", "27", "", "167-72", _v()),
+     "J Gen Intern Med", "Journal of General Internal Medicine", "27", "", "167-72", _v("cinahl-epub-year")),
     (19, "MCS", ("Barlow JH", "Bancroft GV", "Turner AP"),
      "Volunteer, lay tutors' experiences of the Chronic Disease Self-Management Course: being valued and "
      "adding value",
@@ -720,7 +722,8 @@ def cinahl_record(art: Article, an: str) -> list[str]:
     tags.append(("T1", title if title.endswith(("?", ".")) else title + "."))
     if art.journal:
         tags += [("JO", ebsco_journal(art.journal)), ("JF", ebsco_journal(art.journal))]
-    tags.append(("Y1", f"{art.year}//"))
+    year = art.year - 1 if "cinahl-epub-year" in art.variants else art.year
+    tags.append(("Y1", f"{year}//"))
     if art.volume:
         tags.append(("VL", art.volume))
     if art.issue:
@@ -735,7 +738,8 @@ def cinahl_record(art: Article, an: str) -> list[str]:
     if art.journal in ISSNS:
         tags.append(("SN", ISSNS[art.journal].replace("-", "")))
     if art.abstract and art.language == "eng":
-        tags.append(("AB", art.abstract + " [ABSTRACT FROM AUTHOR]"))
+        # EBSCO marks author abstracts; the seed references' summaries are ours, so they go unmarked
+        tags.append(("AB", art.abstract + ("" if art.refs else " [ABSTRACT FROM AUTHOR]")))
         if art.journal:
             tags.append(("AB", f"Copyright of {ebsco_journal(art.journal)} is the property of its publisher "
                                "and its content may not be copied or emailed to multiple sites or posted to a "
@@ -745,7 +749,7 @@ def cinahl_record(art: Article, an: str) -> list[str]:
         tags += [("KW", heading) for heading in SUBJECTS[art.topic][1]]
     language = LANG_NAMES[art.language]
     tags.append(("LA", language))
-    source_info = f"{art.year}, Vol. {art.volume}" if art.volume else str(art.year)
+    source_info = f"{year}, Vol. {art.volume}" if art.volume else str(year)
     if art.issue:
         source_info += f" Issue {art.issue}"
     if first:
