@@ -136,6 +136,9 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             records.append(item)
         else:
             rejected.append(item)
+    if not records and sniff(text) is None:
+        first = rejected[0].reason if rejected else "no record"
+        raise FormatError(path, f"does not look like EndNote tagged (named with --format?): {first}")
     if not records and not rejected:
         raise FormatError(path, "no EndNote tagged record found (no '%T' or '%0' line)")
     return Parsed(path=path, format=FORMAT.name, database=database or "EndNote", records=tuple(records),

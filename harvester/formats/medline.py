@@ -188,6 +188,9 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             records.append(item)
         else:
             rejected.append(item)
+    if not records and sniff(text) is None:
+        first = rejected[0].reason if rejected else "no record"
+        raise FormatError(path, f"does not look like MEDLINE (named with --format?): {first}")
     if not records and not rejected:
         raise FormatError(path, "no MEDLINE record found (no 'PMID- ' line)")
     named = database or (records[0].database if records else "MEDLINE")

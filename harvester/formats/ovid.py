@@ -182,6 +182,9 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             records.append(item)
         else:
             rejected.append(item)
+    if not records and sniff(text) is None:
+        first = rejected[0].reason if rejected else "no record"
+        raise FormatError(path, f"does not look like Ovid (named with --format?): {first}")
     if not records and not rejected:
         raise FormatError(path, "no Ovid record found (no '<1>' record number line)")
     return Parsed(path=path, format=FORMAT.name, database=database or "Ovid", records=tuple(records),

@@ -158,8 +158,8 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
     for number, line in enumerate(lines, start=1):
         pair = _split_tag(line)
         if pair is None:
-            if pending is None:
-                continue  # a preamble, a record number ("1.") or a blank line between records
+            if pending is None or not pending.typed:
+                continue  # a preamble, a record number ("1."), a blank line, Ovid's links after ER
             pending.lines.append(line)
             text = line.strip()
             if text and pending.tags:
@@ -382,7 +382,7 @@ def _common_database(records: list[Record]) -> str:
 
 def sniff(text: str) -> Detection | None:
     """RIS if a ``TY  - `` line opens a record near the start; the database from DB/DP/UR/AN tags."""
-    head = text[:20000]
+    head = text[:50000]
     lines = head.split("\n")
     first_ty = next((i for i, line in enumerate(lines[:200]) if line.startswith("TY  -")), None)
     if first_ty is None:
@@ -399,6 +399,8 @@ def sniff(text: str) -> Detection | None:
             values = {}
         elif pair[1]:
             values.setdefault(pair[0], []).append(pair[1])
+    if values:
+        found.append(_database_of(values))
     names = set(found)
     database = names.pop() or None if len(names) == 1 else None
     evidence = f"RIS: 'TY  - ' on line {first_ty + 1}, {tagged} tag lines in the first {min(len(lines), 400)}"

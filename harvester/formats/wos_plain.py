@@ -176,6 +176,9 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             records.append(item)
         else:
             rejected.append(item)
+    if not records and sniff(text) is None:
+        first = rejected[0].reason if rejected else "no record"
+        raise FormatError(path, f"does not look like Web of Science plain text (named with --format?): {first}")
     if not records and not rejected:
         raise FormatError(path, "no Web of Science record found (no 'PT ' line after the FN/VR header)")
     if "\nEF" not in text and not text.startswith("EF"):

@@ -1,0 +1,143 @@
+"""RIS: real vendor files (each quirk from the corpus), malformed records, and the writer round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harvester.formats import read_bytes, read_file
+from harvester.formats.ris import dumps, read
+from harvester.records import Record
+
+
+def _corpus(shared_dir: Path, name: str) -> Path:
+    return shared_dir / "corpus" / name
+
+
+def test_scopus_ris_fields_and_eid(shared_dir: Path) -> None:
+    parsed = read_file(_corpus(shared_dir, "scopus/ris/asreview__scopus.ris"))
+    assert parsed.format == "ris" and parsed.database == "Scopus"
+    assert parsed.detection is not None and "database Scopus" in parsed.detection.evidence
+    first = parsed.records[0]
+    assert first.source_id.startswith("2-s2.0-")
+    assert first.title and first.year and first.doi.startswith("10.")
+    assert all("," in name for name in first.authors)
+    assert first.raw.startswith("TY  - ") and first.raw.rstrip().endswith("ER  -")
+    assert first.position == 1 and first.line == 1
+
+
+def test_ebsco_copyright_abstract_is_not_the_abstract(shared_dir: Path) -> None:
+    parsed = read_file(_corpus(shared_dir, "ebsco/ris/CiteSource__20221207_gambling-harms_crimjust_41.ris"))
+    first = parsed.records[0]
+    assert first.abstract.startswith("Within a neo-liberal")
+    assert len(first.tag_values("AB")) == 2  # both kept as read
+    assert first.doi == "10.1080/16066359.2020.1867111"  # from L3
+    assert first.source_id == "150283836"  # N1 "Accession Number: ..."
+    assert first.issn == ("1606-6359",)
+    assert first.year == 2021 and first.pages == "212-222"
+
+
+def test_rayyan_keyword_continuation_lines(shared_dir: Path) -> None:
+    parsed = read_file(_corpus(shared_dir, "rayyan/ris/asreview__ris_issue_992.txt"))
+    first = parsed.records[0]
+    assert parsed.database == "Rayyan"
+    assert first.source_id == "rayyan-264552525"
+    assert "Joint Commission" in first.keywords and "Patient Education" in first.keywords
+    assert first.pages == "1-5"
+
+
+def test_ovid_numbered_records_and_tags_after_er(shared_dir: Path) -> None:
+    parsed = read_file(_corpus(shared_dir, "ovid/ris/asreview__ovid_psycinfo.ris"))
+    assert len(parsed.records) == 6 and not parsed.rejected
+    first = parsed.records[0]
+    assert first.doi == "10.1002/cpp.2398"  # "http://dx.doi.org/" removed
+    assert first.source_id == "2019-65183-001"
+    assert ("NL", "Clin Psychol Psychother") in first.tags  # written after ER, kept with its record
+    assert first.abstract  # from N2
+
+
+def test_edge_cases(shared_dir: Path) -> None:
+    extraneous = read_file(_corpus(shared_dir, "misc/ris_edge_cases/rispy__example_extraneous_data.ris"))
+    assert [r.title for r in extraneous.records] == ["Title of reference", "The title of the reference"]
+    multiline = read_file(_corpus(shared_dir, "misc/ris_edge_cases/rispy__example_multiline.ris"))
+    assert len(multiline.records) == 3
+    for record in multiline.records:  # "ER then second line" is text, not the end of the record
+        assert "second line" in record.abstract and record.abstract.endswith("the last line")
+    empty_er = read_file(_corpus(shared_dir, "misc/ris_edge_cases/jabref__RisImporterTestWithEmptyER.ris"))
+    assert empty_er.records[0].line == 6 and empty_er.records[0].doi == "10.1063/1.4814070"
+    assert empty_er.records[0].authors == ("Shi, Yu", "Beck, Thomas L.")
+    bom = read_file(_corpus(shared_dir, "misc/ris_edge_cases/rispy__example_bom.ris"))
+    assert bom.records[0].tags[0] == ("TY", "JOUR") and bom.encoding == "utf-8-sig"
+
+
+def test_lone_cr_separators_split_tags(shared_dir: Path) -> None:
+    parsed = read_file(_corpus(shared_dir, "wos/ris/ASySD__wos_test.ris"))
+    assert len(parsed.records) == 50
+    assert all(not value.count("AD  - ") for r in parsed.records for _, value in r.tags)
+
+
+def test_headless_and_truncated_records_are_rejected_and_reading_goes_on() -> None:
+    text = "TY  - JOUR\nTI  - One\nER  - \n\nTI  - No type\nAU  - Smith, J\nER  - \nTY  - JOUR\nTI  - Three\nER  - \n" \
+           "TY  - JOUR\nTI  - Cut"
+    parsed = read_bytes(text.encode(), "x.ris")
+    assert [r.title for r in parsed.records] == ["One", "Three"]
+    assert [(r.position, r.line) for r in parsed.rejected] == [(2, 5), (4, 11)]
+    assert "no TY line" in parsed.rejected[0].reason and "x.ris:5" in parsed.rejected[0].reason
+    assert "cut off" in parsed.rejected[1].reason
+    assert parsed.records_read == 4
+    assert [r.position for r in parsed.records] == [1, 3]
+
+
+def test_missing_er_before_next_ty_reads_on_with_a_warning() -> None:
+    parsed = read_bytes(b"TY  - JOUR\nTI  - One\nTY  - JOUR\nTI  - Two\nER  - \n", "x.ris")
+    assert [r.title for r in parsed.records] == ["One", "Two"]
+    assert any("no ER line" in w for w in parsed.warnings)
+
+
+def test_writer_puts_mesh_in_keywords_and_pmid_in_a_note() -> None:
+    record = Record(title="T", mesh=("Humans",), keywords=("peer",), pmid="123", doi="10.1/x")
+    text = dumps([record])
+    assert "KW  - peer\nKW  - Humans\n" in text and "N1  - PMID: 123\n" in text
+    back = read(text, "x.ris", None).records[0]
+    assert back.pmid == "123" and back.keywords == ("peer", "Humans")
+
+
+_word = st.text(alphabet=st.characters(whitelist_categories=("L", "N"), max_codepoint=0x2FF), min_size=1,
+                max_size=10)
+_phrase = st.lists(_word, min_size=1, max_size=6).map(" ".join).filter(lambda s: s.lower() not in
+                                                                         {"na", "n/a", "null", "none"})
+_name = st.tuples(_word, _word).map(lambda p: f"{p[0]}, {p[1]}")
+_records = st.builds(
+    Record,
+    title=_phrase,
+    abstract=st.one_of(st.just(""), _phrase),
+    authors=st.lists(_name, max_size=4, unique=True).map(tuple),
+    year=st.one_of(st.none(), st.integers(1900, 2030)),
+    journal=st.one_of(st.just(""), _phrase),
+    journal_abbrev=st.one_of(st.just(""), _phrase),
+    issn=st.lists(st.from_regex(r"\A[0-9]{4}-[0-9]{3}[0-9X]\Z"), max_size=2, unique=True).map(tuple),
+    volume=st.one_of(st.just(""), st.from_regex(r"\A[1-9][0-9]{0,3}\Z")),
+    issue=st.one_of(st.just(""), st.from_regex(r"\A[1-9][0-9]{0,2}\Z")),
+    pages=st.one_of(st.just(""), st.just("e0815"), st.integers(1, 999).map(str),
+                    st.tuples(st.integers(1, 999), st.integers(1, 99)).map(lambda p: f"{p[0]}-{p[0] + p[1]}")),
+    doi=st.one_of(st.just(""), st.from_regex(r"\A10\.[0-9]{4,6}/[a-z0-9]{1,12}\Z")),
+    pmid=st.one_of(st.just(""), st.from_regex(r"\A[1-9][0-9]{0,8}\Z")),
+    language=st.lists(st.sampled_from(["eng", "English", "fre"]), max_size=2, unique=True).map(tuple),
+    publication_types=st.lists(st.sampled_from(["Article", "Review", "Letter"]), max_size=2, unique=True).map(tuple),
+    keywords=st.lists(_phrase, max_size=4, unique=True).map(tuple),
+    url=st.one_of(st.just(""), st.from_regex(r"\Ahttps://example\.org/[a-z]{1,8}\Z")),
+    publisher=st.one_of(st.just(""), _phrase),
+    database=st.sampled_from(["Scopus", "CINAHL", "Embase"]),
+    source_id=st.one_of(st.just(""), st.from_regex(r"\A[A-Z]{2}[0-9]{3,8}\Z")),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_records, min_size=1, max_size=4))
+def test_export_then_import_gives_the_same_normalised_records(records: list[Record]) -> None:
+    parsed = read(dumps(records), "export.ris", None)
+    assert not parsed.rejected
+    assert [r.bibliographic() for r in parsed.records] == [r.bibliographic() for r in records]
+    assert [(r.database, r.source_id) for r in parsed.records] == [(r.database, r.source_id) for r in records]
