@@ -159,8 +159,8 @@ def refresh(
                                                               "today": today.isoformat()})
         started_at = get_run(ledger, refresh_id).started_at
         delta = _run(ledger, protocol, refresh_id, started_at, today, overlap_days, full, steps, notes)
-    if out is not None:
-        write_outputs(delta, protocol, out)
+        if out is not None:
+            write_outputs(delta, protocol, out, ledger)
     return delta
 
 
@@ -392,12 +392,29 @@ def _default_dedupe() -> DedupeFn | None:
     return run
 
 
-def write_outputs(delta: Delta, protocol: Protocol, out: Path) -> list[Path]:
-    """Write ``delta.md`` and ``delta.json`` (and the new unique records as RIS and CSV for the screening
-    tool, when :mod:`harvester.exporting` exists) into ``out``, named by review and refresh run."""
+def write_outputs(delta: Delta, protocol: Protocol, out: Path, ledger: Ledger | None = None) -> list[Path]:
+    """Write ``delta.md`` and ``delta.json`` into ``out``, named by review and refresh run, and, given the
+    ledger and when :mod:`harvester.exporting` exists, the new unique records as RIS and CSV for the
+    screening tool (the exporter's columns, with the ledger record id that decisions come back with)."""
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{protocol.id}-refresh-{delta.refresh_run_id}"
     written = [out / f"{stem}.md", out / f"{stem}.json"]
     written[0].write_text(to_markdown(delta), encoding="utf-8")
     written[1].write_text(json.dumps(to_json(delta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return written
+    export_rows = _optional("harvester.exporting", "export_rows")
+    csv_row = _optional("harvester.exporting", "csv_row")
+    if ledger is None or export_rows is None or csv_row is None:
+        return written
+    from harvester.formats import ris
+    from harvester.formats.csv import write_csv
+
+    wanted = {record.id for record in delta.new_unique}
+    rows = [row for row in export_rows(ledger, protocol, "all") if row.stored.id in wanted]
+    ris_path, csv_path = out / f"{stem}-new.ris", out / f"{stem}-new.csv"
+    with ris_path.open("w", encoding="utf-8", newline="") as handle:
+        for row in rows:
+            first, _, rest = ris.dumps([row.stored.record]).partition("\n")
+            handle.write(f"{first}\nID  - {row.stored.id}\n{rest}")
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        write_csv((csv_row(row) for row in rows), handle)
+    return [*written, ris_path, csv_path]

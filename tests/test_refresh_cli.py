@@ -51,6 +51,10 @@ def test_exit_codes_json_and_out(tmp_path: Path, pubmed: FakePubMed) -> None:
     (path,) = (tmp_path / "out").glob("living-refresh-*.md")
     report = path.read_text(encoding="utf-8")
     assert "## New unique records (3)" in report
+    ris_text = path.with_name(path.stem + "-new.ris").read_text(encoding="utf-8")
+    assert ris_text.count("\nER  -") == 3 and article(1002).title in ris_text
+    csv_lines = path.with_name(path.stem + "-new.csv").read_text(encoding="utf-8").splitlines()
+    assert len(csv_lines) == 4 and "record_id" in csv_lines[0].split(",")
 
 
 def test_failure_and_bad_usage(tmp_path: Path, pubmed: FakePubMed) -> None:
