@@ -1,0 +1,129 @@
+"""What each PRISMA command does, as one library call (``harvester/cli/diagrams.py`` only parses and prints).
+
+Counts come from the ledger (a protocol) or from someone else's CSV (``--counts``); either way they are
+checked before drawing, and refused with the failing boxes named unless the caller allows a mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from harvester import protocol as protocol_module
+from harvester.errors import InputError
+from harvester.ledger import Ledger
+from prisma.check import Mismatch, box_count, check_counts, check_records, require_consistent
+from prisma.counts import PrismaCounts, counts_from_ledger
+from prisma.diagram import DiagramOptions, draw
+from prisma.html_report import build_report
+from prisma.prisma2020_csv import read_counts, write_counts
+from prisma.search_report import build_search_report, to_markdown
+from prisma.templates import TEMPLATES, choose_template
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCounts:
+    counts: PrismaCounts
+    where: str  # the file the counts came from (a ledger or a CSV), for messages
+    name: str  # a short name for output files
+    layout: str  # "2020" or "2009": the template a CSV was written for
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    data: bytes
+    path: Path
+    template: str
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoxCheck:
+    key: str
+    n: int | None
+    records: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    counts: PrismaCounts
+    problems: tuple[Mismatch, ...]
+    boxes: tuple[BoxCheck, ...]
+
+
+def load_counts(protocol: Path | None = None, counts_csv: Path | None = None) -> LoadedCounts:
+    """Counts from a CSV when given, else from the protocol's ledger."""
+    if counts_csv is not None:
+        read = read_counts(counts_csv)
+        return LoadedCounts(read.counts, str(counts_csv), counts_csv.stem, read.layout, read.warnings)
+    if protocol is None:
+        raise InputError("(command line)", ["give a PROTOCOL, or --counts FILE.csv"])
+    loaded = protocol_module.load(protocol)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        counts = counts_from_ledger(ledger, loaded)
+    return LoadedCounts(counts, str(loaded.ledger_path), loaded.id, "2020")
+
+
+def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str | None = None, fmt: str = "svg",
+                 out: Path | None = None, options: DiagramOptions | None = None,
+                 allow_mismatch: bool = False) -> Diagram:
+    """Check the counts, draw them in a template and write the file; returns what was written."""
+    loaded = load_counts(protocol, counts_csv)
+    if not allow_mismatch:
+        require_consistent(loaded.counts, loaded.where)
+    name = template or ("2009" if loaded.layout == "2009" else choose_template(loaded.counts))
+    data = draw(loaded.counts, TEMPLATES[name], fmt, options)
+    path = out or Path(f"{loaded.name}-prisma-{name}.{fmt}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    warnings = list(loaded.warnings)
+    if loaded.counts.awaiting:
+        warnings.append(f"provisional: {loaded.counts.awaiting:,} record(s) still await a decision")
+    if allow_mismatch:
+        warnings.extend(f"mismatch drawn as given: {p}" for p in check_counts(loaded.counts))
+    return Diagram(data, path, name, tuple(warnings))
+
+
+def counts_text(protocol: Path | None, counts_csv: Path | None = None, fmt: str = "json") -> str:
+    """The counts as the PRISMA2020 package's CSV or as JSON (with the record ids behind each box)."""
+    loaded = load_counts(protocol, counts_csv)
+    if fmt == "prisma2020-csv":
+        return write_counts(loaded.counts)
+    return json.dumps(loaded.counts.to_json(), indent=2, ensure_ascii=False)
+
+
+def check(protocol: Path | None, counts_csv: Path | None = None) -> CheckResult:
+    """Every box with its count and the records behind it, and every identity that fails."""
+    loaded = load_counts(protocol, counts_csv)
+    counts = loaded.counts
+    problems = tuple(check_counts(counts) + check_records(counts))
+    keys = list(dict.fromkeys([*BOX_ORDER, *sorted(counts.records)]))
+    boxes = tuple(BoxCheck(key, box_count(counts, key), counts.records.get(key, ())) for key in keys
+                  if box_count(counts, key) is not None or key in counts.records)
+    return CheckResult(counts, problems, boxes)
+
+
+BOX_ORDER = ("previous_studies", "previous_reports", "database_results", "register_results", "website_results",
+             "organisation_results", "citations_results", "duplicates", "excluded_automatic", "excluded_other",
+             "records_screened", "records_excluded", "records_excluded_automation", "records_excluded_reviewers",
+             "records_awaiting_screening", "dbr_sought_reports", "dbr_awaiting_retrieval", "dbr_notretrieved_reports",
+             "dbr_assessed", "dbr_awaiting_assessment", "dbr_included", "other_sought_reports",
+             "other_awaiting_retrieval", "other_notretrieved_reports", "other_assessed", "other_awaiting_assessment",
+             "other_included", "new_studies", "new_reports", "total_studies", "total_reports")
+
+
+def write_report(protocol: Path, out: Path | None = None, template: str | None = None,
+                 options: DiagramOptions | None = None, markdown: bool = False) -> Path:
+    """The self-contained HTML report (or, with ``markdown``, the PRISMA-S search report) written to a file."""
+    loaded = protocol_module.load(protocol)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        if markdown:
+            text = to_markdown(build_search_report(ledger, loaded, counts_from_ledger(ledger, loaded)))
+        else:
+            text = build_report(ledger, loaded, TEMPLATES[template] if template else None, options)
+    path = out or Path(f"{loaded.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,160 @@
+"""``prisma-harvest report``: one self-contained HTML file a co-author or an editor can open anywhere.
+
+It holds the flow diagram (SVG inline, each box a link), the arithmetic check, the exclusion reasons
+with counts, the de-duplication summary, the PRISMA-S search report, and for every box the list of
+ledger records behind its count (id, source, year, title), so any number on the diagram can be traced
+to records by clicking it. No scripts, fonts or images are fetched: everything is in the one file.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+
+from harvester.ledger import Ledger
+from harvester.ledger.reporting import record_titles
+from harvester.protocol import Protocol
+from prisma.check import BOX_NAMES, box_count, check_counts, check_records
+from prisma.counts import PrismaCounts, counts_from_ledger
+from prisma.diagram import DiagramOptions, draw
+from prisma.search_report import build_search_report, to_html
+from prisma.templates import TEMPLATES, Template, choose_template
+
+STYLE = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 75em; color: #111; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #999; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #bbb; padding: .2em .5em;
+text-align: left; vertical-align: top; } th { background: #eee; } pre { white-space: pre-wrap; background: #f6f6f6;
+padding: .5em; } .diagram svg { max-width: 100%; height: auto; } .ok { color: #060; } .problem { color: #a00; }
+section.box { margin: 1em 0; } section.box:target { background: #fff8d0; } td.n { text-align: right; }
+"""
+
+EXTRA_NAMES = {
+    "database_specific_results": "Records identified per database",
+    "register_specific_results": "Records identified per register",
+    "other_method_results": "Records identified via other methods",
+    "other_removed": "Other-method records removed before retrieval",
+    "excluded_automatic": "Records marked as ineligible by automation tools",
+    "excluded_other": "Records removed for other reasons",
+    "records_excluded_automation": "Records excluded by automation tools",
+    "records_excluded_reviewers": "Records excluded by reviewers",
+    "records_awaiting_screening": "Records awaiting screening",
+    "dbr_awaiting_retrieval": "Reports awaiting retrieval (databases and registers)",
+    "dbr_awaiting_assessment": "Reports awaiting assessment (databases and registers)",
+    "dbr_included": "Reports included (databases and registers)",
+    "other_awaiting_retrieval": "Reports awaiting retrieval (other methods)",
+    "other_awaiting_assessment": "Reports awaiting assessment (other methods)",
+    "other_included": "Reports included (other methods)",
+}
+
+
+def _anchor(key: str) -> str:
+    """An HTML id for a box key (``dbr_excluded/No peer perspective`` -> ``box-dbr_excluded-no-peer-...``)."""
+    return "box-" + re.sub(r"[^A-Za-z0-9_]+", "-", key).strip("-").lower()
+
+
+def _name(key: str) -> str:
+    return BOX_NAMES.get(key) or EXTRA_NAMES.get(key) or key
+
+
+def _record_table(ids: tuple[int, ...], titles: dict[int, tuple[str, str, int | None]]) -> str:
+    e = html.escape
+    rows = []
+    for rid in ids:
+        source, title, year = titles.get(rid, ("?", "(not in the ledger)", None))
+        rows.append(f"<tr><td class=n>{rid}</td><td>{e(source)}</td><td>{year or ''}</td><td>{e(title)}</td></tr>")
+    return ("<table><tr><th>Record</th><th>Source</th><th>Year</th><th>Title</th></tr>" + "".join(rows)
+            + "</table>")
+
+
+def _box_sections(counts: PrismaCounts, titles: dict[int, tuple[str, str, int | None]],
+                  linked: tuple[str, ...] = ()) -> str:
+    """One section per box (and per named line), including the boxes the diagram links to that are empty."""
+    groups: dict[str, list[str]] = {key: [] for key in linked}
+    for key in counts.records:
+        groups.setdefault(key.split("/", 1)[0], []).append(key)
+    out = ['<section id="records"><h2>Records behind each box</h2>']
+    for prefix in sorted(groups):
+        keys = sorted(groups[prefix])
+        total = len({rid for key in keys for rid in counts.records[key]})
+        shown = box_count(counts, prefix)
+        differs = shown is not None and prefix in counts.records and shown != total
+        out.append(f'<section class="box" id="{_anchor(prefix)}"><h3>{html.escape(_name(prefix))}: '
+                   f'{total:,} record(s)' + (f" (box shows {shown:,})" if differs else "") + "</h3>")
+        for key in keys:
+            ids = counts.records[key]
+            if "/" in key:
+                out.append(f'<h4 id="{_anchor(key)}">{html.escape(key.split("/", 1)[1])} ({len(ids):,})</h4>')
+            out.append(f"<details><summary>{len(ids):,} record(s)</summary>{_record_table(ids, titles)}</details>")
+        out.append("</section>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _reasons(counts: PrismaCounts) -> str:
+    rows = []
+    for stage, lines in (("Full text (databases and registers)", counts.dbr_excluded),
+                         ("Full text (other methods)", counts.other_excluded),
+                         ("Other methods, before retrieval", counts.other_removed)):
+        for line in lines:
+            rows.append(f"<tr><td>{html.escape(stage)}</td><td>{html.escape(line.name or '(no reason)')}</td>"
+                        f"<td class=n>{line.n:,}</td></tr>")
+    for stage, label, value in (
+        ("Before screening", "Duplicate records", counts.duplicates),
+        ("Before screening", "Marked as ineligible by automation tools", counts.excluded_automatic),
+        ("Before screening", "Removed for other reasons", counts.excluded_other),
+        ("Title/abstract", "Excluded by automation tools", counts.records_excluded_automation),
+        ("Title/abstract", "Excluded by reviewers", counts.records_excluded_reviewers),
+    ):
+        if value:
+            rows.append(f"<tr><td>{stage}</td><td>{label}</td><td class=n>{value:,}</td></tr>")
+    return ('<section id="reasons"><h2>Exclusions and removals, with reasons</h2><table><tr><th>Stage</th>'
+            "<th>Reason</th><th>Records</th></tr>" + "".join(rows) + "</table></section>")
+
+
+def build_report(ledger: Ledger, protocol: Protocol, template: Template | None = None,
+                 options: DiagramOptions | None = None) -> str:
+    """The whole report as one HTML document (a string)."""
+    counts = counts_from_ledger(ledger, protocol)
+    return report_html(ledger, protocol, counts, template, options)
+
+
+def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, template: Template | None = None,
+                options: DiagramOptions | None = None) -> str:
+    """The report for counts already computed (split out so tests can pass hand-made counts)."""
+    e = html.escape
+    template = template or TEMPLATES[choose_template(counts)]
+    options = replace(options or DiagramOptions(), links=True)
+    svg = draw(counts, template, "svg", options).decode("utf-8")
+    svg = svg[svg.index("<svg"):]  # inline: drop the XML declaration and DOCTYPE
+    problems = check_counts(counts) + check_records(counts)
+    if problems:
+        checked = ('<p class="problem">The numbers do not add up:</p><ul>'
+                   + "".join(f"<li class=problem>{e(str(p))}</li>" for p in problems) + "</ul>")
+    else:
+        checked = ('<p class="ok">Every box equals the boxes feeding it, each count equals the records behind it, '
+                   "and every identified record follows exactly one path.</p>")
+    if counts.awaiting:
+        checked += (f"<p class=problem>Provisional: {counts.awaiting:,} record(s) still await a decision at some "
+                    "stage.</p>")
+    search = build_search_report(ledger, protocol, counts)
+    dedup = search.deduplication
+    dedup_html = (f'<section id="deduplication"><h2>De-duplication</h2><p>{counts.duplicates or 0:,} duplicate '
+                  f"records removed from {counts.identified_dbr:,} records identified in databases and registers, "
+                  f'<a href="#{_anchor("duplicates")}">listed below</a>; method: {e(dedup.method)}, prisma-harvester '
+                  f"{e(dedup.tool_version)}.</p>"
+                  + "".join(f"<p>{e(rule)}: {n:,}</p>" for rule, n in sorted(dedup.per_rule.items())) + "</section>")
+    titles = record_titles(ledger)
+    body = "\n".join([
+        f"<h1>{e(protocol.title)}</h1>",
+        f"<p>{e(template.title)}. Click a box to see the records behind its count.</p>",
+        f'<div class="diagram">{svg}</div>',
+        f'<section id="check"><h2>Arithmetic check</h2>{checked}</section>',
+        _reasons(counts),
+        dedup_html,
+        to_html(search),
+        _box_sections(counts, titles, tuple(box.link for box in template.boxes if box.link)),
+    ])
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(protocol.title)}: PRISMA '
+            f"report</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")

@@ -1,0 +1,147 @@
+"""Diagrams: golden DOT text per template, the seed flow in the rendered SVG, both renderers, options."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from prisma.counts import Line, PrismaCounts
+from prisma.diagram import DiagramOptions, RenderError, draw, render, renderer, to_dot
+from prisma.prisma2020_csv import read_counts
+from prisma.templates import TEMPLATES
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = Path(__file__).parent / "golden"
+SEED_NUMBERS = ("1,520", "8", "1,528", "1,489", "39", "5", "34")
+
+UPDATED = PrismaCounts(
+    previous_studies=12, previous_reports=15, database_results=300,
+    database_specific_results=(Line("MEDLINE", 200), Line("Scopus", 100)), register_results=20,
+    register_specific_results=(Line("ClinicalTrials.gov", 20),), website_results=4, citations_results=6,
+    duplicates=80, excluded_automatic=10, excluded_other=0, records_screened=230, records_excluded=200,
+    records_excluded_automation=50, records_excluded_reviewers=150, dbr_sought_reports=30,
+    dbr_notretrieved_reports=2, dbr_assessed=28, dbr_excluded=(Line('Wrong "population" <adults>', 20),
+                                                               Line("Wrong design & setting", 3)),
+    other_sought_reports=10, other_notretrieved_reports=1, other_assessed=9, other_excluded=(Line("No data", 4),),
+    new_studies=9, new_reports=10, total_studies=21, total_reports=25,
+)
+
+
+def _seed_2009() -> PrismaCounts:
+    return read_counts(DATA / "seed_flow_2009.csv").counts
+
+
+def _seed_2020() -> PrismaCounts:
+    return read_counts(DATA / "seed_flow_2020.csv").counts
+
+
+CASES = {
+    "seed_2009": (_seed_2009, "2009", DiagramOptions()),
+    "seed_new_other": (_seed_2020, "new-other", DiagramOptions()),
+    "updated_other_greyscale": (lambda: UPDATED, "updated-other", DiagramOptions(greyscale=True, footnotes=True)),
+    "updated": (lambda: UPDATED, "updated", DiagramOptions(font="Times", font_size=9, box_width=2.8)),
+    "new": (lambda: UPDATED, "new", DiagramOptions(links=True)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_dot_matches_the_golden_file(case: str) -> None:
+    make, template, options = CASES[case]
+    dot = to_dot(make(), TEMPLATES[template], options)
+    golden = GOLDEN / f"{case}.dot"
+    if os.environ.get("PRISMA_HARVEST_UPDATE_GOLDEN") == "1":
+        golden.write_text(dot, encoding="utf-8")
+    assert dot == golden.read_text(encoding="utf-8"), "DOT changed; if intended: PRISMA_HARVEST_UPDATE_GOLDEN=1"
+    assert dot == to_dot(make(), TEMPLATES[template], options)  # deterministic
+
+
+def _texts(svg: bytes) -> str:
+    return " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg.decode("utf-8")))
+
+
+def test_seed_review_renders_in_the_2009_layout_with_the_published_numbers() -> None:
+    text = _texts(draw(_seed_2009(), TEMPLATES["2009"], "svg"))
+    for number in SEED_NUMBERS:
+        assert f"(n = {number})" in text, number
+    assert "Records after duplicates removed" in text and "(n = 1,528)" in text
+    assert "No peer perspective (n = 5)" in text
+    assert "Eligibility" in text and "meta-analysis" not in text  # the optional box is hidden when blank
+
+
+def test_seed_review_renders_in_the_2020_other_methods_layout() -> None:
+    text = _texts(draw(_seed_2020(), TEMPLATES["new-other"], "svg"))
+    for expected in ("Databases (n = 1,520)", "Citation searching (n = 8)", "Records screened", "(n = 1,489)",
+                     "(n = 31)", "(n = 8)", "No peer perspective (n = 5)", "(n = 34)",
+                     "Identification of studies via other methods"):
+        assert expected in text, expected
+
+
+def test_user_text_is_escaped_not_injected() -> None:
+    dot = to_dot(UPDATED, TEMPLATES["new"])
+    assert "Wrong &quot;population&quot; &lt;adults&gt;" in dot or 'Wrong "population" &lt;adults&gt;' in dot
+    assert "Wrong design &amp; setting" in dot
+    text = _texts(draw(UPDATED, TEMPLATES["new"], "svg"))
+    assert "&lt;adults&gt;" in text and "&amp; setting" in text
+
+
+def test_greyscale_has_no_colour() -> None:
+    colour, grey = (to_dot(UPDATED, TEMPLATES["updated-other"], DiagramOptions(greyscale=g)) for g in (False, True))
+    assert "#ffc125" in colour and "#bcd2ee" in colour
+    fills = set(re.findall(r'fillcolor="?(#[0-9a-f]{6}|\w+)', grey))
+    for fill in fills:
+        if fill.startswith("#"):
+            assert fill[1:3] == fill[3:5] == fill[5:7], fill  # every fill is a grey
+
+
+def test_long_text_is_wrapped_to_the_box() -> None:
+    long = PrismaCounts(database_results=1, dbr_excluded=(Line("A very long exclusion reason " * 4, 1),))
+    narrow = to_dot(long, TEMPLATES["new"], DiagramOptions(box_width=2.0))
+    line = re.search(r"dbr_excluded \[label=<([^>]*(?:<BR/>[^>]*)*)>", narrow)
+    assert line is not None
+    assert max(len(part) for part in line.group(1).split("<BR/>")) <= 30
+
+
+@pytest.fixture
+def pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRISMA_HARVEST_RENDERER", "pure")
+
+
+@pytest.fixture
+def system(monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("no system Graphviz `dot` on PATH (apt-get install graphviz; .ci/run should install it)")
+    monkeypatch.delenv("PRISMA_HARVEST_RENDERER", raising=False)
+
+
+def test_graphviz_pure_renders_svg_and_high_resolution_png(pure: None) -> None:
+    assert renderer() == "graphviz-pure"
+    svg = draw(_seed_2009(), TEMPLATES["2009"], "svg")
+    assert b"graphviz-pure" in svg and b"(n = 1,528)" in svg
+    low = draw(_seed_2009(), TEMPLATES["2009"], "png", DiagramOptions(dpi=100))
+    high = draw(_seed_2009(), TEMPLATES["2009"], "png", DiagramOptions(dpi=300))
+    assert low[:8] == high[:8] == b"\x89PNG\r\n\x1a\n"
+    low_width, high_width = (int.from_bytes(png[16:20], "big") for png in (low, high))
+    assert 2.8 < high_width / low_width < 3.2
+
+
+def test_graphviz_pure_has_no_pdf_and_says_what_to_do(pure: None) -> None:
+    with pytest.raises(RenderError, match="PDF needs the system Graphviz"):
+        draw(_seed_2009(), TEMPLATES["2009"], "pdf")
+
+
+def test_system_graphviz_renders_svg_png_and_pdf(system: None) -> None:
+    assert renderer() == "system"
+    svg = draw(_seed_2020(), TEMPLATES["new-other"], "svg")
+    assert b"(n = 1,489)" in svg and b"graphviz-pure" not in svg
+    assert draw(_seed_2020(), TEMPLATES["new-other"], "png")[:4] == b"\x89PNG"
+    assert draw(_seed_2020(), TEMPLATES["new-other"], "pdf")[:5] == b"%PDF-"
+
+
+def test_dot_format_is_the_source_and_unknown_formats_are_refused() -> None:
+    assert render("digraph {}", "dot") == b"digraph {}"
+    with pytest.raises(RenderError, match="unknown format"):
+        render("digraph {}", "gif")
