@@ -146,6 +146,15 @@ def record_keys(ledger: Ledger) -> dict[tuple[str, str], list[int]]:
     return found
 
 
+def record_positions(ledger: Ledger) -> dict[tuple[str, int], list[int]]:
+    """(source, position in its file or result set) -> record ids: the key for records without a database id
+    (a reference manager's export of hand-searched records), unique when the source has one file."""
+    found: dict[tuple[str, int], list[int]] = {}
+    for row in ledger.execute("SELECT id, source, position FROM records WHERE position IS NOT NULL ORDER BY id"):
+        found.setdefault((row["source"], int(row["position"])), []).append(int(row["id"]))
+    return found
+
+
 def duplicate_rows(ledger: Ledger, record_id: int) -> list[dict[str, Any]]:
     """Every duplicates row naming the record (as the duplicate or as the kept one), with its run."""
     rows = ledger.execute(

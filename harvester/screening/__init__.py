@@ -27,6 +27,7 @@ from harvester.ledger.decisions import (
     add_rule_results,
     list_decisions,
     record_keys,
+    record_positions,
 )
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import get_record, iter_records
@@ -194,6 +195,7 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
         path=shown,
         record_ids=frozenset(o.record_id for o in outcomes),
         keys=record_keys(ledger),
+        positions=record_positions(ledger),
         duplicates=current_duplicates(ledger),
         other_arm=frozenset(o.record_id for o in outcomes if o.arm == "other"),
         full_text_reasons=protocol.screening.full_text_reasons,

@@ -83,7 +83,9 @@ def summary(ledger: Ledger, protocol: Protocol, outcomes: list[Outcome] | None =
             counts[(stage, "reviewer", "automation")] += 1
         for name in outcome.reviewers:
             counts[(stage, "reviewer", name)] += 1
-    for outcome in outcomes:
+    for outcome in outcomes:  # flags drawn to the attention of people: records that reached screening
+        if outcome.end in ("duplicate", "ineligible-automation", "removed-other"):
+            continue
         for rule_id in outcome.flags:
             counts[("title-abstract", "flag", rule_id)] += 1
     groups = ("total", "reason", "rule", "reviewer", "flag")

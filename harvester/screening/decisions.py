@@ -7,7 +7,8 @@ The caller stores nothing unless the problem list is empty: a file lands whole o
 
 Shapes read (column names compared case-insensitively):
 
-- ``ours``: ``record_id`` (the ledger id) or ``source`` + ``source_id``; ``decision``; optional
+- ``ours``: ``record_id`` (the ledger id), or ``source`` + ``source_id``, or ``source`` + ``position`` (its
+  place in the source's file, for records without a database id); ``decision``; optional
   ``stage``, ``reason``, ``reviewer``, ``note``, ``decided_at``. What :func:`write_csv` writes.
 - ``rayyan``: Rayyan's CSV export. The record is ``record_id`` if present, else ``key`` (Rayyan keeps
   the ``key`` column of a CSV it imported: ours carries the ledger id there). Each reviewer's label
@@ -85,6 +86,7 @@ class SheetRow:
     decided_at: str = ""
     source: str = ""
     source_id: str = ""
+    position: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class Context:
     path: str
     record_ids: frozenset[int]
     keys: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (source, source_id) -> ids
+    positions: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (source, position) -> ids
     duplicates: dict[int, int] = field(default_factory=dict)  # removed id -> kept id
     other_arm: frozenset[int] = frozenset()  # records found by other methods (skip title/abstract)
     full_text_reasons: tuple[str, ...] = ()
@@ -139,9 +142,9 @@ def _read_ours(header: list[str], rows: list[tuple[int, dict[str, str]]], path: 
                ) -> tuple[list[SheetRow], list[str]]:
     key = "record_id" if "record_id" in header else "id" if "id" in header else None
     problems = []
-    if key is None and not {"source", "source_id"} <= set(header):
-        problems.append(f"{path}:1: no record_id column (nor source + source_id): cannot tell which record "
-                        "each decision is about")
+    if key is None and not ({"source", "source_id"} <= set(header) or {"source", "position"} <= set(header)):
+        problems.append(f"{path}:1: no record_id column (nor source + source_id, nor source + position): cannot "
+                        "tell which record each decision is about")
     if "decision" not in header:
         problems.append(f"{path}:1: no decision column")
     if problems:
@@ -149,7 +152,8 @@ def _read_ours(header: list[str], rows: list[tuple[int, dict[str, str]]], path: 
     found = [SheetRow(line=line, key=row.get(key, "") if key else "", decision=row.get("decision", ""),
                       stage=row.get("stage", ""), reason=row.get("reason", ""), reviewer=row.get("reviewer", ""),
                       note=row.get("note", ""), decided_at=row.get("decided_at", ""),
-                      source=row.get("source", ""), source_id=row.get("source_id", ""))
+                      source=row.get("source", ""), source_id=row.get("source_id", ""),
+                      position=row.get("position", ""))
              for line, row in rows]
     # a sheet exported and handed back partly filled: blank decisions are simply not yet decided
     return [r for r in found if r.decision or r.reason], []
@@ -217,7 +221,7 @@ def check_rows(rows: Iterable[SheetRow], context: Context) -> tuple[list[NewDeci
     seen: dict[tuple[int, str, str], tuple[str, str, int]] = {}
     for row in rows:
         where = f"{context.path}:{row.line}"
-        label = f"record {row.key or f'{row.source}/{row.source_id}'}"
+        label = f"record {row.key or f'{row.source}/{row.source_id or row.position}'}"
         trouble: list[str] = []
 
         record_id = _record_id(row, context, trouble)
@@ -287,14 +291,22 @@ def _record_id(row: SheetRow, context: Context, trouble: list[str]) -> int | Non
             trouble.append(f"unknown record id {record_id}: no such record in this review's ledger")
             return None
         return record_id
-    if row.source and row.source_id:
-        ids = context.keys.get((row.source, row.source_id), [])
+    if row.source and (row.source_id or row.position):
+        if row.source_id:
+            ids, what = context.keys.get((row.source, row.source_id), []), f"id {row.source_id!r}"
+        else:
+            try:
+                ids = context.positions.get((row.source, int(row.position)), [])
+            except ValueError:
+                trouble.append(f"position {row.position!r} is not a whole number")
+                return None
+            what = f"position {row.position}"
         if len(ids) == 1:
             return ids[0]
         if not ids:
-            trouble.append(f"unknown record: no record of source {row.source!r} with id {row.source_id!r}")
+            trouble.append(f"unknown record: no record of source {row.source!r} with {what}")
         else:
-            trouble.append(f"source {row.source!r} id {row.source_id!r} names {len(ids)} records "
+            trouble.append(f"source {row.source!r} {what} names {len(ids)} records "
                            f"({', '.join(map(str, ids))}); use record_id")
         return None
     trouble.append("no record id")
