@@ -1,0 +1,153 @@
+"""The issue's scenario with the real stages: a real RIS export imported by ``harvester.importing``, the
+real incremental de-duplication (``harvester.dedup.dedupe_new``), and a dated stand-in PubMed.
+
+Initial harvest plus an export file imported earlier; then PubMed adds 137 records created today, 20 of
+which are the same articles as records of that export (which carried no PMID, and whose titles differ in
+case and punctuation): the refresh reports 117 new unique and 20 known, and lists them. A second refresh
+finds nothing and changes nothing but the run log. A changed export file is re-imported; an unchanged
+one adds nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from harvester import protocol as protocol_module
+from harvester.ledger import Ledger
+from harvester.ledger.refresh import refresh_runs
+from harvester.ledger.runs import list_runs
+from harvester.protocol import Protocol
+from harvester.records import Record
+from harvester.refresh import Steps, refresh
+from tests.test_refresh import TODAY, FakePubMed, table_rows
+
+dedup = pytest.importorskip("harvester.dedup", reason="the de-duplication stage is not in this tree")
+importing = pytest.importorskip("harvester.importing", reason="the import stage is not in this tree")
+ris = pytest.importorskip("harvester.formats.ris", reason="the RIS format is not in this tree")
+
+_WORD_TEXT = """
+peer support worker lay health advisor community mentor recovery coach mental illness hiv tuberculosis
+adherence stigma qualitative interview focus group experience role identity boundary burnout training
+supervision rural urban adolescent mother diabetes asthma cancer survivor veteran homeless prison substance
+opioid alcohol smoking pregnancy breastfeeding malaria hepatitis dementia carer navigation outreach
+empowerment trust disclosure relationship acceptability feasibility implementation cohort trial evaluation
+uganda kenya india canada scotland brazil vietnam australia
+"""
+WORDS = tuple(_WORD_TEXT.split())
+_SURNAME_TEXT = """
+Smith Okafor Nguyen Garcia Muller Rossi Kowalski Haddad Tanaka Silva Brown Mensah
+Ivanova Cohen Dubois Larsen Patel Khan Murphy Walsh Santos Yilmaz Novak Berg
+"""
+SURNAMES = tuple(_SURNAME_TEXT.split())
+JOURNALS = ("BMC Public Health", "PLoS One", "AIDS Care", "Health Expectations", "Social Science & Medicine",
+            "Qualitative Health Research", "BMJ Open", "Psychiatric Services")
+
+PROTOCOL = """
+[review]
+id = "living"
+ledger = "{ledger}"
+
+[query]
+text = "peer AND support"
+
+[[sources]]
+name = "MEDLINE"
+kind = "pubmed"
+
+[[sources]]
+name = "CINAHL"
+kind = "file"
+database = "CINAHL"
+files = ["cinahl.ris"]
+
+[dedup]
+source_preference = ["MEDLINE", "CINAHL"]
+"""
+
+
+def synthetic(n: int) -> Record:
+    """Article ``n`` as PubMed holds it: a title of ten words, three authors, a citation, a PMID."""
+    rng = random.Random(n)
+    title = " ".join(rng.sample(WORDS, 10)).capitalize()
+    authors = tuple(f"{rng.choice(SURNAMES)}, {rng.choice('ABCDEFGHJKLMNPRST')}" for _ in range(3))
+    pmid = str(31000000 + n)
+    return Record(title=title, authors=authors, year=2000 + rng.randrange(26), journal=rng.choice(JOURNALS),
+                  volume=str(rng.randrange(1, 60)), issue=str(rng.randrange(1, 12)),
+                  pages=f"{(start := rng.randrange(1, 900))}-{start + rng.randrange(3, 15)}",
+                  pmid=pmid, source_id=pmid, database="MEDLINE", raw=f"PMID- {pmid}")
+
+
+def as_exported(record: Record) -> Record:
+    """The same article in a CINAHL export: no PMID, the title upper-cased with a full stop."""
+    return replace(record, title=record.title.upper() + ".", pmid="", source_id="", database="CINAHL")
+
+
+def setup_review(folder: Path, export: list[Record]) -> Protocol:
+    path = folder / "living.toml"
+    path.write_text(PROTOCOL.format(ledger=str(folder / "living.sqlite")), encoding="utf-8")
+    (folder / "cinahl.ris").write_text(ris.dumps(export), encoding="utf-8")
+    return protocol_module.load(path)
+
+
+def real_steps(pubmed: FakePubMed) -> Steps:
+    return Steps(search=pubmed.search, count=pubmed.count)  # import and dedupe: the project's own
+
+
+@pytest.fixture
+def review(tmp_path: Path) -> tuple[Protocol, FakePubMed]:
+    export = [as_exported(synthetic(n)) for n in [*range(1001, 1021), *range(5001, 5041)]]
+    protocol = setup_review(tmp_path, export)
+    with Ledger.open(protocol.ledger_path) as ledger:  # the export file imported earlier
+        (result,) = importing.import_protocol_files(ledger, protocol)
+        assert result.status == "imported" and result.imported == 60
+        dedup.dedupe_ledger(ledger, protocol)
+    pubmed = FakePubMed()
+    pubmed.add([synthetic(n) for n in range(1, 301)], date(2024, 3, 1))
+    first = refresh(protocol, steps=real_steps(pubmed))
+    assert (len(first.new_unique), len(first.known)) == (300, 0)
+    assert {s.source: s.status for s in first.sources} == {"MEDLINE": "searched", "CINAHL": "unchanged"}
+    return protocol, pubmed
+
+
+def test_137_new_of_which_20_known_from_the_export(review: tuple[Protocol, FakePubMed]) -> None:
+    protocol, pubmed = review
+    pubmed.add([synthetic(n) for n in range(1001, 1138)], TODAY)
+    delta = refresh(protocol, steps=real_steps(pubmed))
+    assert (len(delta.new_unique), len(delta.known), len(delta.duplicates_among_new)) == (117, 20, 0)
+    assert {r.pmid for r in delta.new_unique} == {str(31000000 + n) for n in range(1021, 1138)}
+    for known in delta.known:
+        (held,) = known.duplicate_of
+        assert held.source == "CINAHL" and held.title.lower().rstrip(".") == known.record.title.lower()
+    with Ledger.open(protocol.ledger_path) as ledger:
+        refresh_run = refresh_runs(ledger)[-1]
+        kinds = [r.kind for r in list_runs(ledger) if r.parent_run_id == refresh_run.id]
+        assert kinds == ["search", "search", "dedupe"]
+        dedupe_run = [r for r in list_runs(ledger, kind="dedupe")][-1]
+        assert dedupe_run.parameters["mode"] == "incremental"
+
+    before = {t: table_rows(protocol.ledger_path, t) for t in ("records", "files", "duplicates", "rejections")}
+    again = refresh(protocol, steps=real_steps(pubmed))
+    assert (again.new_records, len(again.new_unique), len(again.known), len(again.revised)) == (0, 0, 0, 0)
+    assert {t: table_rows(protocol.ledger_path, t) for t in before} == before
+
+
+def test_a_changed_export_is_reimported_and_an_unchanged_one_adds_nothing(review: tuple[Protocol, FakePubMed]) -> None:
+    protocol, pubmed = review
+    export = protocol.source("CINAHL").files[0]
+    extra = [as_exported(synthetic(n)) for n in (7001, 7002)] + [as_exported(synthetic(5))]
+    export.write_text(export.read_text(encoding="utf-8") + ris.dumps(extra), encoding="utf-8")
+    delta = refresh(protocol, steps=real_steps(pubmed))
+    cinahl = next(s for s in delta.sources if s.source == "CINAHL")
+    assert cinahl.status == "imported" and cinahl.returned == 63
+    # the re-exported file's 60 old records come again as new rows of a new file: known, like article 5
+    assert len(delta.new_unique) == 2
+    assert {r.title for r in delta.new_unique} == {as_exported(synthetic(n)).title for n in (7001, 7002)}
+    assert len(delta.known) == 61
+    again = refresh(protocol, steps=real_steps(pubmed))
+    assert next(s for s in again.sources if s.source == "CINAHL").status == "unchanged"
+    assert again.new_records == 0
