@@ -99,6 +99,8 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     """Import one export file for one of the protocol's sources. Raises :class:`FormatError` (after
     recording the failed run) when the file cannot be read at all."""
     path = Path(path)
+    if source is not None:
+        choose_source(protocol, path, source)  # a wrong --source is an error even for a file seen before
     try:
         data = path.read_bytes()
     except OSError as error:

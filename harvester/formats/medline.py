@@ -100,8 +100,8 @@ def _record(block: list[str], start: int, position: int, path: str, database: st
     if not tags:
         return Rejected(position, start, f"{path}:{start}: record {position}: no MEDLINE tag", raw)
     names = {t for t, _ in tags}
-    if not names & {"PMID", "OWN", "TI", "OID"}:
-        return Rejected(position, start, f"{path}:{start}: record {position} has no PMID, OWN, OID or TI tag: "
+    if not names & {"PMID", "OWN", "OID"}:
+        return Rejected(position, start, f"{path}:{start}: record {position} has no PMID, OWN or OID tag: "
                                          "not a MEDLINE record (cut off?)", raw)
     return to_record(tuple((t, v) for t, v in tags), database=database, position=position, line=start, raw=raw)
 

@@ -1,0 +1,182 @@
+"""The import pipeline into the ledger, and the ``import`` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harvester import protocol as protocol_module
+from harvester.cli.main import app
+from harvester.errors import FormatError, InputError
+from harvester.importing import import_file, import_files, import_protocol_files
+from harvester.ledger import Ledger
+from harvester.ledger.records import iter_records, list_files
+from harvester.ledger.runs import list_runs
+
+runner = CliRunner()
+
+GOOD = "TY  - JOUR\nTI  - First\nAU  - Smith, J\nDO  - https://doi.org/10.1000/one\nAN  - A1\nER  - \n\n" \
+       "TY  - JOUR\nTI  - Second\nPY  - 2020\nER  - \n"
+WITH_BAD = GOOD + "\nTI  - A record with no type\nER  - \n\nTY  - JOUR\nTI  - Third\nER  - \n"
+
+
+def _protocol(tmp_path: Path, files: dict[str, list[str]] | None = None) -> Path:
+    files = files or {}
+    sources = []
+    for name, database in (("CINAHL", "CINAHL"), ("Scopus", "Scopus")):
+        listed = ", ".join(f'"{f}"' for f in files.get(name, ["placeholder.ris"]))
+        sources.append(f'[[sources]]\nname = "{name}"\nkind = "file"\ndatabase = "{database}"\n'
+                       f'platform = "test"\nfiles = [{listed}]\nsearched = "2014/06/15"\n')
+    sources.append('[[sources]]\nname = "Hand"\nkind = "other"\nmethod = "citation searching"\n'
+                   f'files = [{", ".join(repr(f) for f in files.get("Hand", ["hand.ris"]))}]\n')
+    text = (f'[review]\nid = "t"\nledger = "{tmp_path / "ledger.sqlite"}"\n[query]\ntext = "peer"\n'
+            + "\n".join(sources))
+    path = tmp_path / "review.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_stores_file_run_records_and_rejections(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cinahl.ris", WITH_BAD)
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        result = import_file(ledger, loaded, path, source="CINAHL")
+        assert result.status == "imported"
+        assert (result.records_read, result.imported, len(result.rejected)) == (4, 3, 1)
+        assert result.rejected[0].position == 3 and result.rejected[0].line == 13
+        stored = list(iter_records(ledger))
+        assert [s.record.title for s in stored] == ["First", "Second", "Third"]
+        assert [s.record.position for s in stored] == [1, 2, 4]
+        first = stored[0]
+        assert first.source == "CINAHL" and first.database == "CINAHL" and first.origin == "file"
+        assert first.record.doi == "10.1000/one" and first.record.source_id == "A1"
+        assert first.record.raw.startswith("TY  - JOUR\nTI  - First")
+        assert ("AU", "Smith, J") in first.record.tags
+        files = list_files(ledger)
+        assert len(files) == 1 and files[0].records_read == 4 and files[0].export_date == "2014/06/15"
+        assert files[0].sha256 == result.sha256 and len(result.sha256) == 64
+        rows = ledger.execute("SELECT position, line, reason, file_id FROM rejections").fetchall()
+        assert [(r["position"], r["line"], r["file_id"]) for r in rows] == [(3, 13, files[0].id)]
+        run = list_runs(ledger, kind="import")[0]
+        assert run.status == "ok" and run.count_retrieved == 3 and run.source == "CINAHL"
+        # counts are derived from rows: read = imported + rejected
+        imported = ledger.execute("SELECT COUNT(*) FROM records WHERE file_id = ?", (files[0].id,)).fetchone()[0]
+        rejected = ledger.execute("SELECT COUNT(*) FROM rejections WHERE file_id = ?", (files[0].id,)).fetchone()[0]
+        assert imported + rejected == files[0].records_read
+
+
+def test_importing_the_same_bytes_again_changes_nothing(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cinahl.ris", GOOD)
+    copy = tmp_path / "renamed.ris"
+    shutil.copy(path, copy)
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        import_file(ledger, loaded, path, source="CINAHL")
+        before = [tuple(r) for r in ledger.execute("SELECT * FROM records").fetchall()]
+        runs_before = len(list_runs(ledger))
+        again = import_file(ledger, loaded, copy, source="Scopus")
+        assert again.status == "already-imported" and "nothing changed" in again.message
+        assert [tuple(r) for r in ledger.execute("SELECT * FROM records").fetchall()] == before
+        assert len(list_runs(ledger)) == runs_before
+
+
+def test_strict_refuses_the_whole_file_but_keeps_the_reasons(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cinahl.ris", WITH_BAD)
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        result = import_file(ledger, loaded, path, source="CINAHL", strict=True)
+        assert result.status == "refused" and result.imported == 0 and not result.ok
+        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+        assert list_files(ledger) == []
+        assert ledger.execute("SELECT COUNT(*) FROM rejections").fetchone()[0] == 1
+        assert list_runs(ledger)[0].status == "failed"
+        # not strict: the same file now comes in
+        assert import_file(ledger, loaded, path, source="CINAHL").status == "imported"
+
+
+def test_unreadable_file_is_a_failed_run_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "scan.ris"
+    path.write_bytes(b"%PDF-1.4\x00\x00\x01binary")
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        with pytest.raises(FormatError, match="binary"):
+            import_file(ledger, loaded, path, source="CINAHL")
+        run = list_runs(ledger)[0]
+        assert run.status == "failed" and "binary" in (run.message or "")
+        assert ledger.execute("SELECT reason FROM rejections").fetchone()[0].startswith(str(path))
+        results = import_files(ledger, loaded, [path, _write(tmp_path, "ok.ris", GOOD)], source="CINAHL")
+        assert [r.status for r in results] == ["failed", "imported"]
+
+
+def test_source_is_found_from_the_protocol_or_the_content(tmp_path: Path, shared_dir: Path) -> None:
+    scopus = shared_dir / "corpus/scopus/ris/asreview__scopus.ris"
+    listed = _write(tmp_path, "listed.ris", GOOD)
+    loaded = protocol_module.load(_protocol(tmp_path, {"CINAHL": [str(listed)]}))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert import_file(ledger, loaded, listed).source == "CINAHL"  # listed by the protocol
+        by_content = import_file(ledger, loaded, scopus)  # DB - Scopus in the file
+        assert by_content.source == "Scopus" and by_content.database == "Scopus"
+        with pytest.raises(InputError, match="--source"):
+            import_file(ledger, loaded, _write(tmp_path, "unknown.ris", GOOD.replace("First", "Other")))
+        with pytest.raises(InputError, match="no source named"):
+            import_file(ledger, loaded, listed, source="Nope")
+
+
+def test_database_mismatch_is_warned(tmp_path: Path, shared_dir: Path) -> None:
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        result = import_file(ledger, loaded, shared_dir / "corpus/scopus/ris/asreview__scopus.ris", source="CINAHL")
+        assert result.database == "CINAHL"
+        assert any("looks like Scopus" in w for w in result.warnings)
+
+
+def test_protocol_pipeline_imports_every_named_file(tmp_path: Path, shared_dir: Path) -> None:
+    corpus = shared_dir / "corpus"
+    files = {"CINAHL": [str(corpus / "ebsco/ris/synthesisr__ASP_ris_example.ris")],
+             "Scopus": [str(corpus / "scopus/ris/synthesisr__Scopus_ris_example.ris")],
+             "Hand": [str(corpus / "pubmed/medline_nbib/biopython__pubmed_result2.txt"), str(tmp_path / "gone.ris")]}
+    loaded = protocol_module.load(_protocol(tmp_path, files))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        results = import_protocol_files(ledger, loaded)
+        assert [(r.source, r.status, r.imported) for r in results] == [
+            ("CINAHL", "imported", 4), ("Scopus", "imported", 3), ("Hand", "imported", 4), ("Hand", "failed", 0)]
+        assert "cannot read" in results[-1].message
+        hand = [s for s in iter_records(ledger, source="Hand")]
+        assert {s.database for s in hand} == {"MEDLINE"}  # an 'other' source keeps what the content says
+        assert [r.status for r in import_protocol_files(ledger, loaded)][:3] == ["already-imported"] * 3
+
+
+def test_cli_import_reports_detection_counts_and_rejections(tmp_path: Path) -> None:
+    protocol = _protocol(tmp_path)
+    path = _write(tmp_path, "cinahl.ris", WITH_BAD)
+    result = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL"])
+    assert result.exit_code == 0, result.output
+    assert "records read 4 = imported 3 + rejected 1" in result.output
+    assert "rejected record 3 (line 13)" in result.output and "cinahl.ris:13" in result.output
+    assert "detected: RIS" in result.output
+    again = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--json"])
+    assert again.exit_code == 0
+    assert json.loads(again.output)[0]["status"] == "already-imported"
+
+
+def test_cli_strict_format_and_errors(tmp_path: Path) -> None:
+    protocol = _protocol(tmp_path)
+    path = _write(tmp_path, "cinahl.txt", WITH_BAD)
+    strict = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--strict", "--json"])
+    assert strict.exit_code == 1
+    data = json.loads(strict.output)[0]
+    assert data["status"] == "refused" and data["rejected"][0]["line"] == 13
+    wrong = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "medline"])
+    assert wrong.exit_code == 1 and "does not look like MEDLINE" in wrong.output
+    unknown = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "docx"])
+    assert unknown.exit_code == 1 and "unknown format" in unknown.output
