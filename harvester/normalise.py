@@ -43,7 +43,7 @@ MONTHS: dict[str, int] = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 
 _TAG = re.compile(r"<[^>]{0,200}>")
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_NON_ALNUM = re.compile(r"[\W_]+")  # any script's letters and digits stay
 _SPACES = re.compile(r"\s+")
 _DATABASE_NOTE = re.compile(
     r"\s*\((?:structured abstract|provisional abstract|abstract|author'?s transl(?:ation)?|see comments?)\)\s*\.?\s*$",

@@ -42,16 +42,20 @@ class Rule:
     holds: Callable[[Scores], bool]
 
 
+#: A conference abstract or paper is not the journal article: unless both are the same printed item.
+CONFERENCE_GUARD = Rule(
+    "conference-vs-article", DISTINCT,
+    "one is a conference abstract or paper, the other a journal article, not in the same volume and"
+    " on the same page (or, without pages, in the same volume, issue and year: a journal's abstract issue)",
+    lambda s: s.conference == DIFFERENT and not (
+        s.volume == SAME and (s.pages == SAME or (s.pages == MISSING and s.issue != DIFFERENT
+                                                   and s.year_gap == 0))))
+
 #: Guards on citation details: they never merge, but a pair alike in all else goes to people.
 SOFT_GUARDS: tuple[Rule, ...] = (
     Rule("different-volume", DISTINCT, "both give a volume and the volumes differ", lambda s: s.volume == DIFFERENT),
     Rule("different-pages", DISTINCT, "both give a first page and the pages differ", lambda s: s.pages == DIFFERENT),
-    Rule("conference-vs-article", DISTINCT,
-         "one is a conference abstract or paper, the other a journal article, not in the same volume and"
-         " on the same page (or, without pages, in the same volume, issue and year: a journal's abstract issue)",
-         lambda s: s.conference == DIFFERENT and not (
-             s.volume == SAME and (s.pages == SAME or (s.pages == MISSING and s.issue != DIFFERENT
-                                                        and s.year_gap == 0)))),
+    CONFERENCE_GUARD,
     Rule("years-apart", DISTINCT, "published more than a year apart",
          lambda s: s.year_gap is not None and s.year_gap > 1),
 )
@@ -63,9 +67,10 @@ RULES: tuple[Rule, ...] = (
     Rule("notice-vs-article", DISTINCT, "one is an erratum, comment, reply or retraction and the other is not",
          lambda s: s.notice == DIFFERENT),
     Rule("alike-despite-citation", UNCERTAIN,
-         "titles (>= 0.97) and authors alike, but volume, pages, year or kind of publication disagree",
+         "titles (>= 0.97) and authors alike, but volume, pages or year disagree (a conference abstract and"
+         " its journal article are not asked about: they are different records)",
          lambda s: s.title_words >= 0.97 and s.first_author == SAME and s.authors >= 0.8
-         and any(guard.holds(s) for guard in SOFT_GUARDS)),
+         and not CONFERENCE_GUARD.holds(s) and any(guard.holds(s) for guard in SOFT_GUARDS)),
     *SOFT_GUARDS,
     Rule("same-doi", MATCH, "same DOI, titles alike (>= 0.85)",
          lambda s: s.doi == SAME and s.title_words >= 0.85),

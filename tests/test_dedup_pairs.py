@@ -1,0 +1,135 @@
+"""Labelled tricky pairs, each with a note saying why it is (or is not) one record.
+
+Each case is two records as databases printed them; ``expected`` is the verdict of the rules:
+``match`` (merged), ``uncertain`` (sent to people) or ``distinct`` (kept apart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from harvester.dedup import dedupe
+from harvester.dedup.compare import compare
+from harvester.dedup.decide import DISTINCT, MATCH, RULES, UNCERTAIN, decide
+from harvester.dedup.prepare import prepare
+from harvester.records import Record
+
+
+@dataclass(frozen=True)
+class Case:
+    note: str
+    a: Record
+    b: Record
+    expected: str
+
+
+def R(**fields: object) -> Record:  # noqa: N802 - reads like a literal in the table below
+    values = dict(fields)
+    if isinstance(values.get("authors"), str):
+        values["authors"] = (values["authors"],)
+    return Record(**values)  # type: ignore[arg-type]
+
+
+TITLE = "Effect of robot-assisted bilateral arm training on motor control after stroke"
+ARTICLE: dict[str, object] = dict(title="Effect of robot-assisted bilateral arm training on motor control after stroke",
+               authors="Wu, C. Y. and Yang, C. L. and Chuang, L. L.", year=2012, journal="Physical Therapy",
+               volume="92", issue="8", pages="1006-1016")
+
+CASES: list[Case] = [
+    Case("same DOI in two cases and prefixes; titles alike",
+         R(**ARTICLE, doi="10.2522/PTJ.20110282"), R(**ARTICLE, doi="https://doi.org/10.2522/ptj.20110282"), MATCH),
+    Case("Scopus swaps given names and surnames ('Ching-yi, Wu'); title, volume and pages agree",
+         R(**ARTICLE), R(**{**ARTICLE, "authors": "Ching-yi, Wu and Chieh-ling, Yang and Li-ling, Chuang"}), MATCH),
+    Case("MEDLINE's bracketed translated title and a [Chinese] note are the same title",
+         R(title="[Efficacy of batroxobin for vascular cognitive impairment].", authors="Zhai, Q. J. and Yue, X. Y.",
+           year=2010, journal="Chinese Journal of Cerebrovascular Diseases", volume="7", pages="73-76"),
+         R(title="Efficacy of batroxobin for vascular cognitive impairment. [Chinese]", authors="Zhai QJ; Yue XY",
+           year=2010, journal="Chin J Cerebrovasc Dis", volume="7", pages="73-6"), MATCH),
+    Case("online-first and print year one apart, abbreviated journal, abbreviated page range",
+         R(**ARTICLE), R(**{**ARTICLE, "year": 2013, "journal": "Phys Ther", "pages": "1006-16"}), MATCH),
+    Case("two different DOIs never merge, even with the same title (conference years 2021 and 2022)",
+         R(title="Introduction to the Minitrack on Crowdsourcing", authors="Deng, X. and Taylor, J.", year=2021,
+           doi="10.24251/HICSS.2021.510"),
+         R(title="Introduction to the Minitrack on Crowdsourcing", authors="Deng, X. and Taylor, J.", year=2022,
+           doi="10.24251/HICSS.2022.544"), DISTINCT),
+    Case("an erratum is not its article",
+         R(**ARTICLE), R(**{**ARTICLE, "title": "Erratum: " + TITLE, "pages": "1200"}), DISTINCT),
+    Case("a comment on an article is not the article (even when the title repeats it)",
+         R(**ARTICLE), R(**{**ARTICLE, "title": "Comment on: " + TITLE, "volume": "", "pages": ""}),
+         DISTINCT),
+    Case("a retraction notice is not the retracted article",
+         R(**ARTICLE), R(**{**ARTICLE, "title": "Retraction notice: " + TITLE, "pages": ""}), DISTINCT),
+    Case("conference abstract and the later journal article by the same authors: not the same record",
+         R(title="Making the most of virtual expertise in telemedicine", authors="Standing, C. and Volpe, I.",
+           year=2013, journal="Proceedings of the Symposium on Dependable Computing", pages="12-14"),
+         R(title="Making the most of virtual expertise in telemedicine", authors="Standing, C. and Volpe, I.",
+           year=2014, journal="Journal of Organizational Computing", volume="24", pages="138-156"), DISTINCT),
+    Case("conference abstract three years before the article, other co-authors: kept apart",
+         R(title="Making the most of virtual expertise in telemedicine and telehealth",
+           authors="Standing, C. and Volpe, I.", year=2011, journal="Symposium on Dependable Computing"),
+         R(title="Making the most of virtual expertise in telemedicine and telehealth environment",
+           authors="Standing, C. and Gururajan, R.", year=2014, journal="Journal of Organizational Computing",
+           volume="24", pages="138-156"), DISTINCT),
+    Case("same title and authors but different pages: a person decides (data error or two parts)",
+         R(**ARTICLE), R(**{**ARTICLE, "pages": "1100-1110"}), UNCERTAIN),
+    Case("two meeting abstracts on one supplement page (81A) by the same authors are different abstracts",
+         R(title="ASC-H: HPV status and histologic correlation based on age distributions",
+           authors="Baker, S E and Yang, B and Chen, L", year=2009, journal="Laboratory Investigation", volume="89",
+           pages="81A"),
+         R(title="HPV status and histologic follow up on women with cytologic abnormality of ASC-H",
+           authors="Baker, S E and Chen, L and Yang, B", year=2009, journal="Laboratory Investigation", volume="89",
+           pages="81A"), UNCERTAIN),
+    Case("a group author in one database, the chair in the other: title, volume and page range decide",
+         R(title="Results of a randomized trial on the management of cytology interpretations of ASCUS",
+           authors="Solomon, D", year=2003, journal="American Journal of Obstetrics and Gynecology", volume="188",
+           pages="1383-1392"),
+         R(title="Results of a randomized trial on the management of cytology interpretations of ASCUS",
+           authors="ASCUS-LSIL Triage Study (ALTS) Group", year=2003,
+           journal="American Journal of Obstetrics & Gynecology", volume="188", pages="1383-92"), MATCH),
+    Case("a journal's abstract supplement indexed as a conference in Embase, as the journal elsewhere",
+         R(title="DPP-4 inhibition reduces atherosclerosis by priming monocytes into M2 macrophages",
+           authors="Brenner C.Franz W. M.Kuehlenthal S.", year=2014,
+           journal="Circulation. Conference: American Heart Association", volume="130", issue="SUPPL. 2"),
+         R(title="DPP-4 inhibition reduces atherosclerosis by priming monocytes into M2 macrophages",
+           authors="Brenner C.Franz W. M.Kuehlenthal S.", year=2014, journal="Circulation", volume="130",
+           issue="Supplement 2"), MATCH),
+    Case("a volume cut to '1)' by an export is no volume at all; a truncated DOI says nothing",
+         R(title="A dipeptidyl peptidase-4 inhibitor attenuates arterial inflammation after injury",
+           authors="Akita K.Isoda K.Isobe S.", year=2013, journal="J Am Coll Cardiol", volume="1)", pages="E2048",
+           doi="http://dx.doi.org/10.1016/S0735-1097%281"),
+         R(title="A dipeptidyl peptidase-4 inhibitor attenuates arterial inflammation after injury",
+           authors="Akita K.Isoda K.Isobe S.", year=2013, journal="Journal of the American College of Cardiology",
+           volume="61", issue="10 SUPPL. 1", pages="E2048", doi="10.1016/S0735-1097(13)62048-1"), MATCH),
+    Case("same authors and journal, different articles: titles differ, no shared citation",
+         R(**ARTICLE), R(**{**ARTICLE, "title": "Bilateral arm training and daily function: a follow-up",
+                            "pages": "1017-1025"}), DISTINCT),
+    Case("PubMed ids differ: two records, whatever else agrees",
+         R(**ARTICLE, pmid="22052947"), R(**ARTICLE, pmid="22052948"), DISTINCT),
+    Case("same PubMed id, one title cut short by the database: still the same record",
+         R(**ARTICLE, pmid="22052947"), R(**{**ARTICLE, "title": TITLE[:60], "pmid": "22052947"}), MATCH),
+    Case("same PubMed id but another title (a mistyped id in one database): a person decides",
+         R(**ARTICLE, pmid="22052947"),
+         R(title="Quality of life of carers after stroke", authors="Doe, J", year=2012, pmid="22052947"), UNCERTAIN),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.note for c in CASES])
+def test_labelled_pair(case: Case) -> None:
+    rule = decide(compare(prepare(1, case.a), prepare(2, case.b)))
+    assert rule.verdict == case.expected, f"{case.note}: rule {rule.name}"
+    # the same through the whole pipeline: a match is one cluster, anything else is not merged
+    result = dedupe([(1, case.a), (2, case.b)])
+    assert (len(result.clusters) == 1) == (case.expected == MATCH)
+    assert (len(result.uncertain) == 1) == (case.expected == UNCERTAIN)
+
+
+def test_rules_are_data_with_unique_names_and_guards_first() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(names) == len(set(names))
+    verdicts = [rule.verdict for rule in RULES]
+    first_match = verdicts.index(MATCH)
+    assert all(v != MATCH for v in verdicts[:first_match])
+    assert verdicts[:3] == [DISTINCT, DISTINCT, DISTINCT]  # identifiers and notices are hard guards
+    assert all(rule.means for rule in RULES)
