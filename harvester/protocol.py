@@ -68,6 +68,17 @@ class ScreeningSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionFile:
+    """A reviewers' decisions sheet that belongs to the review; the pipeline imports it (once)."""
+
+    file: Path
+    format: str = "ours"  # ours | rayyan | asreview
+    reviewer: str | None = None  # None: the sheet names its reviewer
+    role: str = "screener"  # screener | resolver
+    stage: str | None = None  # None: the sheet names its stage
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     path: Path
     id: str
@@ -80,6 +91,7 @@ class Protocol:
     rules: tuple[Rule, ...] = ()
     dedup: DedupSettings = DedupSettings()
     screening: ScreeningSettings = ScreeningSettings()
+    decisions: tuple[DecisionFile, ...] = ()
     previous_studies: int | None = None
     previous_reports: int | None = None
     email: str | None = None
@@ -94,7 +106,11 @@ class Protocol:
         return source.query or self.query_text
 
 
-_TOP_KEYS = {"review", "query", "sources", "rules", "dedup", "screening"}
+_TOP_KEYS = {"review", "query", "sources", "rules", "dedup", "screening", "decisions"}
+_DECISION_KEYS = {"file", "format", "reviewer", "role", "stage"}
+DECISION_FORMATS = ("ours", "rayyan", "asreview")
+DECISION_ROLES = ("screener", "resolver")
+DECISION_STAGES = ("title-abstract", "retrieval", "full-text")
 _REVIEW_KEYS = {"id", "title", "ledger", "email", "previous_studies", "previous_reports"}
 _QUERY_KEYS = {"text", "default_field"}
 _SOURCE_KEYS = {"name", "kind", "database", "platform", "files", "format", "query", "mindate", "maxdate",
@@ -258,6 +274,11 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         screening = ScreeningSettings(reviewers=reader.strings("reviewers"),
                                       full_text_reasons=reader.strings("full_text_reasons"))
 
+    raw_decisions = data.get("decisions", [])
+    if not isinstance(raw_decisions, list):
+        raise top.fail("decisions", "expected [[decisions]] tables")
+    decisions = tuple(_decision_file(path, base, i, raw) for i, raw in enumerate(raw_decisions))
+
     return Protocol(
         path=path,
         id=review_id,
@@ -270,6 +291,7 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         rules=rules,
         dedup=dedup,
         screening=screening,
+        decisions=decisions,
         previous_studies=review.integer("previous_studies"),
         previous_reports=review.integer("previous_reports"),
         email=review.text("email"),
@@ -362,4 +384,20 @@ def _rule(path: Path, index: int, raw: Any) -> Rule:
         action=reader.choice("action", RULE_ACTIONS, default="exclude") or "exclude",
         reason=reader.text("reason", required=True) or "",
         params=params,
+    )
+
+
+def _decision_file(path: Path, base: Path, index: int, raw: Any) -> DecisionFile:
+    reader = _Reader(path, f"decisions[{index}]", raw, _DECISION_KEYS)
+    file = reader.text("file", required=True)
+    assert file is not None
+    stage = reader.text("stage")
+    if stage is not None and stage not in DECISION_STAGES:
+        raise reader.fail("stage", f"expected one of {', '.join(DECISION_STAGES)}, got {stage!r}")
+    return DecisionFile(
+        file=(base / file).resolve(),
+        format=reader.choice("format", DECISION_FORMATS, default="ours") or "ours",
+        reviewer=reader.text("reviewer"),
+        role=reader.choice("role", DECISION_ROLES, default="screener") or "screener",
+        stage=stage,
     )

@@ -1,0 +1,97 @@
+"""The whole review in one call: search, import, de-duplicate, apply rules, import decisions, report.
+
+``prisma-harvest run`` (and ``make demo``) call :func:`run_review`. Each step is the same library call
+its own command makes, so the pipeline adds no logic of its own beyond the order and skipping what
+is already done: files and decision sheets already in the ledger (same SHA-256) are not read again,
+so running the pipeline twice changes nothing but the run log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harvester import protocol as protocol_module
+from harvester.dedup.runs import dedupe_ledger
+from harvester.importing import import_protocol_files
+from harvester.ledger import Ledger
+from harvester.ledger.decisions import list_decisions
+from harvester.protocol import DecisionFile, Protocol
+from harvester.screening import apply_rules, import_decisions
+
+Say = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class PipelineResult:
+    protocol: str
+    out: Path
+    steps: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Say | None = None) -> PipelineResult:
+    """Run every step the protocol defines into its ledger, then write the diagram and reports into ``out``."""
+    tell = say or (lambda _message: None)
+    protocol = protocol_module.load(protocol_path)
+    result = PipelineResult(protocol=str(protocol_path), out=out)
+
+    def step(message: str) -> None:
+        result.steps.append(message)
+        tell(message)
+
+    live = [s for s in protocol.sources if s.kind == "pubmed"]
+    if live and offline:
+        step(f"search: skipped {len(live)} live source(s) (--offline)")
+    elif live:
+        from harvester.search import search  # only the live path needs the HTTP stack
+
+        for outcome in search(protocol):
+            step(f"search {outcome.source}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""))
+
+    with Ledger.open(protocol.ledger_path) as ledger:
+        for imported in import_protocol_files(ledger, protocol):
+            step(f"import {Path(imported.path).name} ({imported.source}): {imported.status}, "
+                 f"{imported.imported} of {imported.records_read} records read"
+                 + (f", {len(imported.rejected)} rejected" if imported.rejected else ""))
+            result.warnings.extend(imported.warnings)
+        dedup = dedupe_ledger(ledger, protocol)
+        step(f"dedupe: {dedup.duplicates} duplicate(s) in {dedup.clusters} cluster(s) among {dedup.records} "
+             f"records; {dedup.uncertain} uncertain pair(s) left to people")
+        rules = apply_rules(ledger, protocol)
+        fired = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.fired.items())) or "none fired"
+        step(f"rules: {fired}")
+        for sheet in protocol.decisions:
+            step(_import_sheet(ledger, protocol, sheet))
+
+    step("outputs: " + ", ".join(str(p) for p in _write_outputs(protocol, out, result)))
+    return result
+
+
+def _import_sheet(ledger: Ledger, protocol: Protocol, sheet: DecisionFile) -> str:
+    sha256 = hashlib.sha256(sheet.file.read_bytes()).hexdigest() if sheet.file.is_file() else ""
+    if sha256 and any(d.file_sha256 == sha256 and d.role == sheet.role for d in list_decisions(ledger)):
+        return f"decisions {sheet.file.name}: already imported"
+    summary = import_decisions(ledger, protocol, sheet.file, format=sheet.format, reviewer=sheet.reviewer,
+                               stage=sheet.stage, role=sheet.role)
+    return f"decisions {sheet.file.name}: {summary.stored} stored ({', '.join(summary.reviewers)})"
+
+
+def _write_outputs(protocol: Protocol, out: Path, result: PipelineResult) -> list[Path]:
+    from prisma.commands import make_diagram, write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for template in (None, "2009"):
+        for fmt in ("svg", "dot"):
+            name = "prisma-2020" if template is None else "prisma-2009"
+            diagram = make_diagram(protocol.path, None, template=template, fmt=fmt, out=out / f"{name}.{fmt}")
+            written.append(diagram.path)
+            result.warnings.extend(w for w in diagram.warnings if w not in result.warnings)
+    written.append(write_report(protocol.path, out / "search-report.md", markdown=True))
+    written.append(write_report(protocol.path, out / "report.html"))
+    result.files.extend(written)
+    return written
