@@ -87,16 +87,16 @@ class ReviewLock:
             os.close(fd)
             holder = read_holder(self.path)
             who = holder.describe() if holder else "a process that has not yet written its details"
-            raise LockError(f"{self.path}: another {self.command} of this review is running ({who}); "
-                            "nothing was done: try again when it has finished") from None
+            raise LockError(f"{self.path}: the review is busy: {who} holds its lock; the {self.command} did "
+                            "nothing: try again when it has finished") from None
         except OSError as error:
             os.close(fd)
             raise LockError(f"{self.path}: cannot lock the review: {error.strerror or error}") from error
         previous = read_holder(self.path)
         if previous is not None and not (previous.pid == os.getpid() and previous.host == socket.gethostname()):
             self.stale = previous
-        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now(),
-                  "command": " ".join([self.command, *sys.argv[1:]])[:200]}
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now(), "command": self.command,
+                  "argv": " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])[:300]}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode("utf-8") + b"\n", 0)
         os.fsync(fd)

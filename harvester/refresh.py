@@ -363,11 +363,28 @@ def _optional(module: str, name: str) -> Any:
 
 
 def _default_search() -> SearchFn | None:
-    return None
+    search_source = _optional("harvester.search", "search_source")
+    if search_source is None:
+        return None
+
+    def run(ledger: Ledger, protocol: Protocol, source: Source, window: Window | None, parent: int) -> SearchResult:
+        outcome = search_source(ledger, protocol, source, mindate=window.mindate if window else None,
+                                maxdate=window.maxdate if window else None,
+                                datetype=window.datetype if window else None, parent_run_id=parent)
+        return SearchResult(outcome.run_id, tuple(outcome.record_ids))
+
+    return run
 
 
 def _default_count() -> CountFn | None:
-    return None
+    count_source = _optional("harvester.search", "count_source")
+    if count_source is None:
+        return None
+
+    def run(protocol: Protocol, source: Source) -> int | None:
+        return int(count_source(protocol, source))
+
+    return run
 
 
 def _default_import() -> ImportFn | None:

@@ -1,0 +1,145 @@
+"""Refresh de-duplication cost: the incremental path (newcomers against the ledger) vs a full run.
+
+A ledger of N synthetic records (10% of them a second copy of another, as a second database exports it)
+is de-duplicated in full once; then M new records arrive (5% the same article as a held record) and are
+de-duplicated two ways on copies of the same ledger: ``dedupe_new`` (what a refresh does) and
+``dedupe_ledger`` (everything again). Prints both times, the ratio, and the command.
+
+    .venv/bin/python benchmarks/refresh.py --records 50000 --new 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from harvester import protocol as protocol_module
+from harvester.dedup import dedupe_ledger, dedupe_new
+from harvester.ledger import Ledger
+from harvester.ledger.records import add_records
+from harvester.ledger.refresh import max_record_id, record_ids_after
+from harvester.ledger.runs import finish_run, start_run
+from harvester.records import Record
+
+_VOCABULARY = """peer support worker lay health advisor community mentor recovery coach mental illness hiv
+tuberculosis adherence stigma qualitative interview focus group experience role identity boundary burnout
+training supervision rural urban adolescent mother diabetes asthma cancer survivor veteran homeless prison
+substance opioid alcohol smoking pregnancy breastfeeding malaria hepatitis dementia carer navigation outreach
+empowerment trust disclosure relationship acceptability feasibility implementation cohort trial evaluation
+uganda kenya india canada scotland brazil vietnam australia stroke rehabilitation exercise nutrition sleep
+depression anxiety suicide violence refugee migrant elderly frailty falls caregiver palliative"""
+VOCABULARY = _VOCABULARY.split()
+_SURNAMES = """Smith Okafor Nguyen Garcia Muller Rossi Kowalski Haddad Tanaka Silva Brown Mensah Ivanova Cohen
+Dubois Larsen Patel Khan Murphy Walsh Santos Yilmaz Novak Berg Costa Sato Kim Lee Ali Jones"""
+SURNAMES = _SURNAMES.split()
+JOURNALS = ("BMC Public Health", "PLoS One", "AIDS Care", "Health Expectations", "Social Science & Medicine",
+            "Qualitative Health Research", "BMJ Open", "Psychiatric Services", "Lancet", "JAMA")
+
+PROTOCOL = """
+[review]
+id = "bench"
+ledger = "{ledger}"
+[query]
+text = "peer AND support"
+[[sources]]
+name = "MEDLINE"
+kind = "pubmed"
+[[sources]]
+name = "Scopus"
+kind = "other"
+method = "other"
+files = ["none.ris"]
+[dedup]
+source_preference = ["MEDLINE", "Scopus"]
+"""
+
+
+def article(n: int) -> Record:
+    rng = random.Random(n)
+    title = " ".join(rng.sample(VOCABULARY, 12)).capitalize()
+    start = rng.randrange(1, 900)
+    return Record(title=title, authors=tuple(f"{rng.choice(SURNAMES)}, {rng.choice('ABCDEFGHJKLMNPRST')}"
+                                             for _ in range(rng.randrange(1, 6))),
+                  year=1990 + rng.randrange(36), journal=rng.choice(JOURNALS), volume=str(rng.randrange(1, 80)),
+                  issue=str(rng.randrange(1, 12)), pages=f"{start}-{start + rng.randrange(3, 15)}",
+                  pmid=str(20000000 + n), source_id=str(20000000 + n), database="MEDLINE", raw=f"PMID- {n}")
+
+
+def second_copy(record: Record) -> Record:
+    """The same article from another database: no PMID, title in capitals with a full stop."""
+    return replace(record, title=record.title.upper() + ".", pmid="", source_id="", database="Scopus")
+
+
+def store(ledger: Ledger, records: list[Record], source: str, kind: str) -> None:
+    run_id = start_run(ledger, kind, source=source)
+    add_records(ledger, records, run_id=run_id, source=source)
+    finish_run(ledger, run_id, "ok", count_retrieved=len(records))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000, help="records held before the refresh")
+    parser.add_argument("--new", type=int, default=1_000, help="records the refresh brings in")
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="refresh-bench-"))
+    try:
+        protocol_path = folder / "bench.toml"
+        protocol_path.write_text(PROTOCOL.format(ledger=folder / "bench.sqlite"), encoding="utf-8")
+        protocol = protocol_module.load(protocol_path)
+        originals = int(args.records / 1.1)
+        held = [article(n) for n in range(1, originals + 1)]
+        copies = [second_copy(r) for r in held[: args.records - originals]]
+        new = [article(n) for n in range(originals + 1, originals + 1 + args.new - args.new // 20)]
+        new += [second_copy(article(n)) for n in range(originals - args.new // 20 + 1, originals + 1)]
+        with Ledger.open(protocol.ledger_path) as ledger:
+            store(ledger, held, "MEDLINE", "search")
+            store(ledger, copies, "Scopus", "import")
+            started = time.perf_counter()
+            dedupe_ledger(ledger, protocol)
+            initial = time.perf_counter() - started
+            before = max_record_id(ledger)
+            store(ledger, [r for r in new if r.pmid], "MEDLINE", "search")
+            store(ledger, [r for r in new if not r.pmid], "Scopus", "import")
+            new_ids = record_ids_after(ledger, before)
+        copy = folder / "full.sqlite"
+        shutil.copy(protocol.ledger_path, copy)
+        with Ledger.open(protocol.ledger_path) as ledger:
+            started = time.perf_counter()
+            inc = dedupe_new(ledger, protocol, new_ids)
+            incremental = time.perf_counter() - started
+        full_protocol = protocol_module.from_dict(
+            {**_toml(protocol_path), "review": {"id": "bench", "ledger": str(copy)}}, protocol_path)
+        with Ledger.open(copy) as ledger:
+            started = time.perf_counter()
+            whole = dedupe_ledger(ledger, full_protocol)
+            full = time.perf_counter() - started
+        print(f"command: {sys.executable} benchmarks/refresh.py --records {args.records} --new {args.new}")
+        print(f"ledger: {args.records} records held ({len(copies)} second copies), {len(new_ids)} new "
+              f"({args.new // 20} the same article as a held record)")
+        print(f"initial full de-duplication of {args.records}: {initial:.2f} s")
+        print(f"refresh de-duplication (dedupe_new, mode {inc.mode}): {incremental:.2f} s, "
+              f"{inc.candidate_pairs} candidate pairs compared")
+        print(f"full de-duplication of {args.records + len(new_ids)}: {full:.2f} s, "
+              f"{whole.candidate_pairs} candidate pairs compared")
+        print(f"ratio refresh/full: {incremental / full:.3f}")
+        same = (inc.duplicates, inc.clusters) == (whole.duplicates, whole.clusters)
+        print(f"same result: {same} (duplicates {inc.duplicates} vs {whole.duplicates})")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _toml(path: Path) -> dict[str, object]:
+    import tomllib
+
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
