@@ -16,7 +16,7 @@ from harvester.ledger import Ledger
 from prisma.check import Mismatch, box_count, check_counts, check_records, require_consistent
 from prisma.counts import PrismaCounts, counts_from_ledger
 from prisma.diagram import DiagramOptions, draw
-from prisma.html_report import build_report
+from prisma.html_report import build_report, report_html
 from prisma.prisma2020_csv import read_counts, write_counts
 from prisma.search_report import build_search_report, to_markdown
 from prisma.templates import TEMPLATES, choose_template
@@ -44,6 +44,7 @@ class BoxCheck:
     key: str
     n: int | None
     records: tuple[int, ...]
+    traced: bool  # the ledger ids behind this box are known (counts from the ledger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,8 @@ def check(protocol: Path | None, counts_csv: Path | None = None) -> CheckResult:
     counts = loaded.counts
     problems = tuple(check_counts(counts) + check_records(counts))
     keys = list(dict.fromkeys([*BOX_ORDER, *sorted(counts.records)]))
-    boxes = tuple(BoxCheck(key, box_count(counts, key), counts.records.get(key, ())) for key in keys
+    boxes = tuple(BoxCheck(key, box_count(counts, key), counts.records.get(key, ()), key in counts.records)
+                  for key in keys
                   if box_count(counts, key) is not None or key in counts.records)
     return CheckResult(counts, problems, boxes)
 
@@ -127,3 +129,31 @@ def write_report(protocol: Path, out: Path | None = None, template: str | None =
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_outputs(protocol: Path, folder: Path, options: DiagramOptions | None = None) -> list[Path]:
+    """Everything the way out produces, into one folder (for a pipeline's ``--out``): the diagram (SVG, and
+    PNG at ``options.dpi``), the counts as PRISMA2020 CSV and JSON, the PRISMA-S search report (Markdown)
+    and the HTML report. Counts that do not add up are still written, and the check's problems are in the
+    HTML report; the caller runs :func:`check` to decide its exit code."""
+    loaded = protocol_module.load(protocol)
+    folder.mkdir(parents=True, exist_ok=True)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        counts = counts_from_ledger(ledger, loaded)
+        name = choose_template(counts)
+        written = []
+        for fmt in ("svg", "png"):
+            path = folder / f"prisma-{name}.{fmt}"
+            path.write_bytes(draw(counts, TEMPLATES[name], fmt, options))
+            written.append(path)
+        texts = {
+            "prisma-counts.csv": write_counts(counts),
+            "prisma-counts.json": json.dumps(counts.to_json(), indent=2, ensure_ascii=False),
+            "search-report.md": to_markdown(build_search_report(ledger, loaded, counts)),
+            "report.html": report_html(ledger, loaded, counts, TEMPLATES[name], options),
+        }
+    for filename, text in texts.items():
+        path = folder / filename
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

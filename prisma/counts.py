@@ -214,6 +214,9 @@ def counts_from_outcomes(
             study_of[rid] = outcome.study_id or f"record:{rid}"
 
     order = list(dict.fromkeys(reasons_order))
+    for label, key in OTHER_METHOD_LABELS.values():  # the template's own lines, under their CSV keys too
+        if key and f"other_method_results/{label}" in boxes:
+            boxes[key] = boxes[f"other_method_results/{label}"]
     ids = {key: tuple(sorted(value)) for key, value in boxes.items()}
 
     def n(key: str) -> int:

@@ -212,3 +212,14 @@ def test_report_renders_in_headless_chromium(review: Path, tmp_path: Path) -> No
     dom = subprocess.run([*common, "--dump-dom", page.as_uri()], check=True, capture_output=True, timeout=120)
     rendered = dom.stdout.decode("utf-8")
     assert "<svg" in rendered and "Databases (n = 9)" in rendered and "A tiny review" in rendered
+
+
+def test_write_outputs_leaves_every_artefact_in_one_folder(review: Path, tmp_path: Path) -> None:
+    from prisma.commands import write_outputs
+
+    written = write_outputs(review, tmp_path / "out")
+    names = sorted(path.name for path in written)
+    assert names == ["prisma-counts.csv", "prisma-counts.json", "prisma-new-other.png", "prisma-new-other.svg",
+                     "report.html", "search-report.md"]
+    assert all(path.stat().st_size > 0 for path in written)
+    assert read_counts(tmp_path / "out" / "prisma-counts.csv").counts.database_results == 9

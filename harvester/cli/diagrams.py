@@ -94,11 +94,12 @@ def check_command(
         result = commands.check(protocol, counts)
         if json_output:
             print_json({"ok": not result.problems, "problems": [str(p) for p in result.problems],
-                        "boxes": [{"box": b.key, "n": b.n, "records": list(b.records)} for b in result.boxes]})
+                        "boxes": [{"box": b.key, "n": b.n, "records": list(b.records) if b.traced else None}
+                                  for b in result.boxes]})
         else:
             for box in result.boxes:
                 shown = "-" if box.n is None else f"{box.n:,}"
-                behind = f"  [{len(box.records):,} records]" if box.records or result.counts.records else ""
+                behind = f"  [{len(box.records):,} records]" if box.traced else ""
                 typer.echo(f"{box.key:<48} {shown:>8}{behind}")
                 if records and box.records:
                     typer.echo("    " + " ".join(str(rid) for rid in box.records))
