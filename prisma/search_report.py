@@ -57,6 +57,7 @@ class FileImport:
     records_read: int
     sha256: str
     query: str
+    limits: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ def build_search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts
             path=stored.path, format=stored.format, export_date=stored.export_date or "",
             searched=(declared.searched or "") if declared else "", records_read=stored.records_read,
             sha256=stored.sha256, query=protocol.query_for(declared) if declared else "",
+            limits=(declared.limits or "none") if declared else "none",
         ))
     others = tuple(
         OtherMethod(source.name, source.method or "other", tuple(str(path) for path in source.files),
@@ -139,7 +141,12 @@ def build_search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts
     dedupe_runs = [run for run in list_runs(ledger, kind="dedupe") if run.status == "ok"]
     if dedupe_runs:
         last = dedupe_runs[-1]
-        method = str(last.parameters.get("method") or last.message or "prisma-harvester fuzzy de-duplication")
+        settings = ", ".join(f"{key.replace('_', ' ')} {last.parameters[key]}" for key in ("mode", "rules_version")
+                             if last.parameters.get(key))
+        method = str(last.parameters.get("method") or "prisma-harvester de-duplication (exact identifiers, then "
+                     "fuzzy title, authors and citation)") + (f", {settings}" if settings else "")
+        if last.message:
+            method += f": {last.message}"
         dedup = Deduplication(last.id, last.started_at[:10], last.tool_version, method,
                               counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
     else:
@@ -178,6 +185,11 @@ def to_markdown(report: SearchReport) -> str:
                        f"{imported.export_date or '-'} | `{imported.path}` | {imported.format} | "
                        f"{imported.records_read:,} |")
         out.append("")
+        for imported in report.files:
+            if imported.query:
+                out += [f"Search strategy for {imported.database} ({imported.platform or 'platform not given'}), "
+                        "as the protocol states it (limits: " + imported.limits + "):", "", "```", imported.query,
+                        "```", ""]
     out += ["## Other methods", ""]
     if not report.others:
         out += ["None.", ""]
@@ -230,6 +242,11 @@ def to_html(report: SearchReport) -> str:
                        f"<td><code>{e(imported.path)}</code></td><td>{e(imported.format)}</td>"
                        f"<td>{imported.records_read:,}</td></tr>")
         out.append("</table>")
+        for imported in report.files:
+            if imported.query:
+                platform = imported.platform or "platform not given"
+                out.append(f"<p>Search strategy for {e(imported.database)} ({e(platform)}), as the protocol states "
+                           f"it (limits: {e(imported.limits)}):</p><pre>{e(imported.query)}</pre>")
     out.append("<h3>Other methods</h3><ul>")
     for other in report.others:
         out.append(f"<li>{e(other.source)}: {e(other.method)}, {other.records:,} records</li>")
