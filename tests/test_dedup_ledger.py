@@ -1,0 +1,214 @@
+"""De-duplication on a ledger, through the library and the CLI: runs, evidence, people's decisions,
+splits, the incremental path, and the PRISMA figure per database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from benchmarks.dedup_sets import load_set
+from harvester import protocol as protocol_module
+from harvester.cli.main import app
+from harvester.dedup import dedupe_ledger, dedupe_new
+from harvester.ledger import Ledger
+from harvester.ledger.duplicates import (
+    current_duplicates,
+    decision_rows,
+    duplicate_rows,
+    duplicates_removed_by_database,
+)
+from harvester.ledger.records import add_records, count_records
+from harvester.ledger.runs import finish_run, start_run
+from harvester.records import Record
+
+runner = CliRunner()
+
+PROTOCOL = '''[review]
+id = "dedup-test"
+ledger = "{ledger}"
+
+[query]
+text = "peer support"
+
+[[sources]]
+name = "MEDLINE"
+kind = "pubmed"
+
+[[sources]]
+name = "CINAHL"
+kind = "other"
+method = "other"
+files = ["cinahl.ris"]
+
+[dedup]
+source_preference = ["MEDLINE", "CINAHL"]
+'''
+
+ARTICLE = Record(title="Peer support workers in mental health: a qualitative study", authors=("Smith, J. A.",
+                 "Jones, B."), year=2012, journal="Health and Social Care in the Community", volume="20",
+                 pages="101-109", doi="10.1111/j.1365-2524.2012.01001.x")
+
+
+def _protocol(tmp_path: Path) -> Path:
+    path = tmp_path / "review.toml"
+    path.write_text(PROTOCOL.format(ledger=(tmp_path / "ledger.sqlite").as_posix()), encoding="utf-8")
+    return path
+
+
+def _add(ledger: Ledger, source: str, records: list[Record]) -> list[int]:
+    run_id = start_run(ledger, "import", source=source)
+    ids = add_records(ledger, records, run_id=run_id, source=source)
+    finish_run(ledger, run_id)
+    return ids
+
+
+@pytest.fixture
+def review(tmp_path: Path) -> tuple[Path, list[int], list[int]]:
+    """CINAHL first (lower ids), then MEDLINE: the kept record must still come from MEDLINE."""
+    path = _protocol(tmp_path)
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        cinahl = _add(ledger, "CINAHL", [
+            Record(title="Peer support workers in mental health: a qualitative study.", authors=("Smith JA", "Jones B"),
+                   year=2012, journal="Health Soc Care Community", volume="20", pages="101-9", source_id="c1"),
+            Record(title="Peer mentors for people with diabetes", authors=("Doe, A",), year=2010, journal="Diabetes Care",
+                   volume="33", pages="5-9", source_id="c2"),
+            # alike in title and authors but other pages: an uncertain pair for people
+            Record(title="Peer mentors for people with diabetes", authors=("Doe, A",), year=2010,
+                   journal="Diabetes Care", volume="33", pages="50-59", source_id="c3"),
+        ])
+        medline = _add(ledger, "MEDLINE", [
+            ARTICLE,
+            Record(title="Lay health workers in primary care", authors=("Brown, C",), year=2011, source_id="m2"),
+        ])
+    return path, cinahl, medline
+
+
+def test_dedupe_command_writes_a_run_with_evidence(review: tuple[Path, list[int], list[int]]) -> None:
+    path, cinahl, medline = review
+    result = runner.invoke(app, ["dedupe", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 duplicates removed in 1 clusters" in result.output
+    assert "1 uncertain pairs" in result.output
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert current_duplicates(ledger) == {cinahl[0]: medline[0]}  # MEDLINE kept: source preference
+        row = duplicate_rows(ledger)[0]
+        assert row.rule == "title-authors-citation" and row.scores["title"] == 1.0 and row.matched_with == medline[0]
+        assert duplicates_removed_by_database(ledger) == {"CINAHL": 1}
+        assert count_records(ledger) == 5  # nothing deleted
+    listing = runner.invoke(app, ["duplicates", str(path)])
+    assert listing.exit_code == 0
+    assert f"cluster kept #{medline[0]} [MEDLINE]" in listing.output
+    assert f"duplicate #{cinahl[0]} [CINAHL]" in listing.output and "rule title-authors-citation" in listing.output
+    as_json = runner.invoke(app, ["dedupe", str(path), "--json"])
+    assert as_json.exit_code == 0 and '"duplicates": 1' in as_json.output
+
+
+def _uncertain_csv(path: Path, tmp_path: Path) -> list[dict[str, str]]:
+    out = tmp_path / "pairs.csv"
+    result = runner.invoke(app, ["duplicates", str(path), "--uncertain", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+
+
+def _write(rows: list[dict[str, str]], target: Path) -> None:
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_people_decide_uncertain_pairs(review: tuple[Path, list[int], list[int]], tmp_path: Path) -> None:
+    path, cinahl, _ = review
+    assert runner.invoke(app, ["dedupe", str(path)]).exit_code == 0
+    rows = _uncertain_csv(path, tmp_path)
+    assert len(rows) == 1
+    row = rows[0]
+    assert {row["a_id"], row["b_id"]} == {str(cinahl[1]), str(cinahl[2])}
+    assert row["a_pages"] and row["b_pages"] and row["decision"] == ""  # side by side, decision to fill
+    row["decision"] = "same"
+    filled = tmp_path / "decided.csv"
+    _write(rows, filled)
+    result = runner.invoke(app, ["duplicates", str(path), "--decisions", str(filled), "--reviewer", "JM"])
+    assert result.exit_code == 0, result.output
+    assert "1 decisions stored" in result.output
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert current_duplicates(ledger)[cinahl[2]] == cinahl[1]
+        assert [r.rule for r in duplicate_rows(ledger) if r.record_id == cinahl[2]] == ["reviewer"]
+        assert decision_rows(ledger)[0].reviewer == "JM" and decision_rows(ledger)[0].file == str(filled)
+    # a later run respects the decision and no longer asks
+    assert runner.invoke(app, ["dedupe", str(path)]).exit_code == 0
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert current_duplicates(ledger)[cinahl[2]] == cinahl[1]
+    assert _uncertain_csv(path, tmp_path) == []
+
+
+def test_a_bad_decisions_file_is_refused_whole(review: tuple[Path, list[int], list[int]], tmp_path: Path) -> None:
+    path, cinahl, _ = review
+    assert runner.invoke(app, ["dedupe", str(path)]).exit_code == 0
+    rows = _uncertain_csv(path, tmp_path)
+    good = dict(rows[0], decision="different", reviewer="JS")
+    bad_value = dict(rows[0], decision="maybe", reviewer="JS")
+    unknown = dict(rows[0], a_id="99999", decision="same", reviewer="JS")
+    nobody = dict(rows[0], decision="same", reviewer="")
+    target = tmp_path / "bad.csv"
+    _write([good, bad_value, unknown, nobody], target)
+    result = runner.invoke(app, ["duplicates", str(path), "--decisions", str(target)])
+    assert result.exit_code == 1
+    assert "refused, nothing stored (3 problem(s))" in result.output
+    assert "line 3: decision 'maybe'" in result.output
+    assert "line 4: a_id 99999 is not a record in this ledger" in result.output
+    assert "line 5: no reviewer" in result.output
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert decision_rows(ledger) == []  # the good row was not stored either
+
+
+def test_a_person_splits_a_cluster(review: tuple[Path, list[int], list[int]]) -> None:
+    path, cinahl, medline = review
+    assert runner.invoke(app, ["dedupe", str(path)]).exit_code == 0
+    result = runner.invoke(app, ["split", str(path), str(cinahl[0]), "--reviewer", "JM", "--note", "two reports"])
+    assert result.exit_code == 0, result.output
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert cinahl[0] not in current_duplicates(ledger)
+        decision = decision_rows(ledger)[0]
+        assert (decision.decision, decision.how, decision.note) == ("different", "split", "two reports")
+    assert runner.invoke(app, ["dedupe", str(path)]).exit_code == 0  # and it stays split
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert current_duplicates(ledger) == {}
+    again = runner.invoke(app, ["split", str(path), str(medline[1]), "--reviewer", "JM"])
+    assert again.exit_code == 1 and "in no cluster" in again.output
+
+
+def test_bad_format_is_a_usage_error(review: tuple[Path, list[int], list[int]]) -> None:
+    path, _, _ = review
+    result = runner.invoke(app, ["duplicates", str(path), "--format", "xml"])
+    assert result.exit_code == 2
+
+
+def test_incremental_run_equals_full_run(tmp_path: Path, shared_dir: Path) -> None:
+    labelled = load_set(shared_dir / "benchmarks" / "dedup", "stroke")
+    records = [r for _, r in labelled.records]
+    path = _protocol(tmp_path)
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        _add(ledger, "CINAHL", records[:900])
+        first = dedupe_ledger(ledger, loaded)
+        assert first.mode == "full"
+        new_ids = _add(ledger, "MEDLINE", records[900:])
+        incremental = dedupe_new(ledger, loaded, new_ids)
+        assert incremental.mode == "incremental" and incremental.new_records == len(new_ids)
+        assert incremental.candidate_pairs < first.candidate_pairs + 10_000
+        after_incremental = current_duplicates(ledger)
+        full = dedupe_ledger(ledger, loaded)
+        assert current_duplicates(ledger) == after_incremental
+        assert (full.clusters, full.duplicates, full.uncertain) == (
+            incremental.clusters, incremental.duplicates, incremental.uncertain)
+        assert full.candidate_pairs > incremental.candidate_pairs  # the incremental run compared less
