@@ -75,8 +75,8 @@ def review(tmp_path: Path) -> tuple[Path, list[int], list[int]]:
         cinahl = _add(ledger, "CINAHL", [
             Record(title="Peer support workers in mental health: a qualitative study.", authors=("Smith JA", "Jones B"),
                    year=2012, journal="Health Soc Care Community", volume="20", pages="101-9", source_id="c1"),
-            Record(title="Peer mentors for people with diabetes", authors=("Doe, A",), year=2010, journal="Diabetes Care",
-                   volume="33", pages="5-9", source_id="c2"),
+            Record(title="Peer mentors for people with diabetes", authors=("Doe, A",), year=2010,
+                   journal="Diabetes Care", volume="33", pages="5-9", source_id="c2"),
             # alike in title and authors but other pages: an uncertain pair for people
             Record(title="Peer mentors for people with diabetes", authors=("Doe, A",), year=2010,
                    journal="Diabetes Care", volume="33", pages="50-59", source_id="c3"),
