@@ -30,7 +30,7 @@ from harvester.ledger.decisions import (
     record_positions,
 )
 from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import get_record, iter_records
+from harvester.ledger.records import iter_records
 from harvester.ledger.runs import finish_run, start_run
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement
@@ -46,7 +46,7 @@ from harvester.screening.decisions import (
     write_ris,
 )
 from harvester.screening.outcomes import Outcome, arm_of, record_outcomes, screeners_needed, settle
-from harvester.screening.rules import FIELD_MAP, RECORD_TEXT_FIELDS, evaluate
+from harvester.screening.rules import FIELD_MAP, RECORD_TEXT_FIELDS, RecordText, evaluate
 
 __all__ = ["apply_rules", "export_sheet", "import_decisions", "conflicts", "record_outcomes", "RulesSummary",
            "Sheet", "ImportSummary", "ConflictReport"]
@@ -118,8 +118,9 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
         rows = []
         for stored in iter_records(ledger):
             count += 1
+            texts = RecordText(stored.record)
             for rule in protocol.rules:
-                result = evaluate(rule, stored.record, protocol.default_field)
+                result = evaluate(rule, stored.record, protocol.default_field, texts)
                 fired[rule.id] += int(result.fired)
                 rows.append((stored.id, rule.id, rule.kind, rule.stage, rule.action, result.fired, rule.reason,
                              result.evidence))
@@ -146,10 +147,12 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
         raise InputError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
-    for outcome in record_outcomes(ledger, protocol):
-        if outcome.end not in AWAITING[stage]:
+    awaiting = {o.record_id: o for o in record_outcomes(ledger, protocol) if o.end in AWAITING[stage]}
+    for stored in iter_records(ledger):
+        outcome = awaiting.get(stored.id)
+        if outcome is None:
             continue
-        record = get_record(ledger, outcome.record_id).record
+        record = stored.record
         entries.append({
             "record_id": str(outcome.record_id), "source": outcome.source, "source_id": record.source_id,
             "title": record.title, "authors": "; ".join(record.authors),

