@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from harvester import protocol as protocol_module
@@ -22,6 +24,7 @@ from harvester.ledger.runs import finish_run, list_runs, start_run
 from harvester.protocol import Protocol
 from harvester.records import Record
 from harvester.screening import apply_rules, conflicts, export_sheet, import_decisions
+from harvester.screening.decisions import read_sheet, write_csv
 from harvester.screening.outcomes import END_STATES, record_outcomes
 
 PROTOCOL = '''
@@ -432,3 +435,33 @@ def test_cli_import_refusal_is_one_message_and_exit_code(review: Protocol, tmp_p
     assert result.exit_code == 1
     assert "refused, nothing stored (2 problem(s))" in result.output
     assert "unknown record id 999" in result.output and "needs a reason" in result.output
+
+
+# --- the sheet reader, as a property --------------------------------------------------------------------------
+
+cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=30)
+
+
+@given(st.lists(st.tuples(st.integers(min_value=1, max_value=10**6), cell, cell), min_size=1, max_size=12))
+def test_a_written_sheet_reads_back_with_its_lines(rows: list[tuple[int, str, str]]) -> None:
+    """Titles with commas, quotes and line breaks survive; each row's line is where it starts in the file."""
+    entries = [{"record_id": str(i), "title": title, "abstract": abstract, "decision": "include"}
+               for i, title, abstract in rows]
+    text = write_csv(entries)
+    read, problems = read_sheet(text, "ours", "sheet.csv")
+    assert not problems
+    assert [r.key for r in read] == [str(i) for i, _, _ in rows]
+    lines = text.split("\n")
+    for row in read:
+        assert lines[row.line - 1].startswith(row.key + ",")
+
+
+def test_decided_at_must_be_a_date(review: Protocol, tmp_path: Path) -> None:
+    sheet = write(tmp_path / "dated.csv", "record_id,stage,decision,decided_at\n1,ta,include,2014-06-20\n"
+                                          "4,ta,exclude,20/06/2014\n")
+    with Ledger.open(review.ledger_path) as ledger:
+        with pytest.raises(InputError, match=r"dated.csv:3: record 4: decided_at '20/06/2014' is not a date"):
+            import_decisions(ledger, review, sheet, reviewer="JM")
+        write(sheet, "record_id,stage,decision,decided_at\n1,ta,include,2014-06-20\n")
+        import_decisions(ledger, review, sheet, reviewer="JM")
+        assert [d.decided_at for d in list_decisions(ledger)] == ["2014-06-20"]

@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from harvester.ledger.decisions import NewDecision
 
@@ -246,6 +247,11 @@ def check_rows(rows: Iterable[SheetRow], context: Context) -> tuple[list[NewDeci
                            f"({', '.join(context.reviewers)}); a third reviewer resolving conflicts imports with "
                            "--role resolver")
         reason = row.reason.strip() or None
+        if row.decided_at:
+            try:
+                datetime.fromisoformat(row.decided_at.strip())
+            except ValueError:
+                trouble.append(f"decided_at {row.decided_at!r} is not a date (YYYY-MM-DD, or ISO date and time)")
         if stage == "full-text" and decision == "exclude":
             if reason is None:
                 trouble.append("a full-text exclusion needs a reason")
