@@ -105,6 +105,7 @@ def test_two_refreshes_started_together_one_runs_one_reports_the_lock(tmp_path: 
     (ok_code, ok_out, _), (busy_code, _, busy_err) = outcomes
     assert ok_code == 0 and "50 new unique" in ok_out
     assert busy_code == 1
-    assert "the review is busy: pid" in busy_err and "(refresh) holds its lock" in busy_err and "the refresh did nothing" in busy_err
+    assert "the review is busy: pid" in busy_err and "(refresh) holds its lock" in busy_err
+    assert "the refresh did nothing" in busy_err
     with Ledger.open(protocol.ledger_path) as ledger:
         assert [r.status for r in refresh_runs(ledger)] == ["ok"]
