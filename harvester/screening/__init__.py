@@ -218,12 +218,12 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     if not shape and not rows:
         problems.append(f"{shown}: no decisions in this file")
 
-    run_id = start_run(ledger, "screen", parameters={"file": shown, "sha256": sha256, "format": format,
+    run_id = start_run(ledger, "screen", parameters={"file": str(path.resolve()), "sha256": sha256, "format": format,
                                                       "reviewer": reviewer, "stage": stage, "role": role})
     if problems:
         finish_run(ledger, run_id, "failed", message=f"refused {shown}: {len(problems)} problem(s); nothing stored")
         raise InputError(shown, problems)
-    stored = add_decisions(ledger, run_id, decisions, file=shown, file_sha256=sha256, format=format)
+    stored = add_decisions(ledger, run_id, decisions, file=str(path.resolve()), file_sha256=sha256, format=format)
     finish_run(ledger, run_id, "ok", count_retrieved=stored, message=f"{stored} decision(s) from {shown}")
     by_stage: dict[str, dict[str, int]] = {}
     for item in decisions:

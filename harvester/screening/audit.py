@@ -110,7 +110,8 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
     origin_file = file_of(ledger, stored.file_id) if stored.file_id is not None else None
     where = (f"file {origin_file['path']} ({origin_file['format']}), record {place.get('position')}"
              if origin_file else f"live {run.kind} run, result {place.get('position') or '?'}")
-    events.append(Event(stored.added_at, "identified", who=stored.source, what=f"{stored.database}: {where}",
+    source = stored.source if stored.source == stored.database else f"{stored.source} ({stored.database})"
+    events.append(Event(stored.added_at, "identified", who=source, what=where,
                         detail=_describe(stored.record.title, stored.record.year, stored.record.source_id),
                         run=stored.run_id, file=origin_file["path"] if origin_file else "",
                         line=place.get("line")))
@@ -130,7 +131,7 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
                                 run=row["run_id"], current=current))
         else:
             events.append(Event(row["decided_at"], "kept", stage="dedupe", who=row["rule"],
-                                what=f"kept; record {row['record_id']} is its duplicate", detail=scores,
+                                what=f"record {row['record_id']} is its duplicate", detail=scores,
                                 run=row["run_id"], current=current))
 
     rules_run = latest_rules_run(ledger)
