@@ -230,8 +230,9 @@ def renderer() -> str:
     raise RenderError("no Graphviz renderer: install Graphviz (dot) or `pip install graphviz-pure`")
 
 
-def render(dot: str, fmt: str) -> bytes:
-    """Render DOT text; PDF needs the system Graphviz (graphviz-pure has no PDF output)."""
+def render(dot: str, fmt: str, pdf_dpi: int = 600) -> bytes:
+    """Render DOT text. PDF is vector with the system Graphviz; with graphviz-pure (which has no PDF output) it
+    is a raster PDF holding the diagram as a JPEG at ``pdf_dpi``."""
     if fmt == "dot":
         return dot.encode("utf-8")
     if fmt not in FORMATS:
@@ -242,19 +243,68 @@ def render(dot: str, fmt: str) -> bytes:
         except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as error:
             raise RenderError(f"Graphviz failed to render {fmt}: {error}") from error
     if fmt == "pdf":
-        raise RenderError("PDF needs the system Graphviz `dot` (e.g. apt-get install graphviz); graphviz-pure "
-                          "renders svg and png: use --format svg for a vector figure")
+        return _raster_pdf(_pure(dot, "jpg", ["-Gdpi=" + str(pdf_dpi)]), pdf_dpi)
+    return _pure(dot, fmt)
+
+
+def _pure(dot: str, fmt: str, extra: list[str] | None = None) -> bytes:
     executable = pure_dot()
     assert executable is not None
-    result = subprocess.run([executable, "-Kneato", f"-T{fmt}"], input=dot.encode("utf-8"), capture_output=True,
-                            check=False, timeout=120)
+    result = subprocess.run([executable, "-Kneato", f"-T{fmt}", *(extra or [])], input=dot.encode("utf-8"),
+                            capture_output=True, check=False, timeout=120)
     if result.returncode != 0:
         raise RenderError(f"graphviz-pure failed to render {fmt}: {result.stderr.decode('utf-8', 'replace')[:500]}")
     return result.stdout
+
+
+def _jpeg_size(jpeg: bytes) -> tuple[int, int, int]:
+    """Width, height and colour components from a JPEG's start-of-frame marker."""
+    at = 2
+    while at + 9 < len(jpeg):
+        if jpeg[at] != 0xFF:
+            raise RenderError("graphviz-pure returned a malformed JPEG")
+        marker = jpeg[at + 1]
+        length = int.from_bytes(jpeg[at + 2:at + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            height = int.from_bytes(jpeg[at + 5:at + 7], "big")
+            width = int.from_bytes(jpeg[at + 7:at + 9], "big")
+            return width, height, jpeg[at + 9]
+        at += 2 + length
+    raise RenderError("graphviz-pure returned a JPEG without a frame header")
+
+
+def _raster_pdf(jpeg: bytes, dpi: int) -> bytes:
+    """A one-page PDF holding the diagram as a JPEG at ``dpi`` (graphviz-pure has no PDF output).
+
+    Raster, not vector: the fallback when the system Graphviz is missing; its page size is the figure's.
+    """
+    width, height, components = _jpeg_size(jpeg)
+    page_w, page_h = width * 72 / dpi, height * 72 / dpi
+    space = {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}.get(components, "/DeviceRGB")
+    content = f"q {page_w:.2f} 0 0 {page_h:.2f} 0 0 cm /Im0 Do Q".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {page_w:.2f} {page_h:.2f}] "
+        f"/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>".encode(),
+        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space} "
+        f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n".encode() + jpeg + b"\nendstream",
+        f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
 
 
 def draw(counts: PrismaCounts, template: Template, fmt: str = "svg", options: DiagramOptions | None = None) -> bytes:
     """Counts -> the diagram in ``fmt`` (svg, png at ``options.dpi``, pdf, or the DOT text itself)."""
     options = options or DiagramOptions()
     dot = to_dot(counts, template, options, dpi=options.dpi if fmt == "png" else None)
-    return render(dot, fmt)
+    return render(dot, fmt, pdf_dpi=max(options.dpi, 300))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,9 +129,21 @@ def test_graphviz_pure_renders_svg_and_high_resolution_png(pure: None) -> None:
     assert 2.8 < high_width / low_width < 3.2
 
 
-def test_graphviz_pure_has_no_pdf_and_says_what_to_do(pure: None) -> None:
-    with pytest.raises(RenderError, match="PDF needs the system Graphviz"):
-        draw(_seed_2009(), TEMPLATES["2009"], "pdf")
+def test_graphviz_pure_pdf_is_a_well_formed_raster_pdf(pure: None, tmp_path: Path) -> None:
+    pdf = draw(_seed_2009(), TEMPLATES["2009"], "pdf", DiagramOptions(dpi=300))
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF") and b"/DCTDecode" in pdf
+    svg = draw(_seed_2009(), TEMPLATES["2009"], "svg").decode("utf-8")
+    width_pt = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+    media = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert media is not None and abs(float(media.group(1)) - width_pt) < 2  # same size as the vector figure
+    xref = int(re.search(rb"startxref\n(\d+)", pdf).group(1))  # type: ignore[union-attr]
+    assert pdf[xref:xref + 4] == b"xref"
+    for number, offset in enumerate(re.findall(rb"(\d{10}) 00000 n", pdf), start=1):
+        assert pdf[int(offset):].startswith(f"{number} 0 obj".encode())
+    if shutil.which("pdfinfo"):
+        (tmp_path / "d.pdf").write_bytes(pdf)
+        info = subprocess.run(["pdfinfo", str(tmp_path / "d.pdf")], capture_output=True, text=True, check=True)
+        assert "Pages:           1" in info.stdout
 
 
 def test_system_graphviz_renders_svg_png_and_pdf(system: None) -> None:
