@@ -7,7 +7,7 @@ checked before drawing, and refused with the failing boxes named unless the call
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harvester import protocol as protocol_module
@@ -29,6 +29,7 @@ class LoadedCounts:
     name: str  # a short name for output files
     layout: str  # "2020" or "2009": the template a CSV was written for
     warnings: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # box wording a CSV changes (translations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ def load_counts(protocol: Path | None = None, counts_csv: Path | None = None) ->
     """Counts from a CSV when given, else from the protocol's ledger."""
     if counts_csv is not None:
         read = read_counts(counts_csv)
-        return LoadedCounts(read.counts, str(counts_csv), counts_csv.stem, read.layout, read.warnings)
+        return LoadedCounts(read.counts, str(counts_csv), counts_csv.stem, read.layout, read.warnings,
+                            tuple(sorted(read.renamed_boxes().items())))
     if protocol is None:
         raise InputError("(command line)", ["give a PROTOCOL, or --counts FILE.csv"])
     loaded = protocol_module.load(protocol)
@@ -75,6 +77,9 @@ def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str |
     if not allow_mismatch:
         require_consistent(loaded.counts, loaded.where)
     name = template or ("2009" if loaded.layout == "2009" else choose_template(loaded.counts))
+    options = options or DiagramOptions()
+    if loaded.labels and not options.labels:
+        options = replace(options, labels=loaded.labels)
     data = draw(loaded.counts, TEMPLATES[name], fmt, options)
     path = out or Path(f"{loaded.name}-prisma-{name}.{fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,8 @@ class DiagramOptions:
     dpi: int = 300  # PNG only
     links: bool = False
     footnotes: bool = False
+    #: count key -> the wording to print for its line instead of the template's (translations, renamed boxes)
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 def number(n: int) -> str:
@@ -67,10 +69,15 @@ def _n(value: int) -> str:
     return f"(n = {number(value)})"
 
 
-def box_lines(box: Box, values: dict[str, Value]) -> list[str] | None:
-    """The text lines of a box (before wrapping), or None when an optional box has nothing to show."""
+def box_lines(box: Box, values: dict[str, Value], labels: dict[str, str] | None = None) -> list[str] | None:
+    """The text lines of a box (before wrapping), or None when an optional box has nothing to show.
+
+    ``labels`` renames a count's line: the label before ``(n = x)``, or, for a count on its own line, the
+    wording line just above it (``Records screened`` / ``(n = 61)``).
+    """
     lines: list[str] = []
     shown = False
+    renamed = labels or {}
     for part in box.parts:
         if isinstance(part, Text):
             lines.append(part.text)
@@ -83,10 +90,16 @@ def box_lines(box: Box, values: dict[str, Value]) -> list[str] | None:
                 if not isinstance(gate, int) or gate <= 0:
                     continue
             shown = True
+            label = part.label
+            if part.key in renamed:
+                if label:
+                    label = renamed[part.key]
+                elif lines:
+                    lines[-1] = renamed[part.key]
             if part.inline:
-                lines.append(f"{part.label} {_n(value)}" if part.label else _n(value))
+                lines.append(f"{label} {_n(value)}" if label else _n(value))
             else:
-                lines.extend([part.label, _n(value)])
+                lines.extend([label, _n(value)])
         elif isinstance(part, Lines):
             entries = values.get(part.key) or ()
             assert isinstance(entries, tuple)
@@ -138,7 +151,7 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
     # text and heights first: rows grow to their tallest box
     laid: list[tuple[Box, list[str], float, float]] = []  # box, lines, width, height
     for box in template.boxes:
-        raw = box_lines(box, values)
+        raw = box_lines(box, values, dict(options.labels))
         if raw is None:
             continue
         width = options.box_width * box.span + GAP_X * (box.span - 1)

@@ -110,6 +110,15 @@ class CountsFile:
     warnings: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)  # data key -> boxtext, as the file words it
 
+    def renamed_boxes(self) -> dict[str, str]:
+        """Box wording the file changes from the package's defaults (a translation, a renamed line), by
+        PrismaCounts field; defaults are left to our templates, which hold the official wording."""
+        if self.layout != "2020":
+            return {}
+        defaults = {row[0]: row[3] for row in _TEMPLATE_ROWS}
+        return {RENAMED.get(key, key): text for key, text in self.labels.items()
+                if text and key in defaults and text != defaults[key] and key not in LIST_KEYS}
+
 
 def _blank(text: str | None) -> bool:
     return text is None or text.strip() in ("", "NA")

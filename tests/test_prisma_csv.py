@@ -103,3 +103,20 @@ def test_write_then_read_gives_the_same_counts(database: int | None, screened: i
                           website_results=websites, other_method_results=tuple(other_methods),
                           records_excluded_automation=automation or None)
     assert read_counts("round-trip.csv", text=write_counts(counts)).counts == counts
+
+
+def test_box_wording_changed_in_the_csv_is_drawn(tmp_path: Path) -> None:
+    from prisma.commands import make_diagram
+
+    translated = tmp_path / "pt.csv"
+    translated.write_text((DATA / "seed_flow_2020.csv").read_text(encoding="utf-8")
+                          .replace("Records screened,Records screened", "Registros triados,Registros triados")
+                          .replace("box2,Databases,Databases", "box2,Bases de dados,Bases de dados"),
+                          encoding="utf-8")
+    read = read_counts(translated)
+    assert read.renamed_boxes() == {"records_screened": "Registros triados", "database_results": "Bases de dados"}
+    assert read_counts(DATA / "seed_flow_2020.csv").renamed_boxes() == {}  # the package's defaults: our wording
+    result = make_diagram(None, translated, fmt="dot", out=tmp_path / "d.dot")
+    dot = result.data.decode("utf-8")
+    assert "Registros triados<BR/>(n = 1,520)" in dot and "Bases de dados (n = 1,520)" in dot
+    assert "Records screened" not in dot
