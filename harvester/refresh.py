@@ -49,6 +49,7 @@ from harvester.ledger.refresh import (
     max_record_id,
     max_run_id,
     record_ids_after,
+    revisions_already_seen,
     run_tree,
     set_run_parameters,
 )
@@ -261,7 +262,9 @@ def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: 
         ))
         if windows is not None:
             crdt, mdat = returned.get("crdt", set()), returned.get("mdat", set())
-            searched.revised |= (mdat - crdt) & held_before
+            since = windows[0].mindate.replace("/", "-")
+            searched.revised |= ((mdat - crdt) & held_before) - revisions_already_seen(ledger, source.name, since,
+                                                                                        refresh_id)
     return searched
 
 

@@ -29,6 +29,7 @@ from harvester import protocol as protocol_module
 from harvester.cli.main import app
 from harvester.ledger import Ledger
 from harvester.ledger.refresh import refresh_runs
+from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
 from harvester.records import Record
 from tests.test_refresh import snapshot, table_rows
@@ -77,14 +78,27 @@ class LivingEutils(fake_eutils.FakeEutils):  # type: ignore[misc, name-defined]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._created: dict[int, int] = {}
+        self._modified: dict[int, int] = {}
         super().__init__(*args, **kwargs)
 
     def _date(self, i: int, datetype: str) -> int:
+        if datetype == "mdat" and i in self._modified:
+            return self._modified[i]
         if i not in self._created:
             return int(super()._date(i, datetype))
         created, published = self._created[i], self._pdat[i]
         entrez = published if created - published > 365 else created
         return {"pdat": published, "edat": entrez, "crdt": created, "mdat": created}[datetype]
+
+    def modify(self, pmid: int, day: date) -> None:
+        """An erratum or retraction notice: the record's modification date becomes ``day``."""
+        self._modified[pmid - self.first_pmid] = day.toordinal()
+        self._reindex()
+
+    def _reindex(self) -> None:
+        for datetype in fake_eutils.DATETYPES:
+            pairs = sorted((self._date(i, datetype), self.first_pmid + i) for i in range(self.n))
+            self._index[datetype] = ([d for d, _ in pairs], [p for _, p in pairs])
 
     def add_created(self, published: list[date], created: date) -> list[int]:
         """Add one record per publication date, created on ``created``; returns their PMIDs."""
@@ -93,9 +107,7 @@ class LivingEutils(fake_eutils.FakeEutils):  # type: ignore[misc, name-defined]
             self._pdat.append(day.toordinal())
             self._created[first + k] = created.toordinal()
         self.n += len(published)
-        for datetype in fake_eutils.DATETYPES:
-            pairs = sorted((self._date(i, datetype), self.first_pmid + i) for i in range(self.n))
-            self._index[datetype] = ([d for d, _ in pairs], [p for _, p in pairs])
+        self._reindex()
         return [self.first_pmid + first + k for k in range(len(published))]
 
 
@@ -145,6 +157,7 @@ def test_refresh_reports_117_new_unique_and_20_known_then_nothing(tmp_path: Path
     add_todays_records(twin)
     protocol = harvested_review_with(tmp_path, server, twin)
     add_todays_records(server)
+    server.modify(30_000_007, TODAY)  # a held record revised today
     result = runner.invoke(app, ["refresh", str(protocol.path), "--json", "--exit-code",
                                  "--out", str(tmp_path / "out")])
     assert result.exit_code == 3, result.output
@@ -154,6 +167,7 @@ def test_refresh_reports_117_new_unique_and_20_known_then_nothing(tmp_path: Path
     assert {r["pmid"] for r in delta["new_unique"]} == {str(p) for p in added[FROM_EXPORT:]}
     assert {r["pmid"] for r in delta["known"]} == {str(p) for p in added[:FROM_EXPORT]}
     assert all(k["duplicate_of"][0]["source"] == "CINAHL" for k in delta["known"])
+    assert [r["pmid"] for r in delta["revised"]] == ["30000007"]
     medline = next(s for s in delta["sources"] if s["source"] == "MEDLINE")
     assert medline["windows"][0].startswith("crdt ") and medline["windows"][1].startswith("mdat ")
     assert (medline["new"], medline["previous_total"], medline["current_total"], medline["total_change"]) == (
@@ -227,3 +241,26 @@ def test_a_refresh_killed_half_way_and_rerun_equals_an_uninterrupted_one(tmp_pat
     assert snapshot(killed.ledger_path) == snapshot(straight.ledger_path)
     with Ledger.open(killed.ledger_path) as ledger:
         assert [r.status for r in refresh_runs(ledger)] == ["interrupted", "ok"]
+
+
+def test_a_refresh_that_fails_leaves_the_ledger_as_it_was_and_logs_the_failure(
+        tmp_path: Path, server: LivingEutils, monkeypatch: pytest.MonkeyPatch) -> None:
+    twin = LivingEutils(HELD, books_every=0, start=date(2005, 1, 1), end=date(2020, 12, 31))
+    add_todays_records(twin)
+    protocol = harvested_review_with(tmp_path, server, twin)
+    add_todays_records(server)
+    before = {t: table_rows(protocol.ledger_path, t) for t in ("records", "sightings", "files", "duplicates")}
+    monkeypatch.setenv("PRISMA_HARVEST_EUTILS_ATTEMPTS", "2")
+    server.faults = fake_eutils.Faults(rate=1.0, kinds=("5xx",))
+    result = runner.invoke(app, ["refresh", str(protocol.path)])
+    assert result.exit_code == 1
+    assert "failed and was rolled back (the ledger is as it was)" in result.output
+    assert {t: table_rows(protocol.ledger_path, t) for t in before} == before
+    with Ledger.open(protocol.ledger_path) as ledger:
+        (failed,) = refresh_runs(ledger)
+        assert failed.status == "failed"
+        logged = [r for r in list_runs(ledger) if r.parent_run_id == failed.id]
+        assert [(r.kind, r.status, r.source) for r in logged] == [("search", "failed", "MEDLINE")]
+    server.faults = fake_eutils.Faults()
+    again = runner.invoke(app, ["refresh", str(protocol.path)])
+    assert again.exit_code == 0 and "117 new unique, 20 known" in again.output

@@ -109,6 +109,19 @@ def sighted(ledger: Ledger, run_ids: list[int]) -> set[int]:
     return {int(row["record_id"]) for row in rows}
 
 
+def revisions_already_seen(ledger: Ledger, source: str, since: str, refresh_run_id: int) -> set[int]:
+    """Ids of the records that an earlier successful MDAT-window search of ``source`` started on or after
+    ``since`` (``YYYY-MM-DD``) returned: revisions an overlapping refresh already reported."""
+    rows = ledger.execute(
+        "SELECT DISTINCT s.record_id FROM sightings s JOIN runs r ON r.id = s.run_id WHERE r.kind = 'search'"
+        " AND r.source = ? AND r.status = 'ok' AND substr(r.started_at, 1, 10) >= ?"
+        " AND json_extract(r.parameters, '$.refresh_window') LIKE 'mdat %'"
+        " AND COALESCE(json_extract(r.parameters, '$.refresh_run_id'), -1) != ?",
+        (source, since, refresh_run_id),
+    )
+    return {int(row["record_id"]) for row in rows}
+
+
 def live_record_ids(ledger: Ledger, source: str) -> set[int]:
     """Ids of the live (searched, not imported) records held for one source."""
     rows = ledger.execute("SELECT id FROM records WHERE source = ? AND file_id IS NULL", (source,))
