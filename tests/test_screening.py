@@ -465,3 +465,18 @@ def test_decided_at_must_be_a_date(review: Protocol, tmp_path: Path) -> None:
         write(sheet, "record_id,stage,decision,decided_at\n1,ta,include,2014-06-20\n")
         import_decisions(ledger, review, sheet, reviewer="JM")
         assert [d.decided_at for d in list_decisions(ledger)] == ["2014-06-20"]
+
+
+def test_ris_sheet_reads_back_through_the_ris_importer(review: Protocol) -> None:
+    """What Rayyan, ASReview or Covidence receive is RIS our own reader accepts, ids and authors intact."""
+    from harvester.formats import read_bytes
+
+    with Ledger.open(review.ledger_path) as ledger:
+        apply_rules(ledger, review)
+        sheet = export_sheet(ledger, review, "title-abstract", "ris")
+    parsed = read_bytes(sheet.text.encode("utf-8"), "sheet.ris", format="ris")
+    assert not parsed.rejected
+    assert [r.title for r in parsed.records][:2] == ["Peer supporters' experiences in HIV care",
+                                                      "Telephone peer support for diabetes"]
+    assert parsed.records[0].authors == ("Surey, J",)
+    assert [r.tag_values("ID") for r in parsed.records] == [["1"], ["4"], ["6"], ["8"], ["9"]]

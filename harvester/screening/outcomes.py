@@ -146,8 +146,7 @@ def record_outcomes(ledger: Ledger, protocol: Protocol) -> list[Outcome]:
             return replace(base, end=end, **values)  # noqa: B023 - used at once, inside this iteration
 
         if record_id in duplicates:
-            outcomes.append(ended("duplicate", duplicate_of=duplicates[record_id], stage="dedupe",
-                                  by="automation"))
+            outcomes.append(ended("duplicate", duplicate_of=duplicates[record_id], stage="dedupe"))
             continue
         if arm != "other":
             automation = [r for r in results if r.stage == "automation" and r.action == "exclude"]
