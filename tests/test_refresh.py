@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from harvester import protocol as protocol_module
+from harvester.delta import to_markdown
 from harvester.errors import HarvestError, SourceError
 from harvester.ledger import Ledger
 from harvester.ledger.core import utc_now
@@ -323,3 +324,15 @@ def test_delta_json_is_serialisable_and_outputs_are_written(harvested: tuple[Pro
     assert f"living-refresh-{delta.refresh_run_id}.md" in written
     data = json.loads((tmp_path / "out" / f"living-refresh-{delta.refresh_run_id}.json").read_text())
     assert data["counts"]["known"] == 10 and data["counts"]["new_unique"] == 0
+
+
+def test_a_full_rerun_lists_the_records_the_source_no_longer_returns(harvested: tuple[Protocol, FakePubMed]) -> None:
+    protocol, pubmed = harvested
+    gone = {str(30000000 + n) for n in (3, 4)}
+    pubmed.entries = [entry for entry in pubmed.entries if entry[0].source_id not in gone]
+    delta = refresh(protocol, now=NOW, full=True, steps=steps_for(pubmed))
+    assert pubmed.calls[-1] == "full"
+    assert {r.pmid for r in delta.no_longer_returned} == gone and delta.new_records == 0
+    medline = next(s for s in delta.sources if s.source == "MEDLINE")
+    assert (medline.no_longer_returned, medline.previous_total, medline.current_total) == (2, 300, 298)
+    assert "No longer returned (2)" in to_markdown(delta)
