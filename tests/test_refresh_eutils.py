@@ -69,7 +69,7 @@ source_preference = ["MEDLINE", "CINAHL"]
 """
 
 
-class LivingEutils(fake_eutils.FakeEutils):  # type: ignore[misc, name-defined]
+class LivingEutils(fake_eutils.FakeEutils):  # type: ignore[name-defined]
     """The fake server, plus records PubMed adds later (a subclass: the fake itself is not changed).
 
     An added record has its own create date; its Entrez date is its publication date when it was added
