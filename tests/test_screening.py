@@ -91,7 +91,7 @@ RECORDS: list[tuple[str, Record]] = [
     ("MEDLINE", Record(title="Peer mentors: an editorial", language=("eng",), publication_types=("Editorial",),
                        source_id="103")),
     ("CINAHL", Record(title="Peer mentors in mental health services", language=("English",), year=2013,
-                      source_id="C2")),
+                      source_id="C2", doi="10.5555/peer.2013.6")),
     ("Reference lists", Record(title="Grey literature report on peer advocates", year=2009, source_id="H1")),
     ("MEDLINE", Record(title="Client outcomes of peer educators", language=("eng",), year=2014, source_id="104")),
     ("CINAHL", Record(title="Lay health workers and peers", language=("eng",), year=2008, source_id="C3")),
@@ -480,3 +480,34 @@ def test_ris_sheet_reads_back_through_the_ris_importer(review: Protocol) -> None
                                                       "Telephone peer support for diabetes"]
     assert parsed.records[0].authors == ("Surey, J",)
     assert [r.tag_values("ID") for r in parsed.records] == [["1"], ["4"], ["6"], ["8"], ["9"]]
+
+
+def test_a_title_that_does_not_match_the_id_is_refused(review: Protocol, tmp_path: Path) -> None:
+    sheet = write(tmp_path / "wrong.csv", "record_id,title,stage,decision\n"
+                  "4,Telephone peer support for diabetes.,ta,exclude\n"  # case and a period: the same title
+                  "6,Client outcomes of peer educators,ta,include\n")  # record 8's title under record 6's id
+    with Ledger.open(review.ledger_path) as ledger, pytest.raises(InputError) as caught:
+        import_decisions(ledger, review, sheet, reviewer="JM")
+    assert caught.value.problems == [f"{sheet}:3: record 6: record 6 is 'Peer mentors in mental health services' "
+                                     "in the ledger, not 'Client outcomes of peer educators': wrong id?"]
+
+
+def test_rayyan_keys_of_its_own_fall_back_to_doi_and_pubmed_id(review: Protocol, tmp_path: Path) -> None:
+    export = "\n".join([
+        "key,title,authors,year,notes,doi,pubmed_id",
+        '987654,Peer mentors in mental health services,,2013,"RAYYAN-INCLUSION: {""JM""=>""Included""}",'
+        "10.5555/PEER.2013.6,",
+        "6,Peer supporters’ experiences in HIV care,,2012,\"RAYYAN-INCLUSION: {\"\"JM\"\"=>\"\"Excluded\"\"}\",,100",
+        '987656,Something else entirely,,2012,"RAYYAN-INCLUSION: {""JM""=>""Excluded""}",,',
+        "",
+    ])
+    path = write(tmp_path / "rayyan.csv", export)
+    with Ledger.open(review.ledger_path) as ledger:
+        with pytest.raises(InputError) as caught:
+            import_decisions(ledger, review, path, format="rayyan", stage="title-abstract")
+        assert len(caught.value.problems) == 1 and "unknown record id 987656" in caught.value.problems[0]
+        write(path, "\n".join(export.splitlines()[:3]) + "\n")
+        import_decisions(ledger, review, path, format="rayyan", stage="title-abstract")
+        decided = {(d.record_id, d.decision) for d in list_decisions(ledger)}
+    # by DOI (case-insensitive); Rayyan's key 6 names another record, so its PubMed id decides
+    assert decided == {(6, "include"), (1, "exclude")}

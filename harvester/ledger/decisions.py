@@ -138,6 +138,12 @@ def record_ids(ledger: Ledger) -> set[int]:
     return {int(row["id"]) for row in ledger.execute("SELECT id FROM records")}
 
 
+def record_identity(ledger: Ledger) -> list[tuple[int, str, str, str]]:
+    """(id, title, doi, pmid) of every record: what a decisions row is checked against."""
+    rows = ledger.execute("SELECT id, title, doi, pmid FROM records ORDER BY id")
+    return [(int(row["id"]), row["title"] or "", row["doi"] or "", row["pmid"] or "") for row in rows]
+
+
 def record_keys(ledger: Ledger) -> dict[tuple[str, str], list[int]]:
     """(source, source_id) -> record ids: the alternative key a decisions sheet may use."""
     found: dict[tuple[str, str], list[int]] = {}

@@ -26,6 +26,7 @@ from harvester.ledger.decisions import (
     add_decisions,
     add_rule_results,
     list_decisions,
+    record_identity,
     record_keys,
     record_positions,
 )
@@ -194,12 +195,24 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     rows, shape = read_sheet(text, format, shown, only_reviewer=reviewer if format == "rayyan" else None)
     problems.extend(shape)
     outcomes = record_outcomes(ledger, protocol)
+    duplicates = current_duplicates(ledger)
+    titles: dict[int, str] = {}
+    identifiers: dict[str, list[int]] = {}
+    for record_id, title, doi, pmid in record_identity(ledger):
+        titles[record_id] = title
+        if record_id in duplicates:
+            continue  # an identifier names the record kept for its cluster
+        for key in (f"doi:{doi.strip().lower()}" if doi else "", f"pmid:{pmid.strip()}" if pmid else ""):
+            if key:
+                identifiers.setdefault(key, []).append(record_id)
     context = Context(
         path=shown,
         record_ids=frozenset(o.record_id for o in outcomes),
         keys=record_keys(ledger),
         positions=record_positions(ledger),
-        duplicates=current_duplicates(ledger),
+        titles=titles,
+        identifiers=identifiers,
+        duplicates=duplicates,
         other_arm=frozenset(o.record_id for o in outcomes if o.arm == "other"),
         full_text_reasons=protocol.screening.full_text_reasons,
         reviewers=protocol.screening.reviewers,

@@ -28,8 +28,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from difflib import SequenceMatcher
 
 from harvester.ledger.decisions import NewDecision
+from harvester.screening.rules import words
 
 FORMATS = ("ours", "rayyan", "asreview")
 STAGES = ("title-abstract", "retrieval", "full-text")
@@ -88,6 +90,9 @@ class SheetRow:
     source: str = ""
     source_id: str = ""
     position: str = ""
+    title: str = ""  # checked against the ledger's title: a wrong id must not decide the wrong record
+    doi: str = ""
+    pmid: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,8 @@ class Context:
     record_ids: frozenset[int]
     keys: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (source, source_id) -> ids
     positions: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (source, position) -> ids
+    titles: dict[int, str] = field(default_factory=dict)  # record id -> title
+    identifiers: dict[str, list[int]] = field(default_factory=dict)  # "doi:..."/"pmid:..." -> ids not duplicates
     duplicates: dict[int, int] = field(default_factory=dict)  # removed id -> kept id
     other_arm: frozenset[int] = frozenset()  # records found by other methods (skip title/abstract)
     full_text_reasons: tuple[str, ...] = ()
@@ -154,7 +161,7 @@ def _read_ours(header: list[str], rows: list[tuple[int, dict[str, str]]], path: 
                       stage=row.get("stage", ""), reason=row.get("reason", ""), reviewer=row.get("reviewer", ""),
                       note=row.get("note", ""), decided_at=row.get("decided_at", ""),
                       source=row.get("source", ""), source_id=row.get("source_id", ""),
-                      position=row.get("position", ""))
+                      position=row.get("position", ""), title=row.get("title", ""))
              for line, row in rows]
     # a sheet exported and handed back partly filled: blank decisions are simply not yet decided
     return [r for r in found if r.decision or r.reason], []
@@ -176,7 +183,8 @@ def _read_rayyan(header: list[str], rows: list[tuple[int, dict[str, str]]], path
             note = "Rayyan reasons: " + ", ".join(reasons) if excluded and len(reasons) > 1 else user_notes
             found.append(SheetRow(line=line, key=row.get(key, ""), decision=label, reviewer=reviewer,
                                   reason=reasons[0] if excluded and reasons else "", note=note,
-                                  source=row.get("source", ""), source_id=row.get("source_id", "")))
+                                  title=row.get("title", ""), doi=row.get("doi", ""),
+                                  pmid=row.get("pubmed_id", "") or row.get("pmid", "")))
     return found, []
 
 
@@ -211,7 +219,8 @@ def _read_asreview(header: list[str], rows: list[tuple[int, dict[str, str]]], pa
         if value.endswith(".0"):
             value = value[:-2]
         found.append(SheetRow(line=line, key=row.get("record_id", ""), decision=value,
-                              note=row.get("exported_notes_1", "") or row.get("notes", "")))
+                              note=row.get("exported_notes_1", "") or row.get("notes", ""),
+                              title=row.get("title", "") or row.get("primary_title", "")))
     return found, []
 
 
@@ -287,6 +296,39 @@ def check_rows(rows: Iterable[SheetRow], context: Context) -> tuple[list[NewDeci
 
 
 def _record_id(row: SheetRow, context: Context, trouble: list[str]) -> int | None:
+    """The ledger record a row is about, by its id, or source + source_id, or source + position; a row that
+    also gives a title must name the same work (a wrong or foreign id must not decide the wrong record).
+    Rayyan rows whose ``key`` is Rayyan's own id fall back to their DOI or PubMed id."""
+    problems: list[str] = []
+    found = _by_key(row, context, problems)
+    if found is not None and not _same_title(row.title, context.titles.get(found)):
+        problems.append(f"record {found} is {context.titles.get(found) or '(no title)'!r} in the ledger, not "
+                        f"{row.title!r}: wrong id?")
+        found = None
+    if found is None and (row.doi or row.pmid) and not row.source:
+        found = _by_identifier(row, context)
+    if found is None:
+        trouble.extend(problems)
+    return found
+
+
+def _by_identifier(row: SheetRow, context: Context) -> int | None:
+    for name, value in (("doi", row.doi.strip().lower()), ("pmid", row.pmid.strip())):
+        ids = context.identifiers.get(f"{name}:{value}", []) if value else []
+        if len(ids) == 1 and _same_title(row.title, context.titles.get(ids[0])):
+            return ids[0]
+    return None
+
+
+def _same_title(given: str, held: str | None) -> bool:
+    """Titles as two exports write them (case, punctuation, a trailing period): the same words, near enough."""
+    if not given.strip() or held is None:
+        return True  # nothing to compare
+    a, b = " ".join(words(given)), " ".join(words(held))
+    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def _by_key(row: SheetRow, context: Context, trouble: list[str]) -> int | None:
     if row.key:
         try:
             record_id = int(row.key.strip())
