@@ -175,7 +175,10 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, current, notes)
             sources = list(searched.sources)
             current.clear()
-            if any(s.kind in ("file", "other") for s in protocol.sources) and steps.import_files is not None:
+            has_files = any(s.kind in ("file", "other") and s.files for s in protocol.sources)
+            if has_files and steps.import_files is None:
+                notes.append("export files were not re-imported: the import stage (harvester.importing) is missing")
+            elif has_files and steps.import_files is not None:
                 _say(steps, "re-importing export files")
                 after = max_run_id(ledger)
                 for result in steps.import_files(ledger, protocol) or ():
