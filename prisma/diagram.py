@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,7 @@ GAP_X = 0.45  # inches between columns
 GAP_Y = 0.4  # inches between rows
 PHASE_WIDTH = 1.2
 HEADER_HEIGHT = 0.45
+_COUNT = re.compile(r"\(n = [\d,]+\)")
 
 
 class RenderError(HarvestError):
@@ -119,7 +121,9 @@ def _wrap(lines: list[str], width_inches: float, font_size: float) -> list[str]:
     chars = max(12, int((width_inches * 72 - 16) / (font_size * 0.5)))
     wrapped: list[str] = []
     for line in lines:
-        wrapped.extend(textwrap.wrap(line, chars, break_on_hyphens=False) or [""])
+        kept = _COUNT.sub(lambda match: match.group(0).replace(" ", "\ue000"), line)  # never split "(n = 1,520)"
+        parts = textwrap.wrap(kept, chars, break_on_hyphens=False) or [""]
+        wrapped.extend(part.replace("\ue000", " ") for part in parts)
     return wrapped
 
 

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prisma.counts import Line, PrismaCounts
 from prisma.diagram import DiagramOptions, RenderError, draw, render, renderer, to_dot
@@ -158,3 +160,26 @@ def test_dot_format_is_the_source_and_unknown_formats_are_refused() -> None:
     assert render("digraph {}", "dot") == b"digraph {}"
     with pytest.raises(RenderError, match="unknown format"):
         render("digraph {}", "gif")
+
+
+@settings(max_examples=25, deadline=None)
+@given(names=st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60)
+                      .filter(str.strip), min_size=1, max_size=3, unique=True))
+def test_any_reason_text_renders_and_reads_back(names: list[str]) -> None:
+    """Quotes, brackets, ampersands, backslashes, non-Latin text: the DOT never breaks (PRISMA2020#83)."""
+    os.environ["PRISMA_HARVEST_RENDERER"] = "pure"
+    try:
+        k = len(names) + 100
+        counts = PrismaCounts(database_results=1000, duplicates=0, records_screened=1000, records_excluded=1000 - k,
+                              dbr_sought_reports=k, dbr_notretrieved_reports=0, dbr_assessed=k,
+                              dbr_excluded=tuple(Line(name, 1) for name in names), new_studies=100, new_reports=100)
+        svg = draw(counts, TEMPLATES["new"], "svg").decode("utf-8")
+    finally:
+        del os.environ["PRISMA_HARVEST_RENDERER"]
+    assert svg.count("(n = 1)") == len(names)
+
+
+def test_a_count_is_never_split_across_lines() -> None:
+    for words in range(1, 15):
+        counts = PrismaCounts(database_results=1, dbr_excluded=(Line("word " * words + "end", 1234),))
+        assert "(n = 1,234)" in to_dot(counts, TEMPLATES["new"]), words
