@@ -167,6 +167,7 @@ def test_dot_format_is_the_source_and_unknown_formats_are_refused() -> None:
                       .filter(str.strip), min_size=1, max_size=3, unique=True))
 def test_any_reason_text_renders_and_reads_back(names: list[str]) -> None:
     """Quotes, brackets, ampersands, backslashes, non-Latin text: the DOT never breaks (PRISMA2020#83)."""
+    before = os.environ.get("PRISMA_HARVEST_RENDERER")
     os.environ["PRISMA_HARVEST_RENDERER"] = "pure"
     try:
         k = len(names) + 100
@@ -175,7 +176,10 @@ def test_any_reason_text_renders_and_reads_back(names: list[str]) -> None:
                               dbr_excluded=tuple(Line(name, 1) for name in names), new_studies=100, new_reports=100)
         svg = draw(counts, TEMPLATES["new"], "svg").decode("utf-8")
     finally:
-        del os.environ["PRISMA_HARVEST_RENDERER"]
+        if before is None:
+            del os.environ["PRISMA_HARVEST_RENDERER"]
+        else:
+            os.environ["PRISMA_HARVEST_RENDERER"] = before
     assert svg.count("(n = 1)") == len(names)
 
 
