@@ -165,14 +165,16 @@ def split_authors(value: str) -> list[str]:
     depth = 0
     start = 0
     index = 0
-    lowered = value.lower()
     while index < len(value):
         char = value[index]
+        if char == "\\":
+            index += 2  # an escaped character (\{, \}) is text, not grouping
+            continue
         if char == "{":
             depth += 1
         elif char == "}" and depth:
             depth -= 1
-        elif depth == 0 and lowered.startswith(" and ", index) or depth == 0 and value[index:index + 5] == "\nand ":
+        elif depth == 0 and value[index:index + 5].lower() in (" and ", "\nand "):
             parts.append(value[start:index])
             index += 5
             start = index
@@ -296,6 +298,8 @@ def lenient_entry(raw: str, start_line: int) -> Entry | None:
         value = value.strip().removesuffix(",").strip()
         if len(value) >= 2 and value[0] + value[-1] in ("{}", '""'):
             value = value[1:-1]
+        elif not re.fullmatch(r"[\w.\-]+", value):
+            return None  # neither {braced}, "quoted" nor a bare number or macro: too broken to trust
         entry_fields.append(Field(name, value))
     entry = Entry(head.group(1).lower(), head.group(2).strip(), entry_fields, start_line=start_line, raw=raw)
     names = {f.key.lower() for f in entry_fields}
@@ -369,8 +373,9 @@ def entry_record(entry: Entry, database: str, position: int) -> Record:
 
 
 def _split_list(value: str, separator: str) -> list[str]:
+    """``;`` splits everywhere; ``,`` (EBSCO, ProQuest keywords) never inside parentheses."""
     if separator == ";":
-        return split_cell(value, ";")
+        return [part.strip() for part in value.split(";") if part.strip()]
     return split_cell(value, ",")
 
 
@@ -383,11 +388,17 @@ def _braced(name: str) -> bool:
     if not (name.startswith("{") and name.endswith("}")):
         return False
     depth = 0
-    for index, char in enumerate(name):
+    index = 0
+    while index < len(name):
+        char = name[index]
+        if char == "\\":
+            index += 2
+            continue
         depth += char == "{"
         depth -= char == "}"
         if depth == 0 and index < len(name) - 1:
             return False
+        index += 1
     return True
 
 

@@ -391,8 +391,9 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
                 rejected.append(Rejected(position, line, problem, raw))
                 continue
             record = _record(table, headers, cells, raw, line, position, database)
-            if not (record.title or record.doi or record.source_id or record.pmid):
-                rejected.append(Rejected(position, line, "the row holds no title, DOI or database id", raw))
+            if table is not PRISMA_HARVESTER and not (record.source_id or any(record.bibliographic().values())):
+                rejected.append(Rejected(position, line, "the row holds no bibliographic field and no database id "
+                                                         f"(columns used: {', '.join(_columns(table))})", raw))
                 continue
             records.append(record)
     except csv.Error as error:
@@ -402,6 +403,10 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
     name = table.database or database or "CSV"
     return Parsed(path=path, format=format_name, database=database or name, records=tuple(records),
                   rejected=tuple(rejected))
+
+
+def _columns(table: ColumnTable) -> list[str]:
+    return sorted({column for columns in table.fields.values() for column in columns})
 
 
 class _rows:  # noqa: N801 - an iterator object that also knows its current line
