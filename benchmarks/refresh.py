@@ -2,8 +2,9 @@
 
 A ledger of N synthetic records (10% of them a second copy of another, as a second database exports it)
 is de-duplicated in full once; then M new records arrive (5% the same article as a held record) and are
-de-duplicated two ways on copies of the same ledger: ``dedupe_new`` (what a refresh does) and
-``dedupe_ledger`` (everything again). Prints both times, the ratio, and the command.
+de-duplicated two ways on copies of the same ledger, each timed in a fresh interpreter (so neither gains
+from caches the other warmed): ``dedupe_new`` (what a refresh does) and ``dedupe_ledger`` (everything
+again). Prints both times, the ratio, whether both give the same clusters, and the command.
 
     .venv/bin/python benchmarks/refresh.py --records 50000 --new 1000
 """
@@ -11,13 +12,16 @@ de-duplicated two ways on copies of the same ledger: ``dedupe_new`` (what a refr
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from harvester import protocol as protocol_module
 from harvester.dedup import dedupe_ledger, dedupe_new
@@ -82,11 +86,38 @@ def store(ledger: Ledger, records: list[Record], source: str, kind: str) -> None
     finish_run(ledger, run_id, "ok", count_retrieved=len(records))
 
 
+def measure(mode: str, protocol_path: Path, ledger_path: Path, after: int) -> dict[str, object]:
+    """One de-duplication, timed in this (fresh) interpreter so that no warm cache of a previous run helps."""
+    review = {"id": "bench", "ledger": str(ledger_path)}
+    protocol = protocol_module.from_dict({**_toml(protocol_path), "review": review}, protocol_path)
+    with Ledger.open(ledger_path) as ledger:
+        new_ids = record_ids_after(ledger, after)
+        started = time.perf_counter()
+        summary = dedupe_new(ledger, protocol, new_ids) if mode == "incremental" else dedupe_ledger(ledger, protocol)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "mode": summary.mode, "candidate_pairs": summary.candidate_pairs,
+            "duplicates": summary.duplicates, "clusters": summary.clusters, "new": len(new_ids)}
+
+
+def in_fresh_interpreter(mode: str, protocol_path: Path, ledger_path: Path, after: int) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, "--measure", mode, "--protocol", str(protocol_path),
+                           "--ledger", str(ledger_path), "--after", str(after)], capture_output=True, text=True,
+                          check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=50_000, help="records held before the refresh")
     parser.add_argument("--new", type=int, default=1_000, help="records the refresh brings in")
+    parser.add_argument("--measure", choices=("incremental", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--protocol", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--ledger", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--after", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.protocol, args.ledger, args.after)))
+        return 0
     folder = Path(tempfile.mkdtemp(prefix="refresh-bench-"))
     try:
         protocol_path = folder / "bench.toml"
@@ -100,36 +131,24 @@ def main(argv: list[str] | None = None) -> int:
         with Ledger.open(protocol.ledger_path) as ledger:
             store(ledger, held, "MEDLINE", "search")
             store(ledger, copies, "Scopus", "import")
-            started = time.perf_counter()
             dedupe_ledger(ledger, protocol)
-            initial = time.perf_counter() - started
             before = max_record_id(ledger)
             store(ledger, [r for r in new if r.pmid], "MEDLINE", "search")
             store(ledger, [r for r in new if not r.pmid], "Scopus", "import")
-            new_ids = record_ids_after(ledger, before)
         copy = folder / "full.sqlite"
         shutil.copy(protocol.ledger_path, copy)
-        with Ledger.open(protocol.ledger_path) as ledger:
-            started = time.perf_counter()
-            inc = dedupe_new(ledger, protocol, new_ids)
-            incremental = time.perf_counter() - started
-        full_protocol = protocol_module.from_dict(
-            {**_toml(protocol_path), "review": {"id": "bench", "ledger": str(copy)}}, protocol_path)
-        with Ledger.open(copy) as ledger:
-            started = time.perf_counter()
-            whole = dedupe_ledger(ledger, full_protocol)
-            full = time.perf_counter() - started
+        inc = in_fresh_interpreter("incremental", protocol_path, protocol.ledger_path, before)
+        whole = in_fresh_interpreter("full", protocol_path, copy, before)
         print(f"command: {sys.executable} benchmarks/refresh.py --records {args.records} --new {args.new}")
-        print(f"ledger: {args.records} records held ({len(copies)} second copies), {len(new_ids)} new "
-              f"({args.new // 20} the same article as a held record)")
-        print(f"initial full de-duplication of {args.records}: {initial:.2f} s")
-        print(f"refresh de-duplication (dedupe_new, mode {inc.mode}): {incremental:.2f} s, "
-              f"{inc.candidate_pairs} candidate pairs compared")
-        print(f"full de-duplication of {args.records + len(new_ids)}: {full:.2f} s, "
-              f"{whole.candidate_pairs} candidate pairs compared")
-        print(f"ratio refresh/full: {incremental / full:.3f}")
-        same = (inc.duplicates, inc.clusters) == (whole.duplicates, whole.clusters)
-        print(f"same result: {same} (duplicates {inc.duplicates} vs {whole.duplicates})")
+        print(f"ledger: {args.records} records held ({len(copies)} second copies), {inc['new']} new "
+              f"({args.new // 20} the same article as a held record); each run timed in a fresh interpreter")
+        print(f"refresh de-duplication (dedupe_new, mode {inc['mode']}): {inc['seconds']:.2f} s, "
+              f"{inc['candidate_pairs']} candidate pairs compared")
+        print(f"full de-duplication of {args.records + inc['new']}: {whole['seconds']:.2f} s, "
+              f"{whole['candidate_pairs']} candidate pairs compared")
+        print(f"ratio refresh/full: {inc['seconds'] / whole['seconds']:.3f}")
+        same = (inc["duplicates"], inc["clusters"]) == (whole["duplicates"], whole["clusters"])
+        print(f"same result: {same} (duplicates {inc['duplicates']} vs {whole['duplicates']})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
