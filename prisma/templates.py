@@ -192,7 +192,8 @@ _DBR_EDGES = (("records_identified", "records_removed"), ("records_identified", 
               ("dbr_sought", "dbr_notretrieved"), ("dbr_sought", "dbr_assessed"),
               ("dbr_assessed", "dbr_excluded"), ("dbr_assessed", "included"))
 _OTHER_EDGES = (("other_identified", "other_sought"), ("other_sought", "other_notretrieved"),
-                ("other_sought", "other_assessed"), ("other_assessed", "bend:2,5:included"))
+                ("other_sought", "other_assessed"), ("other_assessed", "other_excluded"),
+                ("other_assessed", "bend:2,5:included"))
 _FOOTNOTES_2020 = (
     "*Consider, if feasible to do so, reporting the number of records identified from each database or register "
     "searched (rather than the total number across all databases/registers).",

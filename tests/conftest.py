@@ -38,3 +38,10 @@ def _no_real_eutils(monkeypatch: pytest.MonkeyPatch) -> None:
     sets its own fake server."""
     monkeypatch.setenv("PRISMA_HARVEST_EUTILS_URL", "http://127.0.0.1:9/eutils/")
     monkeypatch.delenv("NCBI_API_KEY", raising=False)
+
+
+def missing_tool(what: str, require_env: str) -> None:
+    """A system tool the test needs is absent: skip with the reason, or fail where CI requires it."""
+    if os.environ.get(require_env) == "1":
+        pytest.fail(f"{what} (required here: {require_env}=1)")
+    pytest.skip(what)

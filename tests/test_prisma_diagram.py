@@ -16,6 +16,7 @@ from prisma.counts import Line, PrismaCounts
 from prisma.diagram import DiagramOptions, RenderError, draw, render, renderer, to_dot
 from prisma.prisma2020_csv import read_counts
 from prisma.templates import TEMPLATES
+from tests.conftest import missing_tool
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = Path(__file__).parent / "golden"
@@ -116,7 +117,8 @@ def pure(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def system(monkeypatch: pytest.MonkeyPatch) -> None:
     if shutil.which("dot") is None:
-        pytest.skip("no system Graphviz `dot` on PATH (apt-get install graphviz; .ci/run should install it)")
+        missing_tool("no system Graphviz `dot` on PATH (apt-get install graphviz; .ci/run installs it)",
+                     "PRISMA_HARVEST_REQUIRE_DOT")
     monkeypatch.delenv("PRISMA_HARVEST_RENDERER", raising=False)
 
 

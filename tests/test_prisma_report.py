@@ -23,6 +23,7 @@ from harvester.ledger.runs import finish_run, start_run, update_run
 from harvester.records import Record
 from harvester.screening.outcomes import Outcome
 from prisma.prisma2020_csv import read_counts
+from tests.conftest import missing_tool
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"
@@ -196,9 +197,10 @@ def test_report_is_one_self_contained_file_with_links_to_records(review: Path, t
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium; "
-                    ".ci/run should install it)")
 def test_report_renders_in_headless_chromium(review: Path, tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        missing_tool("headless Chromium is not installed (apt-get install chromium; .ci/run installs it)",
+                     "PRISMA_HARVEST_REQUIRE_CHROMIUM")
     page = tmp_path / "r.html"
     assert runner.invoke(app, ["report", str(review), "--out", str(page)]).exit_code == 0
     assert CHROMIUM is not None
