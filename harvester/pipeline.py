@@ -81,17 +81,15 @@ def _import_sheet(ledger: Ledger, protocol: Protocol, sheet: DecisionFile) -> st
 
 
 def _write_outputs(protocol: Protocol, out: Path, result: PipelineResult) -> list[Path]:
-    from prisma.commands import make_diagram, write_report
+    """The way out's files, plus the 2009 layout the seed review used; problems of the check become warnings."""
+    from prisma.commands import check, make_diagram, write_outputs
 
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for template in (None, "2009"):
-        for fmt in ("svg", "dot"):
-            name = "prisma-2020" if template is None else "prisma-2009"
-            diagram = make_diagram(protocol.path, None, template=template, fmt=fmt, out=out / f"{name}.{fmt}")
-            written.append(diagram.path)
-            result.warnings.extend(w for w in diagram.warnings if w not in result.warnings)
-    written.append(write_report(protocol.path, out / "search-report.md", markdown=True))
-    written.append(write_report(protocol.path, out / "report.html"))
+    written = write_outputs(protocol.path, out)
+    written.append(make_diagram(protocol.path, None, template="2009", fmt="svg", out=out / "prisma-2009.svg",
+                                allow_mismatch=True).path)
+    checked = check(protocol.path)
+    result.warnings.extend(f"check: {problem}" for problem in checked.problems)
+    if checked.counts.awaiting:
+        result.warnings.append(f"provisional: {checked.counts.awaiting:,} record(s) still await a decision")
     result.files.extend(written)
     return written

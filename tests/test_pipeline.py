@@ -36,8 +36,10 @@ def test_run_writes_diagrams_and_reports_and_a_second_run_changes_only_the_run_l
     assert first.exit_code == 0, first.output
     result = json.loads(first.output)
     names = {Path(p).name for p in result["files"]}
-    assert {"prisma-2020.svg", "prisma-2009.svg", "prisma-2020.dot", "search-report.md", "report.html"} <= names
-    svg = (out / "prisma-2020.svg").read_text(encoding="utf-8")
+    assert {"prisma-new-other.svg", "prisma-new-other.png", "prisma-2009.svg", "prisma-counts.csv",
+            "search-report.md", "report.html"} <= names
+    assert result["warnings"] == []  # everything decided, and the check finds nothing
+    svg = (out / "prisma-new-other.svg").read_text(encoding="utf-8")
     assert "Records screened" in svg
     assert "n = 34" in svg  # the 34 studies the example review includes, as in the seed review
     before = _table_counts(tmp_path / "ledger.sqlite")
