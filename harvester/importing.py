@@ -25,6 +25,10 @@ from harvester.protocol import Protocol, Source
 
 #: Source kinds whose records come from files.
 FILE_KINDS = ("file", "other")
+#: Files larger than this are imported block by block when their format can read that way (RIS), so
+#: memory stays flat however large the export; smaller files are read whole (simpler, same records).
+STREAM_ABOVE_BYTES = 8 * 1024 * 1024
+BLOCK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +105,7 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     path = Path(path)
     if source is not None:
         choose_source(protocol, path, source)  # a wrong --source is an error even for a file seen before
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256, size = _digest(path)
     existing = find_file(ledger, sha256)
     if existing is not None:
         return ImportResult(
@@ -118,6 +118,16 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         )
     chosen = _source_before_parsing(protocol, path, source)
     fmt = format or (chosen.format if chosen else None)
+    if size > STREAM_ABOVE_BYTES:
+        from harvester.importing_stream import stream_import  # it builds on this module
+
+        streamed = stream_import(ledger, protocol, path, chosen, sha256, size, fmt, strict)
+        if streamed is not None:
+            return streamed
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
     named_database = chosen.database if chosen is not None and chosen.kind == "file" else None
     try:
         parsed = read_bytes(data, str(path), format=fmt, database=named_database)
@@ -130,6 +140,20 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         if chosen.kind == "file" and parsed.database != chosen.database:
             parsed = read_bytes(data, str(path), format=fmt, database=chosen.database)
     return _store(ledger, chosen, path, data, sha256, parsed, strict)
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and size, read in blocks (a large export is never held whole for this)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(BLOCK_BYTES):
+                digest.update(block)
+                size += len(block)
+    except OSError as error:
+        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
+    return digest.hexdigest(), size
 
 
 def _source_before_parsing(protocol: Protocol, path: Path, name: str | None) -> Source | None:

@@ -141,3 +141,42 @@ def test_export_then_import_gives_the_same_normalised_records(records: list[Reco
     assert not parsed.rejected
     assert [r.bibliographic() for r in parsed.records] == [r.bibliographic() for r in records]
     assert [(r.database, r.source_id) for r in parsed.records] == [(r.database, r.source_id) for r in records]
+
+
+def _same(items: list[object]) -> list[object]:
+    return [(type(i).__name__, i) for i in items]
+
+
+def _three_ways(text: str, chunk: int) -> tuple[list[object], list[object], list[object]]:
+    from harvester.formats.ris import iter_chunks, iter_records, iter_text
+
+    by_lines = list(iter_records(text.split("\n"), "f.ris", None))
+    by_text = list(iter_text(text, "f.ris", None))
+    pieces = [text[i:i + chunk] for i in range(0, len(text), chunk)] or [""]
+    by_chunks = list(iter_chunks(pieces, "f.ris", None))
+    return _same(by_lines), _same(by_text), _same(by_chunks)
+
+
+def test_fast_text_reader_and_chunked_reader_agree_with_the_line_reader(shared_dir: Path) -> None:
+    import csv
+
+    with (shared_dir / "corpus" / "MANIFEST.csv").open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["format"] in ("ris", "ris_edge_cases")]
+    for row in rows:
+        text = read_file(shared_dir / "corpus" / row["path"]).records  # decoded through the registry
+        raw = (shared_dir / "corpus" / row["path"]).read_bytes()
+        from harvester.formats.encoding import decode
+
+        decoded = decode(raw, row["path"])[0]
+        lines, whole, chunked = _three_ways(decoded, 997)
+        assert lines == whole == chunked, row["path"]
+        assert len(text) == sum(1 for kind, _ in whole if kind == "Record")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["TY  - JOUR", "ER  - ", "ER  -", "TI  - x", "AU  - a, b", "KW  - k", "cont",
+                                 "", "1.", "PMID  - 12", "NL  - after", "Record #1 of 2"]), max_size=40),
+       st.integers(1, 40))
+def test_readers_agree_on_any_tag_soup(lines: list[str], chunk: int) -> None:
+    by_lines, by_text, by_chunks = _three_ways("\n".join(lines), chunk)
+    assert by_lines == by_text == by_chunks

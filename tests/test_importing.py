@@ -180,3 +180,66 @@ def test_cli_strict_format_and_errors(tmp_path: Path) -> None:
     assert wrong.exit_code == 1 and "does not look like MEDLINE" in wrong.output
     unknown = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "docx"])
     assert unknown.exit_code == 1 and "unknown format" in unknown.output
+
+
+STREAMED_FILES = ("scopus/ris/synthesisr__scopus.ris", "ebsco/ris/CiteSource__20221207_gambling-harms_crimjust_41.ris",
+                  "wos/ris/ASySD__wos_test.ris", "ovid/ris/asreview__ovid_psycinfo.ris",
+                  "dimensions/ris/synthesisr__citesource_issue_24.ris", "zotero/ris/asreview__baseline_zotero.ris")
+
+
+def _stored(ledger: Ledger) -> list[tuple[object, ...]]:
+    return [(s.record.position, s.record.line, s.record.raw, s.record.bibliographic(), s.record.tags,
+             s.record.source_id, s.database) for s in iter_records(ledger)]
+
+
+@pytest.mark.parametrize("name", STREAMED_FILES)
+def test_a_streamed_import_stores_what_a_whole_file_import_stores(
+        name: str, tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harvester.importing as importing
+    import harvester.importing_stream as streaming
+
+    path = shared_dir / "corpus" / name
+    results = []
+    for streamed in (False, True):
+        folder = tmp_path / ("streamed" if streamed else "whole")
+        folder.mkdir()
+        loaded = protocol_module.load(_protocol(folder))
+        monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
+        monkeypatch.setattr(importing, "BLOCK_BYTES", 4096)
+        monkeypatch.setattr(streaming, "BLOCK_BYTES", 4096)
+        with Ledger.open(loaded.ledger_path) as ledger:
+            result = import_file(ledger, loaded, path, source="Hand")
+            assert result.status == "imported"
+            assert ("read block by block" in result.message) is streamed
+            results.append((_stored(ledger), list_files(ledger)[0].records_read, result.imported))
+    assert results[0] == results[1]
+
+
+def test_a_streamed_file_that_stops_being_utf8_is_read_as_windows_1252(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harvester.importing as importing
+    import harvester.importing_stream as streaming
+
+    monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0)
+    monkeypatch.setattr(streaming, "HEAD_BYTES", 64)
+    path = tmp_path / "late.ris"
+    path.write_bytes(GOOD.encode() + "\nTY  - JOUR\nTI  - Caf\u00e9\nER  - \n".encode("cp1252"))
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        result = import_file(ledger, loaded, path, source="CINAHL")
+        assert result.imported == 3 and result.encoding == "cp1252"
+        assert any("Windows-1252" in w for w in result.warnings)
+        assert [s.record.title for s in iter_records(ledger)][-1] == "Caf\u00e9"
+        assert ledger.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # the failed attempt rolled back
+
+
+def test_a_streamed_strict_import_refuses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harvester.importing as importing
+
+    monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0)
+    path = _write(tmp_path, "bad.ris", WITH_BAD)
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        result = import_file(ledger, loaded, path, source="CINAHL", strict=True)
+        assert result.status == "refused" and result.records_read == 4 and len(result.rejected) == 1
+        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0

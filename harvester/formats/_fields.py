@@ -29,8 +29,13 @@ def is_placeholder(value: str) -> bool:
 
 def clean(value: str) -> str:
     """Collapse whitespace; a placeholder becomes empty."""
-    text = " ".join(value.split())
-    return "" if is_placeholder(text) else text
+    if "  " in value or "\n" in value or "\t" in value or "\r" in value:
+        text = " ".join(value.split())
+    else:
+        text = value.strip()
+    if len(text) <= 24 and text.lower() in PLACEHOLDERS:
+        return ""
+    return text
 
 
 def strip_markup(value: str) -> str:

@@ -1,0 +1,136 @@
+"""RIS import speed and memory: our reader against rispy on the same generated file.
+
+    .venv/bin/pip install rispy            # for this benchmark only; not a project dependency
+    .venv/bin/python benchmarks/ris_import.py [--sizes 50000 100000] [--ledger]
+
+Generates a realistic RIS file per size (Scopus-like records: title, 4 authors, journal, year, volume,
+issue, pages, DOI, ISSN, a ~900-character abstract, 5 keywords, accession number, URL), then times, each
+in a fresh subprocess so peak memory (ru_maxrss) is that run's alone:
+
+- ``rispy``: ``rispy.load(file)`` (a list of dicts);
+- ``ours-file``: ``harvester.formats.read_file`` (decode, detect, parse to Records with raw text and tags);
+- ``ours-stream``: ``harvester.formats.ris.iter_records`` over the file's lines (what memory looks like when
+  records are consumed one at a time; it should stay flat as the file grows);
+- with ``--ledger``: ``harvester.importing.import_file`` into a new SQLite ledger (the whole import).
+
+Prints one line per run and the speed ratio rispy/ours (> 1 means we are faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_VOCABULARY = ("peer support workers health community mental qualitative study experience role identity "
+         "recovery training supervision outcomes patients services programme evaluation trial "
+         "systematic review meta-synthesis hospital clinic primary care tuberculosis HIV")
+WORDS = _VOCABULARY.split()
+
+
+def generate(path: Path, count: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+
+    def words(n: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for i in range(1, count + 1):
+            out.write("TY  - JOUR\n")
+            out.write(f"TI  - {words(12).capitalize()}\n")
+            for _ in range(4):
+                out.write(f"AU  - {rng.choice(WORDS).capitalize()}, {rng.choice('ABCDEFGH')}.{rng.choice('JKLMN')}.\n")
+            out.write(f"PY  - {rng.randint(1990, 2024)}\n")
+            out.write(f"T2  - Journal of {words(3).title()}\n")
+            out.write(f"J2  - J {words(2).title()}\n")
+            out.write(f"VL  - {rng.randint(1, 99)}\nIS  - {rng.randint(1, 12)}\n")
+            start = rng.randint(1, 900)
+            out.write(f"SP  - {start}\nEP  - {start + rng.randint(1, 20)}\n")
+            out.write(f"DO  - 10.{rng.randint(1000, 9999)}/bench.{i}\n")
+            out.write(f"SN  - {rng.randint(1000, 9999)}-{rng.randint(100, 999)}X (ISSN)\n")
+            out.write(f"AB  - {words(130)}\n")
+            for _ in range(5):
+                out.write(f"KW  - {words(2)}\n")
+            out.write("LA  - English\nM3  - Article\nDB  - Scopus\n")
+            out.write(f"UR  - https://www.scopus.com/inward/record.uri?eid=2-s2.0-{85000000000 + i}&partnerID=40\n")
+            out.write("ER  - \n\n")
+
+
+def run_one(tool: str, path: Path) -> dict[str, float | int | str]:
+    """Run in a subprocess: parse the file with one tool, report seconds, records and peak RSS (MB)."""
+    start = time.perf_counter()
+    if tool == "rispy":
+        import rispy
+
+        with path.open(encoding="utf-8") as handle:
+            count = len(rispy.load(handle))
+    elif tool == "ours-file":
+        from harvester.formats import read_file
+
+        parsed = read_file(path)
+        count = len(parsed.records)
+    elif tool == "ours-stream":
+        from harvester.formats.ris import iter_records
+
+        count = 0
+        with path.open(encoding="utf-8-sig", newline=None) as handle:
+            for _ in iter_records((line.rstrip("\n") for line in handle), str(path), None):
+                count += 1
+    elif tool == "ours-ledger":
+        from harvester import protocol as protocol_module
+        from harvester.importing import import_file
+        from harvester.ledger import Ledger
+
+        folder = Path(tempfile.mkdtemp(prefix="ris-bench-"))
+        protocol_path = folder / "bench.toml"
+        protocol_path.write_text(
+            f'[review]\nid = "bench"\nledger = "{folder / "bench.sqlite"}"\n[query]\ntext = "x"\n'
+            f'[[sources]]\nname = "Scopus"\nkind = "file"\ndatabase = "Scopus"\nfiles = ["{path}"]\n',
+            encoding="utf-8")
+        protocol = protocol_module.load(protocol_path)
+        with Ledger.open(protocol.ledger_path) as ledger:
+            count = import_file(ledger, protocol, path).imported
+    else:
+        raise SystemExit(f"unknown tool {tool}")
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"tool": tool, "records": count, "seconds": round(seconds, 3), "peak_mb": round(peak_mb, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50000, 100000])
+    parser.add_argument("--ledger", action="store_true", help="also time the whole import into a ledger")
+    parser.add_argument("--one", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], Path(args.one[1]))))
+        return
+    tools = ["rispy", "ours-file", "ours-stream"] + (["ours-ledger"] if args.ledger else [])
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    with tempfile.TemporaryDirectory(prefix="ris-bench-") as folder:
+        for size in args.sizes:
+            path = Path(folder) / f"bench-{size}.ris"
+            generate(path, size)
+            print(f"\n{size} records, {path.stat().st_size / 1e6:.1f} MB")
+            results: dict[str, dict[str, float | int | str]] = {}
+            for tool in tools:
+                out = subprocess.run([sys.executable, __file__, "--one", tool, str(path)], check=True,
+                                     capture_output=True, text=True).stdout
+                results[tool] = json.loads(out.strip().splitlines()[-1])
+                r = results[tool]
+                print(f"  {tool:12} {r['records']:>7} records  {r['seconds']:>7.2f} s  "
+                      f"{float(r['records']) / float(r['seconds']):>9.0f} records/s  peak {r['peak_mb']:>7.1f} MB")
+            rispy_s = float(results["rispy"]["seconds"])
+            for tool in tools[1:]:
+                print(f"  speed ratio rispy/{tool}: {rispy_s / float(results[tool]['seconds']):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Importing a large export block by block, so memory stays flat however many records it holds.
+
+:func:`harvester.importing.import_file` hands a file over here when it is larger than
+``STREAM_ABOVE_BYTES`` and its format module offers ``iter_chunks(chunks, path, database, warnings)``
+(RIS does). The format and encoding are decided on the file's first 256 KB, exactly as
+:func:`harvester.formats.read_bytes` decides them for a whole file; the records then go to the ledger
+as they are read, inside the one transaction of the import. A file that turns out not to be UTF-8
+after the first block is read again as Windows-1252, with the same warning the whole-file reader gives.
+Anything unusual (a format that cannot stream, a head that cannot be decoded) returns None and the
+caller reads the file whole, so every error message stays the one the whole-file reader gives.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from harvester.errors import FormatError
+from harvester.formats import detect, get_format
+from harvester.formats.base import Detection, FileFormat, Rejected
+from harvester.formats.encoding import decode
+from harvester.importing import BLOCK_BYTES, ImportResult, choose_source
+from harvester.ledger import Ledger
+from harvester.ledger.imports import finish_file
+from harvester.ledger.records import Rejection, add_file, add_records, add_rejections
+from harvester.ledger.runs import finish_run, start_run
+from harvester.protocol import Protocol, Source
+from harvester.records import Record
+
+HEAD_BYTES = 256 * 1024
+Chunker = Callable[[Iterable[str], str, "str | None", "list[str] | None"], Iterator["Record | Rejected"]]
+
+
+def _chunker(fmt: FileFormat) -> Chunker | None:
+    module = sys.modules.get(fmt.read.__module__)
+    found: Any = getattr(module, "iter_chunks", None)
+    return found if callable(found) else None
+
+
+def _head(path: Path) -> tuple[str, str, list[str], bool] | None:
+    """The first 256 KB decoded (cut at a character boundary), its encoding, warnings, and whether a BOM opens it."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    bom = head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head[: len(head) - len(head) % 2]
+    else:
+        cut = head.rfind(b"\n")
+        head = head[: cut + 1] if cut > 0 else head
+    try:
+        text, encoding, warnings = decode(head, str(path))
+    except FormatError:
+        return None
+    return text, encoding, warnings, bom
+
+
+def _stream_encoding(encoding: str, bom: bool) -> str:
+    if encoding.startswith("utf-16") and bom:
+        return "utf-16"  # the codec reads and drops the BOM
+    return encoding
+
+
+def _blocks(path: Path, encoding: str) -> Iterator[str]:
+    with path.open(encoding=encoding, newline=None) as handle:  # universal newlines: CRLF, CR -> LF
+        first = True
+        while block := handle.read(BLOCK_BYTES):
+            if first:
+                block = block.removeprefix("\ufeff")
+                first = False
+            yield block
+
+
+def stream_import(ledger: Ledger, protocol: Protocol, path: Path, chosen: Source | None, sha256: str, size: int,
+                  format: str | None, strict: bool) -> ImportResult | None:
+    """Import a large file block by block; None when it cannot be streamed (the caller reads it whole)."""
+    head = _head(path)
+    if head is None:
+        return None
+    text, encoding, warnings, bom = head
+    try:
+        if format is not None:
+            fmt = get_format(format)
+            sniffed = fmt.sniff(text)
+            detection = Detection(fmt.name, sniffed.confidence if sniffed else 0.0,
+                                  sniffed.database if sniffed else None, f"format {fmt.name} named by the user")
+        else:
+            detection = detect(text, str(path))
+            fmt = get_format(detection.format)
+    except FormatError:
+        return None
+    chunker = _chunker(fmt)
+    if chunker is None:
+        return None
+    source = chosen or choose_source(protocol, path, database=detection.database)
+    named = source.database if source.kind == "file" else None
+    if source.kind == "file" and detection.database and detection.database.lower() != source.database.lower():
+        warnings.append(f"{path}: the content looks like {detection.database} but source {source.name!r} is "
+                        f"{source.database}; the records are stored as {source.database}")
+    stream_encoding = _stream_encoding(encoding, bom)
+    try:
+        return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, stream_encoding, encoding,
+                      warnings, strict)
+    except UnicodeDecodeError as error:
+        if stream_encoding != "utf-8":
+            raise FormatError(str(path), f"cannot be decoded as {encoding}: {error}") from error
+        warnings.append(f"{path}: not valid UTF-8 after the first {HEAD_BYTES // 1024} KB; read as Windows-1252 "
+                        "(check accented characters)")
+        return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, "cp1252", "cp1252",
+                      warnings, strict)
+
+
+def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, fmt: FileFormat,
+           detection: Detection, chunker: Chunker, named: str | None, stream_encoding: str, encoding: str,
+           warnings: list[str], strict: bool) -> ImportResult:
+    database = named or detection.database
+    reader_warnings: list[str] = []
+    rejected: list[Rejected] = []
+    databases: Counter[str] = Counter()
+    parameters = {"path": str(path), "sha256": sha256, "format": fmt.name, "strict": strict, "encoding": encoding,
+                  "streamed": True}
+    if strict:
+        read = 0
+        for item in chunker(_blocks(path, stream_encoding), str(path), database, []):
+            read += 1
+            if isinstance(item, Rejected):
+                rejected.append(item)
+        if rejected:
+            return _refuse(ledger, source, path, sha256, fmt, detection, encoding, warnings, rejected, parameters,
+                           read)
+
+    def records() -> Iterator[Record]:
+        for item in chunker(_blocks(path, stream_encoding), str(path), database, reader_warnings):
+            if isinstance(item, Rejected):
+                rejected.append(item)
+            else:
+                databases[item.database] += 1
+                yield item
+
+    with ledger.transaction():
+        run_id = start_run(ledger, "import", source=source.name, database=database, platform=source.platform or None,
+                           parameters=parameters)
+        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=size, format=fmt.name,
+                           database=database or fmt.name, source=source.name, records_read=0, encoding=encoding,
+                           detection=detection.evidence, export_date=source.searched)
+        ids = add_records(ledger, records(), run_id=run_id, source=source.name, file_id=file_id)
+        if not ids and not rejected:
+            raise FormatError(str(path), f"no {fmt.name} record found")
+        add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
+                       source=source.name, path=str(path), file_id=file_id)
+        database = database or (databases.most_common(1)[0][0] if databases else fmt.name)
+        records_read = len(ids) + len(rejected)
+        finish_file(ledger, file_id, records_read=records_read, database=database)
+        message = (f"{records_read} records read: {len(ids)} imported, {len(rejected)} rejected "
+                   f"({fmt.name}, {database}, {encoding}, read block by block)")
+        finish_run(ledger, run_id, "ok", message, count_retrieved=len(ids))
+    return ImportResult(path=str(path), source=source.name, status="imported", sha256=sha256, format=fmt.name,
+                        database=database, detection=detection.evidence, encoding=encoding,
+                        records_read=records_read, imported=len(ids), rejected=tuple(rejected),
+                        warnings=tuple(warnings + reader_warnings), run_id=run_id, file_id=file_id, message=message,
+                        record_ids=tuple(ids))
+
+
+def _refuse(ledger: Ledger, source: Source, path: Path, sha256: str, fmt: FileFormat, detection: Detection,
+            encoding: str, warnings: list[str], rejected: list[Rejected], parameters: dict[str, object],
+            records_read: int) -> ImportResult:
+    with ledger.transaction():
+        run_id = start_run(ledger, "import", source=source.name, database=detection.database,
+                           platform=source.platform or None, parameters=parameters)
+        add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
+                       source=source.name, path=str(path))
+        message = (f"strict: the whole file is refused because {len(rejected)} of {records_read} records could "
+                   "not be read; nothing imported")
+        finish_run(ledger, run_id, "failed", message, count_retrieved=0)
+    return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256, format=fmt.name,
+                        database=detection.database or "", detection=detection.evidence, encoding=encoding,
+                        records_read=records_read, rejected=tuple(rejected), warnings=tuple(warnings), run_id=run_id,
+                        message=message)
