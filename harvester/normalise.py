@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 # --- tables (data first) --------------------------------------------------------------------------
@@ -48,6 +49,9 @@ _SPACES = re.compile(r"\s+")
 _DATABASE_NOTE = re.compile(
     r"\s*\((?:structured abstract|provisional abstract|abstract|author'?s transl(?:ation)?|see comments?)\)\s*\.?\s*$",
     re.IGNORECASE)
+_EDITORIAL_NOTE = re.compile(
+    r"\s*\[(?:erratum|published erratum|corrected|comment|see |retract|review\]|update|reprint|"
+    r"summary for patients|\d+ refs).*$", re.IGNORECASE | re.DOTALL)
 _TRAILING_NOTE = re.compile(r"\s*\[[^\[\]]{1,300}\]\s*\.?\s*$")
 _LANGUAGE_NOTE = re.compile(
     r"\s*[\[(]\s*(?:article in |in )?(?:chinese|japanese|german|french|spanish|russian|italian|portuguese|"
@@ -79,6 +83,8 @@ def fold(text: str) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
+    if text.isascii():  # the common case: NFKC and accents change nothing
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", text).casefold()
@@ -148,6 +154,9 @@ def strip_translation_marks(title: str) -> str:
     for _ in range(2):
         text = _LANGUAGE_NOTE.sub("", text).strip()
     text = _DATABASE_NOTE.sub("", text).strip()
+    note = _EDITORIAL_NOTE.search(text)
+    if note and note.start() >= 12:  # "[Erratum appears in ... [added]]", "[corrected][published erratum ...]"
+        text = text[: note.start()]
     while True:  # trailing notes: "[Review] [33 refs]", "[Erratum appears in ...]"
         match = _TRAILING_NOTE.search(text)
         if not match or match.start() < 12:
@@ -204,12 +213,14 @@ def _is_initials(token: str) -> bool:
     return bool(bare) and len(bare) <= 3 and bare.isalpha() and bare.isupper()
 
 
+@lru_cache(maxsize=1 << 17)
 def name_tokens(value: str) -> frozenset[str]:
     """The words of a name longer than an initial (``"Ching-yi, Wu"`` -> {ching, yi, wu}), for matching
     names whose surname and given name databases swapped."""
     return frozenset(w for w in words(_NULL.sub(" ", value)).split() if len(w) > 1)
 
 
+@lru_cache(maxsize=1 << 17)
 def author(value: str) -> Author | None:
     """One name in any shape the importers see: ``Smith, J. A.``, ``Smith, John A``, ``J.A. Smith``,
     ``Smith JA``, ``Smith J.A.``; a collective author (``WHO Study Group``) is kept whole."""
@@ -272,6 +283,7 @@ def authors(values: tuple[str, ...] | list[str]) -> tuple[Author, ...]:
 
 # --- journals -------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 14)
 def journal(value: str | None) -> str:
     """The journal's words: folded, punctuation as spaces, without a leading ``The`` or a subtitle after ``/``."""
     if is_empty(value):

@@ -19,11 +19,23 @@ TITLE_SPAN = 24
 
 #: A block larger than this is split by year (and then skipped with a note): a key that common
 #: (a generic title such as "editorial") says nothing about duplication.
-MAX_BLOCK = 400
+MAX_BLOCK = 100
+
+
+#: Opening words so common in titles that a block on them says nothing; the title-start key skips them.
+COMMON_OPENINGS: frozenset[str] = frozenset({
+    "a", "an", "the", "of", "in", "on", "and", "to", "for", "with", "by", "from", "at", "effect", "effects",
+    "randomized", "randomised", "controlled", "trial", "study", "role", "evaluation", "association", "between",
+    "efficacy", "safety", "impact", "systematic", "review", "meta", "analysis"})
 
 
 def _title_start(k: Keys) -> str:
-    return k.title_compact[:TITLE_SPAN] if len(k.title_compact) >= 12 else ""
+    words = k.title.split()
+    start = 0
+    while start < len(words) - 3 and words[start] in COMMON_OPENINGS:
+        start += 1
+    compact = "".join(words[start:])
+    return compact[:TITLE_SPAN] if len(compact) >= 12 else ""
 
 
 def _title_end(k: Keys) -> str:

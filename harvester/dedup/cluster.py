@@ -33,10 +33,11 @@ class Clustering:
     blocked: tuple[Pair, ...]            # match edges refused because they would bridge a "different"
 
 
-def cluster(edges: Iterable[Pair], cannot: set[tuple[int, int]],
-            conflict: Callable[[int, int], bool], priority: dict[str, int]) -> Clustering:
+def cluster(edges: Iterable[Pair], cannot: set[tuple[int, int]], conflict: Callable[[int, int], bool],
+            priority: dict[str, int], hard_conflict: Callable[[int, int], bool] | None = None) -> Clustering:
     """Union-find over match edges. ``cannot`` holds people's "different" pairs (a < b); ``conflict``
-    says whether two records can never be one (different identifiers); ``priority`` orders rules."""
+    says whether a guard keeps two records apart; ``priority`` orders rules. A person's "same" is
+    checked only against ``hard_conflict`` (different identifiers): people may overrule the softer guards."""
     ordered = sorted(edges, key=lambda p: (p.by != "reviewer", priority.get(p.rule, 99), p.a, p.b))
     parent: dict[int, int] = {}
     members: dict[int, list[int]] = {}
@@ -57,7 +58,8 @@ def cluster(edges: Iterable[Pair], cannot: set[tuple[int, int]],
             joined.append(edge)
             continue
         left, right = members.get(ra, [ra]), members.get(rb, [rb])
-        if any((min(x, y), max(x, y)) in cannot or conflict(x, y) for x in left for y in right):
+        check = conflict if edge.by != "reviewer" else (hard_conflict or conflict)
+        if any((min(x, y), max(x, y)) in cannot or check(x, y) for x in left for y in right):
             blocked.append(edge)
             continue
         root, other = (ra, rb) if ra < rb else (rb, ra)

@@ -34,6 +34,7 @@ class Scores:
     issue: str
     pages: str            # first page
     last_page: str        # last page (missing for a one-page item or an e-locator)
+    title_numbers: str    # same | different: the numbers in the titles (part 2, phase III)
     notice: str           # same | different (erratum/comment/retraction on one side only)
     conference: str       # same | different
 
@@ -54,6 +55,15 @@ def _volume(a: Keys, b: Keys) -> str:
     found = _field(a.volume, b.volume)
     if found == DIFFERENT and (a.volume in b.issue_numbers or b.volume in a.issue_numbers):
         return MISSING
+    return found
+
+
+def _issue(a: Keys, b: Keys) -> str:
+    """Like :func:`_field`; ``22`` and ``22 SUPPL. 1`` or ``2`` and ``S2`` agree (one's numbers within the other's)."""
+    found = _field(a.issue, b.issue)
+    if found == DIFFERENT and a.issue_numbers and b.issue_numbers and (
+            a.issue_numbers <= b.issue_numbers or b.issue_numbers <= a.issue_numbers):
+        return SAME
     return found
 
 
@@ -128,9 +138,10 @@ def compare(a: Keys, b: Keys) -> Scores:
         doi={True: SAME, False: DIFFERENT, None: MISSING}[normalise.same_doi(a.doi, b.doi)],
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),
-        issue=_field(a.issue, b.issue),
+        issue=_issue(a, b),
         pages=_pages(a.page_first, b.page_first),
         last_page=_pages(a.page_last, b.page_last),
+        title_numbers=SAME if a.title_numbers == b.title_numbers else DIFFERENT,
         notice=SAME if a.notice == b.notice else DIFFERENT,
         conference=SAME if a.conference == b.conference else DIFFERENT,
     )

@@ -46,10 +46,10 @@ class Rule:
 CONFERENCE_GUARD = Rule(
     "conference-vs-article", DISTINCT,
     "one is a conference abstract or paper, the other a journal article, not in the same volume and"
-    " on the same page (or, without pages, in the same volume, issue and year: a journal's abstract issue)",
+    " on the same page (or, without pages, in the same journal, volume and year: the journal's abstract issue)",
     lambda s: s.conference == DIFFERENT and not (
         s.volume == SAME and (s.pages == SAME or (s.pages == MISSING and s.issue != DIFFERENT
-                                                   and s.year_gap == 0))))
+                                                   and s.year_gap == 0 and s.journal >= 0.8))))
 
 #: Guards on citation details: they never merge, but a pair alike in all else goes to people.
 SOFT_GUARDS: tuple[Rule, ...] = (
@@ -58,14 +58,22 @@ SOFT_GUARDS: tuple[Rule, ...] = (
     CONFERENCE_GUARD,
     Rule("years-apart", DISTINCT, "published more than a year apart",
          lambda s: s.year_gap is not None and s.year_gap > 1),
+    Rule("different-numbers-in-title", DISTINCT,
+         "the titles hold different numbers (part 2, phase III, a 12-month follow-up, 2015 update)",
+         lambda s: s.title_numbers == DIFFERENT),
 )
 
-#: The rules, in the order they are tried. Guards (DISTINCT) first.
-RULES: tuple[Rule, ...] = (
+#: Guards that never merge and are never asked about: identifiers and notices.
+HARD_GUARDS: tuple[Rule, ...] = (
     Rule("different-doi", DISTINCT, "both have a DOI and the DOIs differ", lambda s: s.doi == DIFFERENT),
     Rule("different-pmid", DISTINCT, "both have a PMID and the PMIDs differ", lambda s: s.pmid == DIFFERENT),
     Rule("notice-vs-article", DISTINCT, "one is an erratum, comment, reply or retraction and the other is not",
          lambda s: s.notice == DIFFERENT),
+)
+
+#: The rules, in the order they are tried. Guards (DISTINCT) first.
+RULES: tuple[Rule, ...] = (
+    *HARD_GUARDS,
     Rule("alike-despite-citation", UNCERTAIN,
          "titles (>= 0.97) and authors alike, but volume, pages or year disagree (a conference abstract and"
          " its journal article are not asked about: they are different records)",
@@ -107,6 +115,18 @@ RULES: tuple[Rule, ...] = (
 
 #: The verdict when no rule holds.
 DEFAULT = Rule("no-rule", DISTINCT, "no rule matched", lambda s: True)
+
+
+#: Guards that also hold across a cluster: no chain of matches may join two records they keep apart.
+#: Volume and page disagreements are left out here: inside a chain of otherwise confirmed matches they
+#: are, on the labelled sets, typing errors of one database rather than two articles.
+CLUSTER_GUARDS: tuple[str, ...] = ("different-doi", "different-pmid", "notice-vs-article", "conference-vs-article",
+                                   "years-apart", "different-numbers-in-title")
+
+
+def never_together(scores: Scores) -> bool:
+    """Whether a cluster guard keeps these two records apart (checked across clusters before joining)."""
+    return any(guard.holds(scores) for guard in (*HARD_GUARDS, *SOFT_GUARDS) if guard.name in CLUSTER_GUARDS)
 
 
 def decide(scores: Scores) -> Rule:

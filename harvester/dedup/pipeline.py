@@ -12,11 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harvester import normalise
 from harvester.dedup.block import candidate_pairs
 from harvester.dedup.cluster import Pair, cluster
-from harvester.dedup.compare import compare
-from harvester.dedup.decide import DISTINCT, MATCH, RULES, UNCERTAIN, decide
+from harvester.dedup.compare import DIFFERENT, compare
+from harvester.dedup.decide import DISTINCT, MATCH, RULES, UNCERTAIN, decide, never_together
 from harvester.dedup.merge import Cluster, build_cluster
 from harvester.dedup.prepare import Keys, prepare
 from harvester.records import Record
@@ -79,9 +78,18 @@ def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None) -> tuple[
 
 
 def _conflict(keys: Mapping[int, Keys]) -> Any:
+    """Whether two records may never share a cluster: a guard holds between them (checked for every
+    pair across two groups before they join, so a chain of matches cannot bridge a guard)."""
     def conflict(x: int, y: int) -> bool:
-        a, b = keys[x], keys[y]
-        return normalise.same_doi(a.doi, b.doi) is False or bool(a.pmid and b.pmid and a.pmid != b.pmid)
+        return never_together(compare(keys[x], keys[y]))
+    return conflict
+
+
+def _hard_conflict(keys: Mapping[int, Keys]) -> Any:
+    """Two different DOIs or PMIDs: not one record, whoever says so."""
+    def conflict(x: int, y: int) -> bool:
+        scores = compare(keys[x], keys[y])
+        return scores.doi == DIFFERENT or scores.pmid == DIFFERENT
     return conflict
 
 
@@ -96,7 +104,7 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     edges = [p for p in pairs if p.verdict == MATCH and (p.a, p.b) not in cannot]
     edges += [Pair(a, b, MATCH, "reviewer", {"reviewer": d.reviewer}, by="reviewer")
               for (a, b), d in latest.items() if d.decision == SAME_DECISION]
-    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY)
+    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY, _hard_conflict(keys))
     by_group: dict[int, list[Pair]] = defaultdict(list)
     first_of = {member: group[0] for group in clustering.groups for member in group}
     for edge in clustering.joined:

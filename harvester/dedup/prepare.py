@@ -39,6 +39,9 @@ CONFERENCE_TYPES: frozenset[str] = frozenset({"inproceedings", "conference", "pr
                                               "abst", "congresses", "conference abstract", "conference paper",
                                               "meeting abstract", "conference review", "proceedings paper"})
 
+#: Roman numerals that number parts and phases in titles ("i" is left out: it is also a word).
+ROMAN: frozenset[str] = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
+
 _NOTICE_RES = tuple((kind, re.compile(pattern)) for kind, pattern in NOTICE_PATTERNS)
 
 
@@ -51,6 +54,7 @@ class Keys:
     pmid: str
     title: str          # normalised words
     title_compact: str  # letters and digits only, for blocking
+    title_numbers: frozenset[str]  # numbers and roman numerals in the title
     authors: str        # "smith ja; doe j"
     first_author: str   # surname of the first author
     author_tokens: tuple[frozenset[str], ...]  # words of each of the first ten names
@@ -103,6 +107,7 @@ def prepare(record_id: int, record: Record) -> Keys:
         pmid=normalise.pmid(record.pmid),
         title=title,
         title_compact=title.replace(" ", ""),
+        title_numbers=frozenset(w for w in title.split() if w.isdigit() or w in ROMAN),
         authors="; ".join(a.key() for a in people),
         first_author=people[0].surname if people else "",
         author_tokens=tuple(normalise.name_tokens(n) for n in names[:10]),
