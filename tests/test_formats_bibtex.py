@@ -54,6 +54,7 @@ def test_europe_pmc_key_gives_the_pmid_and_percent_signs_survive(shared_dir: Pat
     record = read_file(shared_dir / "corpus/europepmc/bibtex/colrev__europe_pmc_bib.bib").records[0]
     assert record.pmid == "18888888" and record.source_id == "PMID:18888888"
     assert "PERCENTAGE" in record.title
+    assert record.abstract.endswith("abstract with HTML .(P = 0.05) and (P = 0.03)")
 
 
 def test_latex_to_text() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from harvester.formats.csv import (
     read_csv,
     restore,
     split_cell,
+    strip_markup,
 )
 
 MY_FORMATS = {"csv", "tab_delimited"}
@@ -211,3 +213,23 @@ def test_arbitrary_csv_text_never_crashes(rows: list[list[str]]) -> None:
         return
     assert all(re.fullmatch(r"\d*", r.pmid) for r in parsed.records)
     assert all(j.line >= 2 for j in parsed.rejected)
+
+
+def test_a_vendor_csv_resaved_with_semicolons_reads_the_same(shared_dir: Path) -> None:
+    path = shared_dir / "corpus/scopus/csv/bibliometrix__scopus_sample.csv"
+    original = read_file(path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows(rows)
+    resaved = read_bytes(out.getvalue().encode("cp1252", errors="replace"), "resaved.csv")
+    assert resaved.database == "Scopus" and len(resaved.records) == len(original.records)
+    assert [r.doi for r in resaved.records] == [r.doi for r in original.records]
+    assert [r.authors for r in resaved.records][0] == original.records[0].authors
+
+
+def test_markup_is_dropped_from_titles_and_abstracts_but_kept_in_raw(shared_dir: Path) -> None:
+    parsed = read_file(shared_dir / "corpus/lens/csv/bibliometrix__lens_sample.csv")
+    marked = [r for r in parsed.records if "<jats:p>" in r.raw]
+    assert marked and all("<jats:" not in r.abstract and r.abstract for r in marked)
+    assert strip_markup("H<sub>2</sub>O, p <0.05, a <b and c> d") == "H2O, p <0.05, a <b and c> d"

@@ -35,6 +35,7 @@ from harvester.formats.csv import (
     parse_year,
     split_cell,
     split_issns,
+    strip_markup,
 )
 from harvester.records import Record
 
@@ -345,8 +346,8 @@ def entry_record(entry: Entry, database: str, position: int) -> Record:
     if not authors and values.get("book-group-author"):
         authors = [text("book-group-author")]
     return Record(
-        title=found["title"],
-        abstract=found["abstract"],
+        title=strip_markup(found["title"]),
+        abstract=strip_markup(found["abstract"]),
         authors=tuple(a for a in authors if a),
         year=parse_year(found["year"]),
         journal=found["journal"],

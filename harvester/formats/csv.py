@@ -52,6 +52,10 @@ _HONORIFICS = frozenset({"prof.", "prof", "dr.", "dr", "professor"})
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _YEAR = re.compile(r"(?<!\d)([12]\d{3})(?!\d)")
 _ISSN = re.compile(r"\b(\d{4})-?(\d{3}[\dXx])\b")
+_ATTRIBUTES = r"""(?:\s+[\w:.-]+=(?:"[^"]*"|'[^']*'|[^\s<>"']+))*\s*/?>"""
+_BLOCK_TAGS = re.compile(r"</?(?:jats:|mml:)?(?:p|br|div|h[1-6]|title|sec|list|list-item|math)" + _ATTRIBUTES)
+_INLINE_TAGS = re.compile(r"</?(?:jats:|mml:)?(?:i|b|u|em|strong|sup|sub|span|italic|bold|sc|scp|inline-formula|"
+                          r"mi|mo|mn|msub|msup|mrow)" + _ATTRIBUTES)
 _DASHES = re.compile(r"\s*(?:--|[-\u2010-\u2015\u2212])\s*")
 
 
@@ -63,6 +67,14 @@ def clean_text(value: str) -> str:
     """Collapse runs of whitespace; a placeholder cell (``NA``, ``[No abstract available]``) is empty."""
     value = " ".join(value.split())
     return "" if value in PLACEHOLDERS else value
+
+
+def strip_markup(value: str) -> str:
+    """Drop the HTML/JATS/MathML tags vendors leave in titles and abstracts (Lens ``<jats:p>``, Europe PMC
+    ``<i>``); only known tag names, so ``p <0.05`` or ``a <b> c`` written as text survive. ``raw`` keeps them."""
+    if "<" not in value:
+        return value
+    return " ".join(_INLINE_TAGS.sub("", _BLOCK_TAGS.sub(" ", value)).split())
 
 
 def clean_doi(value: str) -> str:
@@ -279,8 +291,8 @@ def match_table(headers: Iterable[str], delimiter: str = ",") -> ColumnTable | N
     present = {h.casefold() for h in headers}
     best: ColumnTable | None = None
     for table in TABLES:
-        if table.delimiter != delimiter:
-            continue
+        if (table.delimiter == "\t") != (delimiter == "\t"):
+            continue  # a comma table also reads a vendor CSV re-saved with ";" by a European Excel
         matched = all(column.casefold() in present for column in table.signature)
         if matched and (best is None or len(table.signature) > len(best.signature)):
             best = table
@@ -321,7 +333,7 @@ def sniff(text: str) -> Detection | None:
     if len(headers) < 2:
         return None
     table = match_table(headers, delimiter)
-    if table is not None and table.delimiter == ",":
+    if table is not None and table.delimiter != "\t":
         database = table.database or None
         return Detection("csv", table.confidence, database,
                          f"CSV header of a {table.name} export (line {number + 1}: {', '.join(table.signature)})")
@@ -358,6 +370,8 @@ def read_csv(text: str, path: str, database: str | None = None, mapping: Mapping
                                     f"does not have (headers: {', '.join(headers)})", line=number + 1)
     if table is None:
         table = match_table(headers, delimiter) or named_columns_table(headers, database)
+        if table is not None and table.delimiter != delimiter:
+            table = replace(table, delimiter=delimiter)
     if table is None:
         shown = ", ".join(repr(h) for h in headers[:40]) + (" ..." if len(headers) > 40 else "")
         raise FormatError(path, f"CSV header matches no known export (PubMed, Scopus, Embase, Lens, IEEE, Springer, "
@@ -391,7 +405,7 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
                 rejected.append(Rejected(position, line, problem, raw))
                 continue
             record = _record(table, headers, cells, raw, line, position, database)
-            if table is not PRISMA_HARVESTER and not (record.source_id or any(record.bibliographic().values())):
+            if table.name != PRISMA_HARVESTER.name and not (record.source_id or any(record.bibliographic().values())):
                 rejected.append(Rejected(position, line, "the row holds no bibliographic field and no database id "
                                                          f"(columns used: {', '.join(_columns(table))})", raw))
                 continue
@@ -451,7 +465,7 @@ def _row_problem(cells: list[str], headers: list[str], raw: str, quoting: int) -
 
 def _record(table: ColumnTable, headers: list[str], cells: list[str], raw: str, line: int, position: int,
             database: str | None) -> Record:
-    own = table is PRISMA_HARVESTER
+    own = table.name == PRISMA_HARVESTER.name
     tags: list[tuple[str, str]] = []
     by_name: dict[str, str] = {}
     for header, written in zip(headers, cells, strict=False):
@@ -473,7 +487,7 @@ def _record(table: ColumnTable, headers: list[str], cells: list[str], raw: str, 
         if name in LIST_FIELDS:
             items: list[str] = []
             for column in columns:
-                raw_value = by_name.get(column.casefold(), "") if own else clean_text(cell(column))
+                raw_value = cell(column)
                 if table.citation_style == "pubmed" and name == "authors":
                     raw_value = raw_value.rstrip(".")
                 parts = split_cell(raw_value, table.separators.get(column, ";"))
@@ -517,6 +531,9 @@ def _build(values: dict[str, Any], table: ColumnTable, tags: list[tuple[str, str
     for name in LIST_FIELDS:
         if name in fields:
             fields[name] = tuple(fields[name])
+    if not own:
+        fields["title"] = strip_markup(fields.get("title", ""))
+        fields["abstract"] = strip_markup(fields.get("abstract", ""))
     fields.update(
         pages=pages if own else clean_pages(pages),
         issn=tuple(issns),

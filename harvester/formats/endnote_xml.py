@@ -29,6 +29,7 @@ from harvester.formats.csv import (
     normalise_author,
     parse_year,
     split_issns,
+    strip_markup,
 )
 from harvester.records import Record
 
@@ -153,8 +154,8 @@ def element_record(element: Any, database: str, position: int) -> Record:
     for value in lists["issn"]:
         issns.extend(i for i in split_issns(value) if i not in issns)
     return Record(
-        title=values["title"],
-        abstract=values["abstract"],
+        title=strip_markup(values["title"]),
+        abstract=strip_markup(values["abstract"]),
         authors=tuple(normalise_author(a, "surname-initials") for a in lists["authors"]),
         year=parse_year(values["year"]),
         journal=values["journal"],
