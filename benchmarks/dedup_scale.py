@@ -95,7 +95,8 @@ def _authors(people: list[tuple[str, str]], shape: int) -> tuple[str, ...]:
 def _record(work: dict[str, object], rnd: random.Random, copy: int) -> Record:
     """One database's version of a work: copy 0 is the plain one, later copies vary."""
     title = str(work["title"])
-    full, abbrev = work["journal"]  # type: ignore[misc]
+    names: tuple[str, str] = work["journal"]  # type: ignore[assignment]
+    full, abbrev = names
     first, last = int(work["first"]), int(work["last"])  # type: ignore[call-overload]
     pages = f"{first}-{last}" if last > first else str(first)
     year = int(work["year"])  # type: ignore[call-overload]
