@@ -7,6 +7,7 @@ Each case is two records as databases printed them; ``expected`` is the verdict 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,9 @@ def test_rules_are_data_with_unique_names_and_guards_first() -> None:
     assert all(v != MATCH for v in verdicts[:first_match])
     assert verdicts[:3] == [DISTINCT, DISTINCT, DISTINCT]  # identifiers and notices are hard guards
     assert all(rule.means for rule in RULES)
+
+
+def test_every_rule_is_in_the_docs_table(repo: Path) -> None:
+    docs = (repo / "docs" / "dedup.md").read_text(encoding="utf-8")
+    for rule in RULES:
+        assert f"| {rule.name} | {rule.verdict} |" in docs, rule.name
