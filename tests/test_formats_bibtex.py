@@ -90,3 +90,12 @@ def test_bibtex_shaped_noise_never_crashes(text: str) -> None:
     with contextlib.suppress(FormatError):
         parsed = read_bytes(text.encode(), "fuzz.bib", format="bibtex")
         assert all(r.line >= 1 for r in parsed.records)
+
+
+def test_string_macros_and_concatenation() -> None:
+    text = ('@string{jnl = "Journal of Things"}\n@article{k,\n  title = "A {Q}uoted title of " # jnl # {, part 2},\n'
+            '  journal = jnl,\n  note = {C# and F# # notes},\n  booktitle = {C# programming},\n}\n')
+    record = read(text, "x.bib", None).records[0]
+    assert record.title == "A Quoted title of Journal of Things, part 2"
+    assert record.journal == "Journal of Things"
+    assert ("note", "C# and F# # notes") in record.tags

@@ -217,6 +217,7 @@ def read(text: str, path: str, database: str | None) -> Parsed:
     """
     database = database or _database(text[:20000]) or "BibTeX"
     library = _parse(text)
+    macros = {block.key.lower(): str(block.value) for block in library.strings}
     lines = text.split("\n")
     records: list[Record] = []
     rejected: list[Rejected] = []
@@ -246,14 +247,14 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             if lenient is not None:
                 warnings.append(f"{path}:{start + 1} (record {position}): malformed BibTeX entry read line by line "
                                 f"({_reason(block)}); check its fields")
-                records.append(entry_record(lenient, database, position))
+                records.append(entry_record(lenient, database, position, macros))
             else:
                 rejected.append(Rejected(position, start + 1, f"unreadable BibTeX entry: {_reason(block)}", raw))
             continue
         if entry is None:
             continue
         position += 1
-        records.append(entry_record(entry, database, position))
+        records.append(entry_record(entry, database, position, macros))
     return Parsed(path=path, format="bibtex", database=database, records=tuple(records), rejected=tuple(rejected),
                   warnings=tuple(warnings))
 
@@ -311,14 +312,14 @@ def _is_non_entry(raw: str) -> bool:
     return bool(re.match(r"\s*@\s*(comment|string|preamble)\b", raw, re.IGNORECASE))
 
 
-def entry_record(entry: Entry, database: str, position: int) -> Record:
-    """One BibTeX entry as a record."""
+def entry_record(entry: Entry, database: str, position: int, macros: dict[str, str] | None = None) -> Record:
+    """One BibTeX entry as a record; ``macros`` are the file's ``@string`` definitions."""
     values: dict[str, str] = {}
     tags: list[tuple[str, str]] = [("ENTRYTYPE", entry.entry_type), ("ID", entry.key)]
     for field in entry.fields:
         value = field.value if isinstance(field.value, str) else str(field.value)
         tags.append((field.key, value))
-        values.setdefault(field.key.lower(), value)
+        values.setdefault(field.key.lower(), concatenate(value, macros or {}))
 
     def text(name: str) -> str:
         return clean_text(latex_to_text(values.get(name, "")))
@@ -371,6 +372,40 @@ def entry_record(entry: Entry, database: str, position: int) -> Record:
         position=position,
         line=(entry.start_line or 0) + 1,
     )
+
+
+def concatenate(value: str, macros: dict[str, str]) -> str:
+    """Resolve BibTeX's ``"text " # macro # {more}`` (bibtexparser leaves such values as written)."""
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for index, char in enumerate(value):
+        if char == "\\":
+            continue
+        if char == "{" and (index == 0 or value[index - 1] != "\\"):
+            depth += 1
+        elif char == "}" and depth and value[index - 1] != "\\":
+            depth -= 1
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted and index and value[index - 1] != "\\":
+            parts.append(value[start:index])
+            start = index + 1
+    if not parts:
+        return value
+    parts.append(value[start:])
+    resolved: list[str] = []
+    for part in (p.strip() for p in parts):
+        if len(part) >= 2 and part[0] + part[-1] in ('""', "{}"):
+            resolved.append(part[1:-1])
+        elif part.lower() in macros:
+            resolved.append(macros[part.lower()])
+        elif part.isdigit():
+            resolved.append(part)
+        else:
+            return value  # not a concatenation after all (a braced "C# programming" whose braces are gone)
+    return "".join(resolved)
 
 
 def _split_list(value: str, separator: str) -> list[str]:
