@@ -376,7 +376,8 @@ def read_csv(text: str, path: str, database: str | None = None, mapping: Mapping
         shown = ", ".join(repr(h) for h in headers[:40]) + (" ..." if len(headers) > 40 else "")
         raise FormatError(path, f"CSV header matches no known export (PubMed, Scopus, Embase, Lens, IEEE, Springer, "
                                 f"OpenAlex, Zotero, Dimensions, Rayyan, ASReview, Web of Science); headers seen: "
-                                f"{shown}; pass a column mapping (e.g. --map title='Article Title')",
+                                f"{shown}; name the columns title, authors, year, doi, abstract... (see "
+                                f"docs/exporting.md) or read it with a column mapping",
                           line=number + 1)
     quoting = csv.QUOTE_NONE if table.delimiter == "\t" else csv.QUOTE_MINIMAL
     return read_table(text, path, database, table, quoting=quoting, skip_lines=number)
