@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harvester import protocol as protocol_module
 from harvester.delta import to_markdown
@@ -336,3 +338,13 @@ def test_a_full_rerun_lists_the_records_the_source_no_longer_returns(harvested: 
     medline = next(s for s in delta.sources if s.source == "MEDLINE")
     assert (medline.no_longer_returned, medline.previous_total, medline.current_total) == (2, 300, 298)
     assert "No longer returned (2)" in to_markdown(delta)
+
+
+@given(st.dates(date(2000, 1, 1), date(2040, 1, 1)), st.dates(date(2000, 1, 1), date(2040, 1, 1)),
+       st.integers(0, 30))
+def test_windows_always_cover_the_last_search_day_through_today(last: date, today: date, overlap: int) -> None:
+    windows = plan_windows(f"{last.isoformat()}T23:59:59.999999Z", today, overlap)
+    assert windows is not None and [w.datetype for w in windows] == ["crdt", "mdat"]
+    for window in windows:
+        low, high = (datetime.strptime(d, "%Y/%m/%d").date() for d in (window.mindate, window.maxdate))
+        assert high == today and low <= min(last, today) and (min(last, today) - low).days == overlap
