@@ -145,6 +145,8 @@ def split_cell(value: str, separator: str) -> list[str]:
         return _split_escaped(value)
     if separator == "concatenated":  # Springer: "Araz R. AlievNigar T. Ismayilova"
         return [part for part in re.split(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z])", value) if part.strip()]
+    if "(" not in value and "[" not in value:
+        return [part.strip() for part in value.split(separator) if part.strip()]
     parts: list[str] = []
     depth = 0
     start = 0

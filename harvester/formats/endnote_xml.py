@@ -101,6 +101,8 @@ def read(text: str, path: str, database: str | None) -> Parsed:
                 rejected.append(Rejected(position, record.line, "the record has no title, DOI or accession number",
                                          record.raw))
             element.clear(keep_tail=True)
+            while element.getprevious() is not None:  # drop the records already read: memory stays flat
+                del element.getparent()[0]
     except etree.XMLSyntaxError as error:
         line = error.lineno or 0
         if position == 0 and not records:
