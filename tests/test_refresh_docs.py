@@ -1,4 +1,4 @@
-"""The scheduling examples in docs/refresh.md are valid: the cron line (a small validator written here),
+"""The scheduling examples in the README are valid: the cron line (a small validator written here),
 the systemd service and timer (``systemd-analyze verify``), the GitHub Actions workflow (PyYAML)."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def cron_problems(expression: str) -> list[str]:
 
 
 def blocks(repo: Path, language: str) -> list[str]:
-    text = (repo / "docs" / "refresh.md").read_text(encoding="utf-8")
+    text = (repo / "README.md").read_text(encoding="utf-8")
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
