@@ -243,7 +243,6 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
 
 
 _TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
-_TY_LINE = re.compile(r"^TY  -", re.MULTILINE)
 
 
 def iter_text(text: str, path: str, database: str | None, warnings: list[str] | None = None) -> Iterator[
@@ -265,10 +264,8 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
     line = 1
     for chunk in chunks:
         buffer += chunk
-        cut = 0
-        for match in _TY_LINE.finditer(buffer, max(0, len(buffer) - len(chunk) - 5)):
-            cut = match.start()
-        if cut == 0:
+        cut = buffer.rfind("\nTY  -", max(0, len(buffer) - len(chunk) - 6)) + 1
+        if cut <= 0:
             continue
         piece = buffer[:cut]
         following = line + piece.count("\n")
@@ -339,7 +336,8 @@ def _plain_segment(segment: str, path: str, database: str | None, state: _State,
         return None  # tags after ER (Ovid's NL, or a record with no TY): the line reader decides
     state.position += 1
     state.seen_er = True
-    return to_record(tuple(pairs[:-1]), database=database, position=state.position, line=line, raw=body.rstrip())
+    pairs.pop()  # the ER line
+    return to_record(tuple(pairs), database=database, position=state.position, line=line, raw=body.rstrip())
 
 
 def _absorb(closed: _Pending, trailing: _Pending) -> None:
@@ -393,11 +391,13 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
 
     def one(field: str) -> str:
         for tag in table[field]:
-            if tag in values:
-                for value in values[tag]:
-                    text = _clean(value)
-                    if text:
-                        return text
+            found = values.get(tag)
+            if found is not None:
+                for value in found:
+                    if "  " in value or "\t" in value or len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
+                        value = _clean(value)
+                    if value:
+                        return value
         return ""
 
     abstract = ""
@@ -406,7 +406,7 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
         if text and not (text[:10].lower() == "copyright " and _COPYRIGHT.match(text)):
             abstract = f.strip_markup(text)
             break
-    authors = _unique([_author(v) for v in all_of("authors") if _clean(v)])
+    authors = _unique([_author(v) for v in all_of("authors") if v not in _PLACEHOLDER_FORMS])
     year = None
     for value in all_of("year"):
         year = f.year_of(value)
@@ -451,11 +451,15 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     )
 
 
+#: The placeholders as exports spell them (exact case), so most values are checked without lower().
+_PLACEHOLDER_FORMS = frozenset(form for p in f.PLACEHOLDERS for form in (p, p.upper(), p.title(), p.capitalize()))
+
+
 def _clean(value: str) -> str:
-    """``_fields.clean`` for a value already stripped by the reader (the common case costs two checks)."""
+    """``_fields.clean`` for a value already stripped by the reader (the common case costs three checks)."""
     if "  " in value or "\t" in value:
         return f.clean(value)
-    if len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
+    if value in _PLACEHOLDER_FORMS or len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
         return ""
     return value
 
@@ -470,6 +474,8 @@ def _author(name: str) -> str:
 def _unique(values: list[str]) -> tuple[str, ...]:
     if not values:
         return ()
+    if len(values) == 1:
+        return (values[0],) if values[0] else ()
     return tuple(dict.fromkeys(v for v in values if v))
 
 
@@ -491,18 +497,21 @@ def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str
         for value in values.get(tag, ()):
             if value.strip().isdigit():
                 return value.strip()
-    for value in values.get("N1", []) + values.get("C2", []) + values.get("M1", []):
-        match = _PMID_IN_TEXT.search(value)
-        if match:
-            return match.group(1)
+    for tag in ("N1", "C2", "M1"):
+        for value in values.get(tag, ()):
+            if "PMID" in value:
+                match = _PMID_IN_TEXT.search(value)
+                if match:
+                    return match.group(1)
     if "MEDLINE" in (database, own_database):
         for value in values.get("AN", ()):
             if value.strip().isdigit():
                 return value.strip()
     for value in values.get("UR", ()):
-        match = _PMID_IN_URL.search(value)
-        if match:
-            return match.group(1)
+        if "pubmed" in value:
+            match = _PMID_IN_URL.search(value)
+            if match:
+                return match.group(1)
     return ""
 
 
