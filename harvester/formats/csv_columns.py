@@ -390,7 +390,8 @@ TABLES: tuple[ColumnTable, ...] = (
 )
 
 #: Cell values that mean "nothing here" (R-rewritten CSVs, old Scopus exports).
-PLACEHOLDERS: frozenset[str] = frozenset({"NA", "[No abstract available]", "[No title available]", "N/A"})
+PLACEHOLDERS: frozenset[str] = frozenset({"NA", "N/A", "[No abstract available]", "[No title available]",
+                                          "[No author name available]", "[No author id available]"})
 
 #: Preamble lines some vendors write above the header (Dimensions: "About the data: Exported on ...").
 PREAMBLE_PREFIXES: tuple[str, ...] = ("About the data:",)
