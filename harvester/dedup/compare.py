@@ -24,6 +24,7 @@ class Scores:
 
     title: float          # normalised Indel similarity of the titles, 0..1
     title_words: float    # the same with words sorted (reordered subtitles), 0..1
+    title_length: int     # words in the shorter title (a short title says less)
     authors: float        # similarity of "surname initials; ..." strings, 0..1
     first_author: str     # same | different | missing
     year_gap: int | None  # absolute difference in years
@@ -68,14 +69,30 @@ def _issue(a: Keys, b: Keys) -> str:
 
 
 def _is_locator(page: str) -> bool:
-    return len(page) >= 4 and page[0] == "e" and page[1:].isdigit()
+    """An article number such as ``e0141122`` (PLoS) or ``a1754`` (BMJ): a letter and four digits or more."""
+    return len(page) >= 5 and page[0].isalpha() and page[1:].isdigit()
 
 
 def _pages(a: str, b: str) -> str:
-    """Like :func:`_field`, but an e-locator (``e12724``) and a page number are not comparable."""
+    """Like :func:`_field`, but an article number and a page number are not comparable."""
     if a and b and _is_locator(a) != _is_locator(b):
         return MISSING
     return _field(a, b)
+
+
+def _first_pages(a: Keys, b: Keys) -> str:
+    """First pages compared; a one-page record on a page of the other's range (``569`` and ``567-569``)
+    is not a disagreement: databases differ in which page of a short item they give."""
+    found = _pages(a.page_first, b.page_first)
+    if found == DIFFERENT:
+        for one, other in ((a, b), (b, a)):
+            if not one.page_last and other.page_last and _within(one.page_first, other.page_first, other.page_last):
+                return MISSING
+    return found
+
+
+def _within(page: str, first: str, last: str) -> bool:
+    return page.isdigit() and first.isdigit() and last.isdigit() and int(first) <= int(page) <= int(last)
 
 
 def _text(a: str, b: str) -> float:
@@ -131,6 +148,7 @@ def compare(a: Keys, b: Keys) -> Scores:
     return Scores(
         title=title,
         title_words=max(title, title_words),
+        title_length=min(a.title.count(" ") + 1 if a.title else 0, b.title.count(" ") + 1 if b.title else 0),
         authors=max(_text(a.authors, b.authors), author_overlap(a.author_tokens, b.author_tokens)),
         first_author=first,
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
@@ -139,7 +157,7 @@ def compare(a: Keys, b: Keys) -> Scores:
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),
         issue=_issue(a, b),
-        pages=_pages(a.page_first, b.page_first),
+        pages=_first_pages(a, b),
         last_page=_pages(a.page_last, b.page_last),
         title_numbers=SAME if a.title_numbers == b.title_numbers else DIFFERENT,
         notice=SAME if a.notice == b.notice else DIFFERENT,

@@ -79,6 +79,11 @@ RULES: tuple[Rule, ...] = (
          " its journal article are not asked about: they are different records)",
          lambda s: s.title_words >= 0.97 and s.first_author == SAME and s.authors >= 0.8
          and not CONFERENCE_GUARD.holds(s) and any(guard.holds(s) for guard in SOFT_GUARDS)),
+    Rule("maybe-abstract-issue", UNCERTAIN,
+         "a conference abstract and a journal record alike in title (>= 0.97), authors, journal and year, with"
+         " no volume or pages to tell the journal's abstract issue from a later article",
+         lambda s: CONFERENCE_GUARD.holds(s) and s.title_words >= 0.97 and _authors_agree(s) and s.year_gap == 0
+         and s.journal >= 0.8 and DIFFERENT not in (s.volume, s.issue, s.pages)),
     *SOFT_GUARDS,
     Rule("same-doi", MATCH, "same DOI, titles alike (>= 0.85)",
          lambda s: s.doi == SAME and s.title_words >= 0.85),
@@ -97,6 +102,11 @@ RULES: tuple[Rule, ...] = (
          "titles alike (>= 0.93), no authors on one side, same volume and first page, year within one",
          lambda s: s.title_words >= 0.93 and s.first_author == MISSING and s.volume == SAME and s.pages == SAME
          and _year_ok(s)),
+    Rule("same-title-issue", MATCH,
+         "the same title word for word (4 words or more), no authors on either side, the same journal, volume,"
+         " issue and year (an abstract book or editorial indexed twice)",
+         lambda s: s.title >= 0.99 and s.title_length >= 4 and s.first_author == MISSING and s.authors == 0.0
+         and s.volume == SAME and s.issue == SAME and s.year_gap == 0 and s.journal >= 0.8),
     Rule("same-title-authors-year", MATCH,
          "the same title word for word, the same authors and the same year (nothing else given disagrees)",
          lambda s: s.title >= 0.99 and s.first_author == SAME and s.authors >= 0.85 and s.year_gap == 0),

@@ -71,6 +71,14 @@ class Keys:
     filled: int         # how many bibliographic fields are non-empty (completeness)
 
 
+def title_numbers(title: str) -> frozenset[str]:
+    """The numbers of a title, read with spaces removed ("10 000" = "10000", "HPV 16" = "HPV16", "CO 2" =
+    "CO2"), plus roman numerals standing as words (phase II, part III)."""
+    found = set(re.findall(r"\d+", title.replace(" ", "")))
+    found.update(w for w in title.split() if w in ROMAN)
+    return frozenset(found)
+
+
 def notice_kind(record: Record, title: str) -> str:
     """"erratum", "retraction", "comment" or "" from the title's opening words and publication types."""
     for kind, pattern in _NOTICE_RES:
@@ -107,7 +115,7 @@ def prepare(record_id: int, record: Record) -> Keys:
         pmid=normalise.pmid(record.pmid),
         title=title,
         title_compact=title.replace(" ", ""),
-        title_numbers=frozenset(w for w in title.split() if w.isdigit() or w in ROMAN),
+        title_numbers=title_numbers(title),
         authors="; ".join(a.key() for a in people),
         first_author=people[0].surname if people else "",
         author_tokens=tuple(normalise.name_tokens(n) for n in names[:10]),
