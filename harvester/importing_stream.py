@@ -5,7 +5,8 @@
 (RIS does). The format and encoding are decided on the file's first 256 KB, exactly as
 :func:`harvester.formats.read_bytes` decides them for a whole file; the records then go to the ledger
 as they are read, inside the one transaction of the import. A file that turns out not to be UTF-8
-after the first block is read again as Windows-1252, with the same warning the whole-file reader gives.
+after its first 256 KB is read as Windows-1252, with the same warning the whole-file reader gives (the
+whole file is checked before anything is written, so nothing needs undoing inside a caller's transaction).
 Anything unusual (a format that cannot stream, a head that cannot be decoded) returns None and the
 caller reads the file whole, so every error message stays the one the whole-file reader gives.
 """
@@ -13,6 +14,7 @@ caller reads the file whole, so every error message stays the one the whole-file
 from __future__ import annotations
 
 import codecs
+import itertools
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -101,21 +103,33 @@ def stream_import(ledger: Ledger, protocol: Protocol, path: Path, chosen: Source
         warnings.append(f"{path}: the content looks like {detection.database} but source {source.name!r} is "
                         f"{source.database}; the records are stored as {source.database}")
     stream_encoding = _stream_encoding(encoding, bom)
-    try:
-        return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, stream_encoding, encoding,
-                      warnings, strict)
-    except UnicodeDecodeError as error:
-        if stream_encoding != "utf-8":
-            raise FormatError(str(path), f"cannot be decoded as {encoding}: {error}") from error
+    if not _decodes(path, stream_encoding):
+        # checked before anything is written: inside a caller's transaction (refresh) a retry could not undo
+        if stream_encoding not in ("utf-8", "utf-8-sig"):
+            return None  # the whole-file reader gives its own message
         warnings.append(f"{path}: not valid UTF-8 after the first {HEAD_BYTES // 1024} KB; read as Windows-1252 "
                         "(check accented characters)")
-        return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, "cp1252", "cp1252",
-                      warnings, strict)
+        stream_encoding = encoding = "cp1252"
+    return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, stream_encoding, encoding,
+                  warnings, strict)
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in this encoding (read in blocks; nothing is kept)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(BLOCK_BYTES):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, fmt: FileFormat,
            detection: Detection, chunker: Chunker, named: str | None, stream_encoding: str, encoding: str,
-           warnings: list[str], strict: bool) -> ImportResult:
+           warnings: list[str], strict: bool) -> ImportResult | None:
     database = named or detection.database
     reader_warnings: list[str] = []
     rejected: list[Rejected] = []
@@ -132,8 +146,13 @@ def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, f
             return _refuse(ledger, source, path, sha256, fmt, detection, encoding, warnings, rejected, parameters,
                            read)
 
+    items = chunker(_blocks(path, stream_encoding), str(path), database, reader_warnings)
+    first = next(items, None)
+    if first is None:
+        return None  # no record at all: the whole-file reader says why, before anything is written
+
     def records() -> Iterator[Record]:
-        for item in chunker(_blocks(path, stream_encoding), str(path), database, reader_warnings):
+        for item in itertools.chain((first,), items):
             if isinstance(item, Rejected):
                 rejected.append(item)
             else:
@@ -147,8 +166,6 @@ def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, f
                            database=database or fmt.name, source=source.name, records_read=0, encoding=encoding,
                            detection=detection.evidence, export_date=source.searched)
         ids = add_records(ledger, records(), run_id=run_id, source=source.name, file_id=file_id)
-        if not ids and not rejected:
-            raise FormatError(str(path), f"no {fmt.name} record found")
         add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
                        source=source.name, path=str(path), file_id=file_id)
         database = database or (databases.most_common(1)[0][0] if databases else fmt.name)

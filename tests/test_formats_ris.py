@@ -180,3 +180,10 @@ def test_fast_text_reader_and_chunked_reader_agree_with_the_line_reader(shared_d
 def test_readers_agree_on_any_tag_soup(lines: list[str], chunk: int) -> None:
     by_lines, by_text, by_chunks = _three_ways("\n".join(lines), chunk)
     assert by_lines == by_text == by_chunks
+
+
+def test_one_space_before_the_dash_and_cochrane_ids() -> None:
+    parsed = read_bytes(b"TY - JOUR\nID - CN-01234567\nTI - Peer support trial\nPY - 2012\nER - \n", "c.ris")
+    assert parsed.format == "ris" and parsed.database == "Cochrane"
+    record = parsed.records[0]
+    assert (record.title, record.year, record.source_id) == ("Peer support trial", 2012, "CN-01234567")

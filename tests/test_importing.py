@@ -230,7 +230,7 @@ def test_a_streamed_file_that_stops_being_utf8_is_read_as_windows_1252(
         assert result.imported == 3 and result.encoding == "cp1252"
         assert any("Windows-1252" in w for w in result.warnings)
         assert [s.record.title for s in iter_records(ledger)][-1] == "Caf\u00e9"
-        assert ledger.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # the failed attempt rolled back
+        assert ledger.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # checked before writing: one run
 
 
 def test_a_streamed_strict_import_refuses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,6 +80,7 @@ DATABASE_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("AN", r"^rayyan-", "Rayyan"),
         ("AN", r"^pub\.\d", "Dimensions"),
         ("AN", r"^CN-\d", "Cochrane"),
+        ("ID", r"^CN-\d", "Cochrane"),
         ("UR", r"scopus\.com", "Scopus"),
         ("UR", r"embase\.com", "Embase"),
         ("L2", r"ovidsp\.|ovid\.com", "Ovid"),
@@ -567,6 +568,11 @@ def sniff(text: str) -> Detection | None:
     head = text[:50000]
     lines = head.split("\n")
     first_ty = next((i for i, line in enumerate(lines[:200]) if line.startswith("TY  -")), None)
+    confidence = 0.9
+    if first_ty is None:
+        # some tools write one space before the dash ("TY - JOUR"); the line reader takes those too
+        first_ty = next((i for i, line in enumerate(lines[:200]) if line.startswith("TY - ")), None)
+        confidence = 0.6
     if first_ty is None:
         return None
     tagged = sum(1 for line in lines[:400] if _split_tag(line) is not None)
@@ -590,7 +596,7 @@ def sniff(text: str) -> Detection | None:
         evidence += f"; database {database} from its DB/DP/UR/AN tags"
     elif len(set(found)) > 1:
         evidence += f"; records from several databases ({', '.join(sorted(n or '?' for n in set(found)))})"
-    return Detection("ris", 0.9, database, evidence)
+    return Detection("ris", confidence, database, evidence)
 
 
 # --- writing -------------------------------------------------------------------------------------------
