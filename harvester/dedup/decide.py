@@ -59,8 +59,10 @@ SOFT_GUARDS: tuple[Rule, ...] = (
     Rule("years-apart", DISTINCT, "published more than a year apart",
          lambda s: s.year_gap is not None and s.year_gap > 1),
     Rule("different-numbers-in-title", DISTINCT,
-         "the titles hold different numbers (part 2, phase III, a 12-month follow-up, 2015 update)",
-         lambda s: s.title_numbers == DIFFERENT),
+         "the titles hold different numbers (part 2, phase III, a 12-month follow-up, 2015 update), unless volume"
+         " and page range are the same (then the number is a typing error: two parts never share their pages)",
+         lambda s: s.title_numbers == DIFFERENT
+         and not (s.volume == SAME and s.pages == SAME and s.last_page == SAME)),
 )
 
 #: Guards that never merge and are never asked about: identifiers and notices.
