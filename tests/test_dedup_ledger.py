@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from benchmarks.dedup_sets import load_set
 from harvester import protocol as protocol_module
 from harvester.cli.main import app
-from harvester.dedup import dedupe_ledger, dedupe_new
+from harvester.dedup import dedupe_ledger, dedupe_new, kept_views
 from harvester.ledger import Ledger
 from harvester.ledger.duplicates import (
     current_duplicates,
@@ -101,6 +101,8 @@ def test_dedupe_command_writes_a_run_with_evidence(review: tuple[Path, list[int]
         assert row.rule == "title-authors-citation" and row.scores["title"] == 1.0 and row.matched_with == medline[0]
         assert duplicates_removed_by_database(ledger) == {"CINAHL": 1}
         assert count_records(ledger) == 5  # nothing deleted
+        view = kept_views(ledger)[medline[0]]
+        assert view.doi == ARTICLE.doi and view.title == ARTICLE.title  # the kept record's own fields stay
     listing = runner.invoke(app, ["duplicates", str(path)])
     assert listing.exit_code == 0
     assert f"cluster kept #{medline[0]} [MEDLINE]" in listing.output

@@ -164,3 +164,12 @@ def test_every_rule_is_in_the_docs_table(repo: Path) -> None:
     docs = (repo / "docs" / "dedup.md").read_text(encoding="utf-8")
     for rule in RULES:
         assert f"| {rule.name} | {rule.verdict} |" in docs, rule.name
+
+
+def test_kept_view_fills_empty_fields_from_duplicates() -> None:
+    from harvester.dedup.merge import kept_view
+
+    kept = Record(title="A title", doi="", abstract="", pages="1-9")
+    duplicate = Record(title="A title.", doi="10.1000/x", abstract="An abstract", pages="1-99")
+    view = kept_view(kept, [duplicate])
+    assert (view.title, view.doi, view.abstract, view.pages) == ("A title", "10.1000/x", "An abstract", "1-9")

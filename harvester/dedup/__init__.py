@@ -15,10 +15,12 @@ from harvester.dedup.runs import (
     dedupe_ledger,
     dedupe_new,
     import_decisions,
+    kept_views,
     split,
     uncertain_csv,
     uncertain_pairs,
 )
 
 __all__ = ["Decision", "Result", "Summary", "apply_decisions", "clusters", "dedupe", "dedupe_ledger", "dedupe_new",
-           "find_pairs", "import_decisions", "prepare_all", "resolve", "split", "uncertain_csv", "uncertain_pairs"]
+           "find_pairs", "import_decisions", "kept_views", "prepare_all", "resolve", "split", "uncertain_csv",
+           "uncertain_pairs"]

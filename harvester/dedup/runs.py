@@ -17,6 +17,7 @@ from typing import Any
 from harvester.dedup.block import still_candidates
 from harvester.dedup.cluster import Pair
 from harvester.dedup.decide import MATCH, UNCERTAIN
+from harvester.dedup.merge import kept_view
 from harvester.dedup.pipeline import (
     DIFFERENT_DECISION,
     RULES_VERSION,
@@ -33,6 +34,7 @@ from harvester.ledger.core import Ledger
 from harvester.ledger.records import StoredRecord, get_record, iter_records
 from harvester.ledger.runs import finish_run, get_run, start_run
 from harvester.protocol import Protocol
+from harvester.records import Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +244,13 @@ def apply_decisions(ledger: Ledger, protocol: Protocol, path: Path, reviewer: st
     """Import a decisions file (refused whole when any row is bad), then a full run that respects it."""
     stored = import_decisions(ledger, path, reviewer)
     return stored, dedupe_ledger(ledger, protocol)
+
+
+def kept_views(ledger: Ledger) -> dict[int, Record]:
+    """Kept record id -> its kept view: the kept record with empty fields filled from its duplicates
+    (in duplicate id order), for screening and export. Records in no cluster are not listed."""
+    grouped: dict[int, list[int]] = {}
+    for removed, kept in sorted(store.current_duplicates(ledger).items()):
+        grouped.setdefault(kept, []).append(removed)
+    return {kept: kept_view(get_record(ledger, kept).record, [get_record(ledger, r).record for r in removed])
+            for kept, removed in grouped.items()}
