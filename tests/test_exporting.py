@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from harvester.cli.main import app
 from harvester.formats import read_bytes, read_file
+from harvester.formats._values import strip_markup
 from harvester.formats.bibtex import write_bibtex
-from harvester.formats.csv import record_row, strip_markup, write_csv
+from harvester.formats.csv import record_row, write_csv
 from harvester.formats.csv_columns import EXPORT_COLUMNS, PLACEHOLDERS
 from harvester.ledger import Ledger, utc_now
 from harvester.ledger.runs import finish_run, start_run

@@ -14,15 +14,8 @@ from hypothesis import strategies as st
 
 from harvester.errors import FormatError
 from harvester.formats import read_bytes, read_file
-from harvester.formats.csv import (
-    clean_doi,
-    neutralise,
-    normalise_author,
-    read_csv,
-    restore,
-    split_cell,
-    strip_markup,
-)
+from harvester.formats._values import clean_doi, neutralise, normalise_author, restore, split_cell, strip_markup
+from harvester.formats.csv import read_csv
 
 MY_FORMATS = {"csv", "tab_delimited"}
 

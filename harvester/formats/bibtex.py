@@ -25,8 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import bibtexparser
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field, ParsingFailedBlock
 
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
-from harvester.formats.csv import (
+from harvester.formats._values import (
     clean_doi,
     clean_pages,
     clean_pmid,
@@ -37,6 +36,7 @@ from harvester.formats.csv import (
     split_issns,
     strip_markup,
 )
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised field -> BibTeX field names (lower case), first non-empty wins.

@@ -20,8 +20,7 @@ from typing import Any
 from lxml import etree
 
 from harvester.errors import FormatError
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
-from harvester.formats.csv import (
+from harvester.formats._values import (
     clean_doi,
     clean_pages,
     clean_pmid,
@@ -31,6 +30,7 @@ from harvester.formats.csv import (
     split_issns,
     strip_markup,
 )
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised text field -> element paths inside ``<record>``; the first non-empty wins.
