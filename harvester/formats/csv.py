@@ -6,9 +6,8 @@ included; an empty cell carries nothing that ``raw`` does not already keep. A ro
 (more cells than the header, or an unterminated quote at the end of a truncated file, or nothing that
 identifies a record) becomes a :class:`Rejected` with its line and row number, and reading goes on.
 
-The value cleaners here (:func:`clean_doi`, :func:`parse_year`, :func:`normalise_author`...) are also
-used by the BibTeX and EndNote XML readers: one definition of "a bare DOI" for every format this module
-family reads.
+Values are normalised by the functions of ``_values.py`` (shared with the BibTeX and EndNote XML
+readers): one definition of "a bare DOI" or "Surname, Given" for every format this family reads.
 
 Writing (:func:`write_csv`) is for our own export: lists are joined with ``"; "`` (a ``;`` inside a value
 is written ``\\;``), and a cell beginning with ``= + - @``, tab, CR or ``'`` gets a leading ``'`` so a
