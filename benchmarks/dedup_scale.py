@@ -193,10 +193,83 @@ print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUS
 '''
 
 
+PROTOCOL = """[review]
+id = "scale"
+ledger = "{ledger}"
+
+[query]
+text = "x"
+
+[[sources]]
+name = "MEDLINE"
+kind = "pubmed"
+"""
+
+
+def measure_ledger(size: int, seed: int) -> dict[str, float]:
+    """Run in a child process: a full run on 99% of the records in a fresh ledger, then the incremental
+    run for the last 1% (what refresh does)."""
+    import resource
+    import tempfile
+
+    from harvester import protocol as protocol_module
+    from harvester.dedup import dedupe_ledger, dedupe_new
+    from harvester.ledger import Ledger
+    from harvester.ledger.records import add_records
+    from harvester.ledger.runs import finish_run, start_run
+
+    records, _ = generate(size, seed)
+    cut = len(records) - len(records) // 100
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "review.toml"
+        path.write_text(PROTOCOL.format(ledger=Path(folder, "ledger.sqlite").as_posix()), encoding="utf-8")
+        protocol = protocol_module.load(path)
+        with Ledger.open(protocol.ledger_path) as ledger:
+            def add(batch: list[tuple[int, Record]]) -> list[int]:
+                run = start_run(ledger, "import", source="MEDLINE")
+                ids = add_records(ledger, [r for _, r in batch], run_id=run, source="MEDLINE")
+                finish_run(ledger, run)
+                return ids
+
+            add(records[:cut])
+            start = time.perf_counter()
+            full = dedupe_ledger(ledger, protocol)
+            full_seconds = time.perf_counter() - start
+            new_ids = add(records[cut:])
+            start = time.perf_counter()
+            incremental = dedupe_new(ledger, protocol, new_ids)
+            incremental_seconds = time.perf_counter() - start
+    return {"full": full_seconds, "incremental": incremental_seconds, "new": len(new_ids),
+            "full_pairs": full.candidate_pairs, "incremental_pairs": incremental.candidate_pairs,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+LEDGER_CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from benchmarks.dedup_scale import measure_ledger
+print(json.dumps(measure_ledger(int(sys.argv[2]), int(sys.argv[3]))))
+"""
+
+
+def ledger_run(size: int, seed: int) -> None:
+    """A full dedupe run on a ledger of 99% of the records, then the incremental run for the last 1%."""
+    done = subprocess.run([sys.executable, "-c", LEDGER_CHILD, str(REPO), str(size), str(seed)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"ledger, {size} records: full run {r['full']:.1f} s ({r['full_pairs']} pairs compared); "
+          f"incremental run for {r['new']} new records {r['incremental']:.1f} s ({r['incremental_pairs']} pairs); "
+          f"peak {r['peak_mb']:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,20000,50000,100000")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ledger", type=int, default=0,
+                        help="also time dedupe_ledger and dedupe_new on a ledger of this many records")
     args = parser.parse_args()
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}  (cpus: {os.cpu_count()})")
     print(f"{'records':>8}{'time s':>8}{'s/10k':>7}{'peak MB':>9}{'pairs':>9}{'TP':>7}{'FP':>4}{'FN':>5}"
@@ -211,6 +284,8 @@ def main() -> None:
         print(f"{size:>8}{r['seconds']:>8.1f}{r['seconds'] / size * 10000:>7.2f}{r['peak_mb']:>9.0f}{r['pairs']:>9}"
               f"{r['tp']:>7}{r['fp']:>4}{r['fn']:>5}{r['precision']:>8.4f}{r['recall']:>8.4f}{r['uncertain']:>7}"
               f"   (process wall {time.perf_counter() - started:.1f} s, includes generating the set)")
+    if args.ledger:
+        ledger_run(args.ledger, args.seed)
 
 
 if __name__ == "__main__":
