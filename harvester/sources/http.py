@@ -1,0 +1,150 @@
+"""HTTP for live sources: paced, timed out, retried with backoff, and never leaking a secret.
+
+Every attempt first takes a slot from the source's shared :class:`~harvester.sources.pace.PaceLimiter`
+(retries included, unlike Biopython's immediate retries). What is retried:
+
+- connection failures, timeouts and bodies cut off mid-transfer;
+- HTTP 429 (waiting ``Retry-After`` when the server sends it, else exponential backoff, and pausing
+  the shared limiter so no other thread hammers the service meanwhile), HTTP 408 and 5xx;
+- HTTP 200 answers that the caller's ``check`` refuses by raising :class:`Retryable` (an ``<ERROR>``
+  inside, an HTML error page, truncated XML...). ``check`` turns the body into the caller's value, so
+  a body is only accepted once it has been fully parsed.
+
+Other 4xx answers (400 bad parameters, 414 URI too long) are not retried: the same request would fail
+the same way. After the last attempt a :class:`~harvester.errors.SourceError` names the request and
+every problem seen; its text, like every message here, has the secrets scrubbed out.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import requests
+
+from harvester import __version__
+from harvester.errors import SourceError
+from harvester.sources.pace import PaceLimiter
+
+T = TypeVar("T")
+
+USER_AGENT = f"prisma-harvester/{__version__} (+https://github.com/; systematic review harvester)"
+_SECRET_PARAMETER = re.compile(r"(api_key|apikey|token|password)=[^&\s\"']+", re.IGNORECASE)
+
+
+class Retryable(Exception):
+    """Raised by a ``check`` when an HTTP 200 body is not the answer (an error inside, cut short...)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 6  # in all, the first included
+    backoff: float = 1.0  # seconds before the first retry; doubles each time, with jitter
+    backoff_cap: float = 60.0
+    retry_after_cap: float = 300.0  # never wait longer than this on a server's say-so
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with every secret value and every ``api_key=...`` parameter replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Http:
+    """A session that paces, times out and retries. ``stats`` counts attempts and problems by kind."""
+
+    def __init__(self, limiter: PaceLimiter, policy: RetryPolicy | None = None, *,
+                 secrets: tuple[str, ...] = (), session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
+        self.limiter = limiter
+        self.policy = policy or RetryPolicy()
+        self.secrets = tuple(s for s in secrets if s)
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.stats: Counter[str] = Counter()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def post(self, url: str, data: Mapping[str, str], check: Callable[[bytes], T], what: str) -> T:
+        """POST ``data`` (form-encoded: secrets stay out of URLs and logs) and return ``check(body)``."""
+        policy = self.policy
+        problems: list[str] = []
+        for attempt in range(1, policy.attempts + 1):
+            self.limiter.acquire()
+            self.stats["requests"] += 1
+            wait: float | None = None
+            try:
+                response = self.session.post(url, data=dict(data),
+                                             timeout=(policy.connect_timeout, policy.read_timeout))
+                body = response.content
+            except requests.Timeout:
+                problem = "timed out"
+            except requests.RequestException as error:
+                problem = f"connection failed ({type(error).__name__})"
+            else:
+                status = response.status_code
+                if status == 200:
+                    try:
+                        return check(body)
+                    except Retryable as refused:
+                        problem = refused.problem
+                elif status == 429 or status == 408 or status >= 500:
+                    problem = f"HTTP {status}" + (" (rate limit exceeded)" if status == 429 else "")
+                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    if wait is not None:
+                        wait = min(wait, policy.retry_after_cap)
+                else:
+                    snippet = " ".join(body[:200].decode("utf-8", "replace").split())
+                    raise SourceError(self.scrub(f"{what}: HTTP {status} from {url}: {snippet}"))
+            self.stats[problem.split(":")[0]] += 1
+            problems.append(problem)
+            if attempt == policy.attempts:
+                break
+            if wait is None:
+                wait = self._backoff(attempt)
+            if problem.startswith("HTTP 429"):
+                self.limiter.pause(wait)
+            self.stats["retries"] += 1
+            self._sleep(wait)
+        seen = "; ".join(f"{n}x {p}" for p, n in Counter(problems).most_common())
+        raise SourceError(self.scrub(f"{what} failed after {policy.attempts} attempts ({seen}) at {url}"))
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.secrets)
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.policy.backoff_cap, self.policy.backoff * 2 ** (attempt - 1))
+        return base * self._rng.uniform(0.5, 1.0)

@@ -1,0 +1,454 @@
+"""PubMed through NCBI E-utilities: ESearch (split past the 9,999 cap), then EFetch XML in batches.
+
+What NCBI asks, and what the service does (research notes: ``../shared/notes/eutils.md``):
+
+- **Pace**: 3 requests/s per IP address, 10/s with an API key (``NCBI_API_KEY``), across the whole
+  process: every request goes through one shared :class:`~harvester.sources.pace.PaceLimiter`.
+- **Identify**: ``tool=prisma-harvester`` and the review's ``email`` on every request; the API key
+  too when set. Every request is a POST, so the key is never part of a URL (not in proxy logs, not
+  in an exception message); messages are scrubbed all the same.
+- **The cap**: ESearch lists at most 9,999 PMIDs of a result set (``retstart`` above 9,998 is refused
+  with an ``<ERROR>`` in HTTP 200). A larger result set is split by date (``mindate``/``maxdate`` with
+  the source's ``datetype``) into slices that each fit, recursively; a single day that still does not
+  fit is split by PMID range (``AND lo:hi[uid]``).
+- **Errors inside HTTP 200**: an ``<ERROR>`` element, an HTML page, a truncated body: retried like a
+  429 or a 5xx (see :mod:`harvester.sources.http`).
+- **EFetch** is POSTed with explicit PMID lists of ``batch_size`` (200 by default: "several hundred
+  records" per request is NCBI's guidance). Explicit lists rather than the history server's
+  WebEnv/query_key: the harvester can then skip the PMIDs a ledger already holds (that is how a killed
+  search resumes), and compare the PMIDs asked for with those returned (EFetch silently drops deleted
+  ones). PMIDs missing from an answer are asked for once more, then reported.
+
+This module talks HTTP and nothing else: :mod:`harvester.search` writes what it returns to the ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from harvester.errors import SourceError
+from harvester.formats.pubmed_xml import PubMedXmlError, PubMedXmlReader
+from harvester.records import Record
+from harvester.sources.http import Http, Retryable, RetryPolicy
+from harvester.sources.pace import shared_limiter
+
+NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+TOOL = "prisma-harvester"
+#: The most PMIDs ESearch lists for one query (positions 0-9,998).
+CAP = 9999
+#: NCBI's published limits, requests per second.
+LIMIT = 3.0
+LIMIT_WITH_KEY = 10.0
+DEFAULT_BATCH = 200
+#: Slices aim at this share of the cap, so an uneven spread of dates seldom needs a further split.
+SLICE_FILL = 0.75
+#: Date bounds used when a search without date limits must be split by date.
+EARLIEST = date(1700, 1, 1)
+LATEST_YEARS_AHEAD = 2  # ahead-of-print records carry publication dates in the future
+#: PMID space searched when one day holds more than the cap (``lo:hi[uid]``).
+MAX_PMID = 99_999_999
+
+#: Environment variables read by :meth:`Settings.from_env` (documented in docs/pubmed.md).
+ENV_URL = "PRISMA_HARVEST_EUTILS_URL"
+ENV_KEY = "NCBI_API_KEY"
+ENV_RATE = "PRISMA_HARVEST_EUTILS_RATE"
+ENV_BATCH = "PRISMA_HARVEST_EUTILS_BATCH"
+ENV_TIMEOUT = "PRISMA_HARVEST_EUTILS_TIMEOUT"
+ENV_BACKOFF = "PRISMA_HARVEST_EUTILS_BACKOFF"
+ENV_ATTEMPTS = "PRISMA_HARVEST_EUTILS_ATTEMPTS"
+
+_SECURE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How to reach E-utilities. The API key is kept out of ``repr`` and out of :meth:`public`."""
+
+    base_url: str = NCBI_EUTILS_URL
+    api_key: str | None = field(default=None, repr=False)
+    rate: float = LIMIT
+    batch_size: int = DEFAULT_BATCH
+    email: str | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def from_env(cls, email: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment. The rate is NCBI's limit for the key situation; a
+        ``PRISMA_HARVEST_EUTILS_RATE`` override (mirrors, tests) is capped at that limit for NCBI's hosts."""
+        env = os.environ if environ is None else environ
+        base_url = (env.get(ENV_URL) or NCBI_EUTILS_URL).strip()
+        if not base_url.endswith("/"):
+            base_url += "/"
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise SourceError(f"{ENV_URL}: expected an http(s) URL, got {base_url!r}")
+        api_key = (env.get(ENV_KEY) or "").strip() or None
+        limit = LIMIT_WITH_KEY if api_key else LIMIT
+        rate = _env_number(env, ENV_RATE, float, limit, 0.01, 10_000.0)
+        if is_ncbi(base_url):
+            rate = min(rate, limit)
+        defaults = RetryPolicy()
+        timeout = _env_number(env, ENV_TIMEOUT, float, defaults.read_timeout, 0.1, 3600.0)
+        policy = RetryPolicy(
+            attempts=int(_env_number(env, ENV_ATTEMPTS, int, defaults.attempts, 1, 100)),
+            backoff=_env_number(env, ENV_BACKOFF, float, defaults.backoff, 0.0, 600.0),
+            connect_timeout=min(defaults.connect_timeout, timeout),
+            read_timeout=timeout,
+        )
+        batch = int(_env_number(env, ENV_BATCH, int, DEFAULT_BATCH, 1, CAP))
+        return cls(base_url=base_url, api_key=api_key, rate=rate, batch_size=batch, email=email, policy=policy)
+
+    def public(self) -> dict[str, Any]:
+        """What a run stores as its parameters: never the key, only whether one was used."""
+        return {"base_url": self.base_url, "tool": TOOL, "email": self.email, "api_key_used": bool(self.api_key),
+                "rate": self.rate, "batch_size": self.batch_size}
+
+
+def is_ncbi(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "nih.gov" or host.endswith(".nih.gov")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Date limits for a search: ``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD``, both inclusive, of ``datetype``."""
+
+    mindate: str | None = None
+    maxdate: str | None = None
+    datetype: str = "pdat"
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.mindate or self.maxdate)
+
+    def bounds(self, today: date) -> tuple[date, date]:
+        """First and last day covered (open ends: :data:`EARLIEST`, a little after today)."""
+        low = _day(self.mindate, end=False) if self.mindate else EARLIEST
+        high = _day(self.maxdate, end=True) if self.maxdate else date(today.year + LATEST_YEARS_AHEAD, 12, 31)
+        return low, high
+
+    def parameters(self, today: date) -> dict[str, str]:
+        """ESearch parameters (PubMed wants both ends or neither)."""
+        if not self.limited:
+            return {}
+        low, high = self.bounds(today)
+        return {"datetype": self.datetype, "mindate": _fmt(low), "maxdate": _fmt(high)}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One ESearch: the Count, the PMIDs listed, PubMed's translation and its errors and warnings."""
+
+    count: int
+    ids: tuple[str, ...]
+    translation: str
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """One piece of a result set that ESearch could list in full."""
+
+    mindate: str | None
+    maxdate: str | None
+    datetype: str | None
+    uid_range: str | None
+    count: int
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A search resolved to PMIDs: the whole search's Count and translation, and the slices listed."""
+
+    term: str
+    window: Window
+    count: int
+    translation: str
+    messages: tuple[str, ...]
+    slices: tuple[Slice, ...]
+    cap: int = CAP
+
+    def ids(self) -> list[str]:
+        """Every PMID listed, once, in slice order."""
+        return list(dict.fromkeys(pmid for piece in self.slices for pmid in piece.ids))
+
+    def gaps(self) -> list[str]:
+        """Differences between what ESearch reported and what it listed, in words."""
+        notes = []
+        listed = len(self.ids())
+        in_slices = sum(piece.count for piece in self.slices)
+        if len(self.slices) > 1 and in_slices != self.count:
+            notes.append(f"the {len(self.slices)} slices hold {in_slices} records but the whole search reported "
+                         f"{self.count} (records without a {self.window.datetype} date in range, or PubMed "
+                         "changed during the search)")
+        short = [piece for piece in self.slices if len(piece.ids) < min(piece.count, self.cap)]
+        if short:
+            lost = sum(min(piece.count, self.cap) - len(piece.ids) for piece in short)
+            notes.append(f"ESearch listed {lost} fewer PMIDs than its Count in {len(short)} slice(s)")
+        if listed < self.count and not notes:
+            notes.append(f"ESearch listed {listed} PMIDs for a Count of {self.count}")
+        return notes
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One EFetch: the records in the order asked, and the PMIDs asked for but not returned."""
+
+    records: tuple[Record, ...]
+    missing: tuple[str, ...]
+    unexpected: int = 0  # records returned that were not asked for (ignored)
+    deleted: tuple[str, ...] = ()  # PMIDs listed in a DeleteCitation element
+
+
+class PubMed:
+    """An E-utilities client for PubMed; one per harvest (they share the process-wide pace)."""
+
+    def __init__(self, settings: Settings | None = None, *, http: Http | None = None,
+                 today: date | None = None, cap: int = CAP) -> None:
+        self.settings = settings or Settings.from_env()
+        self.cap = cap  # NCBI's is fixed; tests lower it to exercise slicing on small result sets
+        if http is None:
+            limiter = shared_limiter(_bucket(self.settings), self.settings.rate)
+            http = Http(limiter, self.settings.policy, secrets=(self.settings.api_key or "",))
+        self.http = http
+        self.today = today or date.today()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> PubMed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------------------------------- ESearch
+
+    def esearch(self, term: str, window: Window | None = None, *, retmax: int | None = None) -> Answer:
+        """One ESearch (no paging: ``retstart`` stays 0, so the cap's error never comes back)."""
+        retmax = self.cap if retmax is None else retmax
+        data = {"db": "pubmed", "term": term, "retmax": str(retmax), "retstart": "0", "retmode": "xml"}
+        if window is not None:
+            data.update(window.parameters(self.today))
+        what = f"PubMed ESearch ({_describe(window)})"
+        return self.http.post(self._url("esearch.fcgi"), self._identified(data), _parse_esearch, what)
+
+    def count(self, term: str, window: Window | None = None) -> int:
+        """The query's Count now (one request, no PMIDs listed)."""
+        return self.esearch(term, window, retmax=0).count
+
+    def plan(self, term: str, window: Window | None = None) -> Plan:
+        """Resolve a search to its PMIDs, splitting it into slices that each fit under the cap."""
+        window = window or Window()
+        whole = self.esearch(term, window)
+        if whole.count <= self.cap:
+            limits = window.parameters(self.today)
+            piece = Slice(limits.get("mindate"), limits.get("maxdate"), limits.get("datetype"), None, whole.count,
+                          whole.ids)
+            return Plan(term, window, whole.count, whole.translation, whole.messages, (piece,), self.cap)
+        low, high = window.bounds(self.today)
+        slices = self._split_dates(term, window.datetype, low, high, whole.count)
+        return Plan(term, window, whole.count, whole.translation, whole.messages, tuple(slices), self.cap)
+
+    def _split_dates(self, term: str, datetype: str, low: date, high: date, count: int) -> list[Slice]:
+        """Split ``low..high`` into equal date ranges aimed at :data:`SLICE_FILL` of the cap each; ranges
+        still over the cap are split again (a single day, by PMID range)."""
+        slices: list[Slice] = []
+        pending = [(low, high, count)]
+        while pending:
+            first, last, total = pending.pop()
+            if first == last:
+                slices.extend(self._split_uids(term, datetype, first, total))
+                continue
+            for start, end in _split_days(first, last, _parts(total, self.cap)):
+                answer = self.esearch(term, Window(_fmt(start), _fmt(end), datetype))
+                if answer.count <= self.cap:
+                    slices.append(Slice(_fmt(start), _fmt(end), datetype, None, answer.count, answer.ids))
+                else:
+                    pending.append((start, end, answer.count))
+        return sorted(slices, key=lambda s: (s.mindate or "", _uid_start(s.uid_range)))
+
+    def _split_uids(self, term: str, datetype: str, day: date, count: int) -> list[Slice]:
+        """One day holding more than the cap: split it by PMID range (``AND lo:hi[uid]``)."""
+        slices: list[Slice] = []
+        pending = [(1, MAX_PMID, count)]
+        window = Window(_fmt(day), _fmt(day), datetype)
+        while pending:
+            low, high, total = pending.pop(0)
+            if low == high:
+                raise SourceError(f"PubMed ESearch: PMID {low} alone reports {total} records on {_fmt(day)}")
+            parts = min(_parts(total, self.cap), high - low + 1)
+            edges = [low + (high - low + 1) * i // parts for i in range(parts + 1)]
+            for start, end in ((edges[i], edges[i + 1] - 1) for i in range(parts)):
+                answer = self.esearch(f"({term}) AND {start}:{end}[uid]", window)
+                if answer.count <= self.cap:
+                    slices.append(Slice(_fmt(day), _fmt(day), datetype, f"{start}:{end}", answer.count, answer.ids))
+                else:
+                    pending.append((start, end, answer.count))
+        return slices
+
+    # ----------------------------------------------------------------------------------------- EFetch
+
+    def efetch(self, pmids: Iterable[str], database: str = "PubMed",
+               positions: Mapping[str, int] | None = None) -> Batch:
+        """Fetch PubMed XML for ``pmids`` (one POST; PMIDs missing from the answer are asked once more).
+
+        ``positions``: PMID -> place in the search's result set, given to each record."""
+        wanted = list(dict.fromkeys(pmids))
+        if not wanted:
+            return Batch((), ())
+        found: dict[str, Record] = {}
+        unexpected = 0
+        deleted: list[str] = []
+        asking = wanted
+        for _ in range(2):
+            records, gone = self._efetch_once(asking, database, positions)
+            deleted.extend(gone)
+            asked = set(asking)
+            for record in records:
+                if record.pmid in asked and record.pmid not in found:
+                    found[record.pmid] = record
+                else:
+                    unexpected += 1
+            asking = [pmid for pmid in wanted if pmid not in found]
+            if not asking:
+                break
+        return Batch(records=tuple(found[p] for p in wanted if p in found), missing=tuple(asking),
+                     unexpected=unexpected, deleted=tuple(deleted))
+
+    def _efetch_once(self, pmids: list[str], database: str,
+                     positions: Mapping[str, int] | None) -> tuple[list[Record], list[str]]:
+        data = {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}
+
+        def check(body: bytes) -> tuple[list[Record], list[str]]:
+            _refuse_non_xml(body)
+            reader = PubMedXmlReader(database, positions)
+            try:
+                records = list(reader.records(body))
+            except PubMedXmlError as error:
+                raise Retryable(f"ERROR {error.error_text!r}" if error.error_text else error.problem) from error
+            return records, reader.deleted
+
+        what = f"PubMed EFetch of {len(pmids)} PMIDs ({pmids[0]}...)"
+        return self.http.post(self._url("efetch.fcgi"), self._identified(data), check, what)
+
+    # ---------------------------------------------------------------------------------------- helpers
+
+    def _url(self, endpoint: str) -> str:
+        return self.settings.base_url + endpoint
+
+    def _identified(self, data: dict[str, str]) -> dict[str, str]:
+        data = dict(data, tool=TOOL)
+        if self.settings.email:
+            data["email"] = self.settings.email
+        if self.settings.api_key:
+            data["api_key"] = self.settings.api_key
+        return data
+
+
+def _parse_esearch(body: bytes) -> Answer:
+    _refuse_non_xml(body)
+    try:
+        root = etree.fromstring(body, etree.XMLParser(**_SECURE))
+    except etree.XMLSyntaxError as error:
+        raise Retryable(f"malformed or truncated XML: {error.msg}") from error
+    if root.tag != "eSearchResult":
+        raise Retryable(f"not an ESearch answer: <{root.tag}>")
+    error_text = " ".join((root.findtext("ERROR") or "").split())
+    if error_text:
+        if "out of acceptable range" in error_text:
+            raise SourceError(f"PubMed ESearch refused a position past its cap: {error_text}")
+        raise Retryable(f"ERROR {error_text!r}")
+    count_text = (root.findtext("Count") or "").strip()
+    if not count_text.isdigit():
+        raise Retryable("ESearch answer without a Count")
+    ids = tuple(pmid for pmid in ((e.text or "").strip() for e in root.iterfind("IdList/Id")) if pmid)
+    messages = []
+    for group in ("ErrorList", "WarningList"):
+        for element in root.iterfind(f"{group}/*"):
+            text = " ".join("".join(element.itertext()).split())
+            if text:
+                messages.append(f"{element.tag}: {text}")
+    return Answer(int(count_text), ids, " ".join((root.findtext("QueryTranslation") or "").split()), tuple(messages))
+
+
+def _refuse_non_xml(body: bytes) -> None:
+    head = body[:2000].lstrip().lower()
+    if not head:
+        raise Retryable("empty body")
+    if head.startswith(b"<!doctype html") or b"<html" in head:
+        title = ""
+        if b"<title>" in head:
+            title = head.split(b"<title>", 1)[1].split(b"<", 1)[0].decode("utf-8", "replace").strip()
+        raise Retryable("an HTML page instead of XML" + (f" ({title})" if title else ""))
+    if head.startswith(b"{"):
+        raise Retryable("JSON instead of XML: " + " ".join(head[:200].decode("utf-8", "replace").split()))
+
+
+def _parts(count: int, cap: int) -> int:
+    return max(2, math.ceil(count / (cap * SLICE_FILL)))
+
+
+def _split_days(first: date, last: date, parts: int) -> list[tuple[date, date]]:
+    days = (last - first).days + 1
+    parts = max(1, min(parts, days))
+    edges = [first + timedelta(days=days * i // parts) for i in range(parts + 1)]
+    return [(edges[i], edges[i + 1] - timedelta(days=1)) for i in range(parts)]
+
+
+def _day(text: str, *, end: bool) -> date:
+    parts = [int(p) for p in text.replace("-", "/").split("/")]
+    year = parts[0]
+    if len(parts) == 1:
+        return date(year, 12, 31) if end else date(year, 1, 1)
+    month = parts[1]
+    if len(parts) == 2:
+        if not end:
+            return date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return following - timedelta(days=1)
+    return date(year, month, parts[2])
+
+
+def _uid_start(uid_range: str | None) -> int:
+    return int(uid_range.split(":")[0]) if uid_range else 0
+
+
+def _fmt(day: date) -> str:
+    return day.strftime("%Y/%m/%d")
+
+
+def _describe(window: Window | None) -> str:
+    if window is None or not window.limited:
+        return "no date limits"
+    return f"{window.datetype} {window.mindate or '...'}-{window.maxdate or '...'}"
+
+
+def _bucket(settings: Settings) -> str:
+    """The quota a request counts against: per key when there is one, else per address (host here)."""
+    host = urlsplit(settings.base_url).netloc
+    if settings.api_key:
+        return f"{host}|key:{hashlib.sha256(settings.api_key.encode()).hexdigest()[:16]}"
+    return f"{host}|ip"
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: type, default: float, low: float, high: float) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SourceError(f"environment variable {name}: expected a number, got {text!r}") from None
+    if not low <= value <= high:
+        raise SourceError(f"environment variable {name}: expected {low}..{high}, got {text!r}")
+    return float(value)
