@@ -208,3 +208,9 @@ def test_title_never_fails_and_is_plain(text: str) -> None:
     found = normalise.title(text)
     assert found == found.strip() and "  " not in found
     assert all(ch.isalnum() or ch == " " for ch in found)
+
+
+def test_names_already_split_are_not_split_again() -> None:
+    found = normalise.authors(("Society for Research and Education", "Smith, J"))
+    assert [a.key() for a in found] == ["society for research and education", "smith j"]
+    assert found[0].collective
