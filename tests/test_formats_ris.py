@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -143,11 +144,14 @@ def test_export_then_import_gives_the_same_normalised_records(records: list[Reco
     assert [(r.database, r.source_id) for r in parsed.records] == [(r.database, r.source_id) for r in records]
 
 
-def _same(items: list[object]) -> list[object]:
+def _same(items: Sequence[object]) -> list[tuple[str, object]]:
     return [(type(i).__name__, i) for i in items]
 
 
-def _three_ways(text: str, chunk: int) -> tuple[list[object], list[object], list[object]]:
+Tagged = list[tuple[str, object]]
+
+
+def _three_ways(text: str, chunk: int) -> tuple[Tagged, Tagged, Tagged]:
     from harvester.formats.ris import iter_chunks, iter_records, iter_text
 
     by_lines = list(iter_records(text.split("\n"), "f.ris", None))
