@@ -243,3 +243,24 @@ def test_a_streamed_strict_import_refuses_the_file(tmp_path: Path, monkeypatch: 
         result = import_file(ledger, loaded, path, source="CINAHL", strict=True)
         assert result.status == "refused" and result.records_read == 4 and len(result.rejected) == 1
         assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_streamed_import_of_bom_files_with_crlf(encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harvester.importing as importing
+    import harvester.importing_stream as streaming
+
+    monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0)
+    monkeypatch.setattr(streaming, "HEAD_BYTES", 101)  # an odd cut: the UTF-16 head must still decode
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 64)
+    text = (GOOD + "\nTY  - JOUR\nTI  - Caf\u00e9 \u2013 \u00fcber\nER  - \n").replace("\n", "\r\n")
+    path = tmp_path / "bom.ris"
+    path.write_bytes(text.encode(encoding))
+    loaded = protocol_module.load(_protocol(tmp_path))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        result = import_file(ledger, loaded, path, source="CINAHL")
+        assert "read block by block" in result.message and result.imported == 3
+        stored = [s.record for s in iter_records(ledger)]
+        assert [r.title for r in stored] == ["First", "Second", "Caf\u00e9 \u2013 \u00fcber"]
+        assert [r.line for r in stored] == [1, 8, 13]
+        assert stored[0].tags[0] == ("TY", "JOUR")
