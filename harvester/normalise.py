@@ -267,11 +267,9 @@ def split_authors(value: str) -> list[str]:
 
 def author_names(values: tuple[str, ...] | list[str]) -> list[str]:
     """Every name of a record, in order, from a list of names or a list holding one joined field."""
-    names: list[str] = []
-    if len(values) == 1:  # one field holding every name (CSV exports, BibTeX)
-        names = split_authors(values[0])
-    else:  # already one name per value: "Society for Research and Education" stays whole
-        names = [value.strip() for value in values]
+    # one field holding every name (CSV exports, BibTeX) is split; names already one per value are not
+    # ("Society for Research and Education" stays whole)
+    names = split_authors(values[0]) if len(values) == 1 else [value.strip() for value in values]
     return [name for name in names if not is_empty(_ET_AL.sub("", name).strip(" ,;."))
             and name.strip(" .").lower() not in _ANONYMOUS]
 
