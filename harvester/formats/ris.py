@@ -384,22 +384,10 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     table = _table(database if database in DIALECTS else own_database)
 
     def all_of(field: str) -> list[str]:
-        found: list[str] = []
-        for tag in table[field]:
-            if tag in values:
-                found.extend(values[tag])
-        return found
+        return _all(values, table[field])
 
     def one(field: str) -> str:
-        for tag in table[field]:
-            found = values.get(tag)
-            if found is not None:
-                for value in found:
-                    if "  " in value or "\t" in value or len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
-                        value = _clean(value)
-                    if value:
-                        return value
-        return ""
+        return _one(values, table[field])
 
     abstract = ""
     for value in all_of("abstract"):
@@ -454,6 +442,30 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
 
 #: The placeholders as exports spell them (exact case), so most values are checked without lower().
 _PLACEHOLDER_FORMS = frozenset(form for p in f.PLACEHOLDERS for form in (p, p.upper(), p.title(), p.capitalize()))
+
+
+def _all(values: dict[str, list[str]], tags: tuple[str, ...]) -> list[str]:
+    """Every value of these tags, tag by tag in table order."""
+    if len(tags) == 1:
+        return values.get(tags[0], [])
+    found: list[str] = []
+    for tag in tags:
+        if tag in values:
+            found.extend(values[tag])
+    return found
+
+
+def _one(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
+    """The first real value (not empty, not a placeholder) of these tags, in table order."""
+    for tag in tags:
+        found = values.get(tag)
+        if found is not None:
+            for value in found:
+                if "  " in value or "\t" in value or len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
+                    value = _clean(value)
+                if value:
+                    return value
+    return ""
 
 
 def _clean(value: str) -> str:
