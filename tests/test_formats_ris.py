@@ -191,3 +191,22 @@ def test_one_space_before_the_dash_and_cochrane_ids() -> None:
     assert parsed.format == "ris" and parsed.database == "Cochrane"
     record = parsed.records[0]
     assert (record.title, record.year, record.source_id) == ("Peer support trial", 2012, "CN-01234567")
+
+
+def test_shared_normalisers() -> None:
+    from harvester.formats import _fields as f
+
+    assert f.pages("349-69") == f.pages("349", "69") == "349-369"  # EndNote/MEDLINE shortened end page
+    assert f.pages("No", "Specified") == ""  # PsycINFO via Ovid
+    assert f.pages("e0815") == "e0815" and f.pages("S12", "S15") == "S12-S15"
+    assert f.author("A. Author-One") == "Author-One, A."  # IEEE
+    assert f.author("Liu R.") == "Liu, R." and f.author("Shi,Yu ") == "Shi, Yu"
+    assert f.author("World Health Organization") == "World Health Organization"
+    assert f.find_doi("http://dx.doi.org/10.4236/ojf.2020.101008") == "10.4236/ojf.2020.101008"
+    assert f.find_doi("id=doi:10.4103%2F2303-9027.138783&atitle=x") == "10.4103/2303-9027.138783"
+    assert f.find_doi("10.1016/S0140-6736(20)30183-5.") == "10.1016/S0140-6736(20)30183-5"
+    assert f.issns(["03064530 (ISSN)", "0894-9867, 0894-9867", "ISSN-1234-456x"]) == ("0306-4530", "0894-9867",
+                                                                                     "1234-456X")
+    assert f.year_of("2020//") == 2020 and f.year_of("Start date: 20170812") == 2017  # TRID
+    assert f.year_of("SEP") is None  # WoS RIS DA: a month only
+    assert f.clean("  NA ") == "" and f.clean("a\n  b") == "a b"

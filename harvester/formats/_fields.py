@@ -14,6 +14,7 @@ from collections.abc import Iterable
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 _DOI_TRAILING = ".,;)]}'"
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
+_COMPACT_DATE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)[01]\d[0-3]\d(?!\d)")
 _ISSN = re.compile(r"(?<![\dXx])(\d{4})-?(\d{3}[\dXx])(?![\dXx])")
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
@@ -46,14 +47,18 @@ def strip_markup(value: str) -> str:
 
 
 def find_doi(value: str) -> str:
-    """The first DOI in a value, bare (``10.1/abc``): URL prefixes, ``doi:`` and ``[doi]`` removed."""
+    """The first DOI in a value, bare (``10.1/abc``): URL prefixes, ``doi:`` and ``[doi]`` removed.
+
+    A DOI inside a link resolver's query string is percent-encoded (``doi:10.4103%2F2303...&atitle=``):
+    it is decoded and cut at the next parameter.
+    """
     match = _DOI.search(value)
+    if match is None and "%2f" in value.lower():
+        decoded = re.sub("%2F", "/", value, flags=re.IGNORECASE)
+        match = _DOI.search(decoded)
     if not match:
         return ""
-    doi = match.group(0)
-    if "%2F" in doi.upper():  # a DOI inside a URL's query string, percent-encoded
-        doi = re.sub("%2F", "/", doi, flags=re.IGNORECASE)
-        doi = doi.split("&")[0]
+    doi = match.group(0).split("&")[0] if "%2f" in value.lower() else match.group(0)
     while doi and doi[-1] in _DOI_TRAILING:
         if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
             break
@@ -62,17 +67,34 @@ def find_doi(value: str) -> str:
 
 
 def year_of(value: str) -> int | None:
-    """The publication year in a date as exports write it (``2020//``, ``2017 Nov 15``, ``Start date: 2017...``)."""
-    match = _YEAR.search(value)
+    """The publication year in a date as exports write it (``2020//``, ``2017 Nov 15``, ``Start date: 20170812``)."""
+    match = _YEAR.search(value) or _COMPACT_DATE.search(value)
     return int(match.group(1)) if match else None
 
 
+#: Start/end page pairs that mean "no pages" (PsycINFO via Ovid writes SP "No", EP "Specified").
+NO_PAGES = frozenset({("no", "specified"), ("not", "specified"), ("n/a", ""), ("na", "")})
+
+
 def pages(start: str, end: str = "") -> str:
-    """``start-end`` from a start page and an end page (either may already be a range, or be absent)."""
+    """``start-end`` from a start page and an end page (either may already be a range, or be absent).
+
+    A shortened end page (``349-69``, as MEDLINE and EndNote write it) is written out (``349-369``)
+    so the same article's pages compare equal across databases.
+    """
     start, end = start.strip(), end.strip()
+    if (start.lower(), end.lower()) in NO_PAGES:
+        return ""
     if start and end and start != end and "-" not in start:
-        return f"{start}-{end}"
-    return start or end
+        first, last = start, end
+    elif "-" in start and not end:
+        first, _, last = start.partition("-")
+        first, last = first.strip(), last.strip()
+    else:
+        return start or end
+    if first.isdigit() and last.isdigit() and len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return f"{first}-{last}" if last else first
 
 
 def issns(values: Iterable[str]) -> tuple[str, ...]:
@@ -89,7 +111,8 @@ def issns(values: Iterable[str]) -> tuple[str, ...]:
 def author(name: str) -> str:
     """``Surname, Given`` from the forms exports use: ``Shi,Yu``, ``Liu R.``, ``Neilen AD``, ``Tingley, M.W.``.
 
-    A name with no comma whose last word is initials becomes ``Surname, Initials``; anything else
+    A name with no comma whose last word is initials becomes ``Surname, Initials``, and so does one that
+    starts with dotted initials (``A. Author-One``, IEEE); anything else
     (a collective name, ``Given Surname`` forms we cannot split with confidence) is kept as printed.
     """
     text = " ".join(name.split()).strip(" ;")
@@ -102,6 +125,11 @@ def author(name: str) -> str:
     words = text.split(" ")
     if len(words) >= 2 and _INITIALS.match(words[-1]):
         return f"{' '.join(words[:-1])}, {words[-1]}"
+    leading = 0
+    while leading < len(words) - 1 and _INITIALS.match(words[leading]) and words[leading].endswith("."):
+        leading += 1
+    if leading:  # "A. Author-One", "J. R. R. Tolkien" (IEEE): initials first, with dots
+        return f"{' '.join(words[leading:])}, {' '.join(words[:leading])}"
     return text
 
 

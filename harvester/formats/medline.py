@@ -172,11 +172,7 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
 
 def expand_pages(value: str) -> str:
     """MEDLINE shortens end pages (``1309-48``); write them out (``1309-1348``) so pages compare equal."""
-    start, dash, end = value.partition("-")
-    start, end = start.strip(), end.strip()
-    if dash and start.isdigit() and end.isdigit() and len(end) < len(start):
-        end = start[: len(start) - len(end)] + end
-    return f"{start}-{end}" if dash and end else start or value
+    return f.pages(value) if value else ""
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:
