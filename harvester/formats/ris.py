@@ -111,6 +111,7 @@ WRITE_TYPES: dict[str, str] = {"book": "BOOK", "book chapter": "CHAP", "conferen
 
 _COPYRIGHT = re.compile(r"^copyright of .{0,300}(may not be copied|property of)", re.IGNORECASE)
 _EID = re.compile(r"eid=(2-s2\.0-\d+)")
+_LENS_ID = re.compile(r"lens\.org/(\d{3}-\d{3}-\d{3}-\d{3}-[\dX]{3})")
 _EBSCO_AN = re.compile(r"[?&]AN=([^&\s]+)", re.IGNORECASE)
 _ACCESSION = re.compile(r"Accession Number:\s*([^;\s]+)", re.IGNORECASE)
 _PMID_IN_TEXT = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
@@ -530,9 +531,9 @@ def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str
 
 def _source_id(values: dict[str, list[str]], table: dict[str, tuple[str, ...]], database: str) -> str:
     """The database's own id: the accession number (``AN``), else the vendor's id tag, else ``ID``."""
-    if database == "Scopus":
+    if database in ("Scopus", "Lens"):
         for value in values.get("UR", ()):
-            match = _EID.search(value)
+            match = (_EID if database == "Scopus" else _LENS_ID).search(value)
             if match:
                 return match.group(1)
     for tag in table["source_id"]:

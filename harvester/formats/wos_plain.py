@@ -30,6 +30,7 @@ FIELD_TAGS: dict[str, tuple[str, ...]] = {
     "start_page": ("BP",),
     "end_page": ("EP",),
     "article_number": ("AR",),
+    "page_span": ("PS",),  # Zoological Record: "134-141", "i-iv, 1-74"
     "doi": ("DI", "D2"),
     "pmid": ("PM",),
     "language": ("LA",),
@@ -132,7 +133,7 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
             break
     source_id = one("source_id")
     own_database = "Zoological Record" if source_id.upper().startswith("ZOOR") else "Web of Science"
-    pages = f.pages(one("start_page"), one("end_page")) or one("article_number")
+    pages = f.pages(one("start_page"), one("end_page")) or one("page_span") or one("article_number")
     pmid = one("pmid")
     return Record(
         title=one("title"),
