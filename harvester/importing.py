@@ -229,7 +229,9 @@ def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = 
     """Import the files given (none: every file the protocol names). A file that cannot be read does not
     stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger)."""
     if not paths:
-        return import_protocol_files(ledger, protocol, strict=strict)
+        if source is not None:
+            choose_source(protocol, Path(protocol.path), source)  # an unknown name is an error, not "no files"
+        return import_protocol_files(ledger, protocol, strict=strict, source=source)
     results: list[ImportResult] = []
     for path in paths:
         try:
@@ -239,20 +241,21 @@ def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = 
     return results
 
 
-def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = False) -> list[ImportResult]:
-    """Import every file named by the protocol's file and other sources, in protocol order.
+def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = False,
+                          source: str | None = None) -> list[ImportResult]:
+    """Import every file named by the protocol's file and other sources (or by one of them), in protocol order.
 
     A file that cannot be read does not stop the others: its result has status ``failed`` and the reason.
     """
     results: list[ImportResult] = []
-    for source in protocol.sources:
-        if source.kind not in FILE_KINDS:
+    for named in protocol.sources:
+        if named.kind not in FILE_KINDS or source is not None and named.name != source:
             continue
-        for path in source.files:
+        for path in named.files:
             try:
-                results.append(import_file(ledger, protocol, path, source=source.name, format=source.format,
+                results.append(import_file(ledger, protocol, path, source=named.name, format=named.format,
                                            strict=strict))
             except FormatError as error:
-                results.append(ImportResult(path=str(path), source=source.name, status="failed",
+                results.append(ImportResult(path=str(path), source=named.name, status="failed",
                                             message=str(error)))
     return results

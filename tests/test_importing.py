@@ -264,3 +264,18 @@ def test_streamed_import_of_bom_files_with_crlf(encoding: str, tmp_path: Path, m
         assert [r.title for r in stored] == ["First", "Second", "Caf\u00e9 \u2013 \u00fcber"]
         assert [r.line for r in stored] == [1, 8, 13]
         assert stored[0].tags[0] == ("TY", "JOUR")
+
+
+def test_cli_without_files_imports_the_protocols_files_of_one_source(tmp_path: Path, shared_dir: Path) -> None:
+    corpus = shared_dir / "corpus"
+    files = {"CINAHL": [str(corpus / "ebsco/ris/synthesisr__ASP_ris_example.ris")],
+             "Scopus": [str(corpus / "scopus/ris/synthesisr__Scopus_ris_example.ris")],
+             "Hand": [str(corpus / "pubmed/medline_nbib/biopython__pubmed_result1.txt")]}
+    protocol = _protocol(tmp_path, files)
+    one = runner.invoke(app, ["import", str(protocol), "--source", "Scopus", "--json"])
+    assert one.exit_code == 0, one.output
+    assert [(r["source"], r["imported"]) for r in json.loads(one.output)] == [("Scopus", 3)]
+    everything = runner.invoke(app, ["import", str(protocol), "--json"])
+    assert [r["status"] for r in json.loads(everything.output)] == ["imported", "already-imported", "imported"]
+    unknown = runner.invoke(app, ["import", str(protocol), "--source", "Nope"])
+    assert unknown.exit_code != 0 and "no source named" in unknown.output
