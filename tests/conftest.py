@@ -45,3 +45,13 @@ def missing_tool(what: str, require_env: str) -> None:
     if os.environ.get(require_env) == "1":
         pytest.fail(f"{what} (required here: {require_env}=1)")
     pytest.skip(what)
+
+
+def example_protocol(folder: Path) -> Path:
+    """The bundled example review's protocol, copied into ``folder`` with its ledger there too."""
+    text = (REPO / "queries" / "example-peer-support.toml").read_text(encoding="utf-8")
+    text = text.replace('ledger = "../cache/example-peer-support.sqlite"', 'ledger = "ledger.sqlite"')
+    text = text.replace('"../examples/', f'"{(REPO / "examples").as_posix()}/')
+    path = folder / "example.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

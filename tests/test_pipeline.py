@@ -9,18 +9,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from harvester.cli.main import app
+from tests.conftest import example_protocol
 
-REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-
-def _example_protocol(folder: Path) -> Path:
-    text = (REPO / "queries" / "example-peer-support.toml").read_text(encoding="utf-8")
-    text = text.replace('ledger = "../cache/example-peer-support.sqlite"', 'ledger = "ledger.sqlite"')
-    text = text.replace('"../examples/', f'"{(REPO / "examples").as_posix()}/')
-    path = folder / "example.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _table_counts(ledger: Path) -> dict[str, int]:
@@ -30,7 +21,7 @@ def _table_counts(ledger: Path) -> dict[str, int]:
 
 
 def test_run_writes_diagrams_and_reports_and_a_second_run_changes_only_the_run_log(tmp_path: Path) -> None:
-    protocol = _example_protocol(tmp_path)
+    protocol = example_protocol(tmp_path)
     out = tmp_path / "out"
     first = runner.invoke(app, ["run", str(protocol), "--out", str(out), "--json"])
     assert first.exit_code == 0, first.output

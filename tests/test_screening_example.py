@@ -15,6 +15,7 @@ from harvester.cli.main import app
 from harvester.ledger import Ledger
 from harvester.screening.audit import excluded_records, summary
 from harvester.screening.outcomes import record_outcomes
+from tests.conftest import example_protocol
 
 REPO = Path(__file__).resolve().parent.parent
 DECISIONS = REPO / "examples" / "peer-support" / "decisions"
@@ -30,12 +31,7 @@ def _run(*args: str) -> str:
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example protocol with its ledger in a tmp folder, imported, de-duplicated, ruled and screened."""
-    text = (REPO / "queries" / "example-peer-support.toml").read_text(encoding="utf-8")
-    folder = tmp_path_factory.mktemp("example")
-    text = text.replace('ledger = "../cache/example-peer-support.sqlite"', 'ledger = "ledger.sqlite"')
-    text = text.replace('"../examples/', f'"{(REPO / "examples").as_posix()}/')
-    path = folder / "example.toml"
-    path.write_text(text, encoding="utf-8")
+    path = example_protocol(tmp_path_factory.mktemp("example"))
     protocol = str(path)
     _run("import", protocol)
     _run("dedupe", protocol)
