@@ -26,7 +26,6 @@ writing to the same review waits (up to 30 s) or fails; schedule refreshes when 
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +33,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from harvester.dedup import dedupe_new
 from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_json, to_markdown
 from harvester.errors import HarvestError
+from harvester.exporting import csv_row, export_rows
+from harvester.formats import ris
+from harvester.formats.csv import write_csv
+from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.core import utc_now
 from harvester.ledger.duplicates import current_duplicates
@@ -56,6 +60,7 @@ from harvester.ledger.refresh import (
 from harvester.ledger.runs import finish_run, get_run, start_run
 from harvester.lock import ReviewLock
 from harvester.protocol import Protocol, Source
+from harvester.search import count_source, search_source
 
 #: Days searched again before the last successful search: records become searchable some time after
 #: their create date, and a scheduler may have run late; re-seen records cost a sighting, nothing more.
@@ -102,16 +107,30 @@ ImportFn = Callable[[Ledger, Protocol], Any]
 DedupeFn = Callable[[Ledger, Protocol, list[int]], Any]
 
 
+def search_window(ledger: Ledger, protocol: Protocol, source: Source, window: Window | None,
+                  parent_run_id: int) -> SearchResult:
+    """The live search of one source over one window (None: in full), as a child run of the refresh."""
+    outcome = search_source(ledger, protocol, source, mindate=window.mindate if window else None,
+                            maxdate=window.maxdate if window else None,
+                            datetype=window.datetype if window else None, parent_run_id=parent_run_id)
+    return SearchResult(outcome.run_id, tuple(outcome.record_ids))
+
+
+def count_now(protocol: Protocol, source: Source) -> int | None:
+    """The query's total count at PubMed now (one request), for the change in the delta report."""
+    return int(count_source(protocol, source))
+
+
 @dataclass(slots=True)
 class Steps:
-    """The stages a refresh calls; the defaults are the project's own modules (tests pass fakes)."""
+    """The stages a refresh calls: the project's own by default. Tests put stand-ins in their place (a fake
+    PubMed, a failing search) to exercise windows, rollback and the lock without the network."""
 
-    search: SearchFn | None = None
-    count: CountFn | None = None
-    import_files: ImportFn | None = None
-    dedupe: DedupeFn | None = None
+    search: SearchFn = search_window
+    count: CountFn = count_now
+    import_files: ImportFn = import_protocol_files
+    dedupe: DedupeFn = dedupe_new
     progress: Callable[[str], None] | None = None
-    extra_notes: list[str] = field(default_factory=list)
 
 
 def plan_windows(last_search_started: str | None, today: date, overlap_days: int) -> tuple[Window, ...] | None:
@@ -146,10 +165,10 @@ def refresh(
     there. Raises :class:`~harvester.errors.LockError` if another refresh runs, and a
     :class:`~harvester.errors.HarvestError` naming the rolled-back refresh run if a stage fails.
     """
-    steps = _with_defaults(steps or Steps())
+    steps = steps or Steps()
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     with ReviewLock(protocol.ledger_path, command="refresh") as lock, Ledger.open(protocol.ledger_path) as ledger:
-        notes = list(steps.extra_notes)
+        notes: list[str] = []
         if lock.stale is not None:
             notes.append(f"took over the lock left by {lock.stale.describe()}, which is no longer running")
         abandoned = close_abandoned_refreshes(ledger)
@@ -176,9 +195,7 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             sources = list(searched.sources)
             current.clear()
             has_files = any(s.kind in ("file", "other") and s.files for s in protocol.sources)
-            if has_files and steps.import_files is None:
-                notes.append("export files were not re-imported: the import stage (harvester.importing) is missing")
-            elif has_files and steps.import_files is not None:
+            if has_files:
                 _say(steps, "re-importing export files")
                 after = max_run_id(ledger)
                 for result in steps.import_files(ledger, protocol) or ():
@@ -188,9 +205,6 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             sources += _file_sources(ledger, protocol, refresh_id)
             new_ids = record_ids_after(ledger, held_until)
             if new_ids:
-                if steps.dedupe is None:
-                    raise HarvestError("de-duplication (harvester.dedup.dedupe_new) is not available; "
-                                       "cannot tell new records from known ones")
                 _say(steps, f"de-duplicating {len(new_ids)} new record(s) against the ledger")
                 after = max_run_id(ledger)
                 steps.dedupe(ledger, protocol, new_ids)
@@ -224,8 +238,6 @@ def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: 
             searched.sources.append(SourceDelta(source.name, source.kind, "skipped", note=(
                 f"closed search (maxdate {source.maxdate}); remove maxdate from the protocol to refresh it")))
             continue
-        if steps.search is None:
-            raise HarvestError(f"source {source.name!r}: live searching (harvester.search) is not available")
         if source.mindate is not None:
             notes.append(f"source {source.name!r}: mindate {source.mindate} ({source.datetype}) is not applied to "
                          "the refresh windows; check newcomers published before it at screening")
@@ -245,8 +257,7 @@ def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: 
             returned[window.datetype if window else "full"] = set(result.record_ids)
             current.clear()
         everything = set().union(*returned.values())
-        current_total = len(everything) if windows is None else (steps.count(protocol, source) if steps.count
-                                                                 else None)
+        current_total = len(everything) if windows is None else steps.count(protocol, source)
         searched.totals[source.name] = current_total
         new_here = len(everything - held_before)
         if windows is None and last is not None:
@@ -347,90 +358,17 @@ def _say(steps: Steps, message: str) -> None:
         steps.progress(message)
 
 
-def _with_defaults(steps: Steps) -> Steps:
-    """Fill the stages a caller left out with the project's modules, when they exist."""
-    if steps.search is None:
-        steps.search = _default_search()
-    if steps.count is None:
-        steps.count = _default_count()
-    if steps.import_files is None:
-        steps.import_files = _default_import()
-    if steps.dedupe is None:
-        steps.dedupe = _default_dedupe()
-    return steps
-
-
-def _optional(module: str, name: str) -> Any:
-    """``module.name`` if that stage has landed in this installation, else None (the refresh then says so)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
-def _default_search() -> SearchFn | None:
-    search_source = _optional("harvester.search", "search_source")
-    if search_source is None:
-        return None
-
-    def run(ledger: Ledger, protocol: Protocol, source: Source, window: Window | None, parent: int) -> SearchResult:
-        outcome = search_source(ledger, protocol, source, mindate=window.mindate if window else None,
-                                maxdate=window.maxdate if window else None,
-                                datetype=window.datetype if window else None, parent_run_id=parent)
-        return SearchResult(outcome.run_id, tuple(outcome.record_ids))
-
-    return run
-
-
-def _default_count() -> CountFn | None:
-    count_source = _optional("harvester.search", "count_source")
-    if count_source is None:
-        return None
-
-    def run(protocol: Protocol, source: Source) -> int | None:
-        return int(count_source(protocol, source))
-
-    return run
-
-
-def _default_import() -> ImportFn | None:
-    import_protocol_files = _optional("harvester.importing", "import_protocol_files")
-    if import_protocol_files is None:
-        return None
-
-    def run(ledger: Ledger, protocol: Protocol) -> Any:
-        return import_protocol_files(ledger, protocol)
-
-    return run
-
-
-def _default_dedupe() -> DedupeFn | None:
-    dedupe_new = _optional("harvester.dedup", "dedupe_new")
-    if dedupe_new is None:
-        return None
-
-    def run(ledger: Ledger, protocol: Protocol, new_ids: list[int]) -> Any:
-        return dedupe_new(ledger, protocol, new_ids)
-
-    return run
-
-
 def write_outputs(delta: Delta, protocol: Protocol, out: Path, ledger: Ledger | None = None) -> list[Path]:
     """Write ``delta.md`` and ``delta.json`` into ``out``, named by review and refresh run, and, given the
-    ledger and when :mod:`harvester.exporting` exists, the new unique records as RIS and CSV for the
-    screening tool (the exporter's columns, with the ledger record id that decisions come back with)."""
+    ledger, the new unique records as RIS and CSV for the screening tool (the exporter's columns, with the
+    ledger record id that decisions come back with)."""
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{protocol.id}-refresh-{delta.refresh_run_id}"
     written = [out / f"{stem}.md", out / f"{stem}.json"]
     written[0].write_text(to_markdown(delta), encoding="utf-8")
     written[1].write_text(json.dumps(to_json(delta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    export_rows = _optional("harvester.exporting", "export_rows")
-    csv_row = _optional("harvester.exporting", "csv_row")
-    if ledger is None or export_rows is None or csv_row is None:
+    if ledger is None:
         return written
-    from harvester.formats import ris
-    from harvester.formats.csv import write_csv
-
     wanted = {record.id for record in delta.new_unique}
     rows = [row for row in export_rows(ledger, protocol, "all") if row.stored.id in wanted]
     ris_path, csv_path = out / f"{stem}-new.ris", out / f"{stem}-new.csv"

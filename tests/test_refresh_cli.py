@@ -1,6 +1,6 @@
 """``prisma-harvest refresh`` through the CLI: exit codes 0/1/2/3, --json, --out, quiet output, and two
 refreshes started together (one runs, one exits with the lock message). The stages are the stand-ins of
-tests/test_refresh.py, put in place of the defaults."""
+tests/test_refresh.py, put in place of the project's own."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ import subprocess
 import sys
 import textwrap
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import harvester.refresh as refresh_module
+import harvester.cli.refresh as refresh_cli
 from harvester.cli.main import app
 from harvester.ledger import Ledger
 from harvester.ledger.refresh import refresh_runs
+from harvester.refresh import Steps
 from tests.test_refresh import TODAY, FakePubMed, article, title_dedupe, write_protocol
 
 runner = CliRunner()
@@ -29,10 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 def pubmed(monkeypatch: pytest.MonkeyPatch) -> FakePubMed:
     fake = FakePubMed()
     fake.add([article(n) for n in range(1, 51)], date(2024, 3, 1))
-    monkeypatch.setattr(refresh_module, "_default_search", lambda: fake.search)
-    monkeypatch.setattr(refresh_module, "_default_count", lambda: fake.count)
-    monkeypatch.setattr(refresh_module, "_default_import", lambda: lambda ledger, protocol: [])
-    monkeypatch.setattr(refresh_module, "_default_dedupe", lambda: title_dedupe)
+    monkeypatch.setattr(refresh_cli, "Steps", partial(Steps, search=fake.search, count=fake.count,
+                                                      import_files=lambda ledger, protocol: [], dedupe=title_dedupe))
     return fake
 
 
@@ -80,18 +80,18 @@ def test_verbose_prints_the_report_without_progress_lines_off_a_terminal(tmp_pat
 TOGETHER = textwrap.dedent("""
     import sys, time
     from datetime import date
-    import harvester.refresh as refresh_module
+    from functools import partial
+    import harvester.cli.refresh as refresh_cli
     from harvester.cli.main import app
+    from harvester.refresh import Steps
     from tests.test_refresh import FakePubMed, article, title_dedupe
     fake = FakePubMed()
     fake.add([article(n) for n in range(1, 51)], date(2024, 3, 1))
     def slow(*args):
         time.sleep(1.5)
         return fake.search(*args)
-    refresh_module._default_search = lambda: slow
-    refresh_module._default_count = lambda: fake.count
-    refresh_module._default_import = lambda: lambda ledger, protocol: []
-    refresh_module._default_dedupe = lambda: title_dedupe
+    refresh_cli.Steps = partial(Steps, search=slow, count=fake.count, import_files=lambda ledger, protocol: [],
+                                dedupe=title_dedupe)
     app(["refresh", sys.argv[1]])
 """)
 
