@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
+from harvester.errors import LedgerError
 from harvester.ledger.core import Ledger, utc_now
 from harvester.records import Record
 
@@ -79,40 +81,110 @@ def add_records(ledger: Ledger, records: Iterable[Record], *, run_id: int, sourc
     A live record (no file) already held for the same source and ``source_id`` is not stored again:
     the run is recorded as a sighting of it and its existing id is returned. A file record is keyed by
     its file and position, so importing the same file twice stores nothing new.
+
+    Records are written in batches (one lookup of the keys already held, one ``executemany`` insert and
+    one of sightings per batch) rather than three statements per record: a 100,000-record export is
+    written several times faster. ``records`` may be a generator (a streamed import): it is read one
+    batch at a time, so memory does not grow with the file.
     """
     ids: list[int] = []
     origin = "file" if file_id is not None else "run"
     now = utc_now()
     with ledger.transaction() as connection:
+        batch: list[Record] = []
         for record in records:
-            existing = None
-            if file_id is None and record.source_id:
-                existing = connection.execute(
-                    "SELECT id FROM records WHERE source = ? AND source_id = ? AND file_id IS NULL",
-                    (source, record.source_id),
-                ).fetchone()
-            elif file_id is not None:
-                existing = connection.execute(
-                    "SELECT id FROM records WHERE file_id = ? AND position = ?", (file_id, record.position)
-                ).fetchone()
-            if existing is not None:
-                record_id = int(existing["id"])
-            else:
-                cursor = connection.execute(
-                    "INSERT INTO records (source, database, origin, run_id, file_id, position, line, source_id,"
-                    " pmid, doi, title, year, data, raw, added_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (source, record.database or source, origin, run_id, file_id, record.position or None,
-                     record.line or None, record.source_id or None, record.pmid or None, record.doi or None,
-                     record.title or None, record.year, _data_json(record), record.raw, now),
-                )
-                assert cursor.lastrowid is not None
-                record_id = cursor.lastrowid
-            connection.execute(
-                "INSERT OR IGNORE INTO sightings (record_id, run_id) VALUES (?, ?)", (record_id, run_id)
-            )
-            ids.append(record_id)
+            batch.append(record)
+            if len(batch) == BATCH_SIZE:
+                ids.extend(_add_batch(connection, batch, run_id, source, file_id, origin, now))
+                batch = []
+        if batch:
+            ids.extend(_add_batch(connection, batch, run_id, source, file_id, origin, now))
     return ids
+
+
+#: Records written per statement batch (well under SQLite's limit of host parameters in one ``IN (...)``).
+BATCH_SIZE = 1000
+_MAX_ROWID = 2**63 - 1
+_INSERT_RECORD = (
+    "INSERT INTO records (source, database, origin, run_id, file_id, position, line, source_id, pmid, doi, title,"
+    " year, data, raw, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _key(record: Record, file_id: int | None) -> str | int | None:
+    """What makes a record the same one again: its database id (live) or its place in the file (file).
+    None: no key (a live record without an id, a file record without a position): always a new row."""
+    if file_id is None:
+        return record.source_id or None
+    return record.position or None
+
+
+def _held(connection: sqlite3.Connection, keys: list[str | int], source: str,
+          file_id: int | None) -> dict[str | int, int]:
+    """The ids of the records already held under these keys (one query)."""
+    if not keys:
+        return {}
+    marks = ", ".join("?" * len(keys))
+    if file_id is None:
+        rows = connection.execute(
+            f"SELECT source_id AS key, id FROM records WHERE source = ? AND file_id IS NULL AND source_id IN ({marks})",
+            (source, *keys))
+    else:
+        rows = connection.execute(
+            f"SELECT position AS key, id FROM records WHERE file_id = ? AND position IN ({marks})", (file_id, *keys))
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def _add_batch(connection: sqlite3.Connection, batch: list[Record], run_id: int, source: str, file_id: int | None,
+               origin: str, now: str) -> list[int]:
+    keys = [_key(record, file_id) for record in batch]
+    held = _held(connection, list({key for key in keys if key is not None}), source, file_id)
+    slots: list[int] = []  # per record: its id if held, else -(index of its new row + 1)
+    fresh: dict[str | int, int] = {}  # key -> slot of a record new in this batch (the same key twice: one row)
+    rows: list[tuple[object, ...]] = []
+    for record, key in zip(batch, keys, strict=True):
+        if key is not None and key in held:
+            slots.append(held[key])
+            continue
+        if key is not None and key in fresh:
+            slots.append(fresh[key])
+            continue
+        rows.append((source, record.database or source, origin, run_id, file_id, record.position or None,
+                     record.line or None, record.source_id or None, record.pmid or None, record.doi or None,
+                     record.title or None, record.year, _data_json(record), record.raw, now))
+        slots.append(-len(rows))
+        if key is not None:
+            fresh[key] = -len(rows)
+    new_ids = _insert(connection, rows)
+    ids = [slot if slot > 0 else new_ids[-slot - 1] for slot in slots]
+    connection.executemany("INSERT OR IGNORE INTO sightings (record_id, run_id) VALUES (?, ?)",
+                           [(record_id, run_id) for record_id in dict.fromkeys(ids)])
+    return ids
+
+
+def _insert(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> list[int]:
+    """Insert rows; their ids, in order.
+
+    Inside the write transaction SQLite gives each new row the largest rowid + 1 (its documented rule
+    while the largest is below 2**63 - 1), so a batch of n rows gets the n ids after the largest before
+    it; that is checked after the insert, and near the limit rows go in one by one instead.
+    """
+    if not rows:
+        return []
+    before = connection.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
+    if before + len(rows) >= _MAX_ROWID:
+        ids = []
+        for row in rows:
+            cursor = connection.execute(_INSERT_RECORD, row)
+            assert cursor.lastrowid is not None
+            ids.append(cursor.lastrowid)
+        return ids
+    connection.executemany(_INSERT_RECORD, rows)
+    after = connection.execute("SELECT MAX(id), COUNT(*) FROM records WHERE id > ?", (before,)).fetchone()
+    if after[0] != before + len(rows) or after[1] != len(rows):
+        raise LedgerError(f"records {before + 1}..{before + len(rows)} were not numbered in order "
+                          f"(largest id {after[0]}, {after[1]} new rows); nothing was stored")
+    return list(range(before + 1, before + len(rows) + 1))
 
 
 def add_rejections(ledger: Ledger, rejections: Iterable[Rejection], *, run_id: int, source: str | None,
@@ -163,9 +235,15 @@ def source_ids(ledger: Ledger, source: str) -> set[str]:
     return {row["source_id"] for row in rows}
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(Record))
+
+
 def _data_json(record: Record) -> str:
-    """The record as JSON without ``raw`` (kept once, in its own column)."""
-    return replace(record, raw="").to_json()
+    """The record as JSON without ``raw`` (kept once, in its own column): what ``Record.to_json`` writes for
+    the record with ``raw=""``, built without copying the record first (this runs once per record stored)."""
+    data = {name: getattr(record, name) for name in _RECORD_FIELDS}
+    data["raw"] = ""
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _stored(row: object) -> StoredRecord:
