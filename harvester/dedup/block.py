@@ -10,7 +10,7 @@ with the volume and first page (a title rewritten in another language keeps its 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 
 from harvester.dedup.prepare import Keys
 
@@ -65,26 +65,43 @@ BLOCKING_KEYS: dict[str, Callable[[Keys], str]] = {
 }
 
 
+def block_keys(k: Keys) -> list[tuple[str, str]]:
+    """The blocking keys of one record, as ``(name, value)``."""
+    found = []
+    for name, function in BLOCKING_KEYS.items():
+        value = function(k)
+        if value:
+            found.append((name, value))
+    return found
+
+
 def blocks(keys: Iterable[Keys]) -> dict[tuple[str, str], list[int]]:
     """Blocking key -> record ids sharing it (in id order)."""
     found: dict[tuple[str, str], list[int]] = defaultdict(list)
     for k in keys:
-        for name, function in BLOCKING_KEYS.items():
-            value = function(k)
-            if value:
-                found[(name, value)].append(k.id)
+        for key in block_keys(k):
+            found[key].append(k.id)
     return {key: sorted(ids) for key, ids in found.items() if len(ids) > 1}
 
 
-def _sub_blocks(ids: list[int], keys: dict[int, Keys]) -> Iterator[list[int]]:
-    """A block too large to compare whole, split by year (a year apart still meets: neighbours overlap)."""
+def block_groups(members: Sequence[tuple[int, int | None]]) -> list[list[int]]:
+    """The groups to compare within for ONE block given as ``(record id, year)``: the whole block, or a
+    block over the limit split by year (a year and the next, so a year apart still meets; a part still
+    over the limit is left out). Empty when nothing is to be compared. Used by full and incremental runs
+    alike, so both see the same groups."""
+    if len(members) < 2:
+        return []
+    if len(members) <= MAX_BLOCK:
+        return [sorted(record_id for record_id, _ in members)]
     by_year: dict[int | None, list[int]] = defaultdict(list)
-    for record_id in ids:
-        by_year[keys[record_id].year].append(record_id)
-    for year, members in by_year.items():
-        group = members + (by_year.get(year + 1, []) if year is not None else [])
+    for record_id, year in sorted(members):
+        by_year[year].append(record_id)
+    parts = []
+    for year, ids in by_year.items():
+        group = ids + (by_year.get(year + 1, []) if year is not None else [])
         if 1 < len(group) <= MAX_BLOCK:
-            yield group
+            parts.append(sorted(set(group)))
+    return parts
 
 
 def groups(keys: dict[int, Keys]) -> tuple[list[list[int]], int]:
@@ -93,10 +110,7 @@ def groups(keys: dict[int, Keys]) -> tuple[list[list[int]], int]:
     found: list[list[int]] = []
     skipped = 0
     for ids in blocks(keys.values()).values():
-        if len(ids) <= MAX_BLOCK:
-            found.append(ids)
-            continue
-        parts = [sorted(set(group)) for group in _sub_blocks(ids, keys)]
+        parts = block_groups([(record_id, keys[record_id].year) for record_id in ids])
         skipped += not parts
         found.extend(parts)
     return found, skipped

@@ -68,13 +68,18 @@ def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
 def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None) -> tuple[list[Pair], dict[str, int]]:
     """Block, compare and decide; returns the match and uncertain pairs and counts of the work done."""
     candidates, skipped = candidate_pairs(dict(keys), only)
+    return judge(keys, candidates), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
+
+
+def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]]) -> list[Pair]:
+    """Compare and decide each candidate pair ``(a, b)``; the match and uncertain pairs, by ids."""
     found: list[Pair] = []
     for a, b in sorted(candidates):
         scores = compare(keys[a], keys[b])
         rule = decide(scores)
         if rule.verdict != DISTINCT:
             found.append(Pair(a, b, rule.verdict, rule.name, scores.as_dict()))
-    return found, {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
+    return found
 
 
 def _conflict(keys: Mapping[int, Keys]) -> Any:
@@ -113,14 +118,14 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     source_of = sources or {}
     clusters = tuple(build_cluster(group, by_group[group[0]], keys, source_of, preference)
                      for group in clustering.groups)
-    uncertain = _for_people(pairs, first_of, set(latest))
+    uncertain = for_people(pairs, first_of, set(latest))
     stats = {"records": len(keys), "clusters": len(clusters),
              "duplicates": sum(len(c.duplicates) for c in clusters), "uncertain": len(uncertain),
              "blocked": len(clustering.blocked), "decisions": len(latest)}
     return Result(clusters, uncertain, tuple(pairs), clustering.blocked, stats)
 
 
-def _for_people(pairs: Sequence[Pair], first_of: Mapping[int, int], decided: set[tuple[int, int]]) -> tuple[Pair, ...]:
+def for_people(pairs: Sequence[Pair], first_of: Mapping[int, int], decided: set[tuple[int, int]]) -> tuple[Pair, ...]:
     """The uncertain pairs a person still has to see: one per pair of clusters (the most alike), none
     inside one cluster, none between clusters a person already decided about."""
     decided_groups = {tuple(sorted((first_of.get(a, a), first_of.get(b, b)))) for a, b in decided}

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harvester.dedup.block import still_candidates
+from harvester.dedup.block import block_keys
 from harvester.dedup.cluster import Pair
 from harvester.dedup.decide import MATCH, UNCERTAIN
-from harvester.dedup.merge import kept_view
+from harvester.dedup.incremental import CODE_VERSION, KEYS_VERSION, Previous, update
+from harvester.dedup.merge import Duplicate, kept_view
 from harvester.dedup.pipeline import (
     DIFFERENT_DECISION,
     RULES_VERSION,
@@ -28,10 +29,11 @@ from harvester.dedup.pipeline import (
     prepare_all,
     resolve,
 )
+from harvester.dedup.prepare import Keys, keys_from_json, keys_to_json, prepare
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
-from harvester.ledger.records import StoredRecord, get_record, iter_records
+from harvester.ledger.records import StoredRecord, count_records, get_record, iter_records
 from harvester.ledger.runs import finish_run, get_run, start_run
 from harvester.protocol import Protocol
 from harvester.records import Record
@@ -74,47 +76,103 @@ def dedupe_new(ledger: Ledger, protocol: Protocol, new_record_ids: Sequence[int]
     return _run(ledger, protocol, new_ids=set(new_record_ids))
 
 
+def _fits(parameters: dict[str, Any], preference: list[str]) -> bool:
+    """Whether the previous run can be built on: made by the same code, with the same source
+    preference, and with what an incremental run needs in its parameters."""
+    return (parameters.get("code_version") == CODE_VERSION and parameters.get("keys_version") == KEYS_VERSION
+            and parameters.get("rules_version") == RULES_VERSION
+            and parameters.get("source_preference") == preference
+            and "max_record_id" in parameters and "max_decision_id" in parameters)
+
+
 def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summary:
-    stored = _load(ledger)
     previous = store.latest_dedupe_run(ledger)
-    mode = "full"
-    covered = 0
-    if new_ids is not None and previous is not None:
-        parameters = get_run(ledger, previous).parameters
-        if parameters.get("rules_version") == RULES_VERSION and "max_record_id" in parameters:
-            mode = "incremental"
-            covered = int(parameters["max_record_id"])
-    max_id = max((s.id for s in stored), default=0)
-    run_id = start_run(ledger, "dedupe", parameters={"mode": mode, "rules_version": RULES_VERSION,
-                                                      "max_record_id": max_id, "previous_run": previous})
+    preference = list(protocol.dedup.source_preference)
+    earlier = get_run(ledger, previous).parameters if previous is not None else {}
+    mode = "incremental" if new_ids is not None and previous is not None and _fits(earlier, preference) else "full"
+    run_id = start_run(ledger, "dedupe", parameters={
+        "mode": mode, "rules_version": RULES_VERSION, "code_version": CODE_VERSION, "keys_version": KEYS_VERSION,
+        "source_preference": preference, "max_record_id": store.max_record_id(ledger),
+        "max_decision_id": store.max_decision_id(ledger), "previous_run": previous})
     try:
-        keys = prepare_all((s.id, s.record) for s in stored)
-        sources = {s.id: s.source for s in stored}
         if mode == "incremental":
             assert previous is not None and new_ids is not None
-            fresh = {i for i in keys if i in new_ids or i > covered}
-            found, work = find_pairs(keys, only=fresh)
-            earlier = [p for p in store.pair_rows(ledger, previous)
-                       if p.record_a not in fresh and p.record_b not in fresh
-                       and p.record_a in keys and p.record_b in keys]
-            keep = still_candidates(keys, ((p.record_a, p.record_b) for p in earlier))
-            found += [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in earlier
-                      if (p.record_a, p.record_b) in keep]
-            found.sort(key=lambda p: (p.a, p.b))
+            result, records, fresh, write_keys = _incremental(ledger, earlier, previous, new_ids, preference)
         else:
-            fresh = set(keys)
-            found, work = find_pairs(keys)
-        result = resolve(keys, found, _decisions(ledger), sources, protocol.dedup.source_preference)
-        _write(ledger, run_id, result)
+            result, records, fresh, write_keys = _full(ledger, preference)
+        with ledger.transaction():  # the run's rows and the keys it stored land together, or neither
+            write_keys()
+            _write(ledger, run_id, result)
     except BaseException as error:
         finish_run(ledger, run_id, "failed", message=str(error)[:500])
         raise
-    finish_run(ledger, run_id, "ok", count_retrieved=len(stored),
+    finish_run(ledger, run_id, "ok", count_retrieved=records,
                message=f"{result.stats['duplicates']} duplicates in {result.stats['clusters']} clusters,"
                        f" {result.stats['uncertain']} uncertain pairs for people")
-    return Summary(run_id, mode, len(stored), len(fresh), work["candidate_pairs"], result.stats["clusters"],
+    return Summary(run_id, mode, records, fresh, result.stats["candidate_pairs"], result.stats["clusters"],
                    result.stats["duplicates"], result.stats["uncertain"], result.stats["blocked"],
                    result.stats["decisions"], store.duplicates_removed_by_database(ledger))
+
+
+def _key_row(k: Keys) -> tuple[int, int | None, str, list[str]]:
+    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in block_keys(k)]
+
+
+def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
+    """Every record prepared, blocked and compared; the keys not yet stored are stored for later
+    incremental runs (all of them again when the code that makes them changed)."""
+    stored = _load(ledger)
+    keys = prepare_all((s.id, s.record) for s in stored)
+    found, work = find_pairs(keys)
+    result = resolve(keys, found, _decisions(ledger), {s.id: s.source for s in stored}, preference)
+    result.stats.update(work)
+    clear = store.stale_keys(ledger, KEYS_VERSION)
+    missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
+    rows = [_key_row(keys[i]) for i in sorted(missing)]
+    return result, len(stored), len(stored), lambda: store.store_keys(ledger, KEYS_VERSION, rows, clear=clear)
+
+
+class _LedgerHeld:
+    """The held records as the incremental run reads them: stored keys through the block index."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def block_members(self, blocks: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[tuple[int, int | None]]]:
+        named = {f"{name}|{value}": (name, value) for name, value in blocks}
+        return {named[b]: members for b, members in store.block_members(self.ledger, named).items()}
+
+    def keys(self, ids: Collection[int]) -> dict[int, Keys]:
+        found = {i: keys_from_json(text) for i, text in store.stored_keys(self.ledger, ids, KEYS_VERSION).items()}
+        if len(found) != len(set(ids)):
+            lost = sorted(set(ids) - set(found))[:10]
+            raise LedgerError(f"{self.ledger.path}: no de-duplication keys stored for records {lost}")
+        return found
+
+    def sources(self, ids: Collection[int]) -> dict[int, str]:
+        return store.record_sources(self.ledger, ids)
+
+
+def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids: set[int],
+                 preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
+    """The new records (those given, those added since the previous run, and any without stored keys)
+    against what the ledger holds, reading only the records they can meet (see dedup/incremental.py)."""
+    fresh_ids = store.existing_records(ledger, new_ids) | store.records_after(ledger, int(earlier["max_record_id"]))
+    fresh_ids |= store.records_without_keys(ledger, KEYS_VERSION)
+    fresh = {i: prepare(i, get_record(ledger, i).record) for i in sorted(fresh_ids)}
+    decisions = store.decision_rows(ledger)
+    changed = {i for d in decisions if d.id > int(earlier["max_decision_id"]) for i in (d.record_a, d.record_b)}
+    before = Previous(
+        [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in store.pair_rows(ledger, previous)],
+        [Duplicate(d.record_id, d.duplicate_of, int(d.matched_with if d.matched_with is not None else d.duplicate_of),
+                   d.rule, d.scores, "reviewer" if d.rule == "reviewer" else "tool")
+         for d in store.duplicate_rows(ledger, previous)])
+    result = update(fresh, _LedgerHeld(ledger), before,
+                    [Decision(d.record_a, d.record_b, d.decision, d.reviewer) for d in decisions], changed, preference)
+    rows = [_key_row(k) for k in fresh.values()]
+    records = count_records(ledger)
+    result.stats["records"] = records
+    return result, records, len(fresh), lambda: store.store_keys(ledger, KEYS_VERSION, rows)
 
 
 def _write(ledger: Ledger, run_id: int, result: Result) -> None:

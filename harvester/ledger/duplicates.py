@@ -8,7 +8,7 @@ holds the evidence (pairs per run) and people's same/different decisions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,3 +136,97 @@ def decision_rows(ledger: Ledger) -> list[DecisionRow]:
 
 def record_ids(ledger: Ledger) -> set[int]:
     return {int(r["id"]) for r in ledger.execute("SELECT id FROM records")}
+
+
+# --- stored keys: what lets an incremental run read only the records its new records can meet ------
+
+#: Ids per SQL statement (SQLite's limit on bound parameters is 999 on old builds).
+_CHUNK = 900
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def store_keys(ledger: Ledger, version: str,
+               rows: Iterable[tuple[int, int | None, str, Iterable[str]]], clear: bool = False) -> None:
+    """Store records' prepared keys ``(record id, year, keys JSON, blocking keys)`` made by code
+    ``version`` (a record stored again is replaced). ``clear`` first drops every stored key: the code
+    that made them changed."""
+    with ledger.transaction() as connection:
+        if clear:
+            connection.execute("DELETE FROM dedup_blocks")
+            connection.execute("DELETE FROM dedup_keys")
+        rows = list(rows)
+        connection.executemany("INSERT OR REPLACE INTO dedup_keys (record_id, version, keys) VALUES (?, ?, ?)",
+                               ((record_id, version, keys) for record_id, _, keys, _ in rows))
+        connection.executemany("INSERT OR IGNORE INTO dedup_blocks (block, record_id, year) VALUES (?, ?, ?)",
+                               ((b, record_id, year) for record_id, year, _, blocks in rows for b in blocks))
+
+
+def stale_keys(ledger: Ledger, version: str) -> bool:
+    """Whether any stored keys were made by other code than ``version``."""
+    row = ledger.execute("SELECT 1 FROM dedup_keys WHERE version != ? LIMIT 1", (version,)).fetchone()
+    return row is not None
+
+
+def records_without_keys(ledger: Ledger, version: str, up_to: int | None = None) -> set[int]:
+    """Ids of records (optionally up to an id) with no keys stored by code ``version``."""
+    rows = ledger.execute(
+        "SELECT r.id FROM records r LEFT JOIN dedup_keys k ON k.record_id = r.id AND k.version = ?"
+        " WHERE k.record_id IS NULL AND (? IS NULL OR r.id <= ?)", (version, up_to, up_to))
+    return {int(r["id"]) for r in rows}
+
+
+def block_members(ledger: Ledger, blocks: Iterable[str]) -> dict[str, list[tuple[int, int | None]]]:
+    """Blocking key -> ``(record id, year)`` of every record holding it (through the block index)."""
+    found: dict[str, list[tuple[int, int | None]]] = {}
+    for chunk in _chunks(set(blocks)):
+        rows = ledger.execute(f"SELECT block, record_id, year FROM dedup_blocks WHERE block IN"
+                              f" ({', '.join('?' * len(chunk))}) ORDER BY block, record_id", tuple(chunk))
+        for row in rows:
+            found.setdefault(row["block"], []).append((int(row["record_id"]), row["year"]))
+    return found
+
+
+def stored_keys(ledger: Ledger, ids: Iterable[int], version: str) -> dict[int, str]:
+    """Record id -> its stored keys JSON made by code ``version`` (records without are left out)."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(set(ids)):
+        rows = ledger.execute(f"SELECT record_id, keys FROM dedup_keys WHERE version = ? AND record_id IN"
+                              f" ({', '.join('?' * len(chunk))})", (version, *chunk))
+        found.update((int(row["record_id"]), row["keys"]) for row in rows)
+    return found
+
+
+def record_sources(ledger: Ledger, ids: Iterable[int]) -> dict[int, str]:
+    """Record id -> the protocol source that brought it in."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(set(ids)):
+        rows = ledger.execute(f"SELECT id, source FROM records WHERE id IN ({', '.join('?' * len(chunk))})",
+                              tuple(chunk))
+        found.update((int(row["id"]), row["source"]) for row in rows)
+    return found
+
+
+def existing_records(ledger: Ledger, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` are records of this ledger."""
+    return set(record_sources(ledger, ids))
+
+
+def max_decision_id(ledger: Ledger) -> int:
+    """The id of the latest person's decision (0 before any): decisions after it are new to a run."""
+    row = ledger.execute("SELECT MAX(id) AS id FROM dedup_decisions").fetchone()
+    return int(row["id"] or 0)
+
+
+def max_record_id(ledger: Ledger) -> int:
+    row = ledger.execute("SELECT MAX(id) AS id FROM records").fetchone()
+    return int(row["id"] or 0)
+
+
+def records_after(ledger: Ledger, after: int) -> set[int]:
+    """Ids of the records added after record ``after``."""
+    return {int(r["id"]) for r in ledger.execute("SELECT id FROM records WHERE id > ?", (after,))}
