@@ -16,9 +16,10 @@ from harvester.ledger import Ledger
 from prisma.check import Mismatch, box_count, check_counts, check_records, require_consistent
 from prisma.counts import PrismaCounts, counts_from_ledger
 from prisma.diagram import DiagramOptions, draw
-from prisma.html_report import build_report, report_html
+from prisma.html_report import report_html
 from prisma.prisma2020_csv import read_counts, write_counts
 from prisma.search_report import build_search_report, to_markdown
+from prisma.since import UpdatedCounts, check_since, counts_since
 from prisma.templates import TEMPLATES, choose_template
 
 
@@ -30,6 +31,7 @@ class LoadedCounts:
     layout: str  # "2020" or "2009": the template a CSV was written for
     warnings: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # box wording a CSV changes (translations)
+    updated: UpdatedCounts | None = None  # with --since: the split into previous and new identification
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,17 @@ class CheckResult:
     counts: PrismaCounts
     problems: tuple[Mismatch, ...]
     boxes: tuple[BoxCheck, ...]
+    warnings: tuple[str, ...] = ()
+    updated: UpdatedCounts | None = None
 
 
-def load_counts(protocol: Path | None = None, counts_csv: Path | None = None) -> LoadedCounts:
-    """Counts from a CSV when given, else from the protocol's ledger."""
+def load_counts(protocol: Path | None = None, counts_csv: Path | None = None, since: str | None = None) -> LoadedCounts:
+    """Counts from a CSV when given, else from the protocol's ledger; with ``since`` (a run id or a date), the
+    updated-review counts: previous studies from the records up to it, the new identification after it."""
     if counts_csv is not None:
+        if since is not None:
+            raise InputError(str(counts_csv), ["--since splits the ledger's records; it cannot apply to --counts "
+                                               "(give the CSV's previous_studies and previous_reports instead)"])
         read = read_counts(counts_csv)
         return LoadedCounts(read.counts, str(counts_csv), counts_csv.stem, read.layout, read.warnings,
                             tuple(sorted(read.renamed_boxes().items())))
@@ -65,17 +73,24 @@ def load_counts(protocol: Path | None = None, counts_csv: Path | None = None) ->
         raise InputError("(command line)", ["give a PROTOCOL, or --counts FILE.csv"])
     loaded = protocol_module.load(protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
+        if since is not None:
+            updated = counts_since(ledger, loaded, since)
+            return LoadedCounts(updated.counts, str(loaded.ledger_path), loaded.id, "2020", updated.warnings,
+                                updated=updated)
         counts = counts_from_ledger(ledger, loaded)
     return LoadedCounts(counts, str(loaded.ledger_path), loaded.id, "2020")
 
 
 def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str | None = None, fmt: str = "svg",
                  out: Path | None = None, options: DiagramOptions | None = None,
-                 allow_mismatch: bool = False) -> Diagram:
-    """Check the counts, draw them in a template and write the file; returns what was written."""
-    loaded = load_counts(protocol, counts_csv)
+                 allow_mismatch: bool = False, since: str | None = None) -> Diagram:
+    """Check the counts, draw them in a template and write the file; returns what was written. With ``since``
+    the counts are the updated review's, and the updated template is chosen unless one is given."""
+    loaded = load_counts(protocol, counts_csv, since)
     if not allow_mismatch:
         require_consistent(loaded.counts, loaded.where)
+        if loaded.updated is not None:
+            _require_split(loaded.updated, loaded.where)
     name = template or ("2009" if loaded.layout == "2009" else choose_template(loaded.counts))
     options = options or DiagramOptions()
     if loaded.labels and not options.labels:
@@ -92,44 +107,62 @@ def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str |
     return Diagram(data, path, name, tuple(warnings))
 
 
-def counts_text(protocol: Path | None, counts_csv: Path | None = None, fmt: str = "json") -> str:
-    """The counts as the PRISMA2020 package's CSV or as JSON (with the record ids behind each box)."""
-    loaded = load_counts(protocol, counts_csv)
+def _require_split(updated: UpdatedCounts, where: str) -> None:
+    problems = check_since(updated)
+    if problems:
+        raise InputError(where, [str(problem) for problem in problems])
+
+
+def counts_text(protocol: Path | None, counts_csv: Path | None = None, fmt: str = "json",
+                since: str | None = None) -> str:
+    """The counts as the PRISMA2020 package's CSV or as JSON (with the record ids behind each box; with
+    ``since``, also ``since``: the boundary, how many records fall on each side, and the warnings)."""
+    loaded = load_counts(protocol, counts_csv, since)
     if fmt == "prisma2020-csv":
         return write_counts(loaded.counts)
-    return json.dumps(loaded.counts.to_json(), indent=2, ensure_ascii=False)
+    data = loaded.counts.to_json()
+    if loaded.updated is not None:
+        data["since"] = loaded.updated.to_json()
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def check(protocol: Path | None, counts_csv: Path | None = None) -> CheckResult:
-    """Every box with its count and the records behind it, and every identity that fails."""
-    loaded = load_counts(protocol, counts_csv)
+def check(protocol: Path | None, counts_csv: Path | None = None, since: str | None = None) -> CheckResult:
+    """Every box with its count and the records behind it, and every identity that fails (with ``since``, also
+    the split: each record on one side, total = previous + new on the record ids)."""
+    loaded = load_counts(protocol, counts_csv, since)
     counts = loaded.counts
-    problems = tuple(check_counts(counts) + check_records(counts))
+    problems = tuple(check_counts(counts) + check_records(counts)
+                     + (check_since(loaded.updated) if loaded.updated is not None else []))
     keys = list(dict.fromkeys([*BOX_ORDER, *sorted(counts.records)]))
     boxes = tuple(BoxCheck(key, box_count(counts, key), counts.records.get(key, ()), key in counts.records)
                   for key in keys
                   if box_count(counts, key) is not None or key in counts.records)
-    return CheckResult(counts, problems, boxes)
+    return CheckResult(counts, problems, boxes, loaded.warnings, loaded.updated)
 
 
-BOX_ORDER = ("previous_studies", "previous_reports", "database_results", "register_results", "website_results",
-             "organisation_results", "citations_results", "duplicates", "excluded_automatic", "excluded_other",
-             "records_screened", "records_excluded", "records_excluded_automation", "records_excluded_reviewers",
-             "records_awaiting_screening", "dbr_sought_reports", "dbr_awaiting_retrieval", "dbr_notretrieved_reports",
-             "dbr_assessed", "dbr_awaiting_assessment", "dbr_included", "other_sought_reports",
-             "other_awaiting_retrieval", "other_notretrieved_reports", "other_assessed", "other_awaiting_assessment",
-             "other_included", "new_studies", "new_reports", "total_studies", "total_reports")
+BOX_ORDER = ("previous_identified", "previous_studies", "previous_reports", "database_results", "register_results",
+             "website_results", "organisation_results", "citations_results", "duplicates", "excluded_automatic",
+             "excluded_other", "records_screened", "records_excluded", "records_excluded_automation",
+             "records_excluded_reviewers", "records_awaiting_screening", "dbr_sought_reports", "dbr_awaiting_retrieval",
+             "dbr_notretrieved_reports", "dbr_assessed", "dbr_awaiting_assessment", "dbr_included",
+             "other_sought_reports", "other_awaiting_retrieval", "other_notretrieved_reports", "other_assessed",
+             "other_awaiting_assessment", "other_included", "new_studies", "new_reports", "total_studies",
+             "total_reports")
 
 
 def write_report(protocol: Path, out: Path | None = None, template: str | None = None,
-                 options: DiagramOptions | None = None, markdown: bool = False) -> Path:
-    """The self-contained HTML report (or, with ``markdown``, the PRISMA-S search report) written to a file."""
+                 options: DiagramOptions | None = None, markdown: bool = False, since: str | None = None) -> Path:
+    """The self-contained HTML report (or, with ``markdown``, the PRISMA-S search report) written to a file;
+    with ``since``, of the updated review (see :func:`load_counts`)."""
     loaded = protocol_module.load(protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
+        updated = counts_since(ledger, loaded, since) if since is not None else None
+        counts = updated.counts if updated is not None else counts_from_ledger(ledger, loaded)
         if markdown:
-            text = to_markdown(build_search_report(ledger, loaded, counts_from_ledger(ledger, loaded)))
+            text = to_markdown(build_search_report(ledger, loaded, counts))
         else:
-            text = build_report(ledger, loaded, TEMPLATES[template] if template else None, options)
+            text = report_html(ledger, loaded, counts, TEMPLATES[template] if template else None, options,
+                               updated=updated)
     path = out or Path(f"{loaded.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

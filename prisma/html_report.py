@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from harvester.ledger import Ledger
 from harvester.ledger.reporting import record_titles
@@ -20,6 +21,9 @@ from prisma.counts import PrismaCounts, counts_from_ledger
 from prisma.diagram import DiagramOptions, draw
 from prisma.search_report import build_search_report, to_html
 from prisma.templates import TEMPLATES, Template, choose_template
+
+if TYPE_CHECKING:
+    from prisma.since import UpdatedCounts
 
 STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 75em; color: #111; line-height: 1.4; }
@@ -46,6 +50,8 @@ EXTRA_NAMES = {
     "other_awaiting_retrieval": "Reports awaiting retrieval (other methods)",
     "other_awaiting_assessment": "Reports awaiting assessment (other methods)",
     "other_included": "Reports included (other methods)",
+    "previous_identified": "Records identified for the previous version of the review",
+    "previous_reports": "Reports of studies included in previous version of review",
 }
 
 
@@ -80,8 +86,11 @@ def _box_sections(counts: PrismaCounts, titles: dict[int, tuple[str, str, int | 
         total = len({rid for key in keys for rid in counts.records[key]})
         shown = box_count(counts, prefix)
         differs = shown is not None and prefix in counts.records and shown != total
+        untraced = not keys and prefix in ("previous_reports", "total_reports") and shown
         out.append(f'<section class="box" id="{_anchor(prefix)}"><h3>{html.escape(_name(prefix))}: '
-                   f'{total:,} record(s)' + (f" (box shows {shown:,})" if differs else "") + "</h3>")
+                   + (f"{shown:,}, as the protocol gives them (not traced to ledger records: use --since to derive "
+                      "them from the ledger)" if untraced else f"{total:,} record(s)")
+                   + (f" (box shows {shown:,})" if differs else "") + "</h3>")
         for key in keys:
             ids = counts.records[key]
             if "/" in key:
@@ -121,14 +130,19 @@ def build_report(ledger: Ledger, protocol: Protocol, template: Template | None =
 
 
 def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, template: Template | None = None,
-                options: DiagramOptions | None = None) -> str:
-    """The report for counts already computed (split out so tests can pass hand-made counts)."""
+                options: DiagramOptions | None = None, *, updated: UpdatedCounts | None = None) -> str:
+    """The report for counts already computed (split out so tests can pass hand-made counts); ``updated``
+    (``--since``) adds where the previous version ends, and the split's own check."""
     e = html.escape
     template = template or TEMPLATES[choose_template(counts)]
     options = replace(options or DiagramOptions(), links=True)
     svg = draw(counts, template, "svg", options).decode("utf-8")
     svg = svg[svg.index("<svg"):]  # inline: drop the XML declaration and DOCTYPE
     problems = check_counts(counts) + check_records(counts)
+    if updated is not None:
+        from prisma.since import check_since  # prisma.since needs the screening stage; a CSV report does not
+
+        problems += check_since(updated)
     if problems:
         checked = ('<p class="problem">The numbers do not add up:</p><ul>'
                    + "".join(f"<li class=problem>{e(str(p))}</li>" for p in problems) + "</ul>")
@@ -146,9 +160,20 @@ def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, templa
                   f"{e(dedup.tool_version)}.</p>"
                   + "".join(f"<p>{e(rule)}: {n:,}</p>" for rule, n in sorted(dedup.per_rule.items())) + "</section>")
     titles = record_titles(ledger)
+    split = ""
+    if updated is not None:
+        split = (f'<p>Updated review. Previous version: the {len(updated.previous_ids):,} records first brought into '
+                 f"the ledger up to {e(updated.boundary.description)} (<code>--since {e(updated.boundary.given)}"
+                 f'</code>); <a href="#{_anchor("previous_reports")}">{counts.previous_reports or 0:,} report(s)</a>'
+                 " of "
+                 f"{counts.previous_studies or 0:,} studies included from them. New identification: the "
+                 f"{len(updated.new_ids):,} records brought in after it; a new record that duplicates one held "
+                 "before is counted in its duplicates removed.</p>"
+                 + "".join(f"<p class=problem>{e(w)}</p>" for w in updated.warnings))
     body = "\n".join([
         f"<h1>{e(protocol.title)}</h1>",
         f"<p>{e(template.title)}. Click a box to see the records behind its count.</p>",
+        split,
         f'<div class="diagram">{svg}</div>',
         f'<section id="check"><h2>Arithmetic check</h2>{checked}</section>',
         _reasons(counts),

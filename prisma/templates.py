@@ -222,13 +222,14 @@ def _updated(other: bool) -> Template:
         Box("header_previous", -1, 0, (Text("Previous studies"),), style="grey-header"),
         Box("previous", -1, 1, (Text("Studies included in previous version of review"), Count("", "previous_studies"),
                                 Text("Reports of studies included in previous version of review"),
-                                Count("", "previous_reports")), style="grey"),
+                                Count("", "previous_reports")), style="grey", link="previous_reports"),
         *_identification(True),
         Box("included", 0, 5, (Text("New studies included in review"), Count("", "new_studies"),
                                Text("Reports of new included studies"), Count("", "new_reports")),
             link="new_reports"),
         Box("total", 0, 6, (Text("Total studies included in review"), Count("", "total_studies"),
-                            Text("Reports of total included studies"), Count("", "total_reports"))),
+                            Text("Reports of total included studies"), Count("", "total_reports")),
+            link="total_reports"),
         *(_other_methods(True) if other else ()),
     )
     what = "databases, registers and other sources" if other else "databases and registers only"

@@ -10,6 +10,7 @@ import typer
 from harvester.cli.app import JsonOption, app, print_json, reporting
 from prisma import commands
 from prisma.diagram import FORMATS, DiagramOptions
+from prisma.since import parse_since
 from prisma.templates import TEMPLATES
 
 OptionalProtocol = Annotated[
@@ -22,6 +23,23 @@ CountsOption = Annotated[
 TemplateOption = Annotated[
     str | None, typer.Option("--template", help=f"Layout: {', '.join(TEMPLATES)} (default: chosen from the counts).")
 ]
+
+
+SinceOption = Annotated[
+    str | None, typer.Option("--since", metavar="REF", help="Updated review: REF (a run id such as 12, or a date "
+                             "such as 2026-03-01) ends the previous version; studies included from records brought "
+                             "in up to REF are the previous studies, records brought in after it the new "
+                             "identification. Chooses the updated template.")
+]
+
+
+def _since(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_since(value)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    return value
 
 
 def _template(name: str | None) -> str | None:
@@ -45,6 +63,7 @@ def diagram(
     dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution (dots per inch).")] = 300,
     footnotes: Annotated[bool, typer.Option("--footnotes", help="Print the template's * and ** footnotes.")] = False,
     allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Draw counts that do not add up.")] = False,
+    since: SinceOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Draw the PRISMA flow diagram from the ledger (or from a CSV), after checking that it adds up."""
@@ -53,7 +72,8 @@ def diagram(
             raise typer.BadParameter(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         options = DiagramOptions(font=font, font_size=font_size, box_width=box_width, greyscale=greyscale, dpi=dpi,
                                  footnotes=footnotes)
-        result = commands.make_diagram(protocol, counts, _template(template), fmt, out, options, allow_mismatch)
+        result = commands.make_diagram(protocol, counts, _template(template), fmt, out, options, allow_mismatch,
+                                       _since(since))
         if json_output:
             print_json({"path": str(result.path), "template": result.template, "format": fmt,
                         "warnings": list(result.warnings)})
@@ -69,12 +89,13 @@ def counts_command(
     counts: CountsOption = None,
     fmt: Annotated[str, typer.Option("--format", help="prisma2020-csv (the R package's CSV) or json.")] = "json",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: print).")] = None,
+    since: SinceOption = None,
 ) -> None:
     """Print every box's count: as the PRISMA2020 package's CSV, or as JSON with the record ids behind each box."""
     with reporting():
         if fmt not in ("prisma2020-csv", "json"):
             raise typer.BadParameter(f"unknown format {fmt!r}: use prisma2020-csv or json")
-        text = commands.counts_text(protocol, counts, fmt)
+        text = commands.counts_text(protocol, counts, fmt, _since(since))
         if out is None:
             typer.echo(text, nl=not text.endswith("\n"))
         else:
@@ -87,22 +108,31 @@ def check_command(
     protocol: OptionalProtocol = None,
     counts: CountsOption = None,
     records: Annotated[bool, typer.Option("--records", help="List the ledger record ids behind each box.")] = False,
+    since: SinceOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Check the arithmetic: every box equals the boxes feeding it, every record follows exactly one path."""
     with reporting():
-        result = commands.check(protocol, counts)
+        result = commands.check(protocol, counts, _since(since))
         if json_output:
             print_json({"ok": not result.problems, "problems": [str(p) for p in result.problems],
+                        "warnings": list(result.warnings),
+                        **({"since": result.updated.to_json()} if result.updated is not None else {}),
                         "boxes": [{"box": b.key, "n": b.n, "records": list(b.records) if b.traced else None}
                                   for b in result.boxes]})
         else:
+            if result.updated is not None:
+                split = result.updated
+                typer.echo(f"previous version: {len(split.previous_ids):,} record(s) brought in up to "
+                           f"{split.boundary.description}; new identification: {len(split.new_ids):,} after it")
             for box in result.boxes:
                 shown = "-" if box.n is None else f"{box.n:,}"
                 behind = f"  [{len(box.records):,} records]" if box.traced else ""
                 typer.echo(f"{box.key:<48} {shown:>8}{behind}")
                 if records and box.records:
                     typer.echo("    " + " ".join(str(rid) for rid in box.records))
+            for warning in result.warnings:
+                typer.echo(f"warning: {warning}", err=True)
             for problem in result.problems:
                 typer.echo(f"mismatch: {problem}", err=True)
             if not result.problems:
@@ -120,8 +150,10 @@ def report(
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour in the diagram.")] = False,
     markdown: Annotated[bool, typer.Option("--search-markdown", help="Write the PRISMA-S search report as Markdown "
                                            "instead.")] = False,
+    since: SinceOption = None,
 ) -> None:
     """Write one self-contained HTML report: diagram, search report, reasons, de-duplication, records per box."""
     with reporting():
-        path = commands.write_report(protocol, out, _template(template), DiagramOptions(greyscale=greyscale), markdown)
+        path = commands.write_report(protocol, out, _template(template), DiagramOptions(greyscale=greyscale), markdown,
+                                     _since(since))
         typer.echo(f"wrote {path}")

@@ -169,3 +169,30 @@ def set_run_parameters(ledger: Ledger, run_id: int, extra: dict[str, object]) ->
     parameters = dict(get_run(ledger, run_id).parameters)
     parameters.update(extra)
     update_run(ledger, run_id, parameters=parameters)
+
+
+# --- the boundary of an updated review (``prisma-harvest diagram --since``) -------------------------------
+
+
+def records_added_after(ledger: Ledger, moment: str) -> list[int]:
+    """Ids of the records first stored after ``moment`` (an ISO 8601 UTC time as :func:`utc_now` writes it, or
+    a prefix of one such as ``2026-03-01``, which means 00:00 UTC that day), in order."""
+    rows = ledger.execute("SELECT id FROM records WHERE added_at >= ? ORDER BY id", (moment,))
+    return [int(row["id"]) for row in rows]
+
+
+def last_run_before(ledger: Ledger, moment: str) -> int | None:
+    """The id of the last run started before ``moment`` (None when there is none)."""
+    row = ledger.execute("SELECT MAX(id) AS id FROM runs WHERE started_at < ?", (moment,)).fetchone()
+    return int(row["id"]) if row["id"] is not None else None
+
+
+def duplicates_as_of(ledger: Ledger, last_run_id: int) -> dict[int, int]:
+    """Removed record id -> kept record id, as the latest successful dedupe run up to run ``last_run_id`` left
+    them (empty when none had run): which record of a cluster the previous version of a review screened."""
+    row = ledger.execute("SELECT MAX(id) AS id FROM runs WHERE kind = 'dedupe' AND status = 'ok' AND id <= ?",
+                         (last_run_id,)).fetchone()
+    if row["id"] is None:
+        return {}
+    rows = ledger.execute("SELECT record_id, duplicate_of FROM duplicates WHERE run_id = ?", (int(row["id"]),))
+    return {int(item["record_id"]): int(item["duplicate_of"]) for item in rows}

@@ -7,6 +7,7 @@ record falls into exactly one path through the diagram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -126,9 +127,15 @@ def arm_of(protocol: Protocol, source: str) -> Arm:
     return "databases"
 
 
-def record_outcomes(ledger: Ledger, protocol: Protocol) -> list[Outcome]:
-    """Exactly one :class:`Outcome` for every record in the ledger, by record id (see the path above)."""
-    duplicates = current_duplicates(ledger)
+def record_outcomes(ledger: Ledger, protocol: Protocol, *,
+                    duplicates: Mapping[int, int] | None = None) -> list[Outcome]:
+    """Exactly one :class:`Outcome` for every record in the ledger, by record id (see the path above).
+
+    ``duplicates`` (removed record id -> kept record id) replaces the latest dedupe run's clusters: the
+    updated-review diagram (``prisma.since``) keeps, in a cluster spanning both versions, a record of the
+    previous version, so that the previous version's decisions still count there.
+    """
+    duplicates = current_duplicates(ledger) if duplicates is None else duplicates
     fired = current_rule_results(ledger, fired_only=True)
     by_stage: dict[tuple[int, str], list[StoredDecision]] = {}
     for item in list_decisions(ledger):
