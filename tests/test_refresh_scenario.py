@@ -19,6 +19,8 @@ import pytest
 
 from harvester import protocol as protocol_module
 from harvester.ledger import Ledger
+from harvester.ledger.duplicates import current_duplicates
+from harvester.ledger.records import get_record
 from harvester.ledger.refresh import refresh_runs
 from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
@@ -151,3 +153,40 @@ def test_a_changed_export_is_reimported_and_an_unchanged_one_adds_nothing(review
     again = refresh(protocol, steps=real_steps(pubmed))
     assert next(s for s in again.sources if s.source == "CINAHL").status == "unchanged"
     assert again.new_records == 0
+
+
+def test_the_updated_diagram_after_the_refresh(review: tuple[Protocol, FakePubMed], tmp_path: Path) -> None:
+    """Issue 7's updated-review diagram on the scenario: two export records included before the refresh; the
+    refresh brings their PubMed copies (kept, MEDLINE being preferred) among 137 newcomers. Since the first
+    refresh: MEDLINE 137 identified, 20 duplicates removed, 117 to screen; previous studies still 2."""
+    from typer.testing import CliRunner
+
+    from harvester.cli.main import app
+    from prisma.since import check_since, counts_since
+
+    protocol, pubmed = review
+    with Ledger.open(protocol.ledger_path) as ledger:
+        boundary = refresh_runs(ledger)[-1].id
+        exported = {int(row["id"]): row["title"] for row in ledger.execute(
+            "SELECT id, title FROM records WHERE source = 'CINAHL' ORDER BY id LIMIT 2")}
+    sheet = tmp_path / "decisions.csv"
+    sheet.write_text("record_id,stage,reviewer,decision\n" + "".join(
+        f"{rid},{stage},JM,include\n" for rid in exported for stage in ("title-abstract", "full-text")),
+        encoding="utf-8")
+    result = CliRunner().invoke(app, ["screen", "import", str(protocol.path), str(sheet)])
+    assert result.exit_code == 0, result.output
+    pubmed.add([synthetic(n) for n in range(1001, 1138)], TODAY)
+    delta = refresh(protocol, steps=real_steps(pubmed))
+    assert len(delta.known) == 20
+    with Ledger.open(protocol.ledger_path) as ledger:
+        updated = counts_since(ledger, protocol, str(boundary))
+        removed = current_duplicates(ledger)
+        kept_sources = {get_record(ledger, removed[rid]).source for rid in exported if rid in removed}
+    assert kept_sources == {"MEDLINE"} and set(exported) <= set(removed)  # the PubMed copies are kept now
+    c = updated.counts
+    assert [(line.name, line.n) for line in c.database_specific_results] == [("MEDLINE", 137)]
+    assert (c.duplicates, c.records_screened, c.records_awaiting_screening) == (20, 117, 117)
+    assert (c.previous_studies, c.previous_reports, c.new_studies, c.total_studies) == (2, 2, 0, 2)
+    assert set(c.records["previous_reports"]) == set(exported)
+    assert not check_since(updated)
+    assert any("still await a decision" in warning for warning in updated.warnings)  # the 358 unscreened
