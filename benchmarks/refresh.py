@@ -12,6 +12,7 @@ again). Prints both times, the ratio, whether both give the same clusters, and t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -25,7 +26,7 @@ from typing import Any
 
 from harvester import protocol as protocol_module
 from harvester.dedup import dedupe_ledger, dedupe_new
-from harvester.ledger import Ledger
+from harvester.ledger import Ledger, duplicates
 from harvester.ledger.records import add_records
 from harvester.ledger.refresh import max_record_id, record_ids_after
 from harvester.ledger.runs import finish_run, start_run
@@ -95,8 +96,13 @@ def measure(mode: str, protocol_path: Path, ledger_path: Path, after: int) -> di
         started = time.perf_counter()
         summary = dedupe_new(ledger, protocol, new_ids) if mode == "incremental" else dedupe_ledger(ledger, protocol)
         seconds = time.perf_counter() - started
+        run_id = duplicates.latest_dedupe_run(ledger) or 0
+        written = [sorted((d.record_id, d.duplicate_of, d.matched_with, d.rule)
+                          for d in duplicates.duplicate_rows(ledger)),
+                   [(p.record_a, p.record_b, p.verdict, p.rule, p.open) for p in duplicates.pair_rows(ledger, run_id)]]
+    digest = hashlib.sha256(json.dumps(written).encode()).hexdigest()[:16]
     return {"seconds": seconds, "mode": summary.mode, "candidate_pairs": summary.candidate_pairs,
-            "duplicates": summary.duplicates, "clusters": summary.clusters, "new": len(new_ids)}
+            "duplicates": summary.duplicates, "clusters": summary.clusters, "new": len(new_ids), "digest": digest}
 
 
 def in_fresh_interpreter(mode: str, protocol_path: Path, ledger_path: Path, after: int) -> dict[str, Any]:
@@ -147,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"full de-duplication of {args.records + inc['new']}: {whole['seconds']:.2f} s, "
               f"{whole['candidate_pairs']} candidate pairs compared")
         print(f"ratio refresh/full: {inc['seconds'] / whole['seconds']:.3f}")
-        same = (inc["duplicates"], inc["clusters"]) == (whole["duplicates"], whole["clusters"])
-        print(f"same result: {same} (duplicates {inc['duplicates']} vs {whole['duplicates']})")
+        same = (inc["digest"], inc["duplicates"], inc["clusters"]) == (whole["digest"], whole["duplicates"],
+                                                                         whole["clusters"])
+        print(f"same result: {same} (duplicates {inc['duplicates']} vs {whole['duplicates']}; every duplicate's"
+              f" kept record, matched-with record and rule, and every pair with its verdict and open flag:"
+              f" digest {inc['digest']} vs {whole['digest']})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
