@@ -327,7 +327,8 @@ class Pages:
 
 
 def pages(value: str | None) -> Pages:
-    """``123-9`` -> 123-129; ``47--65``; ``e0141122``; ``01-Jul`` (a spreadsheet's 1-7); ``S36``."""
+    """``123-9`` -> 123-129; ``47--65``; ``e0141122``; ``01-Jul`` (a spreadsheet's 1-7); ``S36``;
+    ``A175.E1638`` -> A175."""
     if is_empty(value):
         return Pages()
     assert value is not None
@@ -336,6 +337,9 @@ def pages(value: str | None) -> Pages:
     if re.fullmatch(r"\d+\s*(p|pp|pages)\.?", text):  # "215 p": a page count (theses, books), not a place
         return Pages()
     text = re.sub(r"\s*-+\s*", "-", text)
+    locator = re.fullmatch(r"([a-z]{0,2}\d+)\.e\d+", text)
+    if locator:  # "A175.E1638": a meeting abstract's page with its abstract number (JACC supplements)
+        text = locator.group(1)
     month = re.fullmatch(r"(\d{1,2})-([a-z]{3})", text)
     if month and month.group(2) in MONTHS:
         text = f"{int(month.group(1))}-{MONTHS[month.group(2)]}"
