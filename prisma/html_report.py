@@ -87,9 +87,10 @@ def _box_sections(counts: PrismaCounts, titles: dict[int, tuple[str, str, int | 
         shown = box_count(counts, prefix)
         differs = shown is not None and prefix in counts.records and shown != total
         untraced = not keys and prefix in ("previous_reports", "total_reports") and shown
+        plus = " plus the new ones" if prefix == "total_reports" else ""
         out.append(f'<section class="box" id="{_anchor(prefix)}"><h3>{html.escape(_name(prefix))}: '
-                   + (f"{shown:,}, as the protocol gives them (not traced to ledger records: use --since to derive "
-                      "them from the ledger)" if untraced else f"{total:,} record(s)")
+                   + (f"{shown:,}, from the protocol's previous_reports{plus} (not traced to ledger records: "
+                      "--since derives them from the ledger)" if untraced else f"{total:,} record(s)")
                    + (f" (box shows {shown:,})" if differs else "") + "</h3>")
         for key in keys:
             ids = counts.records[key]

@@ -304,3 +304,18 @@ def test_split_clusters_keeps_each_spanning_cluster_by_an_old_record(raw: dict[i
             assert kept not in new  # a cluster holding a record from before is kept by one of those
         else:
             assert kept == next(m for m in group if m not in duplicates)  # new-only clusters are as they were
+
+
+def test_without_since_the_protocols_previous_numbers_are_marked_untraced(update: Update, tmp_path: Path) -> None:
+    text = update.protocol.read_text(encoding="utf-8").replace(
+        "[review]\n", "[review]\nprevious_studies = 30\nprevious_reports = 31\n", 1)
+    path = tmp_path / "keys.toml"
+    path.write_text(text.replace('ledger = "ledger.sqlite"',
+                                 f'ledger = "{(update.protocol.parent / "ledger.sqlite").as_posix()}"'),
+                    encoding="utf-8")
+    out = tmp_path / "report.html"
+    _run("report", str(path), "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "31, from the protocol's previous_reports (not traced to ledger records" in page
+    assert "from the protocol's previous_reports plus the new ones" in page
+    assert "Updated review. Previous version:" not in page
