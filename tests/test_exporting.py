@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from harvester.cli.main import app
 from harvester.formats import read_bytes, read_file
-from harvester.formats._values import strip_markup
+from harvester.formats._fields import is_placeholder, strip_markup
 from harvester.formats.bibtex import write_bibtex
 from harvester.formats.csv import record_row, write_csv
-from harvester.formats.csv_columns import EXPORT_COLUMNS, PLACEHOLDERS
+from harvester.formats.csv_columns import EXPORT_COLUMNS
 from harvester.ledger import Ledger, utc_now
 from harvester.ledger.runs import finish_run, start_run
 from harvester.records import Record
@@ -31,7 +31,7 @@ _WORD = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Co", "
 def _text(word: st.SearchStrategy[str] = _WORD, max_words: int = 5) -> st.SearchStrategy[str]:
     # importers drop HTML/JATS tags from titles and abstracts: generated text holds none
     return st.lists(word, min_size=1, max_size=max_words).map(" ".join).filter(
-        lambda t: t not in PLACEHOLDERS and strip_markup(t) == t)
+        lambda t: not is_placeholder(t) and strip_markup(t) == t)
 
 
 _MAYBE_TEXT = st.one_of(st.just(""), _text())
@@ -52,7 +52,9 @@ def _records(item: st.SearchStrategy[str]) -> st.SearchStrategy[Record]:
         issn=st.lists(st.from_regex(r"\A\d{4}-\d{3}[\dX]\Z"), max_size=2, unique=True).map(tuple),
         volume=_MAYBE_TEXT,
         issue=_MAYBE_TEXT,
-        pages=st.one_of(st.just(""), st.from_regex(r"\A(e?[1-9]\d{0,3})(-[1-9]\d{0,3})?\Z")),
+        # end pages written out in full: every reader writes out a shortened one ("349-69" -> "349-369")
+        pages=st.one_of(st.just(""), st.from_regex(r"\Ae?[1-9]\d{0,3}\Z"),
+                        st.tuples(st.integers(1, 9999), st.integers(0, 999)).map(lambda p: f"{p[0]}-{p[0] + p[1]}")),
         doi=st.one_of(st.just(""), st.from_regex(r"\A10\.\d{4,6}/[a-z0-9.()_\-]{0,12}[a-z0-9]\Z")),
         pmid=st.one_of(st.just(""), st.from_regex(r"\A[1-9]\d{0,8}\Z")),
         language=st.lists(item, max_size=2, unique=True).map(tuple),

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from harvester.errors import FormatError
 from harvester.formats import read_bytes, read_file
-from harvester.formats._values import clean_doi, neutralise, normalise_author, restore, split_cell, strip_markup
-from harvester.formats.csv import read_csv
+from harvester.formats._fields import author, find_doi, split_cell, strip_markup
+from harvester.formats.csv import neutralise, read_csv, restore
 
 MY_FORMATS = {"csv", "tab_delimited"}
 
@@ -120,20 +120,20 @@ def test_wos_tab_utf16_and_utf8_give_the_same_records(shared_dir: Path) -> None:
 
 
 def test_given_first_names_and_springer_concatenation() -> None:
-    assert normalise_author("David De Roure", "given-first") == "De Roure, David"
-    assert normalise_author("Jason R. C. Nurse", "given-first") == "Nurse, Jason R. C."
-    assert normalise_author("P. Kogge", "given-first") == "Kogge, P."
-    assert normalise_author("Prof. Witold Pedrycz", "given-first") == "Pedrycz, Witold"
-    assert normalise_author("Liu F.", "surname-initials") == "Liu, F."
-    assert normalise_author("World Health Organization", "surname-initials") == "World Health Organization"
+    assert author("David De Roure", "given-first") == "De Roure, David"
+    assert author("Jason R. C. Nurse", "given-first") == "Nurse, Jason R. C."
+    assert author("P. Kogge", "given-first") == "Kogge, P."
+    assert author("Prof. Witold Pedrycz", "given-first") == "Pedrycz, Witold"
+    assert author("Liu F.", "surname-initials") == "Liu, F."
+    assert author("World Health Organization", "surname-initials") == "World Health Organization"
     assert split_cell("Araz R. AlievNigar T. Ismayilova", "concatenated") == ["Araz R. Aliev", "Nigar T. Ismayilova"]
     assert split_cell("a (b, c), d", ", ") == ["a (b, c)", "d"]
 
 
 def test_doi_forms() -> None:
-    assert clean_doi("https://doi.org/10.1016/j.joi.2017.08.007") == "10.1016/j.joi.2017.08.007"
-    assert clean_doi("doi:10.4103%2F2303-9027.138783") == "10.4103/2303-9027.138783"
-    assert clean_doi("no doi here") == ""
+    assert find_doi("https://doi.org/10.1016/j.joi.2017.08.007") == "10.1016/j.joi.2017.08.007"
+    assert find_doi("doi:10.4103%2F2303-9027.138783") == "10.4103/2303-9027.138783"
+    assert find_doi("no doi here") == ""
 
 
 def test_unknown_header_says_which_headers_and_asks_for_a_mapping() -> None:

@@ -25,17 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import bibtexparser
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field, ParsingFailedBlock
 
-from harvester.formats._values import (
-    clean_doi,
-    clean_pages,
-    clean_pmid,
-    clean_text,
-    normalise_author,
-    parse_year,
-    split_cell,
-    split_issns,
-    strip_markup,
-)
+from harvester.formats import _fields as f
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
@@ -304,7 +294,7 @@ def lenient_entry(raw: str, start_line: int) -> Entry | None:
             return None  # neither {braced}, "quoted" nor a bare number or macro: too broken to trust
         entry_fields.append(Field(name, value))
     entry = Entry(head.group(1).lower(), head.group(2).strip(), entry_fields, start_line=start_line, raw=raw)
-    names = {f.key.lower() for f in entry_fields}
+    names = {entry_field.key.lower() for entry_field in entry_fields}
     return entry if names & {"title", "doi"} else None
 
 
@@ -322,7 +312,7 @@ def entry_record(entry: Entry, database: str, position: int, macros: dict[str, s
         values.setdefault(field.key.lower(), concatenate(value, macros or {}))
 
     def text(name: str) -> str:
-        return clean_text(latex_to_text(values.get(name, "")))
+        return f.clean(latex_to_text(values.get(name, "")))
 
     found: dict[str, Any] = {}
     for name, candidates in FIELDS.items():
@@ -336,29 +326,29 @@ def entry_record(entry: Entry, database: str, position: int, macros: dict[str, s
                 continue
             separator = ";" if ";" in raw_value or name in ("language", "publication_types") else ","
             if name == "issn":
-                parts = split_issns(raw_value)
+                parts = list(f.issns([raw_value]))
             else:
-                parts = [clean_text(latex_to_text(p)) for p in _split_list(raw_value, separator)]
+                parts = [f.clean(latex_to_text(p)) for p in _split_list(raw_value, separator)]
             items.extend(p for p in parts if p and p not in items)
         lists[name] = items
-    authors = [clean_text(latex_to_text(_unwrap(name))) for name in split_authors(values.get("author", ""))]
-    authors = [normalise_author(name, "given-first") if not _braced(raw) else name
+    authors = [f.clean(latex_to_text(_unwrap(name))) for name in split_authors(values.get("author", ""))]
+    authors = [f.author(name, "given-first") if not _braced(raw) else name
                for name, raw in zip(authors, split_authors(values.get("author", "")), strict=True)]
     if not authors and values.get("book-group-author"):
         authors = [text("book-group-author")]
     return Record(
-        title=strip_markup(found["title"]),
-        abstract=strip_markup(found["abstract"]),
+        title=f.strip_markup(found["title"]),
+        abstract=f.strip_markup(found["abstract"]),
         authors=tuple(a for a in authors if a),
-        year=parse_year(found["year"]),
+        year=f.year_of(found["year"]),
         journal=found["journal"],
         journal_abbrev=found["journal_abbrev"],
         issn=tuple(lists["issn"]),
         volume=found["volume"],
         issue=found["issue"],
-        pages=clean_pages(found["pages"]),
-        doi=clean_doi(found["doi"]),
-        pmid=clean_pmid(found["pmid"]) if found["pmid"] else _pmid_from_key(entry.key),
+        pages=f.pages(found["pages"]),
+        doi=f.find_doi(found["doi"]),
+        pmid=f.pmid_of(found["pmid"]) if found["pmid"] else _pmid_from_key(entry.key),
         language=tuple(lists["language"]),
         publication_types=tuple(lists["publication_types"]),
         keywords=tuple(lists["keywords"]),
@@ -412,7 +402,7 @@ def _split_list(value: str, separator: str) -> list[str]:
     """``;`` splits everywhere; ``,`` (EBSCO, ProQuest keywords) never inside parentheses."""
     if separator == ";":
         return [part.strip() for part in value.split(";") if part.strip()]
-    return split_cell(value, ",")
+    return f.split_cell(value, ",")
 
 
 def _unwrap(name: str) -> str:
@@ -446,7 +436,7 @@ def _pmid_from_key(key: str) -> str:
 def _source_id(entry: Entry, values: dict[str, str]) -> str:
     for name in ID_FIELDS:
         if values.get(name, "").strip():
-            return clean_text(latex_to_text(values[name]))
+            return f.clean(latex_to_text(values[name]))
     url = values.get("url", "")
     if url:
         query = parse_qs(urlsplit(url.strip()).query)

@@ -6,8 +6,8 @@ included; an empty cell carries nothing that ``raw`` does not already keep. A ro
 (more cells than the header, or an unterminated quote at the end of a truncated file, or nothing that
 identifies a record) becomes a :class:`Rejected` with its line and row number, and reading goes on.
 
-Values are normalised by the functions of ``_values.py`` (shared with the BibTeX and EndNote XML
-readers): one definition of "a bare DOI" or "Surname, Given" for every format this family reads.
+Values are normalised by the field cleaners of ``_fields.py``, which every importer uses: one definition
+of "a bare DOI" or "Surname, Given" whatever the file.
 
 Writing (:func:`write_csv`) is for our own export: lists are joined with ``"; "`` (a ``;`` inside a value
 is written ``\\;``), and a cell beginning with ``= + - @``, tab, CR or ``'`` gets a leading ``'`` so a
@@ -26,20 +26,17 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from harvester.errors import FormatError
-from harvester.formats._values import (
-    clean_doi,
-    clean_pages,
-    clean_pmid,
-    clean_text,
+from harvester.formats._fields import (
+    author,
+    clean,
+    find_doi,
+    issns,
     join_escaped,
-    join_pages,
-    neutralise,
-    normalise_author,
-    parse_year,
-    restore,
+    pages,
+    pmid_of,
     split_cell,
-    split_issns,
     strip_markup,
+    year_of,
 )
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.formats.csv_columns import (
@@ -52,6 +49,9 @@ from harvester.formats.csv_columns import (
 from harvester.records import BIBLIOGRAPHIC_FIELDS, LIST_FIELDS, Record
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+#: First characters a spreadsheet would treat as a formula (plus ``'``, our own escape).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 #: Fields a mapping (or a generic CSV whose headers are our field names) may name.
 MAPPABLE_FIELDS: tuple[str, ...] = (*BIBLIOGRAPHIC_FIELDS, "source_id", "page_start", "page_end")
@@ -331,7 +331,7 @@ def _record(table: ColumnTable, headers: list[str], cells: list[str], raw: str, 
 
     def cell(column: str) -> str:
         value = by_name.get(column.casefold(), "")
-        return value if own else clean_text(value)
+        return value if own else clean(value)
 
     values: dict[str, Any] = {}
     for name, columns in table.fields.items():
@@ -346,7 +346,7 @@ def _record(table: ColumnTable, headers: list[str], cells: list[str], raw: str, 
                 parts = split_cell(raw_value, table.separators.get(column, ";"))
                 if name == "authors":
                     form = table.author_forms.get(column, "as-written")
-                    parts = [normalise_author(p, form) for p in parts] if not own else parts
+                    parts = [author(p, form) for p in parts] if not own else parts
                     if parts:
                         items = parts
                         break
@@ -368,13 +368,10 @@ def _record(table: ColumnTable, headers: list[str], cells: list[str], raw: str, 
 
 def _build(values: dict[str, Any], table: ColumnTable, tags: list[tuple[str, str]], raw: str, line: int,
            position: int, database: str | None, by_name: dict[str, str], own: bool) -> Record:
-    pages = values.pop("pages", "")
+    page_range = values.pop("pages", "")
     start, end = values.pop("page_start", ""), values.pop("page_end", "")
-    if start or end:
-        pages = join_pages(start, end)
-    issns: list[str] = []
-    for value in values.pop("issn", []):
-        issns.extend(i for i in split_issns(value) if i not in issns)
+    if not own:
+        page_range = pages(start, end) if start or end else pages(page_range)
     year_text = values.pop("year", "")
     source_id = values.pop("source_id", "")
     if not own:
@@ -388,11 +385,11 @@ def _build(values: dict[str, Any], table: ColumnTable, tags: list[tuple[str, str
         fields["title"] = strip_markup(fields.get("title", ""))
         fields["abstract"] = strip_markup(fields.get("abstract", ""))
     fields.update(
-        pages=pages if own else clean_pages(pages),
-        issn=tuple(issns),
-        year=parse_year(year_text) if isinstance(year_text, str) else None,
-        doi=clean_doi(fields.get("doi", "")),
-        pmid=clean_pmid(fields.get("pmid", "")) if fields.get("pmid") else "",
+        pages=page_range,
+        issn=issns(values.pop("issn", [])),
+        year=year_of(year_text) if isinstance(year_text, str) else None,
+        doi=find_doi(fields.get("doi", "")),
+        pmid=pmid_of(fields.get("pmid", "")) if fields.get("pmid") else "",
         source_id=source_id,
         database=row_database or database or table.database or "CSV",
         raw=raw,
@@ -416,6 +413,18 @@ def write_csv(rows: Iterable[Mapping[str, object]], out: TextIO, columns: tuple[
         writer.writerow([neutralise(_cell(row.get(column))) for column in columns])
         count += 1
     return count
+
+
+def neutralise(cell: str) -> str:
+    """Make a cell safe to open in a spreadsheet: a leading ``'`` before a formula-like start."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise` (only for our own export, which is the only one that applies it)."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r'\n":
+        return cell[1:]
+    return cell
 
 
 def _cell(value: object) -> str:

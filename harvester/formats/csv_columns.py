@@ -389,9 +389,5 @@ TABLES: tuple[ColumnTable, ...] = (
     RAYYAN, ASREVIEW, WEB_OF_SCIENCE_TAB,
 )
 
-#: Cell values that mean "nothing here" (R-rewritten CSVs, old Scopus exports).
-PLACEHOLDERS: frozenset[str] = frozenset({"NA", "N/A", "[No abstract available]", "[No title available]",
-                                          "[No author name available]", "[No author id available]"})
-
 #: Preamble lines some vendors write above the header (Dimensions: "About the data: Exported on ...").
 PREAMBLE_PREFIXES: tuple[str, ...] = ("About the data:",)

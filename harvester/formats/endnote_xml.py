@@ -20,16 +20,7 @@ from typing import Any
 from lxml import etree
 
 from harvester.errors import FormatError
-from harvester.formats._values import (
-    clean_doi,
-    clean_pages,
-    clean_pmid,
-    clean_text,
-    normalise_author,
-    parse_year,
-    split_issns,
-    strip_markup,
-)
+from harvester.formats import _fields as f
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
@@ -114,7 +105,7 @@ def read(text: str, path: str, database: str | None) -> Parsed:
 
 
 def _text(element: Any) -> str:
-    return clean_text("".join(element.itertext()))
+    return f.clean("".join(element.itertext()))
 
 
 def element_record(element: Any, database: str, position: int) -> Record:
@@ -152,22 +143,19 @@ def element_record(element: Any, database: str, position: int) -> Record:
         pmid = accession
     if not accession:
         accession = first(("rec-number",))
-    issns: list[str] = []
-    for value in lists["issn"]:
-        issns.extend(i for i in split_issns(value) if i not in issns)
     return Record(
-        title=strip_markup(values["title"]),
-        abstract=strip_markup(values["abstract"]),
-        authors=tuple(normalise_author(a, "surname-initials") for a in lists["authors"]),
-        year=parse_year(values["year"]),
+        title=f.strip_markup(values["title"]),
+        abstract=f.strip_markup(values["abstract"]),
+        authors=tuple(f.author(a, "surname-initials") for a in lists["authors"]),
+        year=f.year_of(values["year"]),
         journal=values["journal"],
         journal_abbrev=values["journal_abbrev"],
-        issn=tuple(issns),
+        issn=f.issns(lists["issn"]),
         volume=values["volume"],
         issue=values["issue"],
-        pages=clean_pages(values["pages"]),
-        doi=clean_doi(values["doi"]),
-        pmid=clean_pmid(pmid) if pmid else "",
+        pages=f.pages(values["pages"]),
+        doi=f.find_doi(values["doi"]),
+        pmid=f.pmid_of(pmid) if pmid else "",
         language=tuple(lists["language"]),
         publication_types=tuple(types),
         keywords=tuple(lists["keywords"]),

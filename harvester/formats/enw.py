@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from harvester.errors import FormatError
 from harvester.formats import _fields as f
+from harvester.formats import _tagged
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
@@ -45,104 +45,33 @@ def _split(line: str) -> tuple[str, str] | None:
     return None
 
 
+SYNTAX = _tagged.Syntax(name="EndNote '%X '", split=_split, continues=lambda line: True, list_tags=LIST_TAGS)
+
+
 def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
-    position = 0
-    block: list[str] = []
-    start = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            if block:
-                position += 1
-                yield _record(block, start, position, path, database)
-                block = []
-            continue
-        if not block:
-            start = number
-        block.append(line)
-    if block:
-        position += 1
-        yield _record(block, start, position, path, database)
-
-
-def _record(block: list[str], start: int, position: int, path: str, database: str | None) -> Record | Rejected:
-    raw = "\n".join(block)
-    tags: list[list[str]] = []
-    for line in block:
-        pair = _split(line)
-        if pair is None:
-            if not tags:
-                return Rejected(position, start, f"{path}:{start}: record {position} does not start with a '%' tag "
-                                                 f"({line[:40]!r}); not an EndNote tagged record", raw)
-            if tags[-1][0] in LIST_TAGS:
-                tags.append([tags[-1][0], line.strip()])
-            else:
-                tags[-1][1] = f"{tags[-1][1]} {line.strip()}".strip()
-            continue
-        tags.append([pair[0], pair[1]])
-    return to_record(tuple((t, v) for t, v in tags), database=database, position=position, line=start, raw=raw)
+    """Records from refer lines: blank-line separated; a record must open with a ``%`` tag."""
+    for position, block in enumerate(_tagged.blank_separated(lines), start=1):
+        tags, problem = _tagged.tags_of(block.lines, block.line, SYNTAX)
+        if problem is not None:
+            yield _tagged.rejected(block, position, path, f"does not start with a '%' tag ({block.lines[0][:40]!r}); "
+                                                          "not an EndNote tagged record")
+        else:
+            yield to_record(tuple(tags), database=database, position=position, line=block.line,
+                            raw="\n".join(block.lines))
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
               raw: str = "") -> Record:
-    values: dict[str, list[str]] = {}
-    for tag, value in tags:
-        if value:
-            values.setdefault(tag, []).append(value)
-
-    def all_of(field: str) -> list[str]:
-        return [v for tag in FIELD_TAGS[field] for v in values.get(tag, ())]
-
-    def one(field: str) -> str:
-        return f.first(all_of(field))
-
-    year = None
-    for value in all_of("year"):
-        year = f.year_of(value)
-        if year:
-            break
-    url = one("url")
-    return Record(
-        title=one("title"),
-        abstract=one("abstract"),
-        authors=f.unique(f.author(v) for v in all_of("authors")),
-        year=year,
-        journal=one("journal"),
-        journal_abbrev=one("journal_abbrev"),
-        issn=f.issns(all_of("issn")),
-        volume=one("volume"),
-        issue=one("issue"),
-        pages=one("pages"),
-        doi=next((d for d in (f.find_doi(v) for v in all_of("doi")) if d), ""),
-        language=f.unique(f.clean(v) for v in all_of("language")),
-        publication_types=f.unique(f.clean(v) for v in all_of("publication_types")),
-        keywords=f.unique(f.clean(v) for v in all_of("keywords")),
-        url=url,
-        publisher=one("publisher"),
-        database=database or "EndNote",
-        source_id=one("source_id"),
-        raw=raw,
-        tags=tags,
-        position=position,
-        line=line,
-    )
+    values = _tagged.TagValues(tags, FIELD_TAGS)
+    return Record(**(values.common() | {
+        "authors": f.unique(f.author(v) for v in values.all("authors")), "pages": f.pages(values.one("pages")),
+        "database": database or "EndNote", "raw": raw, "tags": tags, "position": position, "line": line}))
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    for item in iter_records(text.split("\n"), path, database):
-        if isinstance(item, Record):
-            records.append(item)
-        else:
-            rejected.append(item)
-    if not records and sniff(text) is None:
-        first = rejected[0].reason if rejected else "no record"
-        raise FormatError(path, f"does not look like EndNote tagged (named with --format?): {first}")
-    if not records and not rejected:
-        raise FormatError(path, "no EndNote tagged record found (no '%T' or '%0' line)")
-    return Parsed(path=path, format=FORMAT.name, database=database or "EndNote", records=tuple(records),
-                  rejected=tuple(rejected))
+    return _tagged.read_records(text, path, database, records=iter_records, sniff=sniff, format_name=FORMAT.name,
+                                label="EndNote tagged", missing="no '%T' or '%0' line", default_database="EndNote")
 
 
 def sniff(text: str) -> Detection | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from harvester.errors import FormatError
 from harvester.formats import _fields as f
+from harvester.formats import _tagged
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
@@ -58,116 +58,52 @@ def _tag(line: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2).strip()) if match else None
 
 
+SYNTAX = _tagged.Syntax(name="MEDLINE 'XXXX- '", split=_tag, continues=lambda line: line[:1] == " ")
+
+
+def _second_pmid(line: str, block: list[str]) -> bool:
+    """A ``PMID-`` line in a block that already has one opens the next record (no blank line between)."""
+    return line.startswith("PMID-") and any(b.startswith("PMID-") for b in block)
+
+
 def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
     """Records from MEDLINE lines: a record is a run of non-blank lines; a new ``PMID-`` also starts one."""
-    position = 0
-    block: list[str] = []
-    start = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            if block:
-                position += 1
-                yield _record(block, start, position, path, database)
-                block = []
-            continue
-        if block and line.startswith("PMID-") and any(b.startswith("PMID-") for b in block):
-            position += 1
-            yield _record(block, start, position, path, database)
-            block = []
-        if not block:
-            start = number
-        block.append(line)
-    if block:
-        position += 1
-        yield _record(block, start, position, path, database)
-
-
-def _record(block: list[str], start: int, position: int, path: str, database: str | None) -> Record | Rejected:
-    raw = "\n".join(block)
-    tags: list[list[str]] = []
-    for offset, line in enumerate(block):
-        if line.startswith("      ") or (line.startswith(" ") and tags):
-            if not tags:
-                break
-            tags[-1][1] = f"{tags[-1][1]} {line.strip()}".strip()
-            continue
-        pair = _tag(line)
-        if pair is None:
-            return Rejected(position, start, f"{path}:{start + offset}: record {position}: line {start + offset} is "
-                                             f"neither a MEDLINE tag ('XXXX- ') nor an indented continuation", raw)
-        tags.append([pair[0], pair[1]])
-    if not tags:
-        return Rejected(position, start, f"{path}:{start}: record {position}: no MEDLINE tag", raw)
-    names = {t for t, _ in tags}
-    if not names & {"PMID", "OWN", "OID"}:
-        return Rejected(position, start, f"{path}:{start}: record {position} has no PMID, OWN or OID tag: "
-                                         "not a MEDLINE record (cut off?)", raw)
-    return to_record(tuple((t, v) for t, v in tags), database=database, position=position, line=start, raw=raw)
+    for position, block in enumerate(_tagged.blank_separated(lines, restart=_second_pmid), start=1):
+        tags, problem = _tagged.tags_of(block.lines, block.line, SYNTAX)
+        if problem:
+            yield _tagged.rejected(block, position, path, problem)
+        elif not {t for t, _ in tags} & {"PMID", "OWN", "OID"}:
+            yield _tagged.rejected(block, position, path, "no PMID, OWN or OID tag: not a MEDLINE record (cut off?)")
+        else:
+            yield to_record(tuple(tags), database=database, position=position, line=block.line,
+                            raw="\n".join(block.lines))
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
               raw: str = "") -> Record:
-    values: dict[str, list[str]] = {}
-    for tag, value in tags:
-        if value:
-            values.setdefault(tag, []).append(value)
-
-    def all_of(field: str) -> list[str]:
-        return [v for tag in FIELD_TAGS[field] for v in values.get(tag, ())]
-
-    def one(field: str) -> str:
-        return f.first(all_of(field))
-
-    owner = f.first(values.get("OWN", ()))
-    own_database = OWNERS.get(owner.upper(), owner) if owner else ("MEDLINE" if "PMID" in values else "")
-    full = values.get("FAU") or values.get("AU") or []
-    authors = f.unique([f.author(name) for name in full] + [f.clean(name) for name in values.get("CN", ())])
+    values = _tagged.TagValues(tags, FIELD_TAGS)
+    owner = f.first(values.tag("OWN"))
+    own_database = OWNERS.get(owner.upper(), owner) if owner else ("MEDLINE" if values.tag("PMID") else "")
+    full = values.tag("FAU") or values.tag("AU")
+    authors = f.unique([f.author(name) for name in full] + [f.clean(name) for name in values.tag("CN")])
     doi = ""
-    for value in all_of("doi"):
+    for value in values.all("doi"):
         kind = _ID_KIND.search(value)
         if kind and kind.group(1).lower() != "doi":
-            continue
+            continue  # "S0048-... [pii]"
         doi = f.find_doi(value)
         if doi:
             break
     url = ""
-    for value in values.get("LID", []) + values.get("AID", []) + values.get("URL", []):
+    for value in values.tag("LID") + values.tag("AID") + values.tag("URL"):
         if value.startswith("http") and not f.find_doi(value):
             url = value.split()[0]
             break
-    year = None
-    for value in all_of("year"):
-        year = f.year_of(value)
-        if year:
-            break
-    pmid = one("pmid")
-    return Record(
-        title=one("title"),
-        abstract=one("abstract"),
-        authors=authors,
-        year=year,
-        journal=one("journal"),
-        journal_abbrev=one("journal_abbrev"),
-        issn=f.issns(all_of("issn")),
-        volume=one("volume"),
-        issue=one("issue"),
-        pages=expand_pages(one("pages")),
-        doi=doi,
-        pmid=pmid if pmid.isdigit() else "",
-        language=f.unique(f.clean(v) for v in all_of("language")),
-        publication_types=f.unique(f.clean(v) for v in all_of("publication_types")),
-        keywords=f.unique(f.clean(v) for v in all_of("keywords")),
-        mesh=f.unique(f.clean(v) for v in all_of("mesh")),
-        url=url,
-        publisher=one("publisher"),
-        database=database or own_database or "MEDLINE",
-        source_id=one("source_id"),
-        raw=raw,
-        tags=tags,
-        position=position,
-        line=line,
-    )
+    return Record(**(values.common() | {
+        "authors": authors, "pages": expand_pages(values.one("pages")), "doi": doi, "url": url,
+        "database": database or own_database or "MEDLINE", "raw": raw, "tags": tags, "position": position,
+        "line": line}))
 
 
 def expand_pages(value: str) -> str:
@@ -176,22 +112,8 @@ def expand_pages(value: str) -> str:
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:
-    warnings: list[str] = []
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    for item in iter_records(text.split("\n"), path, database, warnings):
-        if isinstance(item, Record):
-            records.append(item)
-        else:
-            rejected.append(item)
-    if not records and sniff(text) is None:
-        first = rejected[0].reason if rejected else "no record"
-        raise FormatError(path, f"does not look like MEDLINE (named with --format?): {first}")
-    if not records and not rejected:
-        raise FormatError(path, "no MEDLINE record found (no 'PMID- ' line)")
-    named = database or (records[0].database if records else "MEDLINE")
-    return Parsed(path=path, format=FORMAT.name, database=named, records=tuple(records),
-                  rejected=tuple(rejected), warnings=tuple(warnings))
+    return _tagged.read_records(text, path, database, records=iter_records, sniff=sniff, format_name=FORMAT.name,
+                                label="MEDLINE", missing="no 'PMID- ' line", default_database="MEDLINE")
 
 
 def sniff(text: str) -> Detection | None:

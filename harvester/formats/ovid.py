@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from harvester.errors import FormatError
 from harvester.formats import _fields as f
+from harvester.formats import _tagged
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
@@ -52,62 +52,37 @@ _FOOTNOTE = re.compile(r"(\s+[\d*+,]+)+$")
 _DEGREES = re.compile(r"(,?\s+(MD|PhD|RN|MSc|MS|BSc|MPH|MA|BA|DPhil|DrPH|FRCP|MBBS))+\s*$")
 
 
+def _split(line: str) -> tuple[str, str] | None:
+    """A tagged-display line (``TI  - value``), or a labelled-display label standing alone (``Title``)."""
+    if not line.strip() or line[:1].isspace():
+        return None
+    match = _TAG.match(line)
+    return (match.group(1), match.group(2).strip()) if match else (line.strip(), "")
+
+
+SYNTAX = _tagged.Syntax(name="Ovid label", split=_split, continues=lambda line: line[:1].isspace(),
+                        blank_breaks_items=True)
+
+
 def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
-    position = 0
-    block: list[str] = []
-    start = 0
-    for number, line in enumerate(lines, start=1):
-        if _RECORD_START.match(line):
-            if block:
-                position += 1
-                yield _record(block, start, position, path, database)
-            block, start = [line], number
-            continue
-        if block:
-            block.append(line)
-    if block:
-        position += 1
-        yield _record(block, start, position, path, database)
-
-
-def _record(block: list[str], start: int, position: int, path: str, database: str | None) -> Record | Rejected:
-    while block and not block[-1].strip():
-        block = block[:-1]
-    raw = "\n".join(block)
-    tags: list[list[str]] = []
-    for line in block[1:]:
-        if not line.strip():
-            if tags and tags[-1][1]:
-                tags[-1][1] += "\n"  # a blank line inside a value (References) separates items
-            continue
-        match = _TAG.match(line)
-        if line[:1].isspace():
-            if not tags:
-                return Rejected(position, start, f"{path}:{start}: record {position}: a value comes before any "
-                                                 "label", raw)
-            tags[-1][1] = f"{tags[-1][1]} {line.strip()}".strip() if not tags[-1][1].endswith("\n") \
-                else f"{tags[-1][1]}{line.strip()}"
-        elif match:
-            tags.append([match.group(1), match.group(2).strip()])
+    """Records each opened by its number in angle brackets; labels or tags, and their indented values."""
+    for position, block in enumerate(_tagged.opened_by(lines, _RECORD_START), start=1):
+        tags, problem = _tagged.tags_of(block.lines[1:], block.line + 1, SYNTAX)
+        if problem is not None:
+            yield _tagged.rejected(block, position, path, "a value comes before any label")
+        elif not tags:
+            yield _tagged.rejected(block, position, path, "is empty (a record number and nothing else: cut off?)")
         else:
-            tags.append([line.strip(), ""])
-    if not tags:
-        return Rejected(position, start, f"{path}:{start}: record {position} is empty (a record number and "
-                                         "nothing else: cut off?)", raw)
-    return to_record(tuple((t, v.strip()) for t, v in tags), database=database, position=position, line=start,
-                     raw=raw)
+            yield to_record(tuple(tags), database=database, position=position, line=block.line,
+                            raw="\n".join(block.lines))
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
               raw: str = "") -> Record:
-    values: dict[str, list[str]] = {}
-    for tag, value in tags:
-        if value:
-            values.setdefault(tag, []).append(value)
-
-    def all_of(field: str) -> list[str]:
-        return [v for label in FIELD_LABELS[field] for v in values.get(label, ())]
+    fields = _tagged.TagValues(tags, FIELD_LABELS)
+    values = fields.by_tag
+    all_of = fields.all
 
     def first_label(field: str) -> tuple[str, str]:
         for label in FIELD_LABELS[field]:
@@ -129,11 +104,6 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     label, journal = first_label("journal")
     if label in ("Source", "SO"):
         journal = parsed.group("journal").strip() if parsed else journal
-    year = None
-    for value in all_of("year"):
-        year = f.year_of(value)
-        if year:
-            break
     authors = []
     for label in FIELD_LABELS["authors"]:
         for value in values.get(label, ()):
@@ -150,14 +120,14 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
         title=title,
         abstract=f.first(all_of("abstract")),
         authors=f.unique(authors),
-        year=year,
+        year=fields.year(),
         journal=journal.rstrip("."),
         journal_abbrev=f.first(all_of("journal_abbrev")),
         issn=f.issns(all_of("issn")),
         volume=f.first(all_of("volume")) or (parsed.group("volume") or "" if parsed else ""),
         issue=f.first(all_of("issue")) or (parsed.group("issue") or "" if parsed else ""),
-        pages=f.first(all_of("pages")) or (parsed.group("pages") or "" if parsed else ""),
-        doi=next((d for d in (f.find_doi(v) for v in all_of("doi")) if d), ""),
+        pages=f.pages(f.first(all_of("pages")) or (parsed.group("pages") or "" if parsed else "")),
+        doi=fields.doi(),
         pmid=pmid if pmid.isdigit() else "",
         language=f.unique(f.clean(v).rstrip(".") for v in all_of("language")),
         publication_types=f.unique(_TYPE_SUFFIX.sub("", f.clean(v)).rstrip(".") for v in all_of("publication_types")),
@@ -175,20 +145,8 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    for item in iter_records(text.split("\n"), path, database):
-        if isinstance(item, Record):
-            records.append(item)
-        else:
-            rejected.append(item)
-    if not records and sniff(text) is None:
-        first = rejected[0].reason if rejected else "no record"
-        raise FormatError(path, f"does not look like Ovid (named with --format?): {first}")
-    if not records and not rejected:
-        raise FormatError(path, "no Ovid record found (no '<1>' record number line)")
-    return Parsed(path=path, format=FORMAT.name, database=database or "Ovid", records=tuple(records),
-                  rejected=tuple(rejected))
+    return _tagged.read_records(text, path, database, records=iter_records, sniff=sniff, format_name=FORMAT.name,
+                                label="Ovid", missing="no '<1>' record number line", default_database="Ovid")
 
 
 def sniff(text: str) -> Detection | None:

@@ -25,6 +25,7 @@ from typing import IO
 from lxml import etree
 
 from harvester.errors import FormatError
+from harvester.formats._fields import find_doi
 from harvester.formats.base import Detection, FileFormat, Parsed
 from harvester.records import Record
 
@@ -55,7 +56,6 @@ BOOK_YEAR_PATHS = ("Book/PubDate/Year", "Book/PubDate/MedlineDate", "Contributio
 
 _OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 class PubMedXmlError(ValueError):
@@ -241,7 +241,8 @@ def _doi(article_ids: list[etree._Element], locations: list[etree._Element]) -> 
 
 
 def _clean_doi(value: str) -> str:
-    return _DOI_PREFIX.sub("", value.strip())
+    """The shared DOI cleaner; a value with no DOI shape (PubMed has a few) is kept as written, trimmed."""
+    return find_doi(value) or value.strip()
 
 
 def _url(pmid: str) -> str:

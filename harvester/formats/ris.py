@@ -443,6 +443,7 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
 
 #: The placeholders as exports spell them (exact case), so most values are checked without lower().
 _PLACEHOLDER_FORMS = frozenset(form for p in f.PLACEHOLDERS for form in (p, p.upper(), p.title(), p.capitalize()))
+_PLACEHOLDER_LENGTH = max(len(p) for p in f.PLACEHOLDERS)
 
 
 def _all(values: dict[str, list[str]], tags: tuple[str, ...]) -> list[str]:
@@ -462,7 +463,8 @@ def _one(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
         found = values.get(tag)
         if found is not None:
             for value in found:
-                if "  " in value or "\t" in value or len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
+                if "  " in value or "\t" in value or (len(value) <= _PLACEHOLDER_LENGTH
+                                                       and value.lower() in f.PLACEHOLDERS):
                     value = _clean(value)
                 if value:
                     return value
@@ -473,7 +475,7 @@ def _clean(value: str) -> str:
     """``_fields.clean`` for a value already stripped by the reader (the common case costs three checks)."""
     if "  " in value or "\t" in value:
         return f.clean(value)
-    if value in _PLACEHOLDER_FORMS or len(value) <= 24 and value.lower() in f.PLACEHOLDERS:
+    if value in _PLACEHOLDER_FORMS or len(value) <= _PLACEHOLDER_LENGTH and value.lower() in f.PLACEHOLDERS:
         return ""
     return value
 

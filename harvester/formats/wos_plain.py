@@ -9,9 +9,10 @@ name and address tags each continuation line is another value (one author per li
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
-from harvester.errors import FormatError
 from harvester.formats import _fields as f
+from harvester.formats import _tagged
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
@@ -54,111 +55,43 @@ def _split(line: str) -> tuple[str, str] | None:
     return None
 
 
+SYNTAX = _tagged.Syntax(name="Web of Science 'XX '", split=_split, continues=lambda line: line[:1] == " ",
+                        list_tags=LINE_LIST_TAGS)
+
+
 def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
     """Records from ``PT`` to ``ER``; a line that is neither a tag nor an indented continuation rejects its record."""
-    position = 0
-    block: list[str] = []
-    tags: list[list[str]] = []
-    start = 0
-    problem = ""
-    for number, line in enumerate(lines, start=1):
-        if not block:
-            pair = _split(line)
-            if pair is None or pair[0] in _HEADER_TAGS or pair[0] == "ER":
-                continue  # header, blank lines between records, the end-of-file mark
-            start, block, tags, problem = number, [], [], ""
-        block.append(line)
-        if line.startswith("   ") or (line.startswith(" ") and line.strip() and tags):
-            if tags:
-                tag = tags[-1][0]
-                text = line.strip()
-                if tag in LINE_LIST_TAGS:
-                    tags.append([tag, text])
-                else:
-                    tags[-1][1] = f"{tags[-1][1]} {text}".strip()
+    for position, block in enumerate(_tagged.closed_by(lines, _split, "ER", _HEADER_TAGS), start=1):
+        if not block.complete:
+            yield _tagged.rejected(block, position, path, "is cut off: the file ends before its ER line "
+                                                          "(a truncated export?)")
             continue
-        pair = _split(line)
-        if pair is None:
-            if line.strip() and not problem:
-                problem = f"line {number} is neither a tag nor an indented continuation: {line[:60]!r}"
-            continue
-        if pair[0] == "ER":
-            position += 1
-            yield _finish(block, tags, start, position, path, database, problem)
-            block = []
-            continue
-        tags.append([pair[0], pair[1]])
-    if block:
-        position += 1
-        raw = "\n".join(block).rstrip()
-        yield Rejected(position, start, f"{path}:{start}: record {position} is cut off: the file ends before its "
-                                        "ER line (a truncated export?)", raw)
-
-
-def _finish(block: list[str], tags: list[list[str]], start: int, position: int, path: str, database: str | None,
-            problem: str) -> Record | Rejected:
-    raw = "\n".join(block)
-    if problem:
-        return Rejected(position, start, f"{path}:{start}: record {position}: {problem}", raw)
-    if not tags or tags[0][0] != "PT":
-        return Rejected(position, start, f"{path}:{start}: record {position} does not start with PT "
-                                         f"(starts with {tags[0][0] if tags else 'nothing'!r})", raw)
-    return to_record(tuple((t, v) for t, v in tags), database=database, position=position, line=start, raw=raw)
+        tags, problem = _tagged.tags_of(block.lines[:-1], block.line, SYNTAX)
+        if problem is not None:
+            yield _tagged.rejected(block, position, path, problem)
+        elif not tags or tags[0][0] != "PT":
+            yield _tagged.rejected(block, position, path, "does not start with PT (starts with "
+                                                          f"{tags[0][0] if tags else 'nothing'!r})")
+        else:
+            yield to_record(tuple(tags), database=database, position=position, line=block.line,
+                            raw="\n".join(block.lines))
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
               raw: str = "") -> Record:
-    values: dict[str, list[str]] = {}
-    for tag, value in tags:
-        if value:
-            values.setdefault(tag, []).append(value)
-
-    def all_of(field: str) -> list[str]:
-        return [v for tag in FIELD_TAGS[field] for v in values.get(tag, ())]
-
-    def one(field: str) -> str:
-        return f.first(all_of(field))
-
-    def listed(field: str) -> tuple[str, ...]:
-        return f.unique(f.clean(part) for v in all_of(field) for part in v.split(";"))
-
-    names = values.get("AF") or values.get("AU") or []
-    authors = f.unique([f.author(_without_email(n)) for n in names] +
-                       [f.clean(n) for tag in FIELD_TAGS["collective"] for n in values.get(tag, ())])
-    year = None
-    for value in all_of("year"):
-        year = f.year_of(value)
-        if year:
-            break
-    source_id = one("source_id")
+    values = _tagged.TagValues(tags, FIELD_TAGS)
+    names = values.tag("AF") or values.tag("AU")
+    authors = f.unique([f.author(_without_email(n)) for n in names] + [f.clean(n) for n in values.all("collective")])
+    source_id = values.one("source_id")
     own_database = "Zoological Record" if source_id.upper().startswith("ZOOR") else "Web of Science"
-    pages = f.pages(one("start_page"), one("end_page")) or one("page_span") or one("article_number")
-    pmid = one("pmid")
-    return Record(
-        title=one("title"),
-        abstract=one("abstract"),
-        authors=authors,
-        year=year,
-        journal=one("journal"),
-        journal_abbrev=one("journal_abbrev"),
-        issn=f.issns(all_of("issn")),
-        volume=one("volume"),
-        issue=one("issue"),
-        pages=pages,
-        doi=next((d for d in (f.find_doi(v) for v in all_of("doi")) if d), ""),
-        pmid=pmid if pmid.isdigit() else "",
-        language=listed("language"),
-        publication_types=listed("publication_types"),
-        keywords=listed("keywords"),
-        publisher=one("publisher"),
-        database=database or own_database,
-        source_id=source_id,
-        raw=raw,
-        tags=tags,
-        position=position,
-        line=line,
-    )
+    pages = f.pages(values.one("start_page"), values.one("end_page")) or f.pages(values.one("page_span")) or \
+        values.one("article_number")
+    return Record(**(values.common() | {
+        "authors": authors, "pages": pages, "language": values.listed("language", ";"),
+        "publication_types": values.listed("publication_types", ";"), "keywords": values.listed("keywords", ";"),
+        "database": database or own_database, "source_id": source_id, "raw": raw, "tags": tags,
+        "position": position, "line": line}))
 
 
 def _without_email(name: str) -> str:
@@ -169,24 +102,13 @@ def _without_email(name: str) -> str:
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    warnings: list[str] = []
-    for item in iter_records(text.split("\n"), path, database, warnings):
-        if isinstance(item, Record):
-            records.append(item)
-        else:
-            rejected.append(item)
-    if not records and sniff(text) is None:
-        first = rejected[0].reason if rejected else "no record"
-        raise FormatError(path, f"does not look like Web of Science plain text (named with --format?): {first}")
-    if not records and not rejected:
-        raise FormatError(path, "no Web of Science record found (no 'PT ' line after the FN/VR header)")
+    parsed = _tagged.read_records(text, path, database, records=iter_records, sniff=sniff, format_name=FORMAT.name,
+                                  label="Web of Science plain text", missing="no 'PT ' line after the FN/VR header",
+                                  default_database="Web of Science")
     if "\nEF" not in text and not text.startswith("EF"):
-        warnings.append(f"{path}: no EF line at the end: the export may be incomplete")
-    named = database or (records[0].database if records else "Web of Science")
-    return Parsed(path=path, format=FORMAT.name, database=named, records=tuple(records),
-                  rejected=tuple(rejected), warnings=tuple(warnings))
+        parsed = replace(parsed, warnings=(*parsed.warnings, f"{path}: no EF line at the end: the export may be "
+                                                             "incomplete"))
+    return parsed
 
 
 def sniff(text: str) -> Detection | None:
