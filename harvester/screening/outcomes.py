@@ -137,9 +137,13 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
     """
     duplicates = current_duplicates(ledger) if duplicates is None else duplicates
     fired = current_rule_results(ledger, fired_only=True)
+    # A decision is about the study a cluster stands for, not about one copy of it: decisions made on a record
+    # that a later de-duplication made a duplicate (a preferred database's copy arrived, and is now the kept
+    # record) count for the kept record, so an already screened study is never silently sent back to screening.
     by_stage: dict[tuple[int, str], list[StoredDecision]] = {}
     for item in list_decisions(ledger):
-        by_stage.setdefault((item.record_id, item.stage), []).append(item)
+        kept = duplicates.get(item.record_id, item.record_id)
+        by_stage.setdefault((kept, item.stage), []).append(item)
     needed = {stage: screeners_needed(protocol, stage) for stage in ("title-abstract", "retrieval", "full-text")}
 
     outcomes: list[Outcome] = []
