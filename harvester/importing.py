@@ -12,12 +12,14 @@ A file that cannot be read at all (empty, binary, not an export) is also a faile
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harvester.errors import FormatError, InputError
 from harvester.formats import read_bytes
 from harvester.formats.base import Parsed, Rejected
+from harvester.formats.csv import mapping_problems
 from harvester.ledger import Ledger
 from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file
 from harvester.ledger.runs import finish_run, start_run
@@ -99,10 +101,15 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
 
 
 def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source: str | None = None,
-                format: str | None = None, strict: bool = False) -> ImportResult:
+                format: str | None = None, strict: bool = False,
+                mapping: Mapping[str, str] | None = None) -> ImportResult:
     """Import one export file for one of the protocol's sources. Raises :class:`FormatError` (after
-    recording the failed run) when the file cannot be read at all."""
+    recording the failed run) when the file cannot be read at all.
+
+    ``mapping`` (record field -> column header, ``import --map``) reads a CSV whose header matches no
+    vendor's (Rayyan, ASReview, a spreadsheet); it is kept in the run's parameters."""
     path = Path(path)
+    check_mapping(mapping)
     if source is not None:
         choose_source(protocol, path, source)  # a wrong --source is an error even for a file seen before
     sha256, size = _digest(path)
@@ -118,7 +125,7 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         )
     chosen = _source_before_parsing(protocol, path, source)
     fmt = format or (chosen.format if chosen else None)
-    if size > STREAM_ABOVE_BYTES:
+    if size > STREAM_ABOVE_BYTES and mapping is None:
         from harvester.importing_stream import stream_import  # it builds on this module
 
         streamed = stream_import(ledger, protocol, path, chosen, sha256, size, fmt, strict)
@@ -130,16 +137,23 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
     named_database = chosen.database if chosen is not None and chosen.kind == "file" else None
     try:
-        parsed = read_bytes(data, str(path), format=fmt, database=named_database)
+        parsed = read_bytes(data, str(path), format=fmt, database=named_database, mapping=mapping)
     except FormatError as error:
-        _record_failure(ledger, chosen, path, sha256, fmt, str(error))
+        _record_failure(ledger, chosen, path, sha256, fmt, str(error), mapping)
         raise
     if chosen is None:
         detected = parsed.detection.database if parsed.detection else None
         chosen = choose_source(protocol, path, database=detected or parsed.database)
         if chosen.kind == "file" and parsed.database != chosen.database:
-            parsed = read_bytes(data, str(path), format=fmt, database=chosen.database)
-    return _store(ledger, chosen, path, data, sha256, parsed, strict)
+            parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
+    return _store(ledger, chosen, path, data, sha256, parsed, strict, mapping)
+
+
+def check_mapping(mapping: Mapping[str, str] | None) -> None:
+    """Refuse a column mapping naming a field that cannot be mapped (the message lists those that can)."""
+    problems = mapping_problems(mapping) if mapping is not None else []
+    if problems:
+        raise InputError("--map", problems)
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -172,7 +186,7 @@ def _evidence(parsed: Parsed) -> str:
 
 
 def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
-           strict: bool) -> ImportResult:
+           strict: bool, mapping: Mapping[str, str] | None = None) -> ImportResult:
     warnings = list(parsed.warnings)
     detected = parsed.detection.database if parsed.detection else None
     if source.kind == "file" and detected and detected.lower() != source.database.lower():
@@ -181,8 +195,10 @@ def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str,
     evidence = _evidence(parsed)
     rejections = [Rejection(r.position, r.line, r.reason, r.raw) for r in parsed.rejected]
     refused = strict and bool(parsed.rejected)
-    parameters = {"path": str(path), "sha256": sha256, "format": parsed.format, "strict": strict,
-                  "encoding": parsed.encoding}
+    parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": parsed.format,
+                                     "strict": strict, "encoding": parsed.encoding}
+    if mapping is not None:
+        parameters["mapping"] = dict(mapping)
     with ledger.transaction():
         run_id = start_run(ledger, "import", source=source.name, database=parsed.database,
                            platform=source.platform or None, parameters=parameters)
@@ -213,36 +229,42 @@ def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str,
 
 
 def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: str, fmt: str | None,
-                    reason: str) -> None:
+                    reason: str, mapping: Mapping[str, str] | None = None) -> None:
     """A file that cannot be read is a failed import run with one rejection saying why."""
+    parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": fmt}
+    if mapping is not None:
+        parameters["mapping"] = dict(mapping)
     with ledger.transaction():
         run_id = start_run(ledger, "import", source=source.name if source else None,
-                           database=source.database if source else None,
-                           parameters={"path": str(path), "sha256": sha256, "format": fmt})
+                           database=source.database if source else None, parameters=parameters)
         add_rejections(ledger, [Rejection(None, None, reason)], run_id=run_id,
                        source=source.name if source else None, path=str(path))
         finish_run(ledger, run_id, "failed", reason, count_retrieved=0)
 
 
 def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = None, *, source: str | None = None,
-                 format: str | None = None, strict: bool = False) -> list[ImportResult]:
+                 format: str | None = None, strict: bool = False,
+                 mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
     """Import the files given (none: every file the protocol names). A file that cannot be read does not
-    stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger)."""
+    stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger).
+    ``mapping``: a CSV column mapping for every file (see :func:`import_file`); a bad one refuses them all."""
+    check_mapping(mapping)
     if not paths:
         if source is not None:
             choose_source(protocol, Path(protocol.path), source)  # an unknown name is an error, not "no files"
-        return import_protocol_files(ledger, protocol, strict=strict, source=source)
+        return import_protocol_files(ledger, protocol, strict=strict, source=source, mapping=mapping)
     results: list[ImportResult] = []
     for path in paths:
         try:
-            results.append(import_file(ledger, protocol, path, source=source, format=format, strict=strict))
+            results.append(import_file(ledger, protocol, path, source=source, format=format, strict=strict,
+                                       mapping=mapping))
         except FormatError as error:
             results.append(ImportResult(path=str(path), source=source or "", status="failed", message=str(error)))
     return results
 
 
 def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = False,
-                          source: str | None = None) -> list[ImportResult]:
+                          source: str | None = None, mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
     """Import every file named by the protocol's file and other sources (or by one of them), in protocol order.
 
     A file that cannot be read does not stop the others: its result has status ``failed`` and the reason.
@@ -254,7 +276,7 @@ def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = 
         for path in named.files:
             try:
                 results.append(import_file(ledger, protocol, path, source=named.name, format=named.format,
-                                           strict=strict))
+                                           strict=strict, mapping=mapping))
             except FormatError as error:
                 results.append(ImportResult(path=str(path), source=named.name, status="failed",
                                             message=str(error)))

@@ -279,3 +279,57 @@ def test_cli_without_files_imports_the_protocols_files_of_one_source(tmp_path: P
     assert [r["status"] for r in json.loads(everything.output)] == ["imported", "already-imported", "imported"]
     unknown = runner.invoke(app, ["import", str(protocol), "--source", "Nope"])
     assert unknown.exit_code != 0 and "no source named" in unknown.output
+
+
+SPREADSHEET = (
+    "Ref;Paper title;Writers;Pub year;Periodical;Digital object id;Summary;Reviewer notes\n"
+    'R-1;Peer support workers in mental health;"Smith, Jane; Doe, A.";2019;J Ment Health;'
+    "https://doi.org/10.1080/09638237.2019.1608934;Peer workers...;include?\n"
+    "R-2;Lay health workers and tuberculosis;Okafor, C;2021 Mar;BMC Public Health;;;\n"
+    ";;;;;;;only a note\n"
+)
+MAP = ["--map", "title=Paper title", "--map", "authors=Writers", "--map", "year=Pub year", "--map",
+       "journal=Periodical", "--map", "doi=Digital object id", "--map", "abstract=Summary", "--map", "source_id=Ref"]
+
+
+def test_import_map_reads_a_spreadsheet_whose_header_matches_no_vendor(tmp_path: Path) -> None:
+    path = _write(tmp_path, "screening-sheet.csv", SPREADSHEET)
+    protocol = _protocol(tmp_path)
+    unmapped = runner.invoke(app, ["import", str(protocol), str(path), "--source", "Hand"])
+    assert unmapped.exit_code == 1 and "matches no known export" in unmapped.output
+    result = runner.invoke(app, ["import", str(protocol), str(path), "--source", "Hand", *MAP, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)[0]
+    assert (summary["status"], summary["records_read"], summary["imported"]) == ("imported", 3, 2)
+    assert "column mapping" in summary["detection"] and "title=Paper title" in summary["detection"]
+    assert summary["rejected"][0]["record"] == 3  # the row holding only a note in an unmapped column
+    loaded = protocol_module.load(protocol)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        stored = [s.record for s in iter_records(ledger)]
+        run = list_runs(ledger, kind="import")[-1]
+    first, second = stored
+    assert first.title == "Peer support workers in mental health" and first.authors == ("Smith, Jane", "Doe, A.")
+    assert (first.year, first.journal, first.source_id) == (2019, "J Ment Health", "R-1")
+    assert first.doi == "10.1080/09638237.2019.1608934" and first.abstract == "Peer workers..."
+    assert ("Reviewer notes", "include?") in first.tags  # unmapped columns are kept as read
+    assert (second.year, second.doi, second.authors) == (2021, "", ("Okafor, C",))
+    assert run.parameters["mapping"]["title"] == "Paper title"
+
+
+def test_import_map_errors_name_the_problem(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sheet.csv", SPREADSHEET)
+    protocol = _protocol(tmp_path)
+    unknown = runner.invoke(app, ["import", str(protocol), str(path), "--source", "Hand",
+                                  "--map", "headline=Paper title"])
+    assert unknown.exit_code != 0
+    assert "unknown field 'headline'" in unknown.output and "title, abstract, authors, year" in unknown.output
+    missing = runner.invoke(app, ["import", str(protocol), str(path), "--source", "Hand", "--map", "title=Titel"])
+    assert missing.exit_code == 1 and "'Titel'" in missing.output and "does not have" in missing.output
+    malformed = runner.invoke(app, ["import", str(protocol), str(path), "--source", "Hand", "--map", "title"])
+    assert malformed.exit_code == 2 and "FIELD=HEADER" in malformed.output
+    not_csv = runner.invoke(app, ["import", str(protocol), str(_write(tmp_path, "x.ris", GOOD)), "--source", "Hand",
+                                  "--format", "ris", "--map", "title=TI"])
+    assert not_csv.exit_code == 1 and "reads CSV files" in not_csv.output
+    loaded = protocol_module.load(protocol)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        assert list(iter_records(ledger)) == []

@@ -23,13 +23,19 @@ def import_command(
     format: Annotated[str | None, typer.Option(
         "--format", help="The file format (ris, medline, wos-plain, enw, ovid, csv...); default: detected.")] = None,
     strict: Annotated[bool, typer.Option(help="Refuse a whole file if any record in it cannot be read.")] = False,
+    mapping: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=HEADER", show_default=False,
+        help="Read a CSV whose header matches no known export: the column holding a record field "
+             "(title, authors, year, doi, abstract, journal, pmid, source_id...). Repeat for each field.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
+    columns = _mapping(mapping or [])
     with reporting():
         loaded = protocol_module.load(protocol)
         with Ledger.open(loaded.ledger_path) as ledger:
-            results = import_files(ledger, loaded, files, source=source, format=format, strict=strict)
+            results = import_files(ledger, loaded, files, source=source, format=format, strict=strict,
+                                   mapping=columns)
         if json_output:
             print_json([result.summary() for result in results])
         else:
@@ -39,6 +45,23 @@ def import_command(
                 _print(result)
         if any(not result.ok for result in results):
             raise typer.Exit(1)
+
+
+def _mapping(pairs: list[str]) -> dict[str, str] | None:
+    """``--map FIELD=HEADER`` options as a field -> header mapping (the library checks the field names)."""
+    if not pairs:
+        return None
+    columns: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, header = pair.partition("=")
+        field = field.strip()
+        if not sep or not field:
+            raise typer.BadParameter(f"{pair!r} is not FIELD=HEADER (e.g. --map 'title=Paper title')",
+                                     param_hint="--map")
+        if field in columns:
+            raise typer.BadParameter(f"field {field!r} is mapped twice", param_hint="--map")
+        columns[field] = header.strip()
+    return columns
 
 
 def _print(result: ImportResult) -> None:

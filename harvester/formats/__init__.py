@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -55,20 +56,26 @@ def detect(text: str, path: str) -> Detection:
     return best
 
 
-def read_file(path: str | Path, format: str | None = None, database: str | None = None) -> Parsed:
-    """Read one export file: decode, detect (unless ``format`` is given), parse. Never writes anything."""
+def read_file(path: str | Path, format: str | None = None, database: str | None = None,
+              mapping: Mapping[str, str] | None = None) -> Parsed:
+    """Read one export file: decode, detect (unless ``format`` is given), parse. Never writes anything.
+    ``mapping`` (record field -> the file's column header) reads a CSV whose header matches no vendor."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
-    return read_bytes(data, str(path), format=format, database=database)
+    return read_bytes(data, str(path), format=format, database=database, mapping=mapping)
 
 
-def read_bytes(data: bytes, path: str, format: str | None = None, database: str | None = None) -> Parsed:
+def read_bytes(data: bytes, path: str, format: str | None = None, database: str | None = None,
+               mapping: Mapping[str, str] | None = None) -> Parsed:
     if not data.strip():
         raise FormatError(path, "the file is empty")
     text, encoding, warnings = decode(data, path)
+    if mapping is not None:
+        return _read_mapped(text, path, format, database, mapping).with_context(
+            encoding=encoding, detection=_mapped_detection(text, mapping), warnings=warnings)
     if format is not None:
         fmt = get_format(format)
         sniffed = fmt.sniff(text)
@@ -79,3 +86,20 @@ def read_bytes(data: bytes, path: str, format: str | None = None, database: str 
         fmt = get_format(detection.format)
     parsed = fmt.read(text, path, database or detection.database)
     return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)
+
+
+def _read_mapped(text: str, path: str, format: str | None, database: str | None,
+                 mapping: Mapping[str, str]) -> Parsed:
+    """A CSV read with the user's column mapping (``import --map``); only CSV has columns to map."""
+    from harvester.formats.csv import read_csv  # the registry loads format modules lazily too
+
+    if format is not None and get_format(format).name != "csv":
+        raise FormatError(path, f"a column mapping (--map) reads CSV files; format {format!r} has no columns")
+    return read_csv(text, path, database, mapping=mapping)
+
+
+def _mapped_detection(text: str, mapping: Mapping[str, str]) -> Detection:
+    sniffed = get_format("csv").sniff(text)
+    pairs = ", ".join(f"{name}={column}" for name, column in mapping.items())
+    return Detection("csv", sniffed.confidence if sniffed else 0.0, sniffed.database if sniffed else None,
+                     f"CSV read with the column mapping given ({pairs})")

@@ -160,12 +160,21 @@ def named_columns_table(headers: Iterable[str], database: str | None = None) -> 
     return mapping_table({name: present[name] for name in known}, database)
 
 
+def mapping_problems(mapping: Mapping[str, str]) -> list[str]:
+    """What is wrong with a user's column mapping (field -> header): unknown fields (each named with every
+    field that can be mapped) and empty headers. Empty: nothing."""
+    problems = [f"unknown field {name!r}; map any of: {', '.join(MAPPABLE_FIELDS)}"
+                for name in mapping if name not in MAPPABLE_FIELDS]
+    problems += [f"field {name!r} is mapped to an empty column name" for name, column in mapping.items()
+                 if not column.strip()]
+    return problems
+
+
 def mapping_table(mapping: Mapping[str, str], database: str | None, delimiter: str = ",") -> ColumnTable:
     """A column table from a user's mapping of our field names to their CSV's headers."""
-    unknown = sorted(set(mapping) - set(MAPPABLE_FIELDS))
-    if unknown:
-        raise FormatError("mapping", f"unknown field(s) {', '.join(unknown)}; map any of: "
-                                     f"{', '.join(MAPPABLE_FIELDS)}")
+    problems = mapping_problems(mapping)
+    if problems:
+        raise FormatError("mapping", "; ".join(problems))
     separators = {column: ";" for name, column in mapping.items() if name in LIST_FIELDS}
     return ColumnTable(
         name="mapped", database=database or "CSV", signature=tuple(mapping.values()),
