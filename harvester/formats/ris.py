@@ -384,21 +384,15 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     database = database or own_database or "RIS"
     table = _table(database if database in DIALECTS else own_database)
 
-    def all_of(field: str) -> list[str]:
-        return _all(values, table[field])
-
-    def one(field: str) -> str:
-        return _one(values, table[field])
-
     abstract = ""
-    for value in all_of("abstract"):
+    for value in _all(values, table["abstract"]):
         text = _clean(value)
         if text and not (text[:10].lower() == "copyright " and _COPYRIGHT.match(text)):
             abstract = f.strip_markup(text)
             break
-    authors = _unique([_author(v) for v in all_of("authors") if v not in _PLACEHOLDER_FORMS])
+    authors = _unique([_author(v) for v in _all(values, table["authors"]) if v not in _PLACEHOLDER_FORMS])
     year = None
-    for value in all_of("year"):
+    for value in _all(values, table["year"]):
         year = f.year_of(value)
         if year:
             break
@@ -412,26 +406,27 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
                 break
         if doi:
             break
-    journal = one("journal")
-    title = one("title")
+    journal = _one(values, table["journal"])
+    title = _one(values, table["title"])
     return Record(
         title=f.strip_markup(title) if "<" in title else title,
         abstract=abstract,
         authors=authors,
         year=year,
         journal=journal,
-        journal_abbrev=_abbreviation(one("journal_abbrev"), f.first(values.get("JO", ())), journal),
-        issn=f.issns(all_of("issn")),
-        volume=one("volume"),
-        issue=one("issue"),
-        pages=f.pages(one("start_page"), one("end_page")),
+        journal_abbrev=_abbreviation(_one(values, table["journal_abbrev"]), f.first(values.get("JO", ())), journal),
+        issn=f.issns(_all(values, table["issn"])),
+        volume=_one(values, table["volume"]),
+        issue=_one(values, table["issue"]),
+        pages=f.pages(_one(values, table["start_page"]), _one(values, table["end_page"])),
         doi=doi,
         pmid=_pmid(values, database, own_database),
-        language=_unique([_clean(v) for v in all_of("language")]),
-        publication_types=_unique([_clean(v) for v in all_of("publication_types") if "doi" not in v.lower()]),
-        keywords=_unique([_clean(v) for v in all_of("keywords")]),
-        url=one("url"),
-        publisher=one("publisher"),
+        language=_unique([_clean(v) for v in _all(values, table["language"])]),
+        publication_types=_unique([_clean(v) for v in _all(values, table["publication_types"])
+                                   if "doi" not in v.lower()]),
+        keywords=_unique([_clean(v) for v in _all(values, table["keywords"])]),
+        url=_one(values, table["url"]),
+        publisher=_one(values, table["publisher"]),
         database=database,
         source_id=_source_id(values, table, database),
         raw=raw,
@@ -463,9 +458,11 @@ def _one(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
         found = values.get(tag)
         if found is not None:
             for value in found:
-                if "  " in value or "\t" in value or (len(value) <= _PLACEHOLDER_LENGTH
-                                                       and value.lower() in f.PLACEHOLDERS):
-                    value = _clean(value)
+                if "  " in value or "\t" in value:
+                    value = f.clean(value)
+                elif value in _PLACEHOLDER_FORMS or (len(value) <= _PLACEHOLDER_LENGTH
+                                                     and value.lower() in f.PLACEHOLDERS):
+                    continue
                 if value:
                     return value
     return ""
