@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harvester.errors import FormatError
-from harvester.formats import detect, get_format
+from harvester.formats import decide
 from harvester.formats.base import Detection, FileFormat, Rejected
 from harvester.formats.encoding import decode
 from harvester.importing import BLOCK_BYTES, ImportResult, choose_source
@@ -84,14 +84,7 @@ def stream_import(ledger: Ledger, protocol: Protocol, path: Path, chosen: Source
         return None
     text, encoding, warnings, bom = head
     try:
-        if format is not None:
-            fmt = get_format(format)
-            sniffed = fmt.sniff(text)
-            detection = Detection(fmt.name, sniffed.confidence if sniffed else 0.0,
-                                  sniffed.database if sniffed else None, f"format {fmt.name} named by the user")
-        else:
-            detection = detect(text, str(path))
-            fmt = get_format(detection.format)
+        fmt, detection = decide(text, str(path), format)
     except FormatError:
         return None
     chunker = _chunker(fmt)

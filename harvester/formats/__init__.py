@@ -76,16 +76,21 @@ def read_bytes(data: bytes, path: str, format: str | None = None, database: str 
     if mapping is not None:
         return _read_mapped(text, path, format, database, mapping).with_context(
             encoding=encoding, detection=_mapped_detection(text, mapping), warnings=warnings)
-    if format is not None:
-        fmt = get_format(format)
-        sniffed = fmt.sniff(text)
-        detection = Detection(fmt.name, sniffed.confidence if sniffed else 0.0,
-                              sniffed.database if sniffed else None, f"format {fmt.name} named by the user")
-    else:
-        detection = detect(text, path)
-        fmt = get_format(detection.format)
+    fmt, detection = decide(text, path, format)
     parsed = fmt.read(text, path, database or detection.database)
     return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)
+
+
+def decide(text: str, path: str, format: str | None = None) -> tuple[FileFormat, Detection]:
+    """The format to read a text with: the one named (with what its sniffer says of the database), else the
+    one detected. Raises :class:`FormatError` for an unknown name or a text no format recognises."""
+    if format is None:
+        detection = detect(text, path)
+        return get_format(detection.format), detection
+    fmt = get_format(format)
+    sniffed = fmt.sniff(text)
+    return fmt, Detection(fmt.name, sniffed.confidence if sniffed else 0.0, sniffed.database if sniffed else None,
+                          f"format {fmt.name} named by the user")
 
 
 def _read_mapped(text: str, path: str, format: str | None, database: str | None,
