@@ -52,7 +52,7 @@ class Syntax:
     value above (Ovid's references), instead of being skipped.
     """
 
-    name: str  # for messages: "MEDLINE", "EndNote tagged"...
+    name: str  # in messages: "MEDLINE 'XXXX- '"
     split: Split
     continues: Callable[[str], bool]
     list_tags: frozenset[str] = field(default=frozenset())
