@@ -18,6 +18,7 @@ from harvester import protocol as protocol_module
 from harvester.dedup import Decision, Result, dedupe, dedupe_ledger, dedupe_new, prepare_all, runs
 from harvester.dedup.block import MAX_BLOCK
 from harvester.dedup.incremental import MemoryHeld, Previous, update
+from harvester.dedup.prepare import keys_from_json, keys_to_json
 from harvester.ledger import Ledger
 from harvester.ledger import duplicates as store
 from harvester.ledger.records import add_records
@@ -45,6 +46,13 @@ def _incremental(held: Items, new: Items, previous: Result, decisions: list[Deci
                  changed: set[int] = frozenset()) -> Result:  # type: ignore[assignment]
     sources = {i: r.database for i, r in held + new}
     return update(prepare_all(new), MemoryHeld(prepare_all(held), sources), _previous(previous), decisions, changed)
+
+
+@pytest.mark.parametrize("name", ["stroke", "cytology_screening", "diabetes", "special_cases"])
+def test_stored_keys_read_back_equal(shared_dir: Path, name: str) -> None:
+    """What the ledger stores for a record gives back exactly the keys prepared from it."""
+    for k in prepare_all(load_set(shared_dir / "benchmarks" / "dedup", name).records).values():
+        assert keys_from_json(keys_to_json(k)) == k
 
 
 @pytest.mark.parametrize("name", ["stroke", "diabetes"])

@@ -135,19 +135,20 @@ def prepare(record_id: int, record: Record) -> Keys:
 
 
 def keys_to_json(k: Keys) -> str:
-    """The keys as compact JSON (a list in field order, sets sorted), to store them in the ledger so an
-    incremental run need not prepare held records again. :func:`keys_from_json` gives back equal keys."""
+    """The keys as compact JSON (a list in field order, sets sorted, the compact title left out: it is the
+    title without spaces), to store them in the ledger so an incremental run need not prepare held records
+    again. :func:`keys_from_json` gives back equal keys."""
     return json.dumps([
-        k.id, k.doi, k.pmid, k.title, k.title_compact, sorted(k.title_numbers), k.authors, k.first_author,
+        k.id, k.doi, k.pmid, k.title, sorted(k.title_numbers), k.authors, k.first_author,
         [sorted(t) for t in k.author_tokens], k.author_count, k.year, k.journal, k.volume, k.issue,
         sorted(k.issue_numbers), k.page_first, k.page_last, k.notice, k.conference, k.filled,
     ], ensure_ascii=False, separators=(",", ":"))
 
 
 def keys_from_json(text: str) -> Keys:
-    (record_id, doi, pmid, title, title_compact, numbers, authors, first_author, tokens, author_count, year,
+    (record_id, doi, pmid, title, numbers, authors, first_author, tokens, author_count, year,
      journal, volume, issue, issue_numbers, page_first, page_last, notice, conference, filled) = json.loads(text)
-    return Keys(id=record_id, doi=doi, pmid=pmid, title=title, title_compact=title_compact,
+    return Keys(id=record_id, doi=doi, pmid=pmid, title=title, title_compact=title.replace(" ", ""),
                 title_numbers=frozenset(numbers), authors=authors, first_author=first_author,
                 author_tokens=tuple(frozenset(t) for t in tokens), author_count=author_count, year=year,
                 journal=journal, volume=volume, issue=issue, issue_numbers=frozenset(issue_numbers),
