@@ -421,10 +421,9 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
         pages=f.pages(_one(values, table["start_page"]), _one(values, table["end_page"])),
         doi=doi,
         pmid=_pmid(values, database, own_database),
-        language=_unique([_clean(v) for v in _all(values, table["language"])]),
-        publication_types=_unique([_clean(v) for v in _all(values, table["publication_types"])
-                                   if "doi" not in v.lower()]),
-        keywords=_unique([_clean(v) for v in _all(values, table["keywords"])]),
+        language=_clean_all(_all(values, table["language"])),
+        publication_types=_clean_all([v for v in _all(values, table["publication_types"]) if "doi" not in v.lower()]),
+        keywords=_clean_all(_all(values, table["keywords"])),
         url=_one(values, table["url"]),
         publisher=_one(values, table["publisher"]),
         database=database,
@@ -438,7 +437,8 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
 
 #: The placeholders as exports spell them (exact case), so most values are checked without lower().
 _PLACEHOLDER_FORMS = frozenset(form for p in f.PLACEHOLDERS for form in (p, p.upper(), p.title(), p.capitalize()))
-_PLACEHOLDER_LENGTH = max(len(p) for p in f.PLACEHOLDERS)
+#: Their lengths: a value of another length is no placeholder, and is not lower-cased to be checked.
+_PLACEHOLDER_LENGTHS = frozenset(len(p) for p in f.PLACEHOLDERS)
 
 
 def _all(values: dict[str, list[str]], tags: tuple[str, ...]) -> list[str]:
@@ -460,8 +460,7 @@ def _one(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
             for value in found:
                 if "  " in value or "\t" in value:
                     value = f.clean(value)
-                elif value in _PLACEHOLDER_FORMS or (len(value) <= _PLACEHOLDER_LENGTH
-                                                     and value.lower() in f.PLACEHOLDERS):
+                elif len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
                     continue
                 if value:
                     return value
@@ -472,7 +471,7 @@ def _clean(value: str) -> str:
     """``_fields.clean`` for a value already stripped by the reader (the common case costs three checks)."""
     if "  " in value or "\t" in value:
         return f.clean(value)
-    if value in _PLACEHOLDER_FORMS or len(value) <= _PLACEHOLDER_LENGTH and value.lower() in f.PLACEHOLDERS:
+    if len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
         return ""
     return value
 
@@ -482,6 +481,21 @@ def _author(name: str) -> str:
     if name.count(",") == 1 and ", " in name and "  " not in name and name[-1] not in " ;,":
         return name
     return f.author(name)
+
+
+def _clean_all(values: list[str]) -> tuple[str, ...]:
+    """``_unique([_clean(v) for v in values])`` in one pass (it runs for three list fields of every record)."""
+    if not values:
+        return ()
+    found: dict[str, None] = {}
+    for value in values:
+        if "  " in value or "\t" in value:
+            value = f.clean(value)
+        elif len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
+            continue
+        if value:
+            found[value] = None
+    return tuple(found)
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
