@@ -245,3 +245,27 @@ def test_records_added_without_being_named_are_still_compared(tmp_path: Path, st
         incremental = _rows(ledger)
         dedupe_ledger(ledger, protocol)
         assert _rows(ledger) == incremental
+
+
+def test_a_failed_run_stores_no_keys_and_is_logged_failed(
+        tmp_path: Path, stroke: list[Record], monkeypatch: pytest.MonkeyPatch) -> None:
+    protocol = _protocol(tmp_path)
+    with Ledger.open(protocol.ledger_path) as ledger:
+        _add(ledger, "CINAHL", stroke[:200])
+        dedupe_ledger(ledger, protocol)
+        previous = store.latest_dedupe_run(ledger)
+        new_ids = _add(ledger, "MEDLINE", stroke[200:260])
+
+        def broken(*args: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(store, "write_run_result", broken)
+        with pytest.raises(OSError):
+            dedupe_new(ledger, protocol, new_ids)
+        assert ledger.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 200
+        last = ledger.execute("SELECT status FROM runs WHERE kind = 'dedupe' ORDER BY id DESC").fetchone()
+        assert last[0] == "failed"
+        assert store.latest_dedupe_run(ledger) == previous
+        monkeypatch.undo()
+        assert dedupe_new(ledger, protocol, new_ids).mode == "incremental"
+        assert ledger.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 260
