@@ -70,9 +70,11 @@ def dedupe_ledger(ledger: Ledger, protocol: Protocol) -> Summary:
 
 
 def dedupe_new(ledger: Ledger, protocol: Protocol, new_record_ids: Sequence[int]) -> Summary:
-    """An incremental run: only pairs involving the new records are compared (through the same blocks);
-    the pairs among older records come from the previous run. Equals a full run on the same records.
-    Falls back to a full run when there is no previous run or the rules changed since."""
+    """An incremental run: the new records (plus any added since the previous run) are compared with the
+    held records sharing a block with them, found through the stored block index; only the parts of the
+    match graph they change are clustered again, the rest is the previous run's. Writes the same rows as
+    a full run on the same records. Falls back to a full run when there is no previous run, or the
+    de-duplication code or the protocol's source preference changed since."""
     return _run(ledger, protocol, new_ids=set(new_record_ids))
 
 
