@@ -82,10 +82,10 @@ def add_records(ledger: Ledger, records: Iterable[Record], *, run_id: int, sourc
     the run is recorded as a sighting of it and its existing id is returned. A file record is keyed by
     its file and position, so importing the same file twice stores nothing new.
 
-    Records are written in batches (one lookup of the keys already held, one ``executemany`` insert and
-    one of sightings per batch) rather than three statements per record: a 100,000-record export is
-    written several times faster. ``records`` may be a generator (a streamed import): it is read one
-    batch at a time, so memory does not grow with the file.
+    Records are written in batches of :data:`BATCH_SIZE` (one lookup of the keys already held, one
+    ``executemany`` insert and one of sightings per batch) rather than three statements per record.
+    ``records`` may be a generator (a streamed import): it is read one batch at a time, so memory does
+    not grow with the file.
     """
     ids: list[int] = []
     origin = "file" if file_id is not None else "run"
