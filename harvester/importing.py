@@ -249,6 +249,9 @@ def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = 
     stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger).
     ``mapping``: a CSV column mapping for every file (see :func:`import_file`); a bad one refuses them all."""
     check_mapping(mapping)
+    if not paths and mapping is not None and source is None:
+        raise InputError("--map", ["a column mapping reads the CSV files it is given: name the files, or the one "
+                                   "source (--source) whose files it fits"])
     if not paths:
         if source is not None:
             choose_source(protocol, Path(protocol.path), source)  # an unknown name is an error, not "no files"

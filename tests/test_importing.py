@@ -330,6 +330,8 @@ def test_import_map_errors_name_the_problem(tmp_path: Path) -> None:
     not_csv = runner.invoke(app, ["import", str(protocol), str(_write(tmp_path, "x.ris", GOOD)), "--source", "Hand",
                                   "--format", "ris", "--map", "title=TI"])
     assert not_csv.exit_code == 1 and "reads CSV files" in not_csv.output
+    every_file = runner.invoke(app, ["import", str(protocol), "--map", "title=Paper title"])
+    assert every_file.exit_code == 1 and "name the files, or the one source" in every_file.output
     loaded = protocol_module.load(protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
         assert list(iter_records(ledger)) == []
