@@ -16,7 +16,10 @@ from typing import Annotated, Any
 
 import typer
 
+from harvester import protocol as protocol_module
 from harvester.errors import HarvestError
+from harvester.ledger import Ledger
+from harvester.protocol import Protocol
 
 app = typer.Typer(
     name="prisma-harvest",
@@ -43,6 +46,14 @@ def reporting() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("interrupted: the ledger keeps everything committed so far; run again to resume", err=True)
         raise typer.Exit(130) from None
+
+
+@contextmanager
+def review(protocol_path: Path) -> Iterator[tuple[Protocol, Ledger]]:
+    """A command's protocol, loaded and checked, and its ledger, open (and closed when the command is done)."""
+    loaded = protocol_module.load(protocol_path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        yield loaded, ledger
 
 
 def print_json(value: Any) -> None:

@@ -10,9 +10,7 @@ from typing import Annotated
 import typer
 
 from harvester import dedup
-from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
-from harvester.ledger import Ledger
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -30,8 +28,7 @@ def _print_summary(summary: dedup.Summary) -> None:
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """De-duplicate every record of the review's ledger (a new dedupe run; nothing is deleted)."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             summary = dedup.dedupe_ledger(ledger, loaded)
         if json_output:
             print_json(asdict(summary))
@@ -58,8 +55,7 @@ def duplicates_command(
     with reporting():
         if format not in ("text", "csv"):
             raise typer.BadParameter("use text or csv", param_hint="--format")
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             if decisions is not None:
                 stored, summary = dedup.apply_decisions(ledger, loaded, decisions, reviewer)
                 if json_output:
@@ -127,8 +123,7 @@ def split_command(
 ) -> None:
     """Take a record out of a cluster the tool made (stored as 'different' decisions), then de-duplicate again."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             summary = dedup.split(ledger, loaded, record, reviewer, note)
         if json_output:
             print_json(asdict(summary))

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
 from harvester.exporting import EXPORT_FORMATS, ExportSummary, export
 from harvester.ledger import Ledger
 
@@ -30,8 +30,7 @@ def export_command(
 ) -> None:
     """Export the ledger's records (one per record, duplicates marked) as CSV, RIS or BibTeX."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             if out is None:
                 summary = export(ledger, loaded, format, sys.stdout, stage=stage)
             else:

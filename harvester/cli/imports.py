@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
-from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
 from harvester.importing import ImportResult, import_files
-from harvester.ledger import Ledger
 
 
 @app.command("import")
@@ -32,8 +30,7 @@ def import_command(
     """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
     columns = _mapping(mapping or [])
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             results = import_files(ledger, loaded, files, source=source, format=format, strict=strict,
                                    mapping=columns)
         if json_output:

@@ -9,11 +9,9 @@ from typing import Annotated
 
 import typer
 
-from harvester import protocol as protocol_module
 from harvester import screening
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
 from harvester.errors import HarvestError
-from harvester.ledger import Ledger
 from harvester.screening import audit as audit_module
 
 screen_app = typer.Typer(help="Screening sheets and reviewers' decisions: export, import, conflicts.",
@@ -61,8 +59,7 @@ def export(
 ) -> None:
     """Write the screening sheet of the records awaiting a stage, keyed by ledger record id."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             sheet = screening.export_sheet(ledger, loaded, stage.value, format.value)
         if out is None:
             typer.echo(sheet.text, nl=False)
@@ -88,8 +85,7 @@ def import_(
 ) -> None:
     """Read reviewers' decisions back; a file with any problem is refused whole, listing every problem."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             result = screening.import_decisions(ledger, loaded, file, format=format.value, reviewer=reviewer,
                                                 stage=stage.value if stage else None, role=role.value)
         if json_output:
@@ -105,8 +101,7 @@ def import_(
 def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption = False) -> None:
     """Dual screening: percent agreement and Cohen's kappa per pair of screeners, and the conflicts."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             report = screening.conflicts(ledger, loaded, stage.value)
         if json_output:
             print_json(asdict(report))
@@ -132,8 +127,7 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
 def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             result = screening.apply_rules(ledger, loaded)
         if json_output:
             print_json({"run_id": result.run_id, "records": result.records, "fired": result.fired})
@@ -154,8 +148,7 @@ def audit(
 ) -> None:
     """Exclusions per stage by reason, rule and reviewer; or one record's history (origin, merges, decisions)."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             if record is not None:
                 try:
                     events = audit_module.history(ledger, loaded, record)

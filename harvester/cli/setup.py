@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
-from harvester.ledger import Ledger
+from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
 from harvester.ledger.runs import list_runs
 from harvester.templates import new_protocol_text
 
@@ -37,8 +36,7 @@ def init(
 def runs(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Print the search log: database, platform, date, exact query, PubMed's translation, counts."""
     with reporting():
-        loaded = protocol_module.load(protocol)
-        with Ledger.open(loaded.ledger_path) as ledger:
+        with review(protocol) as (loaded, ledger):
             rows = list_runs(ledger)
         if json_output:
             print_json([asdict(run) for run in rows])
