@@ -297,15 +297,22 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
     line = first_line
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(text)
-        segment = text[start:end]
-        newlines = segment.count("\n")
-        is_last = index + 1 == len(starts)
-        following = next_ty if is_last else line + newlines
-        record = _plain_segment(segment, path, database, state, line)
+        record = None
+        er = text.find("\nER  -", start, end)
+        if er != -1:
+            stop = text.find("\n", er + 1, end)  # the end of the ER line
+            stop = end if stop == -1 else stop
+            body_newlines = text.count("\n", start, stop)
+            newlines = body_newlines + text.count("\n", stop, end)
+            record = _plain_record(text, start, stop, end, body_newlines, database, state, line)
+        else:
+            newlines = text.count("\n", start, end)
         if record is not None:
             yield record
         else:
-            lines = segment.split("\n")
+            is_last = index + 1 == len(starts)
+            following = next_ty if is_last else line + newlines
+            lines = text[start:end].split("\n")
             if not is_last or next_ty is not None:
                 lines = lines[:-1]  # the empty text after the last newline, before the next TY
             yield from _iter_lines(lines, path, database, warnings, state, line, following)
@@ -322,24 +329,23 @@ def _starts(text: str) -> list[int]:
     return starts
 
 
-def _plain_segment(segment: str, path: str, database: str | None, state: _State, line: int) -> Record | None:
-    """A segment that is TY, tag lines, ER (then blank lines, Ovid's numbering or links): its record; else None."""
-    er = segment.find("\nER  -")
-    if er == -1:
-        return None
-    end = segment.find("\n", er + 1)
-    end = len(segment) if end == -1 else end
-    body = segment[:end]
-    pairs = _TAG_LINES.findall(body)  # the last pair is the ER line itself, which is not kept as a tag
-    if len(pairs) != body.count("\n") + 1:
+def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int, database: str | None,
+                  state: _State, line: int) -> Record | None:
+    """The record of ``text[start:end]`` when it is TY, tag lines, ER (``stop``: the end of the ER line), then
+    only blank lines, Ovid's numbering or links; else None. Read in place: the text is not copied but for
+    the record's raw text."""
+    pairs = _TAG_LINES.findall(text, start, stop)  # the last pair is the ER line itself, not kept as a tag
+    if len(pairs) != body_newlines + 1:
         return None  # continuation or blank lines inside the record, or a long tag: the line reader decides
-    rest = segment[end:]
-    if rest.strip() and any(_split_tag(text) is not None for text in rest.split("\n")):
-        return None  # tags after ER (Ovid's NL, or a record with no TY): the line reader decides
+    if stop != end:
+        rest = text[stop:end]
+        if rest.strip() and any(_split_tag(text_line) is not None for text_line in rest.split("\n")):
+            return None  # tags after ER (Ovid's NL, or a record with no TY): the line reader decides
     state.position += 1
     state.seen_er = True
-    pairs.pop()  # the ER line
-    return to_record(tuple(pairs), database=database, position=state.position, line=line, raw=body.rstrip())
+    pairs.pop()
+    return to_record(tuple(pairs), database=database, position=state.position, line=line,
+                     raw=text[start:stop].rstrip())
 
 
 def _absorb(closed: _Pending, trailing: _Pending) -> None:
@@ -369,65 +375,49 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
               raw: str = "") -> Record:
     """One record from its RIS tags (in file order): the field tables applied, values normalised.
 
-    Written for speed (it runs once per record of files with 100,000 records): values are looked up
-    once in a tag -> values mapping, and only values that need it go through ``_fields.clean``.
+    Written for speed (it runs once per record of files with 100,000 records): values are grouped
+    once in a tag -> values mapping, the field table comes as one precomputed tuple per database, and
+    only values that need it go through ``_fields.clean`` or the author and markup cleaners.
     """
     values: dict[str, list[str]] = {}
     for tag, value in tags:
         if value:
-            found = values.get(tag)
-            if found is None:
-                values[tag] = [value]
+            if tag in values:
+                values[tag].append(value)
             else:
-                found.append(value)
+                values[tag] = [value]
     own_database = "" if database in DIALECTS else _database_of(values)
     database = database or own_database or "RIS"
-    table = _table(database if database in DIALECTS else own_database)
+    (t_title, t_abstract, t_authors, t_year, t_journal, t_abbrev, t_issn, t_volume, t_issue, t_start, t_end, t_doi,
+     t_language, t_types, t_keywords, t_url, t_publisher, t_source) = _plan(
+        database if database in DIALECTS else own_database)
 
-    abstract = ""
-    for value in _all(values, table["abstract"]):
-        text = _clean(value)
-        if text and not (text[:10].lower() == "copyright " and _COPYRIGHT.match(text)):
-            abstract = f.strip_markup(text)
-            break
-    authors = _unique([_author(v) for v in _all(values, table["authors"]) if v not in _PLACEHOLDER_FORMS])
-    year = None
-    for value in _all(values, table["year"]):
-        year = f.year_of(value)
-        if year:
-            break
-    doi = ""
-    for tag in table["doi"]:
-        for value in values.get(tag, ()):
-            if "10." not in value or tag in ("N1", "M3") and "doi" not in value.lower():
-                continue
-            doi = f.find_doi(value)
-            if doi:
-                break
-        if doi:
-            break
-    journal = _one(values, table["journal"])
-    title = _one(values, table["title"])
+    title = _one(values, t_title)
+    journal = _one(values, t_journal)
+    abbrev = _one(values, t_abbrev)
+    if not abbrev and "JO" in values:
+        jo = f.first(values["JO"])
+        abbrev = jo if jo != journal else ""
     return Record(
         title=f.strip_markup(title) if "<" in title else title,
-        abstract=abstract,
-        authors=authors,
-        year=year,
+        abstract=_abstract(values, t_abstract),
+        authors=_authors(values, t_authors),
+        year=_year(values, t_year),
         journal=journal,
-        journal_abbrev=_abbreviation(_one(values, table["journal_abbrev"]), f.first(values.get("JO", ())), journal),
-        issn=f.issns(_all(values, table["issn"])),
-        volume=_one(values, table["volume"]),
-        issue=_one(values, table["issue"]),
-        pages=f.pages(_one(values, table["start_page"]), _one(values, table["end_page"])),
-        doi=doi,
+        journal_abbrev=abbrev,
+        issn=f.issns(_all(values, t_issn)),
+        volume=_one(values, t_volume),
+        issue=_one(values, t_issue),
+        pages=f.pages(_one(values, t_start), _one(values, t_end)),
+        doi=_doi(values, t_doi),
         pmid=_pmid(values, database, own_database),
-        language=_clean_all(_all(values, table["language"])),
-        publication_types=_clean_all([v for v in _all(values, table["publication_types"]) if "doi" not in v.lower()]),
-        keywords=_clean_all(_all(values, table["keywords"])),
-        url=_one(values, table["url"]),
-        publisher=_one(values, table["publisher"]),
+        language=_clean_all(values, t_language),
+        publication_types=_clean_all(values, t_types, skip_doi=True),
+        keywords=_clean_all(values, t_keywords),
+        url=_one(values, t_url),
+        publisher=_one(values, t_publisher),
         database=database,
-        source_id=_source_id(values, table, database),
+        source_id=_source_id(values, t_source, database),
         raw=raw,
         tags=tags,
         position=position,
@@ -483,19 +473,60 @@ def _author(name: str) -> str:
     return f.author(name)
 
 
-def _clean_all(values: list[str]) -> tuple[str, ...]:
-    """``_unique([_clean(v) for v in values])`` in one pass (it runs for three list fields of every record)."""
-    if not values:
-        return ()
+def _clean_all(values: dict[str, list[str]], tags: tuple[str, ...], skip_doi: bool = False) -> tuple[str, ...]:
+    """The tags' values cleaned, each once, in order, placeholders dropped (one pass; it runs for three list
+    fields of every record). ``skip_doi``: leave out values that mention a DOI (``M3`` holds one in some files)."""
     found: dict[str, None] = {}
-    for value in values:
-        if "  " in value or "\t" in value:
-            value = f.clean(value)
-        elif len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
-            continue
-        if value:
-            found[value] = None
+    for tag in tags:
+        if tag in values:
+            for value in values[tag]:
+                if skip_doi and "doi" in value.lower():
+                    continue
+                if "  " in value or "\t" in value:
+                    value = f.clean(value)
+                elif len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
+                    continue
+                if value:
+                    found[value] = None
     return tuple(found)
+
+
+def _abstract(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
+    """The first real abstract, markup dropped; EBSCO's repeated ``AB`` holding only a copyright notice is skipped."""
+    for tag in tags:
+        if tag in values:
+            for value in values[tag]:
+                text = _clean(value)
+                if text and not (text[:10].lower() == "copyright " and _COPYRIGHT.match(text)):
+                    return f.strip_markup(text)
+    return ""
+
+
+def _authors(values: dict[str, list[str]], tags: tuple[str, ...]) -> tuple[str, ...]:
+    return _unique([_author(v) for tag in tags if tag in values for v in values[tag] if v not in _PLACEHOLDER_FORMS])
+
+
+def _year(values: dict[str, list[str]], tags: tuple[str, ...]) -> int | None:
+    for tag in tags:
+        if tag in values:
+            for value in values[tag]:
+                year = f.year_of(value)
+                if year:
+                    return year
+    return None
+
+
+def _doi(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
+    """The first DOI in the tags, in table order; ``N1``/``M3`` count only where they say "doi"."""
+    for tag in tags:
+        if tag in values:
+            for value in values[tag]:
+                if "10." not in value or tag in ("N1", "M3") and "doi" not in value.lower():
+                    continue
+                doi = f.find_doi(value)
+                if doi:
+                    return doi
+    return ""
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
@@ -506,17 +537,17 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
+#: The order of :func:`_plan`'s tuple (what :func:`to_record` unpacks).
+_PLAN_FIELDS = ("title", "abstract", "authors", "year", "journal", "journal_abbrev", "issn", "volume", "issue",
+                "start_page", "end_page", "doi", "language", "publication_types", "keywords", "url", "publisher",
+                "source_id")
+
+
 @cache
-def _table(database: str) -> dict[str, tuple[str, ...]]:
-    """The field table with a database's dialect applied (computed once per database)."""
-    return FIELD_TAGS | DIALECTS.get(database, {})
-
-
-def _abbreviation(abbrev: str, jo: str, journal: str) -> str:
-    """The journal abbreviation; ``JO`` counts as one when it differs from the full name chosen."""
-    if abbrev:
-        return abbrev
-    return jo if jo and jo != journal else ""
+def _plan(database: str) -> tuple[tuple[str, ...], ...]:
+    """The field table with a database's dialect applied, as one tuple in ``_PLAN_FIELDS`` order (once per database)."""
+    table = FIELD_TAGS | DIALECTS.get(database, {})
+    return tuple(table[name] for name in _PLAN_FIELDS)
 
 
 def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str:
@@ -542,14 +573,14 @@ def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str
     return ""
 
 
-def _source_id(values: dict[str, list[str]], table: dict[str, tuple[str, ...]], database: str) -> str:
+def _source_id(values: dict[str, list[str]], tags: tuple[str, ...], database: str) -> str:
     """The database's own id: the accession number (``AN``), else the vendor's id tag, else ``ID``."""
     if database in ("Scopus", "Lens"):
         for value in values.get("UR", ()):
             match = (_EID if database == "Scopus" else _LENS_ID).search(value)
             if match:
                 return match.group(1)
-    for tag in table["source_id"]:
+    for tag in tags:
         for value in values.get(tag, ()):
             text = value.strip()
             if text:
