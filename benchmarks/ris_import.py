@@ -1,7 +1,7 @@
 """RIS import speed and memory: our reader against rispy on the same generated file.
 
     .venv/bin/pip install rispy            # for this benchmark only; not a project dependency
-    .venv/bin/python benchmarks/ris_import.py [--sizes 50000 100000] [--ledger]
+    .venv/bin/python benchmarks/ris_import.py [--sizes 50000 100000] [--ledger] [--repeat 3]
 
 Generates a realistic RIS file per size (Scopus-like records: title, 4 authors, journal, year, volume,
 issue, pages, DOI, ISSN, a ~900-character abstract, 5 keywords, accession number, URL), then times, each
@@ -16,7 +16,8 @@ in a fresh subprocess so peak memory (ru_maxrss) is that run's alone:
 
 CPU time is printed beside wall time: on a shared machine the wall time of either tool varies with load.
 
-Prints one line per run and the speed ratio rispy/ours (> 1 means we are faster).
+Prints one line per run, the speed ratio rispy/ours (> 1 means we are faster) by CPU and by wall time, and
+with ``--repeat N`` (the tools interleaved run by run) the spread of the ratios over the N runs.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[50000, 100000])
     parser.add_argument("--ledger", action="store_true", help="also time the whole import into a ledger")
+    parser.add_argument("--repeat", type=int, default=1, help="run every tool this many times (the spread is printed)")
     parser.add_argument("--one", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -131,19 +133,31 @@ def main() -> None:
             path = Path(folder) / f"bench-{size}.ris"
             generate(path, size)
             print(f"\n{size} records, {path.stat().st_size / 1e6:.1f} MB")
-            results: dict[str, dict[str, float | int | str]] = {}
-            for tool in tools:
-                out = subprocess.run([sys.executable, __file__, "--one", tool, str(path)], check=True,
-                                     capture_output=True, text=True).stdout
-                results[tool] = json.loads(out.strip().splitlines()[-1])
-                r = results[tool]
-                print(f"  {tool:12} {r['records']:>7} records  wall {r['seconds']:>7.2f} s  cpu {r['cpu']:>7.2f} s  "
-                      f"{float(r['records']) / float(r['cpu']):>9.0f} records/cpu-s  peak {r['peak_mb']:>7.1f} MB")
-            for tool in tools[1:]:
-                wall = float(results["rispy"]["seconds"]) / float(results[tool]["seconds"])
-                cpu = float(results["rispy"]["cpu"]) / float(results[tool]["cpu"])
-                print(f"  speed ratio rispy/{tool}: {cpu:.2f}x by CPU time, {wall:.2f}x by wall time (>1: ours faster)")
+            runs: dict[str, list[dict[str, float | int | str]]] = {tool: [] for tool in tools}
+            for attempt in range(1, args.repeat + 1):
+                for tool in tools:  # interleaved, so a change of load touches every tool alike
+                    out = subprocess.run([sys.executable, __file__, "--one", tool, str(path)], check=True,
+                                         capture_output=True, text=True).stdout
+                    r = json.loads(out.strip().splitlines()[-1])
+                    runs[tool].append(r)
+                    print(f"  run {attempt}  {tool:12} {r['records']:>7} records  wall {r['seconds']:>7.2f} s  "
+                          f"cpu {r['cpu']:>7.2f} s  {float(r['records']) / float(r['cpu']):>9.0f} records/cpu-s  "
+                          f"peak {r['peak_mb']:>7.1f} MB")
+                for tool in tools[1:]:
+                    cpu, wall = _ratio(runs, tool, "cpu", -1), _ratio(runs, tool, "seconds", -1)
+                    print(f"  run {attempt}  speed ratio rispy/{tool}: {cpu:.2f}x by CPU time, {wall:.2f}x by wall "
+                          "time (>1: ours faster)")
+            if args.repeat > 1:
+                for tool in tools[1:]:
+                    cpu = [_ratio(runs, tool, "cpu", i) for i in range(args.repeat)]
+                    wall = [_ratio(runs, tool, "seconds", i) for i in range(args.repeat)]
+                    print(f"  over {args.repeat} runs, rispy/{tool}: CPU {min(cpu):.2f}x-{max(cpu):.2f}x "
+                          f"(median {sorted(cpu)[len(cpu) // 2]:.2f}x), wall {min(wall):.2f}x-{max(wall):.2f}x")
 
+
+def _ratio(runs: dict[str, list[dict[str, float | int | str]]], tool: str, key: str, index: int) -> float:
+    """rispy's time over ours in run ``index`` (> 1: ours faster)."""
+    return float(runs["rispy"][index][key]) / float(runs[tool][index][key])
 
 if __name__ == "__main__":
     main()
