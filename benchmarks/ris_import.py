@@ -149,10 +149,10 @@ def main() -> None:
                           "time (>1: ours faster)")
             if args.repeat > 1:
                 for tool in tools[1:]:
-                    cpu = [_ratio(runs, tool, "cpu", i) for i in range(args.repeat)]
-                    wall = [_ratio(runs, tool, "seconds", i) for i in range(args.repeat)]
-                    print(f"  over {args.repeat} runs, rispy/{tool}: CPU {min(cpu):.2f}x-{max(cpu):.2f}x "
-                          f"(median {sorted(cpu)[len(cpu) // 2]:.2f}x), wall {min(wall):.2f}x-{max(wall):.2f}x")
+                    cpus = sorted(_ratio(runs, tool, "cpu", i) for i in range(args.repeat))
+                    walls = sorted(_ratio(runs, tool, "seconds", i) for i in range(args.repeat))
+                    print(f"  over {args.repeat} runs, rispy/{tool}: CPU {cpus[0]:.2f}x-{cpus[-1]:.2f}x "
+                          f"(median {cpus[len(cpus) // 2]:.2f}x), wall {walls[0]:.2f}x-{walls[-1]:.2f}x")
 
 
 def _ratio(runs: dict[str, list[dict[str, float | int | str]]], tool: str, key: str, index: int) -> float:
