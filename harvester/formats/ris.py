@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 
 from harvester.formats import _fields as f
@@ -269,25 +269,25 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
         cut = buffer.rfind("\nTY  -", max(0, len(buffer) - len(chunk) - 6)) + 1
         if cut <= 0:
             continue
-        piece = buffer[:cut]
-        following = line + piece.count("\n")
-        yield from _iter_chunk(piece, path, database, warnings, state, line, following)
+        following = line + buffer.count("\n", 0, cut)
+        yield from _iter_chunk(buffer, path, database, warnings, state, line, following, cut)  # read in place
         buffer, line = buffer[cut:], following
     if buffer:
         yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,
-                next_ty: int | None) -> Iterator[Record | Rejected]:
-    """Records of a text that ends at a TY line (``next_ty``) or at the end of the file (None).
+                next_ty: int | None, limit: int | None = None) -> Iterator[Record | Rejected]:
+    """Records of ``text[:limit]``, a text that ends at a TY line (``next_ty``) or at the end of the file (None).
 
     The text is cut into segments at each ``TY`` line. A plain segment (``TY``, tag lines, ``ER``) is read
     with one regular expression; anything else (continuation lines, long tags, tags before the first TY,
     a missing ER) goes through the line-by-line reader, so both give the same records.
     """
-    starts = _starts(text)
+    limit = len(text) if limit is None else limit
+    starts = _starts(text, limit)
     if not starts or starts[0] != 0:
-        head_end = starts[0] if starts else len(text)
+        head_end = starts[0] if starts else limit
         head = text[:head_end]
         if head.strip():
             after = first_line + head.count("\n") if starts else next_ty
@@ -296,7 +296,7 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
         first_line += head.count("\n")
     line = first_line
     for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(text)
+        end = starts[index + 1] if index + 1 < len(starts) else limit
         record = None
         er = text.find("\nER  -", start, end)
         if er != -1:
@@ -319,13 +319,13 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
         line += newlines
 
 
-def _starts(text: str) -> list[int]:
-    """Where each ``TY  -`` line begins (``str.find`` is much faster here than a multi-line regex)."""
-    starts = [0] if text.startswith("TY  -") else []
-    index = text.find("\nTY  -")
+def _starts(text: str, limit: int) -> list[int]:
+    """Where each ``TY  -`` line of ``text[:limit]`` begins (``str.find`` is much faster here than a regex)."""
+    starts = [0] if text.startswith("TY  -", 0, limit) else []
+    index = text.find("\nTY  -", 0, limit)
     while index != -1:
         starts.append(index + 1)
-        index = text.find("\nTY  -", index + 1)
+        index = text.find("\nTY  -", index + 1, limit)
     return starts
 
 
@@ -398,31 +398,41 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     if not abbrev and "JO" in values:
         jo = f.first(values["JO"])
         abbrev = jo if jo != journal else ""
-    return Record(
-        title=f.strip_markup(title) if "<" in title else title,
-        abstract=_abstract(values, t_abstract),
-        authors=_authors(values, t_authors),
-        year=_year(values, t_year),
-        journal=journal,
-        journal_abbrev=abbrev,
-        issn=f.issns(_all(values, t_issn)),
-        volume=_one(values, t_volume),
-        issue=_one(values, t_issue),
-        pages=f.pages(_one(values, t_start), _one(values, t_end)),
-        doi=_doi(values, t_doi),
-        pmid=_pmid(values, database, own_database),
-        language=_clean_all(values, t_language),
-        publication_types=_clean_all(values, t_types, skip_doi=True),
-        keywords=_clean_all(values, t_keywords),
-        url=_one(values, t_url),
-        publisher=_one(values, t_publisher),
-        database=database,
-        source_id=_source_id(values, t_source, database),
-        raw=raw,
-        tags=tags,
-        position=position,
-        line=line,
+    return Record(  # positional (keyword matching of 24 arguments costs here), in _RECORD_FIELDS order
+        f.strip_markup(title) if "<" in title else title,  # title
+        _abstract(values, t_abstract),  # abstract
+        _authors(values, t_authors),  # authors
+        _year(values, t_year),  # year
+        journal,  # journal
+        abbrev,  # journal_abbrev
+        f.issns(_all(values, t_issn)),  # issn
+        _one(values, t_volume),  # volume
+        _one(values, t_issue),  # issue
+        f.pages(_one(values, t_start), _one(values, t_end)),  # pages
+        _doi(values, t_doi),  # doi
+        _pmid(values, database, own_database),  # pmid
+        _clean_all(values, t_language),  # language
+        _clean_all(values, t_types, skip_doi=True),  # publication_types
+        _clean_all(values, t_keywords),  # keywords
+        (),  # mesh: RIS has no MeSH tag
+        _one(values, t_url),  # url
+        _one(values, t_publisher),  # publisher
+        database,  # database
+        _source_id(values, t_source, database),  # source_id
+        raw,  # raw
+        tags,  # tags
+        position,  # position
+        line,  # line
     )
+
+
+#: The order in which :func:`to_record` passes Record's fields; checked against the Record type at import,
+#: so a field added to or moved in ``harvester.records.Record`` stops the import instead of shifting values.
+_RECORD_FIELDS = ("title", "abstract", "authors", "year", "journal", "journal_abbrev", "issn", "volume", "issue",
+                  "pages", "doi", "pmid", "language", "publication_types", "keywords", "mesh", "url", "publisher",
+                  "database", "source_id", "raw", "tags", "position", "line")
+if tuple(field.name for field in fields(Record)) != _RECORD_FIELDS:
+    raise ImportError("harvester.records.Record's fields changed: update ris.to_record and ris._RECORD_FIELDS")
 
 
 #: The placeholders as exports spell them (exact case), so most values are checked without lower().
@@ -466,13 +476,6 @@ def _clean(value: str) -> str:
     return value
 
 
-def _author(name: str) -> str:
-    """``_fields.author``, with a shortcut for a name already written ``Surname, Given``."""
-    if name.count(",") == 1 and ", " in name and "  " not in name and name[-1] not in " ;,":
-        return name
-    return f.author(name)
-
-
 def _clean_all(values: dict[str, list[str]], tags: tuple[str, ...], skip_doi: bool = False) -> tuple[str, ...]:
     """The tags' values cleaned, each once, in order, placeholders dropped (one pass; it runs for three list
     fields of every record). ``skip_doi``: leave out values that mention a DOI (``M3`` holds one in some files)."""
@@ -503,7 +506,19 @@ def _abstract(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
 
 
 def _authors(values: dict[str, list[str]], tags: tuple[str, ...]) -> tuple[str, ...]:
-    return _unique([_author(v) for tag in tags if tag in values for v in values[tag] if v not in _PLACEHOLDER_FORMS])
+    """The names, each once, in order; a name already written ``Surname, Given`` is kept as it is (the usual
+    case, checked inline: it holds no comma to split and is never a placeholder), others go to ``_fields.author``."""
+    names: list[str] = []
+    for tag in tags:
+        if tag in values:
+            for name in values[tag]:
+                if name.count(",") == 1 and ", " in name and "  " not in name and name[-1] not in " ;,":
+                    names.append(name)
+                elif name not in _PLACEHOLDER_FORMS:
+                    name = f.author(name)
+                    if name:
+                        names.append(name)
+    return tuple(dict.fromkeys(names)) if len(names) > 1 else tuple(names)
 
 
 def _year(values: dict[str, list[str]], tags: tuple[str, ...]) -> int | None:
@@ -529,14 +544,6 @@ def _doi(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
     return ""
 
 
-def _unique(values: list[str]) -> tuple[str, ...]:
-    if not values:
-        return ()
-    if len(values) == 1:
-        return (values[0],) if values[0] else ()
-    return tuple(dict.fromkeys(v for v in values if v))
-
-
 #: The order of :func:`_plan`'s tuple (what :func:`to_record` unpacks).
 _PLAN_FIELDS = ("title", "abstract", "authors", "year", "journal", "journal_abbrev", "issn", "volume", "issue",
                 "start_page", "end_page", "doi", "language", "publication_types", "keywords", "url", "publisher",
@@ -550,8 +557,11 @@ def _plan(database: str) -> tuple[tuple[str, ...], ...]:
     return tuple(table[name] for name in _PLAN_FIELDS)
 
 
+_PMID_TAGS = FIELD_TAGS["pmid"]
+
+
 def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str:
-    for tag in FIELD_TAGS["pmid"]:
+    for tag in _PMID_TAGS:
         for value in values.get(tag, ()):
             if value.strip().isdigit():
                 return value.strip()
