@@ -172,6 +172,12 @@ def pages(start: str, end: str = "") -> str:
     (``349-69``, as MEDLINE and EndNote write it) is written out (``349-369``) so the same article's pages
     compare equal across databases.
     """
+    if start.isdigit() and end.isdigit():  # the usual case ("212", "222"): no space, dash or word to look at
+        if start == end:
+            return start
+        if len(end) < len(start):
+            end = start[: len(start) - len(end)] + end
+        return f"{start}-{end}"
     start, end = start.strip(), end.strip()
     if (start.lower(), end.lower()) in NO_PAGES:
         return ""
