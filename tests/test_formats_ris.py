@@ -210,3 +210,46 @@ def test_shared_normalisers() -> None:
     assert f.year_of("2020//") == 2020 and f.year_of("Start date: 20170812") == 2017  # TRID
     assert f.year_of("SEP") is None  # WoS RIS DA: a month only
     assert f.clean("  NA ") == "" and f.clean("a\n  b") == "a b"
+
+
+_NAMES = st.lists(st.text(alphabet="ab ,;.-J\t(1)\xa0", max_size=9)
+                  | st.sampled_from(["NA", "Smith, J", "Smith,  J", "a, b, c", "Liu, F (604)", ";, J", "Lo , K"]),
+                  max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NAMES, _NAMES)
+def test_authors_are_the_shared_author_cleaner_applied_to_every_name(au: list[str], a1: list[str]) -> None:
+    """The reader keeps a name already written ``Surname, Given`` without calling ``_fields.author``: same result."""
+    from harvester.formats import _fields as f
+    from harvester.formats.ris import to_record
+
+    tags = tuple(("AU", name) for name in au) + tuple(("A1", name) for name in a1)
+    expected = [f.author(name) for name in au + a1 if name and not f.is_placeholder(name)]
+    assert to_record((("TY", "JOUR"), *tags), database="RIS").authors == tuple(dict.fromkeys(n for n in expected if n))
+
+
+def test_every_record_field_is_filled_in_its_own_place() -> None:
+    """to_record passes the Record's fields by position: each value must land in its own field."""
+    text = ("TY  - JOUR\nTI  - The title\nAB  - The abstract\nAU  - Smith, J\nPY  - 2019\nT2  - The Journal\n"
+            "J2  - Jour\nSN  - 1234-5678\nVL  - 7\nIS  - 3\nSP  - 349\nEP  - 69\nDO  - 10.1000/x1\nPM  - 123\n"
+            "LA  - English\nM3  - Article\nKW  - peer\nUR  - https://example.org/r\nPB  - Publisher\nAN  - acc-1\n"
+            "ER  - \n")
+    (record,) = read(text, "f.ris", "CINAHL").records
+    assert (record.title, record.abstract, record.authors, record.year) == ("The title", "The abstract",
+                                                                           ("Smith, J",), 2019)
+    assert (record.journal, record.journal_abbrev, record.issn) == ("The Journal", "Jour", ("1234-5678",))
+    assert (record.volume, record.issue, record.pages, record.doi) == ("7", "3", "349-369", "10.1000/x1")
+    assert (record.pmid, record.language, record.publication_types, record.keywords, record.mesh) == (
+        "123", ("English",), ("Article",), ("peer",), ())
+    assert (record.url, record.publisher, record.database, record.source_id) == ("https://example.org/r",
+                                                                                "Publisher", "CINAHL", "acc-1")
+    assert record.raw == text.rstrip() and record.tags[1] == ("TI", "The title")
+    assert (record.position, record.line) == (1, 1)
+
+
+def test_page_numbers_in_digits() -> None:
+    from harvester.formats import _fields as f
+
+    assert f.pages("212", "222") == "212-222" and f.pages("12", "12") == "12" and f.pages("12", "034") == "12-034"
+    assert f.pages("1199", "203") == "1199-1203" and f.pages("5", "") == "5" and f.pages("", "9") == "9"

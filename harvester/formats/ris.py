@@ -116,6 +116,8 @@ _EBSCO_AN = re.compile(r"[?&]AN=([^&\s]+)", re.IGNORECASE)
 _ACCESSION = re.compile(r"Accession Number:\s*([^;\s]+)", re.IGNORECASE)
 _PMID_IN_TEXT = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
 _PMID_IN_URL = re.compile(r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d{1,9})")
+#: A name ``_fields.author`` gives back as it is (see :func:`_authors`).
+_SURNAME_COMMA_GIVEN = re.compile(r"[^\s,;()]+(?: [^\s,;()]+)*, [^\s,;()]+(?: [^\s,;()]+)*").fullmatch
 _LONG_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {1,2}-(?: (.*))?$")
 
 
@@ -506,13 +508,14 @@ def _abstract(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
 
 
 def _authors(values: dict[str, list[str]], tags: tuple[str, ...]) -> tuple[str, ...]:
-    """The names, each once, in order; a name already written ``Surname, Given`` is kept as it is (the usual
-    case, checked inline: it holds no comma to split and is never a placeholder), others go to ``_fields.author``."""
+    """The names, each once, in order. A name already written ``Surname, Given`` with single spaces and no
+    brackets or semicolons (the usual case) is kept as it is: ``_fields.author`` would give it back unchanged,
+    and it is never a placeholder. Others go to ``_fields.author``."""
     names: list[str] = []
     for tag in tags:
         if tag in values:
             for name in values[tag]:
-                if name.count(",") == 1 and ", " in name and "  " not in name and name[-1] not in " ;,":
+                if _SURNAME_COMMA_GIVEN(name):
                     names.append(name)
                 elif name not in _PLACEHOLDER_FORMS:
                     name = f.author(name)
