@@ -179,7 +179,8 @@ def test_fast_text_reader_and_chunked_reader_agree_with_the_line_reader(shared_d
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["TY  - JOUR", "ER  - ", "ER  -", "TI  - x", "AU  - a, b", "KW  - k", "cont",
-                                 "", "1.", "PMID  - 12", "NL  - after", "Record #1 of 2"]), max_size=40),
+                                 "", "1.", "PMID  - 12", "NL  - after", "Record #1 of 2", "N1  -\t",
+                                 "KW  - \t", "TI  - x \t"]), max_size=40),
        st.integers(1, 40))
 def test_readers_agree_on_any_tag_soup(lines: list[str], chunk: int) -> None:
     by_lines, by_text, by_chunks = _three_ways("\n".join(lines), chunk)
@@ -253,3 +254,11 @@ def test_page_numbers_in_digits() -> None:
 
     assert f.pages("212", "222") == "212-222" and f.pages("12", "12") == "12" and f.pages("12", "034") == "12-034"
     assert f.pages("1199", "203") == "1199-1203" and f.pages("5", "") == "5" and f.pages("", "9") == "9"
+
+
+def test_a_dash_followed_by_a_tab_is_no_tag_line_for_any_reader() -> None:
+    """``N1  -<tab>`` is a continuation line to the line reader; the fast readers used to take it as a tag."""
+    by_lines, by_text, by_chunks = _three_ways("TY  - JOUR\nTI  - a\nN1  -\t\nKW  - \t\nER  - \n", 7)
+    assert by_lines == by_text == by_chunks
+    record = by_text[0][1]
+    assert isinstance(record, Record) and record.tags == (("TY", "JOUR"), ("TI", "a N1  -"), ("KW", ""))

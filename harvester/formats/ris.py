@@ -246,7 +246,8 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
     state.seen_er = seen_er
 
 
-_TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
+#: A plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...`` is no tag to the line reader).
+_TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
 
 
 def iter_text(text: str, path: str, database: str | None, warnings: list[str] | None = None) -> Iterator[
