@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from harvester import protocol
+from harvester import dedup, formats, protocol
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "peer-support"
 FILES = ("medline.nbib", "cinahl.ris", "scopus.csv", "hand-searched.ris")
@@ -272,19 +272,13 @@ def test_generator_reproduces_the_committed_files(shared_dir: Path) -> None:
         assert data == (EXAMPLE / name).read_bytes(), f"{name} differs from a fresh run of make_example.py"
 
 
-# ---- through the importers, once they exist ----
+# ---- through the importers and the de-duplicator ----
 
 DATABASES = {"medline.nbib": "MEDLINE", "cinahl.ris": "CINAHL", "scopus.csv": "Scopus"}
-EXTENSIONS = {"medline.nbib": ".nbib", "cinahl.ris": ".ris", "scopus.csv": ".csv", "hand-searched.ris": ".ris"}
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_importers_read_the_example(name: str) -> None:
-    formats = pytest.importorskip("harvester.formats", reason="harvester.formats is missing")
-    extension = EXTENSIONS[name]
-    if not any(extension in fmt.extensions or extension.lstrip(".") in fmt.extensions
-               for fmt in formats.formats()):
-        pytest.skip(f"no format module registers {extension} files yet")
     parsed = formats.read_file(EXAMPLE / name)
     rows = by_file()[name]
     assert parsed.rejected == (), [r.reason for r in parsed.rejected]
@@ -304,10 +298,6 @@ def test_importers_read_the_example(name: str) -> None:
 def test_deduplication_agrees_with_the_truth_table() -> None:
     """The de-duplicator on the four files: no two articles merged (errata, protocol vs results, the two
     "Peer support" editorials), and every true duplicate pair merged or at least shown to people."""
-    formats = pytest.importorskip("harvester.formats", reason="harvester.formats is missing")
-    dedup = pytest.importorskip("harvester.dedup", reason="harvester.dedup is missing")
-    if not hasattr(dedup, "dedupe"):
-        pytest.skip("harvester.dedup has no dedupe() yet")
     records: list[tuple[int, Any]] = []
     cluster_of: dict[int, str] = {}
     sources: dict[int, str] = {}

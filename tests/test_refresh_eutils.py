@@ -25,20 +25,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from harvester import dedup, importing, search
 from harvester import protocol as protocol_module
 from harvester.cli.main import app
+from harvester.formats import ris
 from harvester.ledger import Ledger
 from harvester.ledger.refresh import refresh_runs
 from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
 from harvester.records import Record
+from tests import fake_eutils
 from tests.test_refresh import snapshot, table_rows
-
-fake_eutils = pytest.importorskip("tests.fake_eutils", reason="the fake E-utilities server is not in this tree")
-search = pytest.importorskip("harvester.search", reason="the PubMed search stage is not in this tree")
-importing = pytest.importorskip("harvester.importing", reason="the import stage is not in this tree")
-dedup = pytest.importorskip("harvester.dedup", reason="the de-duplication stage is not in this tree")
-ris = pytest.importorskip("harvester.formats.ris", reason="the RIS format is not in this tree")
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -69,7 +66,7 @@ source_preference = ["MEDLINE", "CINAHL"]
 """
 
 
-class LivingEutils(fake_eutils.FakeEutils):  # type: ignore[name-defined]
+class LivingEutils(fake_eutils.FakeEutils):
     """The fake server, plus records PubMed adds later (a subclass: the fake itself is not changed).
 
     An added record has its own create date; its Entrez date is its publication date when it was added
