@@ -14,37 +14,25 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harvester import protocol as protocol_module
-from harvester.dedup import dedupe_ledger, dedupe_new
-from harvester.ledger import Ledger, duplicates
-from harvester.ledger.records import add_records
-from harvester.ledger.refresh import max_record_id, record_ids_after
-from harvester.ledger.runs import finish_run, start_run
-from harvester.records import Record
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # for tests.synthetic, the generator the refresh tests use too
 
-_VOCABULARY = """peer support worker lay health advisor community mentor recovery coach mental illness hiv
-tuberculosis adherence stigma qualitative interview focus group experience role identity boundary burnout
-training supervision rural urban adolescent mother diabetes asthma cancer survivor veteran homeless prison
-substance opioid alcohol smoking pregnancy breastfeeding malaria hepatitis dementia carer navigation outreach
-empowerment trust disclosure relationship acceptability feasibility implementation cohort trial evaluation
-uganda kenya india canada scotland brazil vietnam australia stroke rehabilitation exercise nutrition sleep
-depression anxiety suicide violence refugee migrant elderly frailty falls caregiver palliative"""
-VOCABULARY = _VOCABULARY.split()
-_SURNAMES = """Smith Okafor Nguyen Garcia Muller Rossi Kowalski Haddad Tanaka Silva Brown Mensah Ivanova Cohen
-Dubois Larsen Patel Khan Murphy Walsh Santos Yilmaz Novak Berg Costa Sato Kim Lee Ali Jones"""
-SURNAMES = _SURNAMES.split()
-JOURNALS = ("BMC Public Health", "PLoS One", "AIDS Care", "Health Expectations", "Social Science & Medicine",
-            "Qualitative Health Research", "BMJ Open", "Psychiatric Services", "Lancet", "JAMA")
+from harvester import protocol as protocol_module  # noqa: E402
+from harvester.dedup import dedupe_ledger, dedupe_new  # noqa: E402
+from harvester.ledger import Ledger, duplicates  # noqa: E402
+from harvester.ledger.records import add_records  # noqa: E402
+from harvester.ledger.refresh import max_record_id, record_ids_after  # noqa: E402
+from harvester.ledger.runs import finish_run, start_run  # noqa: E402
+from harvester.records import Record  # noqa: E402
+from tests.synthetic import article, second_copy  # noqa: E402
 
 PROTOCOL = """
 [review]
@@ -63,22 +51,6 @@ files = ["none.ris"]
 [dedup]
 source_preference = ["MEDLINE", "Scopus"]
 """
-
-
-def article(n: int) -> Record:
-    rng = random.Random(n)
-    title = " ".join(rng.sample(VOCABULARY, 12)).capitalize()
-    start = rng.randrange(1, 900)
-    return Record(title=title, authors=tuple(f"{rng.choice(SURNAMES)}, {rng.choice('ABCDEFGHJKLMNPRST')}"
-                                             for _ in range(rng.randrange(1, 6))),
-                  year=1990 + rng.randrange(36), journal=rng.choice(JOURNALS), volume=str(rng.randrange(1, 80)),
-                  issue=str(rng.randrange(1, 12)), pages=f"{start}-{start + rng.randrange(3, 15)}",
-                  pmid=str(20000000 + n), source_id=str(20000000 + n), database="MEDLINE", raw=f"PMID- {n}")
-
-
-def second_copy(record: Record) -> Record:
-    """The same article from another database: no PMID, title in capitals with a full stop."""
-    return replace(record, title=record.title.upper() + ".", pmid="", source_id="", database="Scopus")
 
 
 def store(ledger: Ledger, records: list[Record], source: str, kind: str) -> None:
@@ -133,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         protocol = protocol_module.load(protocol_path)
         originals = int(args.records / 1.1)
         held = [article(n) for n in range(1, originals + 1)]
-        copies = [second_copy(r) for r in held[: args.records - originals]]
+        copies = [second_copy(r, "Scopus") for r in held[: args.records - originals]]
         new = [article(n) for n in range(originals + 1, originals + 1 + args.new - args.new // 20)]
-        new += [second_copy(article(n)) for n in range(originals - args.new // 20 + 1, originals + 1)]
+        new += [second_copy(article(n), "Scopus") for n in range(originals - args.new // 20 + 1, originals + 1)]
         with Ledger.open(protocol.ledger_path) as ledger:
             store(ledger, held, "MEDLINE", "search")
             store(ledger, copies, "Scopus", "import")

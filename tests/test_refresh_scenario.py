@@ -10,14 +10,14 @@ one adds nothing.
 
 from __future__ import annotations
 
-import random
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from harvester import dedup, importing
 from harvester import protocol as protocol_module
+from harvester.formats import ris
 from harvester.ledger import Ledger
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import get_record
@@ -26,28 +26,8 @@ from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
 from harvester.records import Record
 from harvester.refresh import Steps, refresh
+from tests.synthetic import article, second_copy
 from tests.test_refresh import TODAY, FakePubMed, table_rows
-
-dedup = pytest.importorskip("harvester.dedup", reason="the de-duplication stage is not in this tree")
-importing = pytest.importorskip("harvester.importing", reason="the import stage is not in this tree")
-ris = pytest.importorskip("harvester.formats.ris", reason="the RIS format is not in this tree")
-
-_WORD_TEXT = """
-peer support worker lay health advisor community mentor recovery coach mental illness hiv tuberculosis
-adherence stigma qualitative interview focus group experience role identity boundary burnout training
-supervision rural urban adolescent mother diabetes asthma cancer survivor veteran homeless prison substance
-opioid alcohol smoking pregnancy breastfeeding malaria hepatitis dementia carer navigation outreach
-empowerment trust disclosure relationship acceptability feasibility implementation cohort trial evaluation
-uganda kenya india canada scotland brazil vietnam australia
-"""
-WORDS = tuple(_WORD_TEXT.split())
-_SURNAME_TEXT = """
-Smith Okafor Nguyen Garcia Muller Rossi Kowalski Haddad Tanaka Silva Brown Mensah
-Ivanova Cohen Dubois Larsen Patel Khan Murphy Walsh Santos Yilmaz Novak Berg
-"""
-SURNAMES = tuple(_SURNAME_TEXT.split())
-JOURNALS = ("BMC Public Health", "PLoS One", "AIDS Care", "Health Expectations", "Social Science & Medicine",
-            "Qualitative Health Research", "BMJ Open", "Psychiatric Services")
 
 PROTOCOL = """
 [review]
@@ -73,20 +53,13 @@ source_preference = ["MEDLINE", "CINAHL"]
 
 
 def synthetic(n: int) -> Record:
-    """Article ``n`` as PubMed holds it: a title of ten words, three authors, a citation, a PMID."""
-    rng = random.Random(n)
-    title = " ".join(rng.sample(WORDS, 10)).capitalize()
-    authors = tuple(f"{rng.choice(SURNAMES)}, {rng.choice('ABCDEFGHJKLMNPRST')}" for _ in range(3))
-    pmid = str(31000000 + n)
-    return Record(title=title, authors=authors, year=2000 + rng.randrange(26), journal=rng.choice(JOURNALS),
-                  volume=str(rng.randrange(1, 60)), issue=str(rng.randrange(1, 12)),
-                  pages=f"{(start := rng.randrange(1, 900))}-{start + rng.randrange(3, 15)}",
-                  pmid=pmid, source_id=pmid, database="MEDLINE", raw=f"PMID- {pmid}")
+    """Article ``n`` as PubMed holds it."""
+    return article(n, first_pmid=31_000_000)
 
 
 def as_exported(record: Record) -> Record:
-    """The same article in a CINAHL export: no PMID, the title upper-cased with a full stop."""
-    return replace(record, title=record.title.upper() + ".", pmid="", source_id="", database="CINAHL")
+    """The same article in a CINAHL export."""
+    return second_copy(record, "CINAHL")
 
 
 def setup_review(folder: Path, export: list[Record]) -> Protocol:
