@@ -6,8 +6,9 @@ The set imitates what the labelled benchmark sets show: the same article from tw
 with case and punctuation changes, MEDLINE's "[Chinese]" and bracketed translated titles, "[Review]
 [33 refs]" notes, authors as "Smith, J. A." / "Smith JA" / "J.A. Smith" / swapped names, full and
 abbreviated journals, "123-129" / "123-9" pages, DOIs with and without URL prefixes or missing, print
-and online years a year apart, dropped fields; and look-alikes that are NOT duplicates: errata,
-comments, part 2 of a series, conference abstracts before the article, common title openings.
+and online years a year apart, dropped fields, an abstract indexed on the next page; and look-alikes
+that are NOT duplicates: errata, comments, part 2 of a series, conference abstracts before the article,
+another abstract of the same authors on the next page with one title word changed, common title openings.
 Each size runs in a fresh subprocess (peak memory is that process's ru_maxrss). Targets: < 60 s and
 < 1 GB at 100,000 records, time growing close to linearly.
 """
@@ -129,6 +130,8 @@ def _record(work: dict[str, object], rnd: random.Random, copy: int) -> Record:
             year += 1
         if rnd.random() < 0.1:
             people = people[:1]
+        if last - first <= 1 and rnd.random() < 0.2:
+            pages = str(first + 1)  # an abstract indexed on the next page of the same issue
     return Record(title=title, authors=_authors(people, shape), year=year, journal=journal,
                   volume=str(work["volume"]) if not (copy and rnd.random() < 0.1) else "",
                   issue=str(work["issue"]), pages=pages if not (copy and rnd.random() < 0.1) else "", doi=doi,
@@ -136,9 +139,10 @@ def _record(work: dict[str, object], rnd: random.Random, copy: int) -> Record:
 
 
 def _look_alike(work: dict[str, object], rnd: random.Random) -> Record:
-    """A different record that resembles the work: erratum, comment, part 2, or conference abstract."""
+    """A different record that resembles the work: erratum, comment, part 2, conference abstract, or
+    another abstract of the same authors on the next page of the same issue, one title word changed."""
     base = _record(work, rnd, 0)
-    kind = rnd.randint(0, 3)
+    kind = rnd.randint(0, 4)
     year = int(work["year"])  # type: ignore[call-overload]
     if kind == 0:
         return Record(title=f"Erratum: {base.title}", authors=base.authors, year=year + 1, journal=base.journal,
@@ -149,8 +153,16 @@ def _look_alike(work: dict[str, object], rnd: random.Random) -> Record:
     if kind == 2:
         return Record(title=f"{base.title}: part 2", authors=base.authors, year=year, journal=base.journal,
                       volume=base.volume, pages=f"{int(str(work['last'])) + 1}-{int(str(work['last'])) + 9}")
-    return Record(title=base.title, authors=base.authors, year=year - 2, journal=f"{base.journal}. Conference: "
-                  "Annual Meeting", volume="", pages=f"S{rnd.randint(1, 400)}")
+    if kind == 3:
+        return Record(title=base.title, authors=base.authors, year=year - 2, journal=f"{base.journal}. Conference: "
+                      "Annual Meeting", volume="", pages=f"S{rnd.randint(1, 400)}")
+    words = base.title.split()
+    at = rnd.randrange(len(words))
+    replaced = words[at]
+    while words[at].lower() == replaced.lower():
+        words[at] = _word(rnd).capitalize() if at == 0 else _word(rnd)
+    return Record(title=" ".join(words), authors=base.authors, year=year, journal=base.journal, volume=base.volume,
+                  issue=base.issue, pages=str(int(str(work["last"])) + 1))
 
 
 def generate(size: int, seed: int) -> tuple[list[tuple[int, Record]], list[list[int]]]:

@@ -61,6 +61,8 @@ _LANGUAGE_NOTE = re.compile(
     re.IGNORECASE,
 )
 _DOI = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+_DOI_JOURNAL_CODE = re.compile(r"^10\.\d{4,9}/(?:j\.|journal\.)?([a-z]{3,12})(?:[./]|\d)")
+_APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u02bc](?=\w)")
 _ISSN = re.compile(r"\b(\d{4})-?(\d{3}[\dxX])\b")
 _ET_AL = re.compile(r"\bet\.?\s*al\.?", re.IGNORECASE)
 _DOTTED_JOIN = re.compile(r"(?<=\.)(?=[A-Z][a-z'\u00c0-\u024f])")
@@ -127,6 +129,44 @@ def same_doi(a: str, b: str) -> bool | None:
     return False
 
 
+def doi_journal_code(value: str) -> str:
+    """The journal code many publishers write into their DOIs (``appet`` in ``10.1016/j.appet.2012.05.003``,
+    ``ndt`` in ``10.1093/ndt/gfw188.21``, ``dmrr`` in ``10.1002/dmrr.2604``); ``""`` when the DOI has none."""
+    match = _DOI_JOURNAL_CODE.match(value)
+    return match.group(1) if match else ""
+
+
+def code_fits_journal(code: str, journal_name: str) -> bool:
+    """Whether a DOI's journal code abbreviates this normalised journal name: the code is spelt by the
+    beginnings of the name's words, in order, words skipped allowed (``appet``: appetite; ``dmrr``: diabetes
+    metabolism research reviews; ``eurheartj``: european heart journal)."""
+    return _spells(code, tuple(w for w in journal_name.split() if w not in JOURNAL_STOPWORDS))
+
+
+def code_foreign_to_journal(code: str, journal_name: str) -> bool:
+    """Whether a DOI's journal code cannot belong to this journal: not even its first two letters start
+    the name's words (``regpep`` for *Appetite*). A code that only partly fits (``strokeaha`` for *Stroke*,
+    ``nejmoa`` for *The New England Journal of Medicine*) is not foreign."""
+    return bool(code) and not _spells(code[:2], tuple(w for w in journal_name.split() if w not in JOURNAL_STOPWORDS))
+
+
+@lru_cache(maxsize=1 << 12)
+def _spells(code: str, name: tuple[str, ...]) -> bool:
+    """Whether ``code`` is the concatenation of non-empty prefixes of words of ``name`` taken in order."""
+    if not code:
+        return True
+    if not name:
+        return False
+    for index, word in enumerate(name):
+        longest = 0
+        while longest < min(len(word), len(code)) and word[longest] == code[longest]:
+            longest += 1
+        for cut in range(longest, 0, -1):
+            if _spells(code[cut:], name[index + 1:]):
+                return True
+    return False
+
+
 def pmid(value: str | None) -> str:
     """A PubMed id as digits without leading zeros; ``""`` when it is not one."""
     if is_empty(value):
@@ -179,6 +219,7 @@ def title(value: str | None) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
+    text = _APOSTROPHES.sub("", text)  # "symptom's" and "symptoms" are one word typed two ways
     return words(strip_translation_marks(text))
 
 

@@ -44,9 +44,41 @@ def test_truncated_doi_says_nothing() -> None:
     ("Sharing Economy: Effects of Photos.", "sharing economy effects of photos"),
     ("Ｆｕｌｌｗｉｄｔｈ TITLE", "fullwidth title"),
     ("[No title available]", ""),
+    ("Amantadine for symptom's of confusion", "amantadine for symptoms of confusion"),
+    ("Patients’ views", "patients views"),
+    ("'Quoted' words", "quoted words"),
 ])
 def test_title(raw: str, expected: str) -> None:
     assert normalise.title(raw) == expected
+
+
+@pytest.mark.parametrize(("doi", "code"), [
+    ("10.1016/j.appet.2012.05.003", "appet"),
+    ("10.1002/dmrr.2604", "dmrr"),
+    ("10.1093/ndt/gfw188.21", "ndt"),
+    ("10.1371/journal.pone.0141122", "pone"),
+    ("10.1016/s0140-6736(10)60001-2", ""),  # an item number, not a journal code
+    ("10.1007/s00125-010-1.x", ""),
+    ("10.1080/0142159x.2017.1", ""),
+])
+def test_doi_journal_code(doi: str, code: str) -> None:
+    assert normalise.doi_journal_code(doi) == code
+
+
+@pytest.mark.parametrize(("code", "journal", "fits", "foreign"), [
+    ("appet", "appetite", True, False),
+    ("regpep", "appetite", False, True),
+    ("regpep", "regulatory peptides", True, False),
+    ("dmrr", "diabetes metabolism research and reviews", True, False),
+    ("eurheartj", "european heart journal", True, False),
+    ("jacc", "journal of the american college of cardiology", True, False),
+    ("pone", "plos one", True, False),
+    ("strokeaha", "stroke", False, False),  # partly this journal's: not foreign
+    ("nejmoa", "new england journal of medicine", False, False),
+])
+def test_doi_code_and_journal(code: str, journal: str, fits: bool, foreign: bool) -> None:
+    assert normalise.code_fits_journal(code, journal) is fits
+    assert normalise.code_foreign_to_journal(code, journal) is foreign
 
 
 @pytest.mark.parametrize("shape", [

@@ -6,7 +6,8 @@ identifiers and numbers one of ``same``, ``different`` or ``missing`` (at least 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import dataclass, fields
 from typing import Any
 
 from rapidfuzz.distance import Indel
@@ -25,8 +26,11 @@ class Scores:
     title: float          # normalised Indel similarity of the titles, 0..1
     title_words: float    # the same with words sorted (reordered subtitles), 0..1
     title_length: int     # words in the shorter title (a short title says less)
+    title_reworded: bool  # a word of one title is not in the other, not even spelt another way (mice / rats)
     authors: float        # similarity of "surname initials; ..." strings, 0..1
     first_author: str     # same | different | missing
+    author_list: str      # same (every name, in order) | different | missing
+    author_count: int     # names in the shorter author list
     year_gap: int | None  # absolute difference in years
     journal: float        # 0..1; 1.0 when one name abbreviates the other
     doi: str
@@ -36,12 +40,19 @@ class Scores:
     pages: str            # first page
     last_page: str        # last page (missing for a one-page item or an e-locator)
     title_numbers: str    # same | different: the numbers in the titles (part 2, phase III)
+    title_has_number: bool  # both titles hold a number (a year, an edition: "ESICON 2017 Abstracts")
+    short_items: bool     # both records fill one or two pages, as abstracts and letters do
+    no_citation: bool     # neither record gives a volume or pages
     notice: str           # same | different (erratum/comment/retraction on one side only)
     conference: str       # same | different
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, rounded for people to read."""
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """JSON-ready, rounded for people to read (every field is a plain number, string or flag)."""
+        values = ((name, getattr(self, name)) for name in _SCORE_FIELDS)
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in values}
+
+
+_SCORE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Scores))
 
 
 def _field(a: str, b: str) -> str:
@@ -66,6 +77,40 @@ def _issue(a: Keys, b: Keys) -> str:
             a.issue_numbers <= b.issue_numbers or b.issue_numbers <= a.issue_numbers):
         return SAME
     return found
+
+
+def _doi(a: Keys, b: Keys) -> str:
+    """same | different | missing for the DOIs. Two different DOIs are ``missing`` (no evidence either
+    way) when one record's DOI names its own journal and the other's names another journal than its
+    record's, the same journal: a database gave that record a DOI that is not its own
+    (``10.1016/j.regpep...`` on an *Appetite* record beside ``10.1016/j.appet...``)."""
+    found = normalise.same_doi(a.doi, b.doi)
+    if found is None:
+        return MISSING
+    if found:
+        return SAME
+    if a.journal and journal_score(a.journal, b.journal) >= 0.8:
+        code_a, code_b = normalise.doi_journal_code(a.doi), normalise.doi_journal_code(b.doi)
+        for fits, foreign in (((code_a, a.journal), (code_b, b.journal)), ((code_b, b.journal), (code_a, a.journal))):
+            if fits[0] and normalise.code_fits_journal(*fits) and normalise.code_foreign_to_journal(*foreign):
+                return MISSING
+    return DIFFERENT
+
+
+def _page_count(k: Keys) -> int | None:
+    """How many pages the record fills (``e8-e9`` is 2, ``S42`` is 1); ``None`` when unknown."""
+    first = k.page_first.lstrip("abcdefghijklmnopqrstuvwxyz")
+    if not first.isdigit():
+        return None
+    if not k.page_last:
+        return 1
+    last = k.page_last.lstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(last) - int(first) + 1 if last.isdigit() and int(last) >= int(first) else None
+
+
+def _short(k: Keys) -> bool:
+    count = _page_count(k)
+    return count is not None and count <= 2
 
 
 def _is_locator(page: str) -> bool:
@@ -93,6 +138,35 @@ def _first_pages(a: Keys, b: Keys) -> str:
 
 def _within(page: str, first: str, last: str) -> bool:
     return page.isdigit() and first.isdigit() and last.isdigit() and int(first) <= int(page) <= int(last)
+
+
+def _unshared(words: list[str], other: list[str]) -> list[str]:
+    """The words of ``words`` left once each word of ``other`` has taken away one copy of itself."""
+    pool = Counter(other)
+    rest = []
+    for word in words:
+        if pool[word] > 0:
+            pool[word] -= 1
+        else:
+            rest.append(word)
+    return rest
+
+
+def reworded(a: str, b: str) -> bool:
+    """Whether two normalised titles differ by a word, not by spelling: once the words they share are set
+    aside, what is left must pair up, in order, as the same word typed or spelt another way (``randomised``
+    / ``randomized``, ``tumour`` / ``tumor``, ``followup`` / ``follow up``); ``mice`` / ``rats`` does not."""
+    if a == b:
+        return False
+    left, right = a.split(), b.split()
+    rest_a, rest_b = _unshared(left, right), _unshared(right, left)
+    if not rest_a and not rest_b:
+        return False
+    if "".join(rest_a) == "".join(rest_b):
+        return False
+    if len(rest_a) != len(rest_b):
+        return True
+    return any(Indel.normalized_similarity(x, y) < 0.75 for x, y in zip(rest_a, rest_b, strict=True))
 
 
 def _text(a: str, b: str) -> float:
@@ -148,18 +222,24 @@ def compare(a: Keys, b: Keys) -> Scores:
     return Scores(
         title=title,
         title_words=max(title, title_words),
+        title_reworded=reworded(a.title, b.title),
         title_length=min(a.title.count(" ") + 1 if a.title else 0, b.title.count(" ") + 1 if b.title else 0),
         authors=max(_text(a.authors, b.authors), author_overlap(a.author_tokens, b.author_tokens)),
         first_author=first,
+        author_list=_field(a.authors, b.authors),
+        author_count=min(a.author_count, b.author_count),
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
         journal=journal_score(a.journal, b.journal),
-        doi={True: SAME, False: DIFFERENT, None: MISSING}[normalise.same_doi(a.doi, b.doi)],
+        doi=_doi(a, b),
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),
         issue=_issue(a, b),
         pages=_first_pages(a, b),
         last_page=_pages(a.page_last, b.page_last),
         title_numbers=SAME if a.title_numbers == b.title_numbers else DIFFERENT,
+        title_has_number=bool(a.title_numbers and b.title_numbers),
+        short_items=_short(a) and _short(b),
+        no_citation=not (a.volume or b.volume or a.page_first or b.page_first),
         notice=SAME if a.notice == b.notice else DIFFERENT,
         conference=SAME if a.conference == b.conference else DIFFERENT,
     )

@@ -73,9 +73,30 @@ HARD_GUARDS: tuple[Rule, ...] = (
          lambda s: s.notice == DIFFERENT),
 )
 
+#: Matches strong enough to outweigh one citation guard: the same words, the same people, the same year,
+#: and where it was printed told twice. Tried after the hard guards and before the soft ones.
+OVERRIDES: tuple[Rule, ...] = (
+    Rule("same-title-authors-issue", MATCH,
+         "the same title word for word (6 words or more), the same first author and most of the others, the same"
+         " year and journal, and the same issue (volume and issue, or the DOI) but another page, each on one or"
+         " two pages: one abstract printed or indexed on two pages of one issue (longer articles go to people)",
+         lambda s: s.title >= 0.99 and s.title_length >= 6 and s.first_author == SAME and s.authors >= 0.8
+         and s.year_gap == 0 and s.journal >= 0.8 and s.conference == SAME and s.title_numbers == SAME
+         and s.pages == DIFFERENT and s.short_items and DIFFERENT not in (s.volume, s.issue)
+         and (s.doi == SAME or (s.volume == SAME and s.issue == SAME))),
+    Rule("abstract-issue", MATCH,
+         "a conference abstract and a record of the journal that printed the meeting's abstracts: the same"
+         " title word for word (6 words or more), the same list of two or more authors, the same journal and"
+         " year, and no volume, pages or DOI on either to tell a later article by",
+         lambda s: s.conference == DIFFERENT and s.title >= 0.99 and s.title_length >= 6
+         and s.author_list == SAME and s.author_count >= 2 and s.year_gap == 0 and s.journal >= 0.8
+         and s.no_citation and s.doi == MISSING and s.title_numbers == SAME),
+)
+
 #: The rules, in the order they are tried. Guards (DISTINCT) first.
 RULES: tuple[Rule, ...] = (
     *HARD_GUARDS,
+    *OVERRIDES,
     Rule("alike-despite-citation", UNCERTAIN,
          "titles (>= 0.97) and authors alike, but volume, pages or year disagree (a conference abstract and"
          " its journal article are not asked about: they are different records)",
@@ -92,9 +113,11 @@ RULES: tuple[Rule, ...] = (
     Rule("same-pmid", MATCH, "same PMID, titles alike (>= 0.85)",
          lambda s: s.pmid == SAME and s.title_words >= 0.85),
     Rule("title-authors-citation", MATCH,
-         "titles alike (>= 0.93), same first author, year within one, and volume, first page or journal agree",
-         lambda s: s.title_words >= 0.93 and s.first_author == SAME and s.authors >= 0.6 and _year_ok(s)
-         and _confirmed(s)),
+         "titles alike (>= 0.93; when a word differs, not only its spelling, on the same first page: two"
+         " abstracts of one group can be a word apart), same first author, year within one, and volume, first"
+         " page or journal agree",
+         lambda s: s.title_words >= 0.93 and (not s.title_reworded or s.pages == SAME) and s.first_author == SAME
+         and s.authors >= 0.6 and _year_ok(s) and _confirmed(s)),
     Rule("title-full-citation", MATCH,
          "titles alike (>= 0.95), same volume and first page, journal alike, year within one (authors garbled"
          " or a group name: two articles cannot share title, volume and page)",
@@ -105,9 +128,11 @@ RULES: tuple[Rule, ...] = (
          lambda s: s.title_words >= 0.93 and s.first_author == MISSING and s.volume == SAME and s.pages == SAME
          and _year_ok(s)),
     Rule("same-title-issue", MATCH,
-         "the same title word for word (4 words or more), no authors on either side, the same journal, volume,"
-         " issue and year (an abstract book or editorial indexed twice)",
-         lambda s: s.title >= 0.99 and s.title_length >= 4 and s.first_author == MISSING and s.authors == 0.0
+         "the same title word for word (4 words or more, or 3 with a number: 'ESICON 2017 Abstracts'), no"
+         " authors on either side, the same journal, volume, issue and year (an abstract book or editorial"
+         " indexed twice)",
+         lambda s: s.title >= 0.99 and (s.title_length >= 4 or (s.title_length == 3 and s.title_has_number))
+         and s.first_author == MISSING and s.authors == 0.0
          and s.volume == SAME and s.issue == SAME and s.year_gap == 0 and s.journal >= 0.8),
     Rule("same-title-authors-year", MATCH,
          "the same title word for word, the same authors and the same year (nothing else given disagrees)",
@@ -137,8 +162,13 @@ CLUSTER_GUARDS: tuple[str, ...] = ("different-doi", "different-pmid", "notice-vs
 
 
 def never_together(scores: Scores) -> bool:
-    """Whether a cluster guard keeps these two records apart (checked across clusters before joining)."""
-    return any(guard.holds(scores) for guard in (*HARD_GUARDS, *SOFT_GUARDS) if guard.name in CLUSTER_GUARDS)
+    """Whether a cluster guard keeps these two records apart (checked across clusters before joining).
+    A soft guard gives way when the pair itself is matched by a rule tried before it (:data:`OVERRIDES`)."""
+    if any(guard.holds(scores) for guard in HARD_GUARDS if guard.name in CLUSTER_GUARDS):
+        return True
+    if not any(guard.holds(scores) for guard in SOFT_GUARDS if guard.name in CLUSTER_GUARDS):
+        return False
+    return not any(rule.holds(scores) for rule in OVERRIDES)
 
 
 def decide(scores: Scores) -> Rule:

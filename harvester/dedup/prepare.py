@@ -43,6 +43,9 @@ CONFERENCE_TYPES: frozenset[str] = frozenset({"inproceedings", "conference", "pr
 #: Roman numerals that number parts and phases in titles ("i" is left out: it is also a word).
 ROMAN: frozenset[str] = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 
+#: An article at the start of a title, which databases keep or drop ("The effects of ..." / "Effects of ...").
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an) (?=\S+ \S)")
+
 _NOTICE_RES = tuple((kind, re.compile(pattern)) for kind, pattern in NOTICE_PATTERNS)
 
 
@@ -103,7 +106,7 @@ def is_conference(record: Record, journal: str) -> bool:
 
 def prepare(record_id: int, record: Record) -> Keys:
     """The keys of one record."""
-    title = normalise.title(record.title)
+    title = _LEADING_ARTICLE.sub("", normalise.title(record.title))
     names = normalise.author_names(record.authors)
     people = tuple(a for a in (normalise.author(n) for n in names) if a is not None and a.surname)
     journal = normalise.journal(record.journal or record.journal_abbrev)
