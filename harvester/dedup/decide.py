@@ -46,10 +46,12 @@ class Rule:
 CONFERENCE_GUARD = Rule(
     "conference-vs-article", DISTINCT,
     "one is a conference abstract or paper, the other a journal article, not in the same volume and"
-    " on the same page (or, without pages, in the same journal, volume and year: the journal's abstract issue)",
+    " on the same page (or, without pages, in the same journal, volume and year: the journal's abstract issue;"
+    " or on the same page range in the same year: a proceedings paper one database files as a series)",
     lambda s: s.conference == DIFFERENT and not (
-        s.volume == SAME and (s.pages == SAME or (s.pages == MISSING and s.issue != DIFFERENT
-                                                   and s.year_gap == 0 and s.journal >= 0.8))))
+        (s.volume == SAME and (s.pages == SAME or (s.pages == MISSING and s.issue != DIFFERENT
+                                                    and s.year_gap == 0 and s.journal >= 0.8)))
+        or (s.volume != DIFFERENT and s.pages == SAME and s.last_page == SAME and s.year_gap == 0)))
 
 #: Guards on citation details: they never merge, but a pair alike in all else goes to people.
 SOFT_GUARDS: tuple[Rule, ...] = (
