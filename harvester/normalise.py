@@ -140,14 +140,14 @@ def code_fits_journal(code: str, journal_name: str) -> bool:
     """Whether a DOI's journal code abbreviates this normalised journal name: the code is spelt by the
     beginnings of the name's words, in order, words skipped allowed (``appet``: appetite; ``dmrr``: diabetes
     metabolism research reviews; ``eurheartj``: european heart journal)."""
-    return _spells(code, tuple(w for w in journal_name.split() if w not in JOURNAL_STOPWORDS))
+    return _spells(code, journal_tokens(journal_name))
 
 
 def code_foreign_to_journal(code: str, journal_name: str) -> bool:
     """Whether a DOI's journal code cannot belong to this journal: not even its first two letters start
     the name's words (``regpep`` for *Appetite*). A code that only partly fits (``strokeaha`` for *Stroke*,
     ``nejmoa`` for *The New England Journal of Medicine*) is not foreign."""
-    return bool(code) and not _spells(code[:2], tuple(w for w in journal_name.split() if w not in JOURNAL_STOPWORDS))
+    return bool(code) and not _spells(code[:2], journal_tokens(journal_name))
 
 
 @lru_cache(maxsize=1 << 12)
