@@ -33,6 +33,7 @@ class Scores:
     author_count: int     # names in the shorter author list
     year_gap: int | None  # absolute difference in years
     journal: float        # 0..1; 1.0 when one name abbreviates the other
+    journals_differ: bool  # both are journal records (not conference) naming journals not alike (< 0.5)
     doi: str
     pmid: str
     volume: str
@@ -219,6 +220,7 @@ def compare(a: Keys, b: Keys) -> Scores:
     title = _text(a.title, b.title)
     title_words = title if title >= 0.99 or not a.title or not b.title else token_sort_ratio(a.title, b.title) / 100
     first = first_author(a, b)
+    journal = journal_score(a.journal, b.journal)
     return Scores(
         title=title,
         title_words=max(title, title_words),
@@ -229,7 +231,8 @@ def compare(a: Keys, b: Keys) -> Scores:
         author_list=_field(a.authors, b.authors),
         author_count=min(a.author_count, b.author_count),
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
-        journal=journal_score(a.journal, b.journal),
+        journal=journal,
+        journals_differ=bool(a.journal and b.journal) and not (a.conference or b.conference) and journal < 0.5,
         doi=_doi(a, b),
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),

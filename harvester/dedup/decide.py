@@ -137,8 +137,10 @@ RULES: tuple[Rule, ...] = (
          and s.first_author == MISSING and s.authors == 0.0
          and s.volume == SAME and s.issue == SAME and s.year_gap == 0 and s.journal >= 0.8),
     Rule("same-title-authors-year", MATCH,
-         "the same title word for word, the same authors and the same year (nothing else given disagrees)",
-         lambda s: s.title >= 0.99 and s.first_author == SAME and s.authors >= 0.85 and s.year_gap == 0),
+         "the same title word for word, the same authors and the same year, and nothing else given disagrees"
+         " (not even the journal: one abstract can be printed by two journals' supplements and be two records)",
+         lambda s: s.title >= 0.99 and s.first_author == SAME and s.authors >= 0.85 and s.year_gap == 0
+         and not s.journals_differ),
     Rule("same-citation-authors", MATCH,
          "another title (a translation), but the same authors, year, journal, volume and page range"
          " (a range: several abstracts can share one page)",
