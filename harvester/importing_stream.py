@@ -27,8 +27,7 @@ from harvester.formats.base import Detection, FileFormat, Rejected
 from harvester.formats.encoding import decode
 from harvester.importing import BLOCK_BYTES, ImportResult, choose_source
 from harvester.ledger import Ledger
-from harvester.ledger.imports import finish_file
-from harvester.ledger.records import Rejection, add_file, add_records, add_rejections
+from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, finish_file
 from harvester.ledger.runs import finish_run, start_run
 from harvester.protocol import Protocol, Source
 from harvester.records import Record

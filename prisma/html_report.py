@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harvester.ledger import Ledger
-from harvester.ledger.reporting import record_titles
+from harvester.ledger.records import record_titles
 from harvester.protocol import Protocol
 from prisma.check import BOX_NAMES, box_count, check_counts, check_records
 from prisma.counts import PrismaCounts, counts_from_ledger

@@ -16,8 +16,8 @@ from typing import Any
 
 from harvester import __version__
 from harvester.ledger import Ledger
-from harvester.ledger.records import list_files
-from harvester.ledger.reporting import duplicate_rules, records_per_source
+from harvester.ledger.duplicates import duplicate_rules
+from harvester.ledger.records import list_files, records_per_source
 from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
 from prisma.counts import PrismaCounts

@@ -24,15 +24,9 @@ from datetime import UTC, datetime
 
 from harvester.errors import HarvestError
 from harvester.ledger import Ledger
-from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.refresh import (
-    duplicates_as_of,
-    last_run_before,
-    records_added_after,
-    records_since,
-    run_tree,
-)
-from harvester.ledger.runs import Run, get_run
+from harvester.ledger.duplicates import current_duplicates, duplicates_as_of
+from harvester.ledger.records import records_added_after, records_since
+from harvester.ledger.runs import Run, get_run, last_run_before, run_tree
 from harvester.protocol import Protocol
 from harvester.screening.outcomes import Outcome, record_outcomes
 from prisma.check import Mismatch

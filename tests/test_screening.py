@@ -148,7 +148,7 @@ def test_rules_run_stores_every_result_and_drives_outcomes(review: Protocol) -> 
         summary = apply_rules(ledger, review)
         assert summary.records == 9
         assert summary.fired == {"english-only": 1, "editorials": 1, "online-or-telephone": 1}
-        rows = ledger.execute("SELECT COUNT(*) AS n FROM rule_results WHERE run_id = ?", (summary.run_id,))
+        rows = ledger.connection.execute("SELECT COUNT(*) AS n FROM rule_results WHERE run_id = ?", (summary.run_id,))
         assert rows.fetchone()["n"] == 9 * 3
         outcomes = {o.record_id: o for o in record_outcomes(ledger, review)}
     assert outcomes[2].end == "ineligible-automation"

@@ -26,12 +26,9 @@ from harvester.ledger.decisions import (
     add_decisions,
     add_rule_results,
     list_decisions,
-    record_identity,
-    record_keys,
-    record_positions,
 )
 from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import iter_records
+from harvester.ledger.records import iter_records, record_identity, record_keys, record_positions
 from harvester.ledger.runs import finish_run, start_run
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from harvester.ledger.core import Ledger
-from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions, record_sources
+from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions
 from harvester.ledger.duplicates import current_duplicates
+from harvester.ledger.records import record_origins
 from harvester.protocol import Protocol
 
 Arm = Literal["databases", "registers", "other"]
@@ -147,7 +148,7 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
     needed = {stage: screeners_needed(protocol, stage) for stage in ("title-abstract", "retrieval", "full-text")}
 
     outcomes: list[Outcome] = []
-    for record_id, source, database in record_sources(ledger):
+    for record_id, source, database in record_origins(ledger):
         arm = arm_of(protocol, source)
         results = fired.get(record_id, [])
         flags = tuple(r.rule_id for r in results if r.action == "flag")
