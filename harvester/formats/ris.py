@@ -733,4 +733,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("ris-tagged",),
     extensions=(".ris", ".txt"),
+    stream=iter_chunks,
 )
