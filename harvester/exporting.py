@@ -76,7 +76,7 @@ def placements(ledger: Ledger, protocol: Protocol) -> dict[int, Placement]:
 
 def stage_choices() -> tuple[str, ...]:
     """What ``--stage`` accepts: ``all``, ``unique`` (every record not removed as a duplicate), or an end state."""
-    from harvester.screening.outcomes import END_STATES
+    from prisma.flow import END_STATES
 
     return ("all", "unique", *END_STATES)
 

@@ -30,7 +30,8 @@ from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import get_record
 from harvester.ledger.runs import get_run, max_run_id, refresh_runs
 from harvester.records import Record
-from prisma.since import check_since, counts_since, parse_since, split_clusters
+from harvester.review import counts_since
+from prisma.since import check_since, parse_since, split_clusters
 from tests.conftest import example_protocol
 
 REPO = Path(__file__).resolve().parent.parent

@@ -134,7 +134,8 @@ def test_the_updated_diagram_after_the_refresh(review: tuple[Protocol, FakePubMe
     from typer.testing import CliRunner
 
     from harvester.cli.main import app
-    from prisma.since import check_since, counts_since
+    from harvester.review import counts_since
+    from prisma.since import check_since
 
     protocol, pubmed = review
     with Ledger.open(protocol.ledger_path) as ledger:

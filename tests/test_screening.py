@@ -25,7 +25,8 @@ from harvester.protocol import Protocol
 from harvester.records import Record
 from harvester.screening import apply_rules, conflicts, export_sheet, import_decisions
 from harvester.screening.decisions import read_sheet, write_csv
-from harvester.screening.outcomes import END_STATES, record_outcomes
+from harvester.screening.outcomes import record_outcomes
+from prisma.flow import END_STATES
 
 PROTOCOL = '''
 [review]

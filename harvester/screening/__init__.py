@@ -43,8 +43,9 @@ from harvester.screening.decisions import (
     write_csv,
     write_ris,
 )
-from harvester.screening.outcomes import Outcome, arm_of, record_outcomes, screeners_needed, settle
+from harvester.screening.outcomes import arm_of, record_outcomes, screeners_needed, settle
 from harvester.screening.rules import FIELD_MAP, RECORD_TEXT_FIELDS, RecordText, evaluate
+from prisma.flow import Outcome
 
 __all__ = ["apply_rules", "export_sheet", "import_decisions", "conflicts", "record_outcomes", "RulesSummary",
            "Sheet", "ImportSummary", "ConflictReport"]

@@ -18,7 +18,8 @@ from harvester.ledger.duplicates import duplicate_history, latest_dedupe_run
 from harvester.ledger.records import file_of, get_record, record_place, sightings
 from harvester.ledger.runs import get_run
 from harvester.protocol import Protocol
-from harvester.screening.outcomes import Outcome, record_outcomes
+from harvester.screening.outcomes import record_outcomes
+from prisma.flow import Outcome
 
 #: End states that are exclusions, and the stage each belongs to, in flow order.
 EXCLUSIONS: dict[str, str] = {
