@@ -36,9 +36,7 @@ from typing import Any
 from harvester.dedup import dedupe_new
 from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_json, to_markdown
 from harvester.errors import HarvestError
-from harvester.exporting import csv_row, export_rows
-from harvester.formats import ris
-from harvester.formats.csv import write_csv
+from harvester.exporting import export_rows, write_rows
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.core import utc_now
@@ -376,11 +374,8 @@ def write_outputs(delta: Delta, protocol: Protocol, out: Path, ledger: Ledger | 
         return written
     wanted = {record.id for record in delta.new_unique}
     rows = [row for row in export_rows(ledger, protocol, "all") if row.stored.id in wanted]
-    ris_path, csv_path = out / f"{stem}-new.ris", out / f"{stem}-new.csv"
-    with ris_path.open("w", encoding="utf-8", newline="") as handle:
-        for row in rows:
-            first, _, rest = ris.dumps([row.stored.record]).partition("\n")
-            handle.write(f"{first}\nID  - {row.stored.id}\n{rest}")
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        write_csv((csv_row(row) for row in rows), handle)
-    return [*written, ris_path, csv_path]
+    paths = [out / f"{stem}-new.ris", out / f"{stem}-new.csv"]
+    for path, format in zip(paths, ("ris", "csv"), strict=True):
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            write_rows(rows, format, handle)
+    return [*written, *paths]

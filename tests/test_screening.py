@@ -24,7 +24,7 @@ from harvester.ledger.runs import finish_run, list_runs, start_run
 from harvester.protocol import Protocol
 from harvester.records import Record
 from harvester.screening import apply_rules, conflicts, export_sheet, import_decisions
-from harvester.screening.decisions import read_sheet, write_csv
+from harvester.screening.decisions import read_sheet, write_sheet
 from harvester.screening.outcomes import record_outcomes
 from prisma.flow import END_STATES
 
@@ -448,7 +448,7 @@ def test_a_written_sheet_reads_back_with_its_lines(rows: list[tuple[int, str, st
     """Titles with commas, quotes and line breaks survive; each row's line is where it starts in the file."""
     entries = [{"record_id": str(i), "title": title, "abstract": abstract, "decision": "include"}
                for i, title, abstract in rows]
-    text = write_csv(entries)
+    text = write_sheet(entries)
     read, problems = read_sheet(text, "ours", "sheet.csv")
     assert not problems
     assert [r.key for r in read] == [str(i) for i, _, _ in rows]
