@@ -80,7 +80,26 @@ def is_empty(value: str | None) -> bool:
 
 
 def fold(text: str) -> str:
-    """Unicode NFKC, HTML entities and tags removed, accents dropped, lower case."""
+    """Unicode NFKC, HTML entities and tags removed, accents dropped, lower case: the one fold of the project
+    (titles, authors and journals for de-duplication, the words rules and decision sheets compare).
+
+    Folding is stable (``fold(fold(t)) == fold(t)``, what rules and sheets rely on): one pass can make what
+    another pass removes (a doubly escaped ``&amp;eacute;``, a full-width ``＆amp;`` that NFKC turns into an
+    entity), so passes repeat until nothing changes (two in practice).
+    """
+    for _ in range(_MAX_FOLDS):
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+#: Passes of :func:`_fold_once` at most (each pass that changes something removes markup, accents or case).
+_MAX_FOLDS = 4
+
+
+def _fold_once(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
