@@ -43,7 +43,7 @@ JOURNAL_STOPWORDS: frozenset[str] = frozenset({"the", "of", "and", "in", "for", 
 MONTHS: dict[str, int] = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 
-_TAG = re.compile(r"<[^>]{0,200}>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")  # a tag opens with a name: "p < 0.001 ... <sub>" is text
 _NON_ALNUM = re.compile(r"[\W_]+")  # any script's letters and digits stay
 _SPACES = re.compile(r"\s+")
 _DATABASE_NOTE = re.compile(

@@ -264,3 +264,10 @@ def test_fold_repeats_until_nothing_changes(raw: str, expected: str) -> None:
 def test_fold_is_stable(text: str) -> None:
     once = normalise.fold(text)
     assert normalise.fold(once) == once
+
+
+def test_a_less_than_sign_is_text_not_the_start_of_a_tag() -> None:
+    """Found by reading PubMed XML with Biopython beside ours: '<' before the next tag swallowed the words between."""
+    assert normalise.words("Lactate at P < 0.001 (n = 13) and LE<sub>min</sub> in runners") == (
+        "lactate at p 0 001 n 13 and le min in runners")
+    assert normalise.words("Caf&eacute; <i>culture</i> <br/>") == "cafe culture"
