@@ -14,14 +14,14 @@ from pathlib import Path
 
 from harvester.errors import InputError
 from harvester.review import Review, open_review
-from prisma.check import Mismatch, box_count, check_counts, check_records, require_consistent
+from prisma.check import Mismatch, box_count, check_layout, default_layout, provisional
 from prisma.counts import PrismaCounts
 from prisma.diagram import DiagramOptions, draw
 from prisma.html_report import report_html
 from prisma.prisma2020_csv import read_counts, write_counts
 from prisma.search_report import to_markdown
 from prisma.since import UpdatedCounts, check_since
-from prisma.templates import TEMPLATES, choose_template
+from prisma.templates import TEMPLATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,15 @@ class Diagram:
 
 
 @dataclass(frozen=True, slots=True)
+class Written:
+    """A file of the way out (or, for ``counts``, its text) and the warnings to print with it."""
+
+    path: Path
+    warnings: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class BoxCheck:
     key: str
     n: int | None
@@ -58,6 +67,7 @@ class CheckResult:
     boxes: tuple[BoxCheck, ...]
     warnings: tuple[str, ...] = ()
     updated: UpdatedCounts | None = None
+    template: str = "new"  # the layout checked
 
 
 def load_counts(protocol: Path | None = None, counts_csv: Path | None = None, since: str | None = None) -> LoadedCounts:
@@ -84,70 +94,92 @@ def counts_of(review: Review) -> LoadedCounts:
 
 def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str | None = None, fmt: str = "svg",
                  out: Path | None = None, options: DiagramOptions | None = None,
-                 allow_mismatch: bool = False, since: str | None = None) -> Diagram:
-    """Check the counts, draw them in a template and write the file; returns what was written. With ``since``
-    the counts are the updated review's, and the updated template is chosen unless one is given."""
-    return draw_diagram(load_counts(protocol, counts_csv, since), template, fmt, out, options, allow_mismatch)
+                 draft: bool = False, since: str | None = None, strict: bool = False) -> Diagram:
+    """Check the counts in the layout to be drawn, draw them and write the file; returns what was written. With
+    ``since`` the counts are the updated review's, and the updated template is chosen unless one is given."""
+    return draw_diagram(load_counts(protocol, counts_csv, since), template, fmt, out, options, draft, strict)
+
+
+def layout_problems(loaded: LoadedCounts, template: str) -> list[Mismatch]:
+    """Every identity of the layout ``template`` that fails on these counts (with ``--since``, also the split's)."""
+    problems = check_layout(loaded.counts, TEMPLATES[template])
+    if loaded.updated is not None:
+        problems += check_since(loaded.updated)
+    return problems
+
+
+def notices(loaded: LoadedCounts, strict: bool = False) -> list[str]:
+    """The warnings every command of the way out gives (the reader's, and "provisional" while records await a
+    decision); with ``strict``, a provisional review is refused instead."""
+    warnings = list(loaded.warnings)
+    pending = provisional(loaded.counts)
+    if pending is not None:
+        if strict:
+            raise InputError(loaded.where, [pending + "; --strict refuses provisional numbers: record the pending "
+                                            "decisions first (`prisma-harvest screen export`)"])
+        warnings.append(pending)
+    return warnings
 
 
 def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "svg", out: Path | None = None,
-                 options: DiagramOptions | None = None, allow_mismatch: bool = False) -> Diagram:
-    """Check counts already loaded, draw them and write the file (see :func:`make_diagram`)."""
-    if not allow_mismatch:
-        require_consistent(loaded.counts, loaded.where)
-        if loaded.updated is not None:
-            _require_split(loaded.updated, loaded.where)
-    name = template or ("2009" if loaded.layout == "2009" else choose_template(loaded.counts))
+                 options: DiagramOptions | None = None, draft: bool = False, strict: bool = False) -> Diagram:
+    """Check counts already loaded in the layout drawn, draw them and write the file (see :func:`make_diagram`).
+    A figure that does not add up is refused, naming each failing box, unless ``draft``: then it is drawn
+    stamped DRAFT, and each problem is a warning."""
+    name = template or default_layout(loaded.counts, loaded.layout)
+    warnings = notices(loaded, strict)
+    problems = layout_problems(loaded, name)
+    if problems and not draft:
+        raise InputError(loaded.where, [str(problem) for problem in problems]
+                         + [f"the {name} diagram does not add up; fix the numbers, choose the layout that fits, "
+                            "or pass --draft to draw it stamped DRAFT"])
     options = options or DiagramOptions()
+    if draft:
+        options = replace(options, draft=True)
     if loaded.labels and not options.labels:
         options = replace(options, labels=loaded.labels)
     data = draw(loaded.counts, TEMPLATES[name], fmt, options)
     path = out or Path(f"{loaded.name}-prisma-{name}.{fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    warnings = list(loaded.warnings)
-    if loaded.counts.awaiting:
-        warnings.append(f"provisional: {loaded.counts.awaiting:,} record(s) still await a decision")
-    if allow_mismatch:
-        warnings.extend(f"mismatch drawn as given: {p}" for p in check_counts(loaded.counts))
+    warnings.extend(f"drawn as a DRAFT although it does not add up: {p}" for p in problems)
     return Diagram(data, path, name, tuple(warnings))
 
 
-def _require_split(updated: UpdatedCounts, where: str) -> None:
-    problems = check_since(updated)
-    if problems:
-        raise InputError(where, [str(problem) for problem in problems])
-
-
 def counts_text(protocol: Path | None, counts_csv: Path | None = None, fmt: str = "json",
-                since: str | None = None) -> str:
+                since: str | None = None, strict: bool = False) -> Written:
     """The counts as the PRISMA2020 package's CSV or as JSON (with the record ids behind each box; with
-    ``since``, also ``since``: the boundary, how many records fall on each side, and the warnings)."""
+    ``since``, also ``since``: the boundary, how many records fall on each side, and the warnings); ``path`` is
+    empty: the caller prints or writes the text."""
     loaded = load_counts(protocol, counts_csv, since)
+    warnings = tuple(notices(loaded, strict))
     if fmt == "prisma2020-csv":
-        return write_counts(loaded.counts)
+        return Written(Path(), warnings, write_counts(loaded.counts))
     data = loaded.counts.to_json()
     if loaded.updated is not None:
         data["since"] = loaded.updated.to_json()
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return Written(Path(), warnings, json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def check(protocol: Path | None, counts_csv: Path | None = None, since: str | None = None) -> CheckResult:
-    """Every box with its count and the records behind it, and every identity that fails (with ``since``, also
-    the split: each record on one side, total = previous + new on the record ids)."""
-    return check_loaded(load_counts(protocol, counts_csv, since))
+def check(protocol: Path | None, counts_csv: Path | None = None, since: str | None = None,
+          template: str | None = None, strict: bool = False) -> CheckResult:
+    """Every box with its count and the records behind it, and every identity of the layout ``diagram`` would draw
+    with the same options that fails (with ``since``, also the split: each record on one side, total = previous +
+    new on the record ids)."""
+    return check_loaded(load_counts(protocol, counts_csv, since), template, strict)
 
 
-def check_loaded(loaded: LoadedCounts) -> CheckResult:
+def check_loaded(loaded: LoadedCounts, template: str | None = None, strict: bool = False) -> CheckResult:
     """:func:`check` for counts already loaded."""
     counts = loaded.counts
-    problems = tuple(check_counts(counts) + check_records(counts)
-                     + (check_since(loaded.updated) if loaded.updated is not None else []))
+    name = template or default_layout(counts, loaded.layout)
+    warnings = notices(loaded, strict)
+    problems = tuple(layout_problems(loaded, name))
     keys = list(dict.fromkeys([*BOX_ORDER, *sorted(counts.records)]))
     boxes = tuple(BoxCheck(key, box_count(counts, key), counts.records.get(key, ()), key in counts.records)
                   for key in keys
                   if box_count(counts, key) is not None or key in counts.records)
-    return CheckResult(counts, problems, boxes, loaded.warnings, loaded.updated)
+    return CheckResult(counts, problems, boxes, tuple(warnings), loaded.updated, name)
 
 
 BOX_ORDER = ("previous_identified", "previous_studies", "previous_reports", "database_results", "register_results",
@@ -161,37 +193,47 @@ BOX_ORDER = ("previous_identified", "previous_studies", "previous_reports", "dat
 
 
 def write_report(protocol: Path, out: Path | None = None, template: str | None = None,
-                 options: DiagramOptions | None = None, markdown: bool = False, since: str | None = None) -> Path:
+                 options: DiagramOptions | None = None, markdown: bool = False, since: str | None = None,
+                 draft: bool = False, strict: bool = False) -> Written:
     """The self-contained HTML report (or, with ``markdown``, the PRISMA-S search report) written to a file;
-    with ``since``, of the updated review (see :func:`load_counts`)."""
+    with ``since``, of the updated review (see :func:`load_counts`). Its diagram is checked as ``diagram``
+    checks it: refused when it does not add up, unless ``draft`` (then stamped DRAFT)."""
     review = open_review(protocol, since)
+    loaded = counts_of(review)
+    warnings = notices(loaded, strict)
     if markdown:
         text = to_markdown(review.search)
     else:
-        text = report_html(review.title, review.counts, review.search, review.titles,
-                           TEMPLATES[template] if template else None, options, updated=review.updated)
+        name = template or default_layout(review.counts)
+        problems = layout_problems(loaded, name)
+        if problems and not draft:
+            raise InputError(loaded.where, [str(problem) for problem in problems]
+                             + [f"the {name} diagram does not add up; fix the numbers, choose the layout that "
+                                "fits, or pass --draft to draw it stamped DRAFT"])
+        warnings.extend(f"drawn as a DRAFT although it does not add up: {p}" for p in problems)
+        text = report_html(review.title, review.counts, review.search, review.titles, TEMPLATES[name], options,
+                           updated=review.updated)
     path = out or Path(f"{review.protocol.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path
+    return Written(path, tuple(warnings))
 
 
 def write_outputs(review: Review | Path, folder: Path, options: DiagramOptions | None = None) -> list[Path]:
     """Everything the way out produces, into one folder (for a pipeline's ``--out``): the diagram (SVG, and
     PNG at ``options.dpi``), the counts as PRISMA2020 CSV and JSON, the PRISMA-S search report (Markdown)
-    and the HTML report. Counts that do not add up are still written, and the check's problems are in the
-    HTML report; the caller runs :func:`check_loaded` to decide its exit code. ``review``: one already
-    opened (the pipeline's), or a protocol file to open."""
+    and the HTML report. Counts that do not add up are still written, but every figure of them is stamped
+    DRAFT and the check's problems are in the HTML report; the caller runs :func:`check_loaded` to decide its
+    exit code. ``review``: one already opened (the pipeline's), or a protocol file to open."""
     if not isinstance(review, Review):
         review = open_review(review)
     folder.mkdir(parents=True, exist_ok=True)
     counts = review.counts
-    name = choose_template(counts)
-    written = []
-    for fmt in ("svg", "png"):
-        path = folder / f"prisma-{name}.{fmt}"
-        path.write_bytes(draw(counts, TEMPLATES[name], fmt, options))
-        written.append(path)
+    loaded = counts_of(review)
+    name = default_layout(counts)
+    draft = bool(layout_problems(loaded, name))
+    written = [draw_diagram(loaded, name, fmt, folder / f"prisma-{name}.{fmt}", options, draft=draft).path
+               for fmt in ("svg", "png")]
     texts = {
         "prisma-counts.csv": write_counts(counts),
         "prisma-counts.json": json.dumps(counts.to_json(), indent=2, ensure_ascii=False),

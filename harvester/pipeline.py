@@ -18,7 +18,7 @@ from harvester.dedup.runs import dedupe_ledger
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.decisions import list_decisions
-from harvester.outputs import check_loaded, counts_of, draw_diagram, write_outputs
+from harvester.outputs import check_loaded, counts_of, draw_diagram, layout_problems, notices, write_outputs
 from harvester.protocol import DecisionFile, Protocol
 from harvester.review import Review, review_of
 from harvester.screening import apply_rules, import_decisions
@@ -35,8 +35,10 @@ class PipelineResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Say | None = None) -> PipelineResult:
-    """Run every step the protocol defines into its ledger, then write the diagram and reports into ``out``."""
+def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Say | None = None,
+               strict: bool = False) -> PipelineResult:
+    """Run every step the protocol defines into its ledger, then write the diagram and reports into ``out``
+    (with ``strict``, refuse to write them while records still await a decision: the ledger keeps every step)."""
     tell = say or (lambda _message: None)
     protocol = protocol_module.load(protocol_path)
     result = PipelineResult(protocol=str(protocol_path), out=out)
@@ -70,6 +72,7 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
             step(_import_sheet(ledger, protocol, sheet))
         review = review_of(ledger, protocol)
 
+    notices(counts_of(review), strict)
     step("outputs: " + ", ".join(str(p) for p in _write_outputs(review, out, result)))
     return result
 
@@ -89,10 +92,9 @@ def _write_outputs(review: Review, out: Path, result: PipelineResult) -> list[Pa
     written = write_outputs(review, out)
     loaded = counts_of(review)
     written.append(draw_diagram(loaded, template="2009", fmt="svg", out=out / "prisma-2009.svg",
-                                allow_mismatch=True).path)
+                                draft=bool(layout_problems(loaded, "2009"))).path)
     checked = check_loaded(loaded)
     result.warnings.extend(f"check: {problem}" for problem in checked.problems)
-    if checked.counts.awaiting:
-        result.warnings.append(f"provisional: {checked.counts.awaiting:,} record(s) still await a decision")
+    result.warnings.extend(checked.warnings)
     result.files.extend(written)
     return written

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from harvester.errors import InputError
 from prisma.counts import Line, PrismaCounts
+from prisma.templates import TEMPLATES, Count, Lines, Template, Value, choose_template
 
 #: Box key -> the wording reviewers know it by (for messages).
 BOX_NAMES: dict[str, str] = {
@@ -36,6 +37,12 @@ BOX_NAMES: dict[str, str] = {
     "new_studies": "Studies included in review",
     "total_studies": "Total studies included in review",
     "total_reports": "Reports of total included studies",
+    "previous_studies": "Studies included in previous version of review",
+    "previous_reports": "Reports of studies included in previous version of review",
+    "other_methods": "Records identified from other methods",
+    "other_removed": "Other-method records removed before retrieval",
+    "excluded_automatic": "Records marked as ineligible by automation tools",
+    "excluded_other": "Records removed for other reasons",
 }
 
 
@@ -206,9 +213,168 @@ def check_records(counts: PrismaCounts) -> list[Mismatch]:
     return found
 
 
-def require_consistent(counts: PrismaCounts, where: str) -> None:
-    """Refuse counts that do not add up, naming every box that fails (``--allow-mismatch`` skips this)."""
-    problems = check_counts(counts) + check_records(counts)
+# -- the layout actually drawn -----------------------------------------------------------------------------
+
+#: Count fields that are no box of their own: shown through another key (the other-method lines are
+#: gathered into ``other_methods``), or an extension no 2020 template draws (the meta-analysis box).
+_NOT_BOXES = frozenset({"records", "website_results", "organisation_results", "citations_results",
+                        "other_method_results", "meta_analysis_studies", "meta_analysis_reports"})
+
+
+def shown_keys(template: Template) -> frozenset[str]:
+    """Every value key some box of the template prints."""
+    return frozenset(part.key for box in template.boxes for part in box.parts if isinstance(part, Count | Lines))
+
+
+def _nonzero(value: Value) -> bool:
+    if isinstance(value, tuple):
+        return any(line.n for line in value)
+    return bool(value)
+
+
+def hidden(counts: PrismaCounts, template: Template) -> list[str]:
+    """The keys whose count is not zero but which the template has no line for: drawn in it, they would vanish
+    and the boxes around them would no longer add up (the ``new`` layout of a review with other methods)."""
+    shown = shown_keys(template)
+    values = template.values(counts)
+    return [key for key, value in values.items()
+            if key not in _NOT_BOXES and key not in shown and _nonzero(value)]
+
+
+def layouts_that_fit(counts: PrismaCounts) -> list[str]:
+    """The templates that draw every non-zero count (and, for updated layouts, have the previous numbers)."""
+    return [name for name, template in TEMPLATES.items() if not check_fit(counts, template)]
+
+
+def default_layout(counts: PrismaCounts, layout: str = "2020") -> str:
+    """The layout drawn when none is asked for: the 2020 template that fits, or 2009 for a 2009 counts file."""
+    return "2009" if layout == "2009" else choose_template(counts)
+
+
+def check_fit(counts: PrismaCounts, template: Template) -> list[Mismatch]:
+    """Whether the template can show these counts: no non-zero box left out, no box left without its number."""
+    found: list[Mismatch] = []
+    left_out = hidden(counts, template)
+    if left_out:
+        fits = [name for name, other in TEMPLATES.items()
+                if other is not template and not hidden(counts, other) and not _missing(counts, other)]
+        what = "; ".join(_what(counts, template, left_out))
+        found.append(Mismatch("layout", template.name, None, None,
+                              f"the {template.name} layout has no box for {what}: drawn in it they would vanish and "
+                              "the boxes would not add up"
+                              + (f"; use --template {' or '.join(fits)}" if fits else "")))
+    found.extend(_missing(counts, template))
+    return found
+
+
+def _missing(counts: PrismaCounts, template: Template) -> list[Mismatch]:
+    if template.name.startswith("updated") and (counts.previous_studies is None or counts.previous_reports is None):
+        other = "-other" if counts.has_other_arm else ""
+        return [Mismatch("layout", template.name, None, None,
+                         f"the {template.name} layout needs the previous version's numbers, which are not given: set "
+                         "previous_studies and previous_reports in the protocol's [review] table (or the CSV's "
+                         "rows of those names), or give --since REF to split the ledger; for a new review use "
+                         f"--template new{other}")]
+    return []
+
+
+def _what(counts: PrismaCounts, template: Template, keys: list[str]) -> list[str]:
+    """The left-out keys in the reviewer's words, a whole column as one phrase."""
+    values = template.values(counts)
+    said: list[str] = []
+    if any(key.startswith("other_") for key in keys):
+        said.append(f"the other-methods column ({counts.identified_other:,} record(s) identified by other methods: "
+                    + ", ".join(f"{line.name} {line.n:,}" for line in counts.other_methods) + ")")
+    if any(key.startswith(("previous_", "total_")) for key in keys):
+        said.append(f"the previous version's studies (n = {counts.previous_studies or 0:,}) and reports "
+                    f"(n = {counts.previous_reports or 0:,})")
+    said.extend(f"{_name(key)} {_shown_value(values[key])}" for key in keys
+                if not key.startswith(("other_", "previous_", "total_")))
+    return said
+
+
+def _shown_value(value: Value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(f"{line.name} {line.n:,}" for line in value if line.n) + ")"
+    return f"(n = {value:,})" if isinstance(value, int) else ""
+
+
+def check_2009(values: dict[str, Value]) -> list[Mismatch]:
+    """The 2009 diagram's identities on the numbers it prints (docs/prisma.md: the mapping from 2020)."""
+    found: list[Mismatch] = []
+
+    def n(key: str) -> int:
+        value = values.get(key)
+        return value if isinstance(value, int) else 0
+
+    def box(key: str) -> str:
+        return {"after_duplicates": "Records after duplicates removed", "screened": "Records screened",
+                "fulltext": "Full-text articles assessed for eligibility",
+                "fulltext_excluded": "Full-text articles excluded, with reasons",
+                "qualitative": "Studies included in qualitative synthesis",
+                "qualitative_reports": "Reports of included studies (qualitative synthesis)",
+                "quantitative": "Studies included in quantitative synthesis (meta-analysis)"}[key] + f" [2009 {key}]"
+
+    def equal(rule: str, key: str, expected: int, how: str) -> None:
+        if n(key) != expected:
+            found.append(Mismatch(rule, key, n(key), expected, f"{box(key)} holds {n(key):,} but {how} = {expected:,}"))
+
+    identified = n("found") + n("found_other")
+    if n("after_duplicates") > identified:
+        found.append(Mismatch("B1", "after_duplicates", n("after_duplicates"), identified,
+                              f"{box('after_duplicates')} holds {n('after_duplicates'):,}, more than the "
+                              f"{identified:,} identified"))
+    equal("B2", "screened", n("after_duplicates"), "records after duplicates removed")
+    awaiting = n("awaiting_screening")
+    equal("B3", "fulltext", n("screened") - n("excluded") - awaiting,
+          f"screened {n('screened'):,} - excluded {n('excluded'):,}"
+          + (f" - awaiting screening {awaiting:,}" if awaiting else ""))
+    reasons = values.get("fulltext_reasons") or ()
+    assert isinstance(reasons, tuple)
+    if reasons:
+        equal("B4", "fulltext_excluded", sum(line.n for line in reasons), "the sum of the reasons")
+    reports_key = "qualitative_reports" if isinstance(values.get("qualitative_reports"), int) else "qualitative"
+    waiting = n("awaiting_fulltext")
+    equal("B5", reports_key, n("fulltext") - n("fulltext_excluded") - waiting,
+          f"assessed {n('fulltext'):,} - excluded with reasons {n('fulltext_excluded'):,}"
+          + (f" - awaiting retrieval or assessment {waiting:,}" if waiting else ""))
+    if reports_key == "qualitative_reports" and n("qualitative") > n("qualitative_reports"):
+        found.append(Mismatch("B6", "qualitative", n("qualitative"), n("qualitative_reports"),
+                              f"{box('qualitative')} holds {n('qualitative'):,}, more than its "
+                              f"{n('qualitative_reports'):,} reports"))
+    if isinstance(values.get("quantitative"), int) and n("quantitative") > n("qualitative"):
+        found.append(Mismatch("B7", "quantitative", n("quantitative"), n("qualitative"),
+                              f"{box('quantitative')} holds {n('quantitative'):,}, more than the "
+                              f"{n('qualitative'):,} in the qualitative synthesis"))
+    return found
+
+
+def check_layout(counts: PrismaCounts, template: Template) -> list[Mismatch]:
+    """The identities of the layout actually drawn: every identity of the counts, that the template shows every
+    non-zero box (and has its numbers), and, for 2009, the 2009 identities on the numbers it prints."""
+    found = check_counts(counts) + check_records(counts) + check_fit(counts, template)
+    if template.name == "2009":
+        found += check_2009(dict(template.values(counts)))
+    return found
+
+
+def provisional(counts: PrismaCounts) -> str | None:
+    """The one "provisional" notice: records still awaiting a decision, stage by stage (None when all decided)."""
+    if not counts.awaiting:
+        return None
+    stages = [(counts.records_awaiting_screening, "screening"),
+              (counts.dbr_awaiting_retrieval + counts.other_awaiting_retrieval, "retrieval"),
+              (counts.dbr_awaiting_assessment + counts.other_awaiting_assessment, "full-text assessment")]
+    detail = ", ".join(f"{n:,} {stage}" for n, stage in stages if n)
+    return f"provisional: {counts.awaiting:,} record(s) still await a decision ({detail})"
+
+
+def require_consistent(counts: PrismaCounts, where: str, template: Template | None = None) -> None:
+    """Refuse counts that do not add up in the layout drawn, naming every box that fails (``--draft`` skips
+    this and stamps the figure)."""
+    template = template or TEMPLATES[choose_template(counts)]
+    problems = check_layout(counts, template)
     if problems:
         raise InputError(where, [str(problem) for problem in problems]
-                         + ["the numbers do not add up; fix them or pass --allow-mismatch to draw them as given"])
+                         + [f"the {template.name} diagram does not add up; fix the numbers, choose the layout "
+                            "that fits, or pass --draft to draw it stamped DRAFT"])

@@ -59,6 +59,8 @@ class DiagramOptions:
     dpi: int = 300  # PNG only
     links: bool = False
     footnotes: bool = False
+    #: stamp "DRAFT" across the top: a figure drawn although its numbers do not (yet) add up (``--draft``)
+    draft: bool = False
     #: count key -> the wording to print for its line instead of the template's (translations, renamed boxes)
     labels: tuple[tuple[str, str], ...] = ()
 
@@ -209,6 +211,11 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
         elif tail in shown and head in shown:
             graph.edge(tail, head)
 
+    if options.draft:
+        graph.node("draft", label=_label(["DRAFT: the numbers do not add up; not for publication"]),
+                   shape="plaintext", style="", fontcolor="#c00000", fontsize=f"{options.font_size * 1.6:g}",
+                   width=f"{2 * options.box_width + GAP_X:.3f}", height="0.45", id="draft",
+                   pos=f"{0.5 * unit:.3f},{row_top[min(rows)] + 0.45:.3f}!")
     if options.footnotes and template.footnotes:
         bottom = row_top[max(rows)] + row_height[max(rows)] + GAP_Y
         text = _wrap(list(template.footnotes), 2 * options.box_width + GAP_X, options.font_size * 0.8)

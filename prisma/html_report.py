@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from prisma.check import BOX_NAMES, box_count, check_counts, check_records
+from prisma.check import BOX_NAMES, box_count, check_layout, provisional
 from prisma.counts import PrismaCounts
 from prisma.diagram import DiagramOptions, draw
 from prisma.search_report import SearchReport, to_html
@@ -129,21 +129,21 @@ def report_html(title: str, counts: PrismaCounts, search: SearchReport, titles: 
     version ends, and the split's own check."""
     e = html.escape
     template = template or TEMPLATES[choose_template(counts)]
-    options = replace(options or DiagramOptions(), links=True)
-    svg = draw(counts, template, "svg", options).decode("utf-8")
-    svg = svg[svg.index("<svg"):]  # inline: drop the XML declaration and DOCTYPE
-    problems = check_counts(counts) + check_records(counts)
+    problems = check_layout(counts, template)
     if updated is not None:
         problems += check_since(updated)
+    options = replace(options or DiagramOptions(), links=True, draft=bool(problems) or bool(options and options.draft))
+    svg = draw(counts, template, "svg", options).decode("utf-8")
+    svg = svg[svg.index("<svg"):]  # inline: drop the XML declaration and DOCTYPE
     if problems:
         checked = ('<p class="problem">The numbers do not add up:</p><ul>'
                    + "".join(f"<li class=problem>{e(str(p))}</li>" for p in problems) + "</ul>")
     else:
         checked = ('<p class="ok">Every box equals the boxes feeding it, each count equals the records behind it, '
                    "and every identified record follows exactly one path.</p>")
-    if counts.awaiting:
-        checked += (f"<p class=problem>Provisional: {counts.awaiting:,} record(s) still await a decision at some "
-                    "stage.</p>")
+    pending = provisional(counts)
+    if pending is not None:
+        checked += f"<p class=problem>{e(pending[0].upper() + pending[1:])}.</p>"
     dedup = search.deduplication
     dedup_html = (f'<section id="deduplication"><h2>De-duplication</h2><p>{counts.duplicates or 0:,} duplicate '
                   f"records removed from {counts.identified_dbr:,} records identified in databases and registers, "

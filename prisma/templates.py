@@ -109,7 +109,14 @@ def values_2009(counts: PrismaCounts) -> dict[str, Value]:
     not_retrieved = (counts.dbr_notretrieved_reports or 0) + (counts.other_notretrieved_reports or 0)
     if not_retrieved:
         reasons["Full text not retrieved"] = reasons.get("Full text not retrieved", 0) + not_retrieved
+    awaiting_fulltext = (counts.dbr_awaiting_retrieval + counts.dbr_awaiting_assessment
+                         + counts.other_awaiting_retrieval + counts.other_awaiting_assessment)
     return {
+        "previous_studies": counts.previous_studies,  # no 2009 box: a review with them needs an updated layout
+        "previous_reports": counts.previous_reports,
+        "awaiting_screening": counts.records_awaiting_screening,
+        "awaiting_fulltext": awaiting_fulltext,
+        "qualitative_reports": counts.new_reports if counts.new_reports != counts.new_studies else None,
         "found": counts.identified_dbr,
         "found_other": found_other,
         "after_duplicates": after,
@@ -254,15 +261,18 @@ PRISMA_2009 = Template(
         Box("found_other", 1, 1, (Text("Additional records identified through other sources"),
                                   Count("", "found_other")), link="other_method_results", optional=True),
         Box("after_duplicates", 0.5, 2, (Text("Records after duplicates removed"), Count("", "after_duplicates"))),
-        Box("screened", 0.5, 3, (Text("Records screened"), Count("", "screened"))),
+        Box("screened", 0.5, 3, (Text("Records screened"), Count("", "screened"),
+                                 Count("Awaiting screening", "awaiting_screening", hide_zero=True))),
         Box("excluded", 1.5, 3, (Text("Records excluded"), Count("", "excluded"),
                                  Count("Removed before screening", "excluded_before_screening", hide_zero=True)),
             link="records_excluded"),
-        Box("fulltext", 0.5, 4, (Text("Full-text articles assessed for eligibility"), Count("", "fulltext"))),
+        Box("fulltext", 0.5, 4, (Text("Full-text articles assessed for eligibility"), Count("", "fulltext"),
+                                 Count("Awaiting retrieval or assessment", "awaiting_fulltext", hide_zero=True))),
         Box("fulltext_excluded", 1.5, 4, (Text("Full-text articles excluded, with reasons"),
                                           Count("", "fulltext_excluded"), Lines("fulltext_reasons")),
             link="dbr_excluded"),
-        Box("qualitative", 0.5, 5, (Text("Studies included in qualitative synthesis"), Count("", "qualitative")),
+        Box("qualitative", 0.5, 5, (Text("Studies included in qualitative synthesis"), Count("", "qualitative"),
+                                    Count("Reports of included studies", "qualitative_reports")),
             link="new_reports"),
         Box("quantitative", 0.5, 6, (Text("Studies included in quantitative synthesis (meta-analysis)"),
                                      Count("", "quantitative")), optional=True),

@@ -71,3 +71,55 @@ def test_outputs_folder_holds_diagram_search_report_and_html(example: Path, tmp_
     assert {path.suffix for path in written} == {".svg", ".png", ".csv", ".json", ".md", ".html"}
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Every box equals the boxes feeding it" in page and "MEDLINE" in page
+
+
+@pytest.mark.parametrize("template", ["new", "new-other", "updated", "updated-other", "2009"])
+def test_every_layout_of_the_example_draws_the_ledgers_numbers_or_refuses_naming_the_one_that_fits(
+        example: Path, template: str, tmp_path: Path) -> None:
+    from harvester import protocol as protocol_module
+    from harvester.ledger import Ledger
+    from harvester.review import counts_from_ledger
+    from harvester.screening.outcomes import record_outcomes
+    from tests.test_prisma_layouts import check_drawn_numbers, expected_from_records
+
+    loaded = protocol_module.load(example)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        outcomes = record_outcomes(ledger, loaded)
+        counts = counts_from_ledger(ledger, loaded)
+    out = tmp_path / f"{template}.svg"
+    drawn = runner.invoke(app, ["diagram", str(example), "--template", template, "--out", str(out)])
+    checked = runner.invoke(app, ["check", str(example), "--template", template])
+    if template in ("new-other", "2009"):  # the example has other methods and no previous version
+        assert drawn.exit_code == 0 and checked.exit_code == 0, drawn.output + checked.output
+        assert f"ok: the diagram adds up ({template} layout)" in checked.output
+        assert check_drawn_numbers(counts, template, expected_from_records(counts, outcomes, None)) >= (
+            9 if template == "2009" else 15)
+        return
+    assert drawn.exit_code == 1 and checked.exit_code == 1 and not out.exists()
+    assert "--template new-other" in drawn.output and "--template new-other" in checked.output
+    if template.startswith("updated"):
+        assert "set previous_studies and previous_reports" in drawn.output
+    assert runner.invoke(app, ["diagram", str(example), "--template", template, "--draft", "--out",
+                               str(out)]).exit_code == 0
+    assert "DRAFT" in out.read_text(encoding="utf-8")
+
+
+def test_check_warns_provisional_like_every_command_and_strict_refuses(example: Path, tmp_path: Path) -> None:
+    from harvester import protocol as protocol_module
+
+    # a copy of the example without the resolver's sheets: the conflicts await a decision
+    text = example.read_text(encoding="utf-8").replace('ledger = "ledger.sqlite"', 'ledger = "pending.sqlite"')
+    pending = example.parent / "pending.toml"
+    pending.write_text(text, encoding="utf-8")
+    for command in (("import",), ("dedupe",), ("rules",)):
+        _run(*command, str(pending))
+    for who in ("JM", "JS"):
+        _run("screen", "import", str(pending), str(DECISIONS / f"title-abstract-{who}.csv"))
+    assert protocol_module.load(pending).id
+    for command in (["check"], ["diagram", "--out", str(tmp_path / "p.svg")], ["counts"],
+                    ["report", "--out", str(tmp_path / "p.html")]):
+        result = runner.invoke(app, [command[0], str(pending), *command[1:]])
+        assert result.exit_code == 0, result.output
+        assert "warning: provisional: " in result.stderr and "still await a decision" in result.stderr, command
+        strict = runner.invoke(app, [command[0], str(pending), *command[1:], "--strict"])
+        assert strict.exit_code == 1 and "--strict refuses provisional numbers" in strict.output, command

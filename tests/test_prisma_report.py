@@ -167,9 +167,10 @@ def test_diagram_from_csv_refuses_a_mismatch_naming_the_box_unless_allowed(tmp_p
     assert "dbr_sought_reports" in refused.output and "holds 35 but screened 1,520 - excluded 1,489 = 31" in \
         refused.output
     assert not (tmp_path / "bad.svg").exists()
-    allowed = runner.invoke(app, ["diagram", "--counts", str(bad), "--allow-mismatch", "--out",
-                                  str(tmp_path / "bad.svg")])
-    assert allowed.exit_code == 0 and "mismatch drawn as given" in allowed.output
+    for flag in ("--draft", "--allow-mismatch"):  # the old name still works, and stamps the figure too
+        allowed = runner.invoke(app, ["diagram", "--counts", str(bad), flag, "--out", str(tmp_path / "bad.svg")])
+        assert allowed.exit_code == 0 and "drawn as a DRAFT although it does not add up" in allowed.output
+        assert "DRAFT: the numbers do not add up" in (tmp_path / "bad.svg").read_text(encoding="utf-8")
     checked = runner.invoke(app, ["check", "--counts", str(bad)])
     assert checked.exit_code == 1 and "dbr_sought_reports" in checked.output
 

@@ -25,6 +25,15 @@ TemplateOption = Annotated[
 ]
 
 
+DraftOption = Annotated[
+    bool, typer.Option("--draft", "--allow-mismatch", help="Draw a diagram that does not add up, stamped DRAFT "
+                       "(each problem becomes a warning).")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Refuse provisional numbers (records still awaiting a decision) instead of "
+                       "warning.")
+]
+
 SinceOption = Annotated[
     str | None, typer.Option("--since", metavar="REF", help="Updated review: REF (a run id such as 12, or a date "
                              "such as 2026-03-01) ends the previous version; studies included from records brought "
@@ -62,8 +71,9 @@ def diagram(
     box_width: Annotated[float, typer.Option("--box-width", help="Box width in inches.")] = 3.2,
     dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution (dots per inch).")] = 300,
     footnotes: Annotated[bool, typer.Option("--footnotes", help="Print the template's * and ** footnotes.")] = False,
-    allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Draw counts that do not add up.")] = False,
+    draft: DraftOption = False,
     since: SinceOption = None,
+    strict: StrictOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Draw the PRISMA flow diagram from the ledger (or from a CSV), after checking that it adds up."""
@@ -72,8 +82,8 @@ def diagram(
             raise typer.BadParameter(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         options = DiagramOptions(font=font, font_size=font_size, box_width=box_width, greyscale=greyscale, dpi=dpi,
                                  footnotes=footnotes)
-        result = commands.make_diagram(protocol, counts, _template(template), fmt, out, options, allow_mismatch,
-                                       _since(since))
+        result = commands.make_diagram(protocol, counts, _template(template), fmt, out, options, draft,
+                                       _since(since), strict)
         if json_output:
             print_json({"path": str(result.path), "template": result.template, "format": fmt,
                         "warnings": list(result.warnings)})
@@ -90,12 +100,16 @@ def counts_command(
     fmt: Annotated[str, typer.Option("--format", help="prisma2020-csv (the R package's CSV) or json.")] = "json",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: print).")] = None,
     since: SinceOption = None,
+    strict: StrictOption = False,
 ) -> None:
     """Print every box's count: as the PRISMA2020 package's CSV, or as JSON with the record ids behind each box."""
     with reporting():
         if fmt not in ("prisma2020-csv", "json"):
             raise typer.BadParameter(f"unknown format {fmt!r}: use prisma2020-csv or json")
-        text = commands.counts_text(protocol, counts, fmt, _since(since))
+        written = commands.counts_text(protocol, counts, fmt, _since(since), strict)
+        for warning in written.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        text = written.text
         if out is None:
             typer.echo(text, nl=not text.endswith("\n"))
         else:
@@ -108,14 +122,18 @@ def check_command(
     protocol: OptionalProtocol = None,
     counts: CountsOption = None,
     records: Annotated[bool, typer.Option("--records", help="List the ledger record ids behind each box.")] = False,
+    template: TemplateOption = None,
     since: SinceOption = None,
+    strict: StrictOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Check the arithmetic: every box equals the boxes feeding it, every record follows exactly one path."""
+    """Check the arithmetic of the layout `diagram` draws with the same options: every box equals the boxes
+    feeding it, no non-zero box is left out, every record follows exactly one path."""
     with reporting():
-        result = commands.check(protocol, counts, _since(since))
+        result = commands.check(protocol, counts, _since(since), _template(template), strict)
         if json_output:
-            print_json({"ok": not result.problems, "problems": [str(p) for p in result.problems],
+            print_json({"ok": not result.problems, "template": result.template,
+                        "problems": [str(p) for p in result.problems],
                         "warnings": list(result.warnings),
                         **({"since": result.updated.to_json()} if result.updated is not None else {}),
                         "boxes": [{"box": b.key, "n": b.n, "records": list(b.records) if b.traced else None}
@@ -136,7 +154,7 @@ def check_command(
             for problem in result.problems:
                 typer.echo(f"mismatch: {problem}", err=True)
             if not result.problems:
-                typer.echo("ok: the diagram adds up")
+                typer.echo(f"ok: the diagram adds up ({result.template} layout)")
         if result.problems:
             raise typer.Exit(1)
 
@@ -151,9 +169,13 @@ def report(
     markdown: Annotated[bool, typer.Option("--search-markdown", help="Write the PRISMA-S search report as Markdown "
                                            "instead.")] = False,
     since: SinceOption = None,
+    draft: DraftOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Write one self-contained HTML report: diagram, search report, reasons, de-duplication, records per box."""
     with reporting():
-        path = commands.write_report(protocol, out, _template(template), DiagramOptions(greyscale=greyscale), markdown,
-                                     _since(since))
-        typer.echo(f"wrote {path}")
+        written = commands.write_report(protocol, out, _template(template), DiagramOptions(greyscale=greyscale),
+                                        markdown, _since(since), draft, strict)
+        for warning in written.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        typer.echo(f"wrote {written.path}")

@@ -18,11 +18,14 @@ def run(
         "out"
     ),
     offline: Annotated[bool, typer.Option(help="Skip live searches; use what the ledger and files hold.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse to write the outputs while records still await a "
+                                         "decision (provisional numbers).")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Run the review end to end: search, import, de-duplicate, rules, decisions, diagrams and reports."""
     with reporting():
-        result = run_review(protocol, out, offline=offline, say=None if json_output else typer.echo)
+        result = run_review(protocol, out, offline=offline, say=None if json_output else typer.echo,
+                            strict=strict)
         if json_output:
             print_json({"protocol": result.protocol, "out": str(result.out), "steps": result.steps,
                         "files": [str(p) for p in result.files], "warnings": result.warnings})
