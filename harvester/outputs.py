@@ -227,6 +227,7 @@ def write_outputs(review: Review | Path, folder: Path, options: DiagramOptions |
     exit code. ``review``: one already opened (the pipeline's), or a protocol file to open."""
     if not isinstance(review, Review):
         review = open_review(review)
+    options = options or DiagramOptions(footnotes=True)
     folder.mkdir(parents=True, exist_ok=True)
     counts = review.counts
     loaded = counts_of(review)

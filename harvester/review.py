@@ -9,6 +9,7 @@ and closes the ledger. A pipeline that already holds the protocol and an open le
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,20 @@ def counts_since(ledger: Ledger, protocol: Protocol, since: str) -> UpdatedCount
                           where=str(protocol.path))
 
 
+def shown_path(path: str | Path, protocol: Protocol) -> str:
+    """A file as outputs name it: relative to the protocol file's folder (both resolved, so a symlinked checkout
+    gives the same text), with forward slashes; never this machine's absolute path."""
+    given = Path(path)
+    if not given.is_absolute():  # stored as the reviewer gave it: already not this machine's
+        return given.as_posix()
+    resolved = given.resolve()
+    base = Path(protocol.path).resolve().parent
+    try:
+        return Path(os.path.relpath(resolved, base)).as_posix()
+    except ValueError:  # another drive (Windows): the file's name is all that is portable
+        return resolved.name
+
+
 def _limits(parameters: dict[str, Any], text: str | None) -> str:
     parts = []
     if parameters.get("mindate") or parameters.get("maxdate"):
@@ -164,13 +179,13 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
             continue
         files.append(FileImport(
             source=stored.source, database=stored.database, platform=declared.platform if declared else "",
-            path=stored.path, format=stored.format, export_date=stored.export_date or "",
+            path=shown_path(stored.path, protocol), format=stored.format, export_date=stored.export_date or "",
             searched=(declared.searched or "") if declared else "", records_read=stored.records_read,
             sha256=stored.sha256, query=protocol.query_for(declared) if declared else "",
             limits=(declared.limits or "none") if declared else "none",
         ))
     others = tuple(
-        OtherMethod(source.name, source.method or "other", tuple(str(path) for path in source.files),
+        OtherMethod(source.name, source.method or "other", tuple(shown_path(path, protocol) for path in source.files),
                     held.get(source.name, 0))
         for source in protocol.sources if source.kind == "other"
     )

@@ -58,7 +58,7 @@ class DiagramOptions:
     greyscale: bool = False
     dpi: int = 300  # PNG only
     links: bool = False
-    footnotes: bool = False
+    footnotes: bool = False  # the * and ** footnotes, from the counts (and the marks that point to them)
     #: stamp "DRAFT" across the top: a figure drawn although its numbers do not (yet) add up (``--draft``)
     draft: bool = False
     #: count key -> the wording to print for its line instead of the template's (translations, renamed boxes)
@@ -73,7 +73,8 @@ def _n(value: int) -> str:
     return f"(n = {number(value)})"
 
 
-def box_lines(box: Box, values: dict[str, Value], labels: dict[str, str] | None = None) -> list[str] | None:
+def box_lines(box: Box, values: dict[str, Value], labels: dict[str, str] | None = None,
+              marks: bool = False) -> list[str] | None:
     """The text lines of a box (before wrapping), or None when an optional box has nothing to show.
 
     ``labels`` renames a count's line: the label before ``(n = x)``, or, for a count on its own line, the
@@ -84,7 +85,7 @@ def box_lines(box: Box, values: dict[str, Value], labels: dict[str, str] | None 
     renamed = labels or {}
     for part in box.parts:
         if isinstance(part, Text):
-            lines.append(part.text)
+            lines.append(part.shown(marks))
         elif isinstance(part, Count):
             value = values.get(part.key)
             if not isinstance(value, int) or (part.hide_zero and value == 0):
@@ -157,7 +158,7 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
     # text and heights first: rows grow to their tallest box
     laid: list[tuple[Box, list[str], float, float]] = []  # box, lines, width, height
     for box in template.boxes:
-        raw = box_lines(box, values, dict(options.labels))
+        raw = box_lines(box, values, dict(options.labels), marks=options.footnotes and template.footnotes is not None)
         if raw is None:
             continue
         width = options.box_width * box.span + GAP_X * (box.span - 1)
@@ -216,9 +217,9 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
                    shape="plaintext", style="", fontcolor="#c00000", fontsize=f"{options.font_size * 1.6:g}",
                    width=f"{2 * options.box_width + GAP_X:.3f}", height="0.45", id="draft",
                    pos=f"{0.5 * unit:.3f},{row_top[min(rows)] + 0.45:.3f}!")
-    if options.footnotes and template.footnotes:
+    if options.footnotes and template.footnotes is not None:
         bottom = row_top[max(rows)] + row_height[max(rows)] + GAP_Y
-        text = _wrap(list(template.footnotes), 2 * options.box_width + GAP_X, options.font_size * 0.8)
+        text = _wrap(list(template.footnotes(counts)), 2 * options.box_width + GAP_X, options.font_size * 0.8)
         tall = _height(len(text), options.font_size)
         graph.node("footnotes", label=_label(text), shape="plaintext", style="",
                    fontsize=f"{options.font_size * 0.8:g}", width=f"{2 * options.box_width + GAP_X:.3f}",

@@ -24,9 +24,14 @@ Value = int | None | tuple[Line, ...]
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A fixed line of box wording."""
+    """A fixed line of box wording; ``mark`` (``*``, ``**``) is a footnote mark inside it, printed only when the
+    figure prints the footnotes (a mark without its footnote sends the reader nowhere)."""
 
     text: str
+    mark: str = ""
+
+    def shown(self, marks: bool) -> str:
+        return self.text if marks or not self.mark else self.text.replace(self.mark, "", 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,8 @@ class Template:
     edges: tuple[tuple[str, str], ...]  # (from, to); a "to" of "bend:<col>,<row>:<target>" routes via a corner
     phases: tuple[tuple[str, int, int], ...]  # (label, first row, last row)
     values: Callable[[PrismaCounts], Mapping[str, Value]] = field(default=lambda counts: values_2020(counts))
-    footnotes: tuple[str, ...] = ()
+    #: the footnotes, written from the counts (never the template's instructions to authors)
+    footnotes: Callable[[PrismaCounts], tuple[str, ...]] | None = None
 
 
 def values_2020(counts: PrismaCounts) -> dict[str, Value]:
@@ -140,7 +146,7 @@ def _identification(updated: bool) -> tuple[Box, ...]:
         Box("header_dbr", 0, 0, (Text(f"Identification of {new}studies via databases and registers"),),
             style="header", span=2),
         Box("records_identified", 0, 1, (
-            Text("Records identified from*:"),
+            Text("Records identified from*:", mark="*"),
             Count("Databases", "database_results"),
             Lines("database_specific_results"),
             Count("Registers", "register_results"),
@@ -156,7 +162,7 @@ def _identification(updated: bool) -> tuple[Box, ...]:
                                        Count("Awaiting screening", "records_awaiting_screening", hide_zero=True)),
             link="records_screened"),
         Box("records_excluded", 1, 2, (
-            Text("Records excluded**"), Count("", "records_excluded"),
+            Text("Records excluded**", mark="**"), Count("", "records_excluded"),
             Count("By automation tools", "records_excluded_automation", show_if="records_excluded_automation"),
             Count("By reviewers", "records_excluded_reviewers", show_if="records_excluded_automation"),
         ), link="records_excluded"),
@@ -201,12 +207,34 @@ _DBR_EDGES = (("records_identified", "records_removed"), ("records_identified", 
 _OTHER_EDGES = (("other_identified", "other_sought"), ("other_sought", "other_notretrieved"),
                 ("other_sought", "other_assessed"), ("other_assessed", "other_excluded"),
                 ("other_assessed", "bend:2,5:included"))
-_FOOTNOTES_2020 = (
-    "*Consider, if feasible to do so, reporting the number of records identified from each database or register "
-    "searched (rather than the total number across all databases/registers).",
-    "**If automation tools were used, indicate how many records were excluded by a human and how many were "
-    "excluded by automation tools.",
-)
+def footnotes_2020(counts: PrismaCounts) -> tuple[str, ...]:
+    """The ``*`` and ``**`` footnotes with the review's own numbers: the records from each database and register
+    (PRISMA-S item 15), and how many records automation tools and reviewers excluded (PRISMA 2020 item 8)."""
+
+    def listed(lines: tuple[Line, ...]) -> str:
+        return ", ".join(f"{line.name} (n = {line.n:,})" for line in lines)
+
+    sources = []
+    if counts.database_specific_results:
+        sources.append(f"per database: {listed(counts.database_specific_results)}")
+    elif counts.database_results is not None:
+        sources.append(f"from databases (n = {counts.database_results:,}), not reported per database")
+    if counts.register_specific_results:
+        sources.append(f"per register: {listed(counts.register_specific_results)}")
+    elif counts.register_results is not None:
+        sources.append(f"from registers (n = {counts.register_results:,}), not reported per register")
+    star = "*Records identified " + ("; ".join(sources) or "from no database or register") + "."
+    automation, reviewers = counts.records_excluded_automation, counts.records_excluded_reviewers
+    if automation is None or reviewers is None:
+        split = (f"**Records excluded at title/abstract screening (n = {counts.records_excluded or 0:,}): the "
+                 "split between reviewers and automation tools was not reported.")
+    else:
+        split = (f"**Records excluded at title/abstract screening: {reviewers:,} by reviewers, {automation:,} by "
+                 "automation tools.")
+    if counts.excluded_automatic:
+        split += (f" Before screening, {counts.excluded_automatic:,} record(s) were marked as ineligible by "
+                  "automation tools.")
+    return star, split
 
 
 def _new(other: bool) -> Template:
@@ -220,7 +248,7 @@ def _new(other: bool) -> Template:
         title=f"PRISMA 2020 flow diagram for new systematic reviews which included searches of {what}",
         boxes=boxes, edges=_DBR_EDGES + (_OTHER_EDGES if other else ()),
         phases=(("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 5)),
-        footnotes=_FOOTNOTES_2020,
+        footnotes=footnotes_2020,
     )
 
 
@@ -246,7 +274,7 @@ def _updated(other: bool) -> Template:
         boxes=boxes,
         edges=_DBR_EDGES + (_OTHER_EDGES if other else ()) + (("included", "total"), ("previous", "bend:-1,6:total")),
         phases=(("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 6)),
-        footnotes=_FOOTNOTES_2020,
+        footnotes=footnotes_2020,
     )
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,25 @@ def test_a_count_is_never_split_across_lines() -> None:
     for words in range(1, 15):
         counts = PrismaCounts(database_results=1, dbr_excluded=(Line("word " * words + "end", 1234),))
         assert "(n = 1,234)" in to_dot(counts, TEMPLATES["new"]), words
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_footnotes_come_from_the_data_and_their_marks_only_with_them(template: str) -> None:
+    without = to_dot(UPDATED, TEMPLATES[template])
+    assert "*" not in without  # no mark pointing at a footnote that is not there
+    with_notes = to_dot(UPDATED, TEMPLATES[template], DiagramOptions(footnotes=True, box_width=6.0))
+    for instruction in ("Consider, if feasible", "If automation tools were used", "indicate how many"):
+        assert instruction not in with_notes
+    if template == "2009":  # the 2009 diagram has no footnotes, and so no marks
+        assert "*" not in with_notes
+        return
+    assert "Records identified from*:" in with_notes and "Records excluded**" in with_notes
+    assert "*Records identified per database: MEDLINE (n = 200), Scopus (n = 100); per register: " \
+        "ClinicalTrials.gov (n = 20)." in with_notes
+    assert "**Records excluded at title/abstract screening: 150 by reviewers, 50 by automation tools. Before " \
+        "screening, 10 record(s) were marked as ineligible by automation tools." in with_notes
+    unsplit = to_dot(replace(UPDATED, records_excluded_automation=None, records_excluded_reviewers=None,
+                             database_specific_results=()), TEMPLATES[template],
+                     DiagramOptions(footnotes=True, box_width=6.0))
+    assert "*Records identified from databases (n = 300), not reported per database" in unsplit
+    assert "split between reviewers and automation tools was not reported" in unsplit

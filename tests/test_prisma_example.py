@@ -123,3 +123,24 @@ def test_check_warns_provisional_like_every_command_and_strict_refuses(example: 
         assert "warning: provisional: " in result.stderr and "still await a decision" in result.stderr, command
         strict = runner.invoke(app, [command[0], str(pending), *command[1:], "--strict"])
         assert strict.exit_code == 1 and "--strict refuses provisional numbers" in strict.output, command
+
+
+def test_outputs_name_files_relative_to_the_protocol_even_through_a_symlink(example: Path, tmp_path: Path) -> None:
+    link = tmp_path / "linked"
+    link.symlink_to(example.parent, target_is_directory=True)
+    texts = []
+    for protocol in (example, link / example.name):
+        folder = tmp_path / f"out-{len(texts)}"
+        write_outputs(protocol, folder)
+        markdown = (folder / "search-report.md").read_text(encoding="utf-8")
+        page = (folder / "report.html").read_text(encoding="utf-8")
+        for text in (markdown, page):  # the example's files lie outside the protocol's folder: ../ paths
+            assert str(example.parent) not in text and str(tmp_path) not in text
+            assert not re.search(r"(`|<code>)/", text)
+        shown = re.findall(r"`([^`]*(?:\.nbib|\.ris|\.csv))`", markdown)
+        assert len(shown) == 4
+        for path in shown:
+            assert not Path(path).is_absolute()
+            assert (example.parent / path).resolve() == (REPO / "examples" / "peer-support" / Path(path).name)
+        texts.append(markdown)
+    assert texts[0] == texts[1]  # the same review through a symlink reads the same

@@ -70,7 +70,9 @@ def diagram(
     font_size: Annotated[float, typer.Option("--font-size", help="Font size in points.")] = 10.0,
     box_width: Annotated[float, typer.Option("--box-width", help="Box width in inches.")] = 3.2,
     dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution (dots per inch).")] = 300,
-    footnotes: Annotated[bool, typer.Option("--footnotes", help="Print the template's * and ** footnotes.")] = False,
+    footnotes: Annotated[bool, typer.Option("--footnotes", help="Print the * and ** footnotes, written from the "
+                                           "review: records per database and register, exclusions by automation tools "
+                                           "and by reviewers (the marks appear only with them).")] = False,
     draft: DraftOption = False,
     since: SinceOption = None,
     strict: StrictOption = False,
@@ -174,8 +176,9 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: diagram, search report, reasons, de-duplication, records per box."""
     with reporting():
-        written = commands.write_report(protocol, out, _template(template), DiagramOptions(greyscale=greyscale),
-                                        markdown, _since(since), draft, strict)
+        options = DiagramOptions(greyscale=greyscale, footnotes=True)
+        written = commands.write_report(protocol, out, _template(template), options, markdown, _since(since), draft,
+                                        strict)
         for warning in written.warnings:
             typer.echo(f"warning: {warning}", err=True)
         typer.echo(f"wrote {written.path}")
