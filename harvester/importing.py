@@ -108,9 +108,11 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
 
 def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source: str | None = None,
                 format: str | None = None, strict: bool = False,
-                mapping: Mapping[str, str] | None = None) -> ImportResult:
+                mapping: Mapping[str, str] | None = None, force: bool = False) -> ImportResult:
     """Import one export file for one of the protocol's sources. Raises :class:`FormatError` (after
-    recording the failed run) when the file cannot be read at all.
+    recording the failed run) when the file cannot be read at all, and (storing nothing) when ``source`` is
+    named but the content names another database, unless ``force``: a file imported under the wrong source
+    would make that source's count wrong for good.
 
     ``mapping`` (record field -> column header, ``import --map``) reads a CSV whose header matches no
     vendor's (Rayyan, ASReview, a spreadsheet); it is kept in the run's parameters."""
@@ -134,7 +136,8 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     if size > STREAM_ABOVE_BYTES and mapping is None:
         stream = open_stream(path, fmt)
         if stream is not None:
-            streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict)
+            streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict,
+                                     named=source is not None and not force)
             if streamed is not None:
                 return streamed
     try:
@@ -152,7 +155,8 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         chosen = choose_source(protocol, path, database=detected or parsed.database)
         if chosen.kind == "file" and parsed.database != chosen.database:
             parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
-    return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping)
+    return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping,
+                         named=source is not None and not force)
 
 
 def check_mapping(mapping: Mapping[str, str] | None) -> None:
@@ -191,18 +195,24 @@ def _evidence(parsed: Parsed) -> str:
     return parsed.detection.evidence if parsed.detection else f"format {parsed.format}"
 
 
-def _mismatch(path: Path, source: Source, detected: str | None) -> list[str]:
+def _mismatch(path: Path, source: Source, detected: str | None, named: bool = False) -> list[str]:
+    """A warning when the content names another database than the source's; refused (``named``: the reviewer
+    named the source with ``--source`` and did not ``--force`` it) before anything is stored."""
     if source.kind == "file" and detected and detected.lower() != source.database.lower():
+        if named:
+            raise FormatError(str(path), f"the content names {detected} but source {source.name!r} is "
+                              f"{source.database}: refused, nothing stored; import it under the source it belongs "
+                              f"to, or pass --force to store it as {source.database}")
         return [f"{path}: the content looks like {detected} but source {source.name!r} is "
                 f"{source.database}; the records are stored as {source.database}"]
     return []
 
 
 def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
-                  strict: bool, mapping: Mapping[str, str] | None = None) -> ImportResult:
+                  strict: bool, mapping: Mapping[str, str] | None = None, named: bool = False) -> ImportResult:
     """A file read whole: its records go through :func:`_store`."""
     detected = parsed.detection.database if parsed.detection else None
-    warnings = list(parsed.warnings) + _mismatch(path, source, detected)
+    warnings = list(parsed.warnings) + _mismatch(path, source, detected, named)
     parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": parsed.format,
                                      "strict": strict, "encoding": parsed.encoding}
     if mapping is not None:
@@ -214,12 +224,13 @@ def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha25
 
 
 def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: Source | None, sha256: str,
-                  size: int, strict: bool) -> ImportResult | None:
+                  size: int, strict: bool, named: bool = False) -> ImportResult | None:
     """A large file read block by block: its records go through :func:`_store` as they are read. None (nothing
     written) when the file holds no record at all: the whole-file reader says why."""
     path = stream.path
     source = chosen or choose_source(protocol, path, database=stream.detection.database)
     database = source.database if source.kind == "file" else stream.detection.database
+    _mismatch(path, source, stream.detection.database, named)
     if next(stream.items(database, []), None) is None:
         return None
     parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": stream.format.name,
@@ -314,7 +325,7 @@ def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: s
 
 def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = None, *, source: str | None = None,
                  format: str | None = None, strict: bool = False,
-                 mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
+                 mapping: Mapping[str, str] | None = None, force: bool = False) -> list[ImportResult]:
     """Import the files given (none: every file the protocol names). A file that cannot be read does not
     stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger).
     ``mapping``: a CSV column mapping for every file (see :func:`import_file`); a bad one refuses them all."""
@@ -330,7 +341,7 @@ def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = 
     for path in paths:
         try:
             results.append(import_file(ledger, protocol, path, source=source, format=format, strict=strict,
-                                       mapping=mapping))
+                                       mapping=mapping, force=force))
         except FormatError as error:
             results.append(ImportResult(path=str(path), source=source or "", status="failed", message=str(error)))
     return results
@@ -348,8 +359,9 @@ def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = 
             continue
         for path in named.files:
             try:
+                # the protocol lists the file under this source: its declaration stands (a mismatch is warned)
                 results.append(import_file(ledger, protocol, path, source=named.name, format=named.format,
-                                           strict=strict, mapping=mapping))
+                                           strict=strict, mapping=mapping, force=True))
             except FormatError as error:
                 results.append(ImportResult(path=str(path), source=named.name, status="failed",
                                             message=str(error)))

@@ -14,7 +14,7 @@ from harvester.cli.main import app
 from harvester.errors import FormatError, InputError
 from harvester.importing import import_file, import_files, import_protocol_files
 from harvester.ledger import Ledger
-from harvester.ledger.records import iter_records, list_files
+from harvester.ledger.records import count_records, iter_records, list_files
 from harvester.ledger.runs import list_runs
 
 runner = CliRunner()
@@ -134,10 +134,15 @@ def test_source_is_found_from_the_protocol_or_the_content(tmp_path: Path, shared
             import_file(ledger, loaded, listed, source="Nope")
 
 
-def test_database_mismatch_is_warned(tmp_path: Path, shared_dir: Path) -> None:
+def test_database_mismatch_is_refused_under_a_named_source_unless_forced(tmp_path: Path, shared_dir: Path) -> None:
     loaded = protocol_module.load(_protocol(tmp_path))
+    scopus = shared_dir / "corpus/scopus/ris/asreview__scopus.ris"
     with Ledger.open(loaded.ledger_path) as ledger:
-        result = import_file(ledger, loaded, shared_dir / "corpus/scopus/ris/asreview__scopus.ris", source="CINAHL")
+        with pytest.raises(FormatError, match="the content names Scopus but source 'CINAHL' is CINAHL: refused, "
+                           "nothing stored.*--force"):
+            import_file(ledger, loaded, scopus, source="CINAHL")
+        assert list_files(ledger) == [] and count_records(ledger) == 0  # nothing stored, not even a run's file
+        result = import_file(ledger, loaded, scopus, source="CINAHL", force=True)
         assert result.database == "CINAHL"
         assert any("looks like Scopus" in w for w in result.warnings)
 

@@ -25,6 +25,8 @@ def import_command(
         "--map", metavar="FIELD=HEADER", show_default=False,
         help="Read a CSV whose header matches no known export: the column holding a record field "
              "(title, authors, year, doi, abstract, journal, pmid, source_id...). Repeat for each field.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Store a file under --source even when its content names "
+                                        "another database (refused otherwise).")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
@@ -32,7 +34,7 @@ def import_command(
     with reporting():
         with review(protocol) as (loaded, ledger):
             results = import_files(ledger, loaded, files, source=source, format=format, strict=strict,
-                                   mapping=columns)
+                                   mapping=columns, force=force)
         if json_output:
             print_json([result.summary() for result in results])
         else:
