@@ -19,8 +19,16 @@ from harvester import protocol as protocol_module
 from harvester.errors import HarvestError
 from harvester.ledger import Ledger
 from harvester.ledger.duplicates import current_duplicates, duplicate_rules, duplicates_as_of
-from harvester.ledger.records import list_files, record_titles, records_added_after, records_per_source, records_since
+from harvester.ledger.records import (
+    list_files,
+    record_sources,
+    record_titles,
+    records_added_after,
+    records_per_source,
+    records_since,
+)
 from harvester.ledger.runs import get_run, last_run_before, list_runs, run_tree
+from harvester.ledger.withdrawals import current_withdrawals, withdrawn_records
 from harvester.protocol import Protocol
 from harvester.screening import outcomes as screening_outcomes
 from prisma.counts import PrismaCounts, counts_from_outcomes
@@ -154,6 +162,12 @@ def _limits(parameters: dict[str, Any], text: str | None) -> str:
 def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | None = None) -> SearchReport:
     """Gather the PRISMA-S items from the ledger's runs and files and the protocol's sources."""
     held = records_per_source(ledger)
+    in_force = current_withdrawals(ledger)
+    never = [rid for rid, w in withdrawn_records(ledger).items() if w.action == "exclude-from-counts"]
+    for source_name in record_sources(ledger, never).values():  # withdrawn as never identified: not counted
+        held[source_name] -= 1
+    withdrawn_files = {w.file_id: f"{'never identified' if w.action == 'exclude-from-counts' else 'removed'}, "
+                               f"{w.reason} ({w.who}, {w.at[:10]})" for w in in_force if w.file_id is not None}
     databases: list[DatabaseSearch] = []
     searches = [run for run in list_runs(ledger, kind="search")]
     for source in protocol.sources:
@@ -182,7 +196,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
             path=shown_path(stored.path, protocol), format=stored.format, export_date=stored.export_date or "",
             searched=(declared.searched or "") if declared else "", records_read=stored.records_read,
             sha256=stored.sha256, query=protocol.query_for(declared) if declared else "",
-            limits=(declared.limits or "none") if declared else "none",
+            limits=(declared.limits or "none") if declared else "none", withdrawn=withdrawn_files.get(stored.id, ""),
         ))
     others = tuple(
         OtherMethod(source.name, source.method or "other", tuple(shown_path(path, protocol) for path in source.files),

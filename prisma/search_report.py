@@ -54,6 +54,7 @@ class FileImport:
     sha256: str
     query: str
     limits: str = "none"
+    withdrawn: str = ""  # a withdrawal in force on the file: how, why, who, when
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,8 @@ def to_markdown(report: SearchReport) -> str:
         for imported in report.files:
             out.append(f"| {imported.database} | {imported.platform} | {imported.searched or '-'} | "
                        f"{imported.export_date or '-'} | `{imported.path}` | {imported.format} | "
-                       f"{imported.records_read:,} |")
+                       f"{imported.records_read:,}" + (f" (withdrawn: {imported.withdrawn})" if imported.withdrawn
+                                                      else "") + " |")
         out.append("")
         for imported in report.files:
             if imported.query:
@@ -172,7 +174,8 @@ def to_html(report: SearchReport) -> str:
             out.append(f"<tr><td>{e(imported.database)}</td><td>{e(imported.platform)}</td>"
                        f"<td>{e(imported.searched or '-')}</td><td>{e(imported.export_date or '-')}</td>"
                        f"<td><code>{e(imported.path)}</code></td><td>{e(imported.format)}</td>"
-                       f"<td>{imported.records_read:,}</td></tr>")
+                       f"<td>{imported.records_read:,}"
+                       + (f" (withdrawn: {e(imported.withdrawn)})" if imported.withdrawn else "") + "</td></tr>")
         out.append("</table>")
         for imported in report.files:
             if imported.query:

@@ -168,9 +168,12 @@ def audit(
                                f"{o.reason or '-'} ({who})")
                 return
             tallies = audit_module.summary(ledger, loaded)
+            withdrawn = audit_module.withdrawals(ledger)
         if format is AuditFormat.csv:
             typer.echo(audit_module.summary_csv(tallies), nl=False)
             return
+        for line in withdrawn:
+            typer.echo(f"withdrawal: {line}")
         if not tallies:
             typer.echo("no exclusions yet")
         stage = None

@@ -11,12 +11,14 @@ import csv
 import io
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import latest_rules_run, list_decisions, rule_history
 from harvester.ledger.duplicates import duplicate_history, latest_dedupe_run
 from harvester.ledger.records import file_of, get_record, record_place, sightings
 from harvester.ledger.runs import get_run
+from harvester.ledger.withdrawals import list_withdrawals, records_of, study_link_history
 from harvester.protocol import Protocol
 from harvester.screening.outcomes import record_outcomes
 from prisma.flow import Outcome
@@ -25,11 +27,12 @@ from prisma.flow import Outcome
 EXCLUSIONS: dict[str, str] = {
     "duplicate": "dedupe",
     "ineligible-automation": "automation",
+    "removed-other": "removed",
     "excluded-screening": "title-abstract",
     "not-retrieved": "retrieval",
     "excluded-full-text": "full-text",
 }
-STAGE_ORDER = ("dedupe", "automation", "title-abstract", "retrieval", "full-text")
+STAGE_ORDER = ("dedupe", "automation", "removed", "title-abstract", "retrieval", "full-text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class Event:
     """One step of a record's history."""
 
     time: str
-    event: str  # identified | sighted | duplicate | kept | rule | decision | outcome
+    event: str  # identified | sighted | duplicate | kept | withdrawn | restored | study | rule | decision | outcome
     stage: str = ""
     who: str = ""
     what: str = ""
@@ -142,14 +145,44 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
                             what=said, detail=item.note or "", run=item.run_id, file=item.file or "",
                             line=item.line, current=latest[(item.stage, item.reviewer)] == item.id))
 
+    for withdrawal in list_withdrawals(ledger):
+        if record_id in records_of(ledger, file_id=withdrawal.file_id, run_id=withdrawal.run_id):
+            events.append(Event(withdrawal.at, "restored" if withdrawal.action == "undo" else "withdrawn",
+                                stage="withdrawn", who=withdrawal.who,
+                                what=f"{withdrawal.target}: {withdrawal.action}", detail=withdrawal.reason))
+    for link in study_link_history(ledger, record_id):
+        events.append(Event(link.at, "study", who=link.who,
+                            what=f"report of study {link.study}" if link.study else "unlinked: its own study",
+                            detail=link.why, file=link.origin if link.origin != "command" else ""))
+
     events.sort(key=lambda e: (e.time, _EVENT_ORDER.index(e.event)))
-    outcome = next(o for o in record_outcomes(ledger, protocol) if o.record_id == record_id)
+    outcome = next((o for o in record_outcomes(ledger, protocol) if o.record_id == record_id), None)
+    if outcome is None:  # withdrawn as never identified
+        events.append(Event(events[-1].time, "outcome", stage="withdrawn", what="not counted",
+                            detail="withdrawn as never identified (--exclude-from-counts): in no box"))
+        return events
     events.append(Event(events[-1].time if events else "", "outcome", stage=outcome.stage or "",
                         who=outcome.by or "", what=outcome.end, detail=_outcome_detail(outcome)))
     return events
 
 
-_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "rule", "decision", "outcome")
+def withdrawals(ledger: Ledger) -> list[str]:
+    """Every withdrawal and undo, oldest first, as one line each: when, who, what, how many records, why."""
+    names = {stored["id"]: stored["path"] for stored in (file_of(ledger, w.file_id) for w in list_withdrawals(ledger)
+                                                          if w.file_id is not None) if stored}
+    lines = []
+    for row in list_withdrawals(ledger):
+        what = f"file #{row.file_id} {Path(names.get(row.file_id, '')).name}" if row.file_id is not None \
+            else f"run #{row.run_id}"
+        action = {"remove": "withdrawn (removed for other reasons)",
+                  "exclude-from-counts": "withdrawn (never identified: excluded from counts)",
+                  "undo": "restored"}[row.action]
+        lines.append(f"{row.at[:19]} {row.who}: {what} {action}, {row.records} record(s): {row.reason}")
+    return lines
+
+
+_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "withdrawn", "restored", "study", "rule", "decision",
+                "outcome")
 
 
 def _describe(title: str, year: int | None, source_id: str) -> str:

@@ -16,6 +16,7 @@ from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import record_origins
+from harvester.ledger.withdrawals import Withdrawal, current_studies, withdrawn_records
 from harvester.protocol import Protocol
 from prisma.flow import Arm, Outcome
 
@@ -32,6 +33,11 @@ from prisma.flow import Arm, Outcome
 #      otherwise "awaiting-retrieval";
 #   5. full text: exclude (reason mandatory) -> "excluded-full-text"; include -> "included"; none, maybe, or an
 #      unresolved conflict (on the decision or on the reason) -> "awaiting-assessment".
+# Before all of these, a withdrawn import (harvester.withdraw): its records end "removed-other" (reason
+# "Withdrawn: ..."), or, withdrawn as never identified (exclude-from-counts), have no outcome at all: the one
+# exception to "one outcome per record", so that they are in no box. A cluster whose kept record is withdrawn is
+# kept by its lowest remaining record, which inherits the cluster's decisions.
+# A record's study is the one reviewers linked it (or a duplicate of it) to (``link-study``); else its own.
 # Records found by other methods (protocol sources of kind "other") skip steps 2 and 3: the PRISMA 2020 template
 # takes them from "Records identified" (O1) straight to "Reports sought for retrieval" (O2). Their rule results
 # are still stored and shown by the audit (flags for the person assessing the full text).
@@ -103,6 +109,12 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
     previous version, so that the previous version's decisions still count there.
     """
     duplicates = current_duplicates(ledger) if duplicates is None else duplicates
+    withdrawn = withdrawn_records(ledger)
+    duplicates, carried = without_withdrawn(duplicates, withdrawn)
+    study_of: dict[int, str] = {}
+    for record_id, study in sorted(current_studies(ledger).items()):
+        study_of.setdefault(carried.get(duplicates.get(record_id, record_id), duplicates.get(record_id, record_id)),
+                            study)
     fired = current_rule_results(ledger, fired_only=True)
     # A decision is about the study a cluster stands for, not about one copy of it: decisions made on a record
     # that a later de-duplication made a duplicate (a preferred database's copy arrived, and is now the kept
@@ -110,6 +122,7 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
     by_stage: dict[tuple[int, str], list[StoredDecision]] = {}
     for item in list_decisions(ledger):
         kept = duplicates.get(item.record_id, item.record_id)
+        kept = carried.get(kept, kept)
         by_stage.setdefault((kept, item.stage), []).append(item)
     needed = {stage: screeners_needed(protocol, stage) for stage in ("title-abstract", "retrieval", "full-text")}
 
@@ -118,10 +131,19 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
         arm = arm_of(protocol, source)
         results = fired.get(record_id, [])
         flags = tuple(r.rule_id for r in results if r.action == "flag")
-        base = Outcome(record_id=record_id, source=source, database=database, arm=arm, end="", flags=flags)
+        base = Outcome(record_id=record_id, source=source, database=database, arm=arm, end="", flags=flags,
+                       study_id=study_of.get(record_id))
 
         def ended(end: str, **values: Any) -> Outcome:
             return replace(base, end=end, **values)  # noqa: B023 - used at once, inside this iteration
+
+        withdrawal = withdrawn.get(record_id)
+        if withdrawal is not None:
+            if withdrawal.action == "remove":
+                outcomes.append(ended("removed-other", reason=f"Withdrawn: {withdrawal.reason}", by="reviewer",
+                                      reviewers=(withdrawal.who,), stage="withdrawn",
+                                      note=f"{withdrawal.target} withdrawn {withdrawal.at[:10]} by {withdrawal.who}"))
+            continue
 
         if record_id in duplicates:
             outcomes.append(ended("duplicate", duplicate_of=duplicates[record_id], stage="dedupe"))
@@ -166,3 +188,27 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
         else:
             outcomes.append(ended("included", by="reviewer", reviewers=assessed.reviewers, stage="full-text"))
     return outcomes
+
+
+def without_withdrawn(duplicates: Mapping[int, int], withdrawn: Mapping[int, Withdrawal]
+                      ) -> tuple[dict[int, int], dict[int, int]]:
+    """The clusters without their withdrawn records: a withdrawn record is no duplicate (its withdrawal says where
+    it ends), and a cluster whose kept record is withdrawn is kept by its lowest remaining record. Returns the
+    clusters (removed -> kept) and, for each withdrawn kept record, the record that now stands for its cluster (its
+    decisions count there)."""
+    members: dict[int, list[int]] = {}
+    for removed, kept in duplicates.items():
+        if removed not in withdrawn:
+            members.setdefault(kept, []).append(removed)
+    clusters: dict[int, int] = {}
+    carried: dict[int, int] = {}
+    for kept, others in members.items():
+        if kept in withdrawn:
+            kept_now = min(others)
+            carried[kept] = kept_now
+            others = [rid for rid in others if rid != kept_now]
+        else:
+            kept_now = kept
+        for rid in others:
+            clusters[rid] = kept_now
+    return clusters, carried
