@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harvester.errors import InputError
+from harvester.errors import InputError, UsageError
 from harvester.ledger.core import Ledger
 from harvester.ledger.records import find_file, list_files
 from harvester.ledger.runs import get_run
@@ -48,9 +48,9 @@ def withdraw(ledger: Ledger, *, file: Path | None = None, run: int | None = None
     """Withdraw (or, with ``undo``, restore) every record of a file or run; see the module's docstring."""
     where = str(file) if file is not None else f"--run {run}"
     if (file is None) == (run is None):
-        raise InputError("(command line)", ["give the imported FILE or --run N (one of them)"])
+        raise UsageError("(command line)", ["give the imported FILE or --run N (one of them)"])
     if not reason.strip():
-        raise InputError(where, ["--reason is required: say why (it is printed in the audit and the diagram's "
+        raise UsageError(where, ["--reason is required: say why (it is printed in the audit and the diagram's "
                                  "records)"])
     file_id, run_id, what = _target(ledger, file, run)
     in_force = next((w for w in current_withdrawals(ledger) if (w.file_id, w.run_id) == (file_id, run_id)), None)

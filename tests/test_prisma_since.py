@@ -245,7 +245,7 @@ def test_bad_boundaries_are_refused(update: Update, tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no run #99999" in unknown.output
     csv_file = REPO / "tests" / "data" / "seed_flow_2020.csv"
     both = runner.invoke(app, ["counts", "--counts", str(csv_file), "--since", "3"])
-    assert both.exit_code == 1 and "--since" in both.output
+    assert both.exit_code == 2 and "--since" in both.output  # usage: two options that do not fit (issue 12)
     future_run = runner.invoke(app, ["counts", str(update.protocol), "--since", "2999-01-01"])
     assert future_run.exit_code == 0 and "the new identification is empty" in future_run.stderr
     future = json.loads(future_run.stdout)  # the warnings go to stderr, and into the JSON

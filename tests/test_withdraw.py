@@ -130,13 +130,13 @@ def test_withdrawing_the_file_that_holds_the_kept_records_keeps_every_cluster_an
 
 def test_withdraw_refuses_what_it_cannot_name(example: Path, tmp_path: Path) -> None:
     nothing = runner.invoke(app, ["withdraw", str(example), "--reason", "x"])
-    assert nothing.exit_code == 1 and "give the imported FILE or --run N" in nothing.output
+    assert nothing.exit_code == 2 and "give the imported FILE or --run N" in nothing.output
     unknown = tmp_path / "never.ris"
     unknown.write_text(MISTAKE, encoding="utf-8")
     missing = runner.invoke(app, ["withdraw", str(example), str(unknown), "--reason", "x"])
     assert missing.exit_code == 1 and "no import of this file in the ledger" in missing.output
     no_reason = runner.invoke(app, ["withdraw", str(example), "--run", "1"])
-    assert no_reason.exit_code == 1 and "--reason is required" in no_reason.output
+    assert no_reason.exit_code == 2 and "--reason is required" in no_reason.output
     undo = runner.invoke(app, ["withdraw", str(example), "--run", "1", "--undo", "--reason", "x"])
     assert undo.exit_code == 1 and "nothing to undo" in undo.output
     # a whole import run, by id: the same as its file

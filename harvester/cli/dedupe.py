@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from harvester import dedup
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import JsonOption, ListFormat, ProtocolArg, choice, print_json, reporting, review
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -24,7 +24,6 @@ def _print_summary(summary: dedup.Summary) -> None:
         typer.echo(f"  removed from {database}: {count}")
 
 
-@app.command("dedupe")
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """De-duplicate every record of the review's ledger (a new dedupe run; nothing is deleted)."""
     with reporting():
@@ -36,13 +35,13 @@ def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> No
             _print_summary(summary)
 
 
-@app.command("duplicates")
 def duplicates_command(
     protocol: ProtocolArg,
     uncertain: Annotated[bool, typer.Option("--uncertain", help="List the uncertain pairs waiting for people.")]
     = False,
-    format: Annotated[str, typer.Option("--format", help="text or csv (csv: pairs side by side with a "
-                                        "decision column to fill with same or different).")] = "text",
+    format: Annotated[ListFormat, typer.Option("--format", help="text or csv (csv: pairs side by side with a "
+                                               "decision column to fill with same or different).",
+                                               **choice(ListFormat, "format"))] = ListFormat.text,
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of the screen.")] = None,
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="Import a filled-in uncertain-pairs CSV (same/different), then de-duplicate again.")]
@@ -53,8 +52,6 @@ def duplicates_command(
 ) -> None:
     """Show the clusters with their evidence, export uncertain pairs for people, or import their decisions."""
     with reporting():
-        if format not in ("text", "csv"):
-            raise typer.BadParameter("use text or csv", param_hint="--format")
         with review(protocol) as (loaded, ledger):
             if decisions is not None:
                 stored, summary = dedup.apply_decisions(ledger, loaded, decisions, reviewer)
@@ -67,9 +64,9 @@ def duplicates_command(
             rows = dedup.uncertain_pairs(ledger) if uncertain else dedup.clusters(ledger)
         if json_output:
             text = json.dumps(rows, indent=2, ensure_ascii=False)
-        elif uncertain and format == "csv":
+        elif uncertain and format is ListFormat.csv:
             text = dedup.uncertain_csv(rows)
-        elif format == "csv":
+        elif format is ListFormat.csv:
             raise typer.BadParameter("csv is for --uncertain pairs; use --json for clusters", param_hint="--format")
         else:
             text = _uncertain_text(rows) if uncertain else _clusters_text(rows)
@@ -113,7 +110,6 @@ def _uncertain_text(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-@app.command("split")
 def split_command(
     protocol: ProtocolArg,
     record: Annotated[int, typer.Argument(help="The record id to take out of its cluster.")],

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, is_terminal, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, is_terminal, print_json, reporting
 from harvester.delta import to_json, to_markdown
 from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
 
@@ -21,7 +21,6 @@ from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
 EXIT_NEW_RECORDS = 3
 
 
-@app.command("refresh")
 def refresh_command(
     protocol: ProtocolArg,
     json_output: JsonOption = False,

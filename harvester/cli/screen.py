@@ -10,13 +10,12 @@ from typing import Annotated
 import typer
 
 from harvester import screening
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.errors import HarvestError
 from harvester.screening import audit as audit_module
 
 screen_app = typer.Typer(help="Screening sheets and reviewers' decisions: export, import, conflicts.",
                          no_args_is_help=True)
-app.add_typer(screen_app, name="screen")
 
 
 class Stage(StrEnum):
@@ -123,7 +122,6 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
                        + f" -> {item.resolution} by {item.resolved_by}")
 
 
-@app.command()
 def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
     with reporting():
@@ -138,7 +136,6 @@ def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
                        f"- {rule.reason}")
 
 
-@app.command()
 def audit(
     protocol: ProtocolArg,
     record: Annotated[int | None, typer.Argument(help="A ledger record id: print its whole history.")] = None,

@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.ledger.runs import list_runs
 from harvester.templates import new_protocol_text
 
 
-@app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the new protocol file.")],
     query: Annotated[str | None, typer.Option(help="The boolean query to start from.")] = None,
@@ -32,7 +31,6 @@ def init(
         typer.echo(f"wrote {path}")
 
 
-@app.command()
 def runs(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Print the search log: database, platform, date, exact query, PubMed's translation, counts."""
     with reporting():

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.withdraw import withdraw as withdraw_import
 
 
-@app.command()
 def withdraw(
     protocol: ProtocolArg,
     file: Annotated[Path | None, typer.Argument(help="The imported file to withdraw (or --run N).",

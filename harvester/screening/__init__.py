@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from harvester.errors import InputError, ProtocolError
+from harvester.errors import InputError, ProtocolError, UsageError
 from harvester.formats import ris
 from harvester.formats.encoding import decode, normalise_newlines
 from harvester.ledger.core import Ledger
@@ -135,7 +135,7 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
 def _stage(stage: str) -> str:
     found = STAGE_WORDS.get(stage.strip().lower())
     if found is None:
-        raise InputError("--stage", [f"unknown stage {stage!r} (known: {', '.join(STAGES)})"])
+        raise UsageError("--stage", [f"unknown stage {stage!r} (known: {', '.join(STAGES)})"])
     return found
 
 
@@ -143,7 +143,7 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
     """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence)."""
     stage = _stage(stage)
     if format not in ("csv", "ris"):
-        raise InputError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
+        raise UsageError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
     notes: list[tuple[StoredRecord, tuple[str, ...]]] = []
@@ -179,9 +179,9 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     path = Path(path)
     shown = str(path)
     if format not in FORMATS:
-        raise InputError(shown, [f"unknown decisions format {format!r} (known: {', '.join(FORMATS)})"])
+        raise UsageError("--format", [f"unknown decisions format {format!r} (known: {', '.join(FORMATS)})"])
     if role not in ROLES:
-        raise InputError(shown, [f"unknown role {role!r} (known: {', '.join(ROLES)})"])
+        raise UsageError("--role", [f"unknown role {role!r} (known: {', '.join(ROLES)})"])
     if stage is not None:
         stage = _stage(stage)
     elif format == "asreview":
