@@ -217,7 +217,7 @@ def check_records(counts: PrismaCounts) -> list[Mismatch]:
 
 #: Count fields that are no box of their own: shown through another key (the other-method lines are
 #: gathered into ``other_methods``), or an extension no 2020 template draws (the meta-analysis box).
-_NOT_BOXES = frozenset({"records", "website_results", "organisation_results", "citations_results",
+_NOT_BOXES = frozenset({"records", "studies", "website_results", "organisation_results", "citations_results",
                         "other_method_results", "meta_analysis_studies", "meta_analysis_reports"})
 
 

@@ -108,6 +108,8 @@ class PrismaCounts:
     meta_analysis_reports: int | None = None
     #: box key (or ``key/name`` for a named line) -> ledger record ids behind it; empty for CSV counts
     records: Mapping[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+    #: included study -> the ledger ids of its included reports (a study with two reports counts once)
+    studies: Mapping[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
 
     # -- derived totals (never stored) --------------------------------------------------------------
     @property
@@ -165,8 +167,8 @@ class PrismaCounts:
         data: dict[str, Any] = {}
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.name == "records":
-                data["records"] = {key: list(ids) for key, ids in sorted(value.items())}
+            if item.name in ("records", "studies"):
+                data[item.name] = {key: list(ids) for key, ids in sorted(value.items())}
             elif isinstance(value, tuple):
                 data[item.name] = [{"name": line.name, "n": line.n} for line in value]
             else:
@@ -269,6 +271,8 @@ def counts_from_outcomes(
         total_studies=(previous_studies or 0) + studies if previous_studies is not None else None,
         total_reports=(previous_reports or 0) + n("new_reports") if previous_reports is not None else None,
         records=ids,
+        studies={study: tuple(sorted(rid for rid, s in study_of.items() if s == study))
+                 for study in sorted(set(study_of.values()))},
     )
     return counts
 

@@ -72,6 +72,21 @@ def _record_table(ids: tuple[int, ...], titles: Titles) -> str:
             + "</table>")
 
 
+def _studies(counts: PrismaCounts, titles: Titles) -> str:
+    """The included studies with more than one report: why "Studies included" is below "Reports of included
+    studies"."""
+    several = {study: ids for study, ids in counts.studies.items() if len(ids) > 1}
+    if not several:
+        return ""
+    e = html.escape
+    parts = [f'<section id="studies"><h2>Studies with more than one report</h2><p>{counts.new_studies or 0:,} '
+             f"studies included, in {counts.new_reports or 0:,} reports: reviewers linked these reports to one study "
+             "each.</p>"]
+    for study, ids in several.items():
+        parts.append(f"<h3>{e(study)} ({len(ids)} reports)</h3>" + _record_table(ids, titles))
+    return "".join(parts) + "</section>"
+
+
 def _box_sections(counts: PrismaCounts, titles: Titles,
                   linked: tuple[str, ...] = ()) -> str:
     """One section per box (and per named line), including the boxes the diagram links to that are empty."""
@@ -169,6 +184,7 @@ def report_html(title: str, counts: PrismaCounts, search: SearchReport, titles: 
         _reasons(counts),
         dedup_html,
         to_html(search),
+        _studies(counts, titles),
         _box_sections(counts, titles, tuple(box.link for box in template.boxes if box.link)),
     ])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}: PRISMA '

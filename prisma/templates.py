@@ -90,7 +90,7 @@ class Template:
 def values_2020(counts: PrismaCounts) -> dict[str, Value]:
     """The 2020 boxes read the counts directly (plus the other-methods lines gathered into one list)."""
     values: dict[str, Value] = {name: getattr(counts, name) for name in counts.__dataclass_fields__
-                                if name != "records"}
+                                if name not in ("records", "studies")}
     values["other_methods"] = counts.other_methods
     return values
 

@@ -464,6 +464,14 @@ INVENTED: tuple[Article, ...] = (
             abstract="A hospital peer support programme for clinicians involved in adverse events was used by "
                      "86 staff. Most found it helpful.",
             topic="chronic", note="off-topic: peer support among clinicians"),
+    Article("x-ref21-conference-abstract", (), "H", ("Paul G", "Keogh K", "Smith SM"),
+            "Peer supporters in a type 2 diabetes programme in general practice: interim findings from interviews",
+            "Proc Int Conf Peer Health", "Proceedings of the International Conference on Peer Health Work",
+            2012, "", "", "12", "10.5555/icphw.2012.012", kind="conference", topic="chronic",
+            abstract="Interim analysis of interviews with peer supporters delivering a type 2 diabetes peer-support "
+                     "intervention in general practice: they valued training and worried about their role.",
+            note="invented: a conference abstract of ref 21's study, found by hand; a second report of that "
+                 "included study (linked in the full-text sheets), not a duplicate of its article"),
     Article("x-near-peer-teaching", (), "M", ("Osei-Bonsu K", "Whitfield R"),
             "Near-peer teaching in undergraduate medical education: a systematic review",
             "Med Educ Perspect", "Medical Education Perspectives", 2013, "9", "4", "250-61",
@@ -860,17 +868,19 @@ def write_scopus(arts: list[Article], pmids: dict[str, str]) -> tuple[str, list[
     return "\ufeff" + buffer.getvalue(), [(i, ids[a.key], a) for i, a in enumerate(chosen, start=1)]
 
 
-HAND_NOTES = {
+HAND_NOTES: dict[int | str, str] = {
     47: "Grey literature: found on a trauma-informed care website",
+    "x-ref21-conference-abstract": "Found by hand-searching the conference's proceedings",
 }
 
 
 def write_hand(arts: list[Article]) -> tuple[str, list[tuple[int, str, Article]]]:
     """The reviewers' own finds, exported from their reference manager (Zotero RIS, LF, no ids)."""
-    chosen = sorted((a for a in arts if "H" in a.where), key=lambda a: a.refs)
+    chosen = sorted((a for a in arts if "H" in a.where), key=lambda a: (not a.refs, a.refs))  # invented last
     lines: list[str] = []
     for art in chosen:
-        tags: list[tuple[str, str]] = [("TY", {"chapter": "CHAP"}.get(art.kind, "JOUR")), ("TI", art.title)]
+        tags: list[tuple[str, str]] = [("TY", {"chapter": "CHAP", "conference": "CONF"}.get(art.kind, "JOUR")),
+                                       ("TI", art.title)]
         for name in art.authors:
             surname, initials = split_name(name)
             tags.append(("AU", f"{surname}, {' '.join(f'{c}.' for c in initials)}".rstrip(", ")))
@@ -891,7 +901,8 @@ def write_hand(arts: list[Article]) -> tuple[str, list[tuple[int, str, Article]]
             tags.append(("J2", art.ta))
         if art.doi:
             tags.append(("DO", art.doi))
-        tags.append(("N1", HAND_NOTES.get(art.refs[0], "Found by checking the reference lists of included studies")))
+        tags.append(("N1", HAND_NOTES.get(art.refs[0] if art.refs else art.key,
+                                          "Found by checking the reference lists of included studies")))
         lines += [f"{tag}  - {value}" for tag, value in tags] + ["ER  - ", ""]
     return "\n".join(lines) + "\n", [(i, "", a) for i, a in enumerate(chosen, start=1)]
 

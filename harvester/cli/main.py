@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from harvester.cli import dedupe, diagrams, export, imports, pipeline, refresh, screen, search, setup, withdraw
+from harvester.cli import dedupe, diagrams, export, imports, pipeline, refresh, screen, search, setup, studies, withdraw
 from harvester.cli.app import app, register
 
 #: (name, command or command group), in the order a review does the work.
@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, Callable[..., Any] | typer.Typer], ...] = (
     ("split", dedupe.split_command),
     ("rules", screen.rules),
     ("screen", screen.screen_app),
+    ("link-study", studies.link_study),  # reports of one study, for studies vs reports in the diagram
     ("audit", screen.audit),
     ("diagram", diagrams.diagram),
     ("check", diagrams.check_command),

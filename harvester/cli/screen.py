@@ -13,6 +13,7 @@ from harvester import screening
 from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.errors import HarvestError
 from harvester.screening import audit as audit_module
+from harvester.screening.studies import studies_with_several_reports
 
 screen_app = typer.Typer(help="Screening sheets and reviewers' decisions: export, import, conflicts.",
                          no_args_is_help=True)
@@ -166,11 +167,14 @@ def audit(
                 return
             tallies = audit_module.summary(ledger, loaded)
             withdrawn = audit_module.withdrawals(ledger)
+            studies = studies_with_several_reports(ledger)
         if format is AuditFormat.csv:
             typer.echo(audit_module.summary_csv(tallies), nl=False)
             return
         for line in withdrawn:
             typer.echo(f"withdrawal: {line}")
+        for study, ids in studies.items():
+            typer.echo(f"study {study}: {len(ids)} reports (records {', '.join(map(str, ids))})")
         if not tallies:
             typer.echo("no exclusions yet")
         stage = None

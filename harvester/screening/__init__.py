@@ -31,6 +31,7 @@ from harvester.ledger.decisions import (
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import StoredRecord, iter_records, record_identity, record_keys, record_positions
 from harvester.ledger.runs import finish_run, start_run
+from harvester.ledger.withdrawals import add_study_links
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement
 from harvester.screening.decisions import (
@@ -159,7 +160,7 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
             "year": str(record.year) if record.year is not None else "", "journal": record.journal,
             "doi": record.doi, "pmid": record.pmid, "abstract": record.abstract,
             "flags": "; ".join(rules[f].reason if f in rules else f for f in outcome.flags),
-            "stage": stage, "decision": "", "reason": "", "note": "",
+            "stage": stage, "decision": "", "reason": "", "study": "", "note": "",
         })
         notes.append((stored, tuple(rules[f].reason if f in rules else f for f in outcome.flags)))
     if format == "csv":
@@ -240,6 +241,10 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
         finish_run(ledger, run_id, "failed", message=f"refused {shown}: {len(problems)} problem(s); nothing stored")
         raise InputError(shown, problems)
     stored = add_decisions(ledger, run_id, decisions, file=str(path.resolve()), file_sha256=sha256, format=format)
+    studies = {row.line: row.study.strip() for row in rows if row.study.strip()}
+    if studies:  # the sheet's study column: these records are reports of that study
+        add_study_links(ledger, ((d.record_id, studies[d.line]) for d in decisions if d.line in studies),
+                        who=", ".join(sorted({d.reviewer for d in decisions})), origin=path.name)
     finish_run(ledger, run_id, "ok", count_retrieved=stored, message=f"{stored} decision(s) from {shown}")
     by_stage: dict[str, dict[str, int]] = {}
     for item in decisions:

@@ -67,7 +67,7 @@ STAGE_DECISIONS: dict[str, tuple[str, ...]] = {
 
 #: Our sheet's columns, in order: the key, what a person needs to decide, then what they fill in.
 SHEET_COLUMNS: tuple[str, ...] = ("record_id", "source", "source_id", "title", "authors", "year", "journal", "doi",
-                                  "pmid", "flags", "abstract", "stage", "decision", "reason", "note")
+                                  "pmid", "flags", "abstract", "stage", "decision", "reason", "study", "note")
 
 #: ASReview's label column, by the names its data-format docs accept (``included`` is what LAB exports).
 ASREVIEW_LABELS: tuple[str, ...] = ("included", "asreview_label", "final_included", "label_included",
@@ -92,6 +92,7 @@ class SheetRow:
     source_id: str = ""
     position: str = ""
     title: str = ""  # checked against the ledger's title: a wrong id must not decide the wrong record
+    study: str = ""  # our sheet's optional study column: the study this record is a report of
     doi: str = ""
     pmid: str = ""
 
@@ -162,7 +163,7 @@ def _read_ours(header: list[str], rows: list[tuple[int, dict[str, str]]], path: 
                       stage=row.get("stage", ""), reason=row.get("reason", ""), reviewer=row.get("reviewer", ""),
                       note=row.get("note", ""), decided_at=row.get("decided_at", ""),
                       source=row.get("source", ""), source_id=row.get("source_id", ""),
-                      position=row.get("position", ""), title=row.get("title", ""))
+                      position=row.get("position", ""), title=row.get("title", ""), study=row.get("study", ""))
              for line, row in rows]
     # a sheet exported and handed back partly filled: blank decisions are simply not yet decided
     return [r for r in found if r.decision or r.reason], []
