@@ -64,7 +64,7 @@ class ImportResult:
     def ok(self) -> bool:
         return self.status in ("imported", "already-imported")
 
-    def summary(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         """The result as JSON-ready values (for ``--json``)."""
         return {
             "path": self.path, "source": self.source, "status": self.status, "sha256": self.sha256,

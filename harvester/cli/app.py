@@ -45,6 +45,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: The largest ledger id (SQLite's INTEGER): a larger number cannot name a record.
+RECORD_ID_MAX = 2**63 - 1
+
 ProtocolArg = Annotated[
     Path, typer.Argument(help="The review's protocol file (queries/*.toml).", show_default=False, metavar="PROTOCOL",
                          exists=True, file_okay=True, dir_okay=False, readable=True)
@@ -140,6 +143,10 @@ def reporting() -> Iterator[None]:
     except HarvestError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
+    except OSError as error:  # a file or folder the command was asked to write or read
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}{error.strerror or error}; check the path and its permissions", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         typer.echo("interrupted: the ledger keeps everything committed so far; run again to resume", err=True)
         raise typer.Exit(130) from None

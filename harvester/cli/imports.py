@@ -15,7 +15,7 @@ def import_command(
     protocol: ProtocolArg,
     files: Annotated[list[Path] | None, typer.Argument(
         help="Export files to import; none: every file the protocol's file and other sources name.",
-        show_default=False)] = None,
+        show_default=False, metavar="[FILE]...", exists=True, dir_okay=False)] = None,
     source: Annotated[str | None, typer.Option(help="The protocol source the files belong to.")] = None,
     format: Annotated[FileFormatName | None, typer.Option(
         "--format", help="The file format; default: detected from the content.", **choice(FileFormatName, "format"))]
@@ -34,7 +34,7 @@ def import_command(
             results = import_files(ledger, loaded, files, source=source, format=format.value if format else None,
                                    strict=strict, mapping=columns)
         if json_output:
-            print_json([result.summary() for result in results])
+            print_json([result.to_json() for result in results])
         else:
             if not results:
                 typer.echo("no files: name them, or list them in the protocol's file sources")
@@ -64,7 +64,7 @@ def _mapping(pairs: list[str]) -> dict[str, str] | None:
 def _print(result: ImportResult) -> None:
     typer.echo(f"{result.path} -> source {result.source!r}: {result.status}")
     if result.status == "failed":
-        typer.echo(f"  {result.message}")
+        typer.echo(f"error: {result.message}", err=True)
         return
     typer.echo(f"  format {result.format}, database {result.database}, encoding {result.encoding}")
     if result.detection:

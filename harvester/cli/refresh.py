@@ -14,7 +14,7 @@ import typer
 
 from harvester import protocol as protocol_module
 from harvester.cli.app import JsonOption, ProtocolArg, is_terminal, print_json, reporting
-from harvester.delta import to_json, to_markdown
+from harvester.delta import to_markdown
 from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
 
 #: Exit code with ``--exit-code`` when the refresh found new unique records.
@@ -27,6 +27,7 @@ def refresh_command(
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 3 when new unique records were found (0 when none), for schedulers.")] = False,
     out: Annotated[Path | None, typer.Option(
+        file_okay=False,
         help="Folder to write the delta report (Markdown, JSON) and the new unique records into.")] = None,
     overlap_days: Annotated[int, typer.Option(
         min=0, help="Days searched again before the last successful search (records appear late).")]
@@ -44,7 +45,7 @@ def refresh_command(
         progress = (lambda message: typer.echo(message, err=True)) if verbose and is_terminal() else None
         delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=progress))
     if json_output:
-        print_json(to_json(delta))
+        print_json(delta.to_json())
     elif verbose:
         typer.echo(to_markdown(delta), nl=False)
     else:

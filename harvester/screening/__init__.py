@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from harvester.errors import InputError, ProtocolError, UsageError
 from harvester.formats import ris
@@ -66,6 +67,9 @@ class RulesSummary:
     fired: dict[str, int]  # rule id -> records it fired on
     rules: tuple[Rule, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "records": self.records, "fired": self.fired}
+
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
@@ -73,6 +77,10 @@ class Sheet:
     format: str
     text: str
     records: int
+
+    def to_json(self) -> dict[str, Any]:
+        """What was written (not the sheet itself, which is the command's output)."""
+        return {"stage": self.stage, "format": self.format, "records": self.records}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,9 @@ class ImportSummary:
     by_stage: dict[str, dict[str, int]]  # stage -> decision -> n
     reviewers: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ConflictReport:
@@ -92,6 +103,9 @@ class ConflictReport:
     agreements: list[Agreement] = field(default_factory=list)
     open: list[Conflict] = field(default_factory=list)  # not yet resolved: the records are not decided
     resolved: list[Conflict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def check_rules(protocol: Protocol) -> None:
