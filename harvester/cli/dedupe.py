@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from harvester import dedup
-from harvester.cli.app import RECORD_ID_MAX, JsonOption, ListFormat, ProtocolArg, choice, print_json, reporting, review
+from harvester.cli.app import (
+    RECORD_ID_MAX,
+    JsonOption,
+    ListFormat,
+    ProtocolArg,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -26,8 +37,13 @@ def _print_summary(summary: dedup.Summary) -> None:
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """De-duplicate every record of the review's ledger (a new dedupe run; nothing is deleted)."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            label = "de-duplicating the ledger"
+            if progress is not None:  # the stages report no counts of their own: time taken, then records
+                progress(label, 0, None)
             summary = dedup.dedupe_ledger(ledger, loaded)
+            if progress is not None:
+                progress(label, summary.records, summary.records)
         if json_output:
             print_json(summary.to_json())
         else:

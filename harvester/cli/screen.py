@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from harvester import screening
-from harvester.cli.app import RECORD_ID_MAX, JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.cli.app import (
+    RECORD_ID_MAX,
+    JsonOption,
+    ProtocolArg,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 from harvester.errors import HarvestError
 from harvester.screening import audit as audit_module
 
@@ -60,8 +69,8 @@ def export(
 ) -> None:
     """Write the screening sheet of the records awaiting a stage, keyed by ledger record id."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value, progress)
         if out is None:
             typer.echo(sheet.text, nl=False)
         else:
@@ -130,8 +139,8 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
 def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            result = screening.apply_rules(ledger, loaded)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            result = screening.apply_rules(ledger, loaded, progress)
         if json_output:
             print_json(result.to_json())
             return
