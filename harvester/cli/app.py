@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from harvester import protocol as protocol_module
 from harvester.errors import HarvestError, UsageError
 from harvester.ledger import Ledger
+from harvester.progress import Progress
 from harvester.protocol import Protocol
 
 #: Command names in the order of the work, as ``main.py`` registers them; ``--help`` lists them in this order.
@@ -44,6 +45,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+#: The largest ledger id (SQLite's INTEGER): a larger number cannot name a record.
+RECORD_ID_MAX = 2**63 - 1
 
 ProtocolArg = Annotated[
     Path, typer.Argument(help="The review's protocol file (queries/*.toml).", show_default=False, metavar="PROTOCOL",
@@ -140,6 +144,10 @@ def reporting() -> Iterator[None]:
     except HarvestError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
+    except OSError as error:  # a file or folder the command was asked to write or read
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}{error.strerror or error}; check the path and its permissions", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         typer.echo("interrupted: the ledger keeps everything committed so far; run again to resume", err=True)
         raise typer.Exit(130) from None
@@ -159,3 +167,38 @@ def print_json(value: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def show_progress(json_output: bool = False) -> bool:
+    """A bar is drawn only for a person watching: stderr is a terminal and no --json was asked for."""
+    return is_terminal() and not json_output
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress | None]:
+    """A bar per task on stderr (what, done of total, rate, time taken) when ``enabled``; None otherwise, so the
+    library reports nothing and nothing extra is printed."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed or (task.completed / task.elapsed if task.elapsed else None)
+            return Text(f"{speed:,.0f}/s" if speed else "")
+
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
+              console=Console(stderr=True))
+    tasks: dict[str, TaskID] = {}
+
+    def update(label: str, done: int, total: int | None) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    with bar:
+        yield update

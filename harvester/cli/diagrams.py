@@ -77,7 +77,8 @@ def diagram(
     template: TemplateOption = None,
     fmt: Annotated[DiagramFormat, typer.Option("--format", help="Output format.", **choice(DiagramFormat, "format"))]
     = DiagramFormat.svg,
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: <name>-prisma-<template>.<fmt>).")
+    out: Annotated[Path | None, typer.Option("--out",
+            dir_okay=False, help="File to write (default: <name>-prisma-<template>.<fmt>).")
                    ] = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour (journals printing in black).")] = False,
     font: Annotated[str, typer.Option("--font", help="Font family.")] = "Helvetica",
@@ -116,7 +117,7 @@ def counts_command(
     fmt: Annotated[CountsFormat, typer.Option("--format", help="prisma2020-csv (the R package's CSV) or json (with "
                                               "the record ids behind each box).",
                                               **choice(CountsFormat, "format"))] = CountsFormat.json,
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: print).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="File to write (default: print).")] = None,
     since: SinceOption = None,
     strict: StrictOption = False,
 ) -> None:
@@ -173,7 +174,8 @@ def check_command(
 
 def report(
     protocol: ProtocolArg,
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: <review>-prisma-report.html).")]
+    out: Annotated[Path | None, typer.Option("--out",
+            dir_okay=False, help="File to write (default: <review>-prisma-report.html).")]
     = None,
     template: TemplateOption = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour in the diagram.")] = False,

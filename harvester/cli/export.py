@@ -25,7 +25,8 @@ def export_command(
         help="Only records at this point of the flow: all, unique (no duplicates), or an end state such as "
              "awaiting-screening, excluded-screening, awaiting-assessment, included.")] = "all",
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write to this file (replaced only once complete); default: standard output.")] = None,
+        "--out", dir_okay=False,
+        help="Write to this file (replaced only once complete); default: standard output.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Export the ledger's records (one per record, duplicates marked) as CSV, RIS or BibTeX."""
@@ -35,8 +36,7 @@ def export_command(
                 summary = export(ledger, loaded, format.value, sys.stdout, stage=stage)
             else:
                 summary = _export_to_file(ledger, loaded, format.value, stage, out)
-        result = {"format": summary.format, "stage": summary.stage, "records": summary.records,
-                  "out": str(out) if out else None}
+        result = {**summary.to_json(), "out": str(out) if out else None}
         if json_output and out is None:
             typer.echo(json.dumps(result), err=True)  # standard output carries the export itself
         elif json_output:

@@ -13,7 +13,8 @@ from harvester.pipeline import run_review
 
 def run(
     protocol: ProtocolArg,
-    out: Annotated[Path, typer.Option(help="Folder for the diagrams, the search report and the HTML report.")] = Path(
+    out: Annotated[Path, typer.Option(
+            file_okay=False, help="Folder for the diagrams, the search report and the HTML report.")] = Path(
         "out"
     ),
     offline: Annotated[bool, typer.Option(help="Skip live searches; use what the ledger and files hold.")] = False,

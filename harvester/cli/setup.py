@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +36,7 @@ def runs(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
         with review(protocol) as (loaded, ledger):
             rows = list_runs(ledger)
         if json_output:
-            print_json([asdict(run) for run in rows])
+            print_json([run.to_json() for run in rows])
             return
         if not rows:
             typer.echo("no runs yet")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.cli.app import RECORD_ID_MAX, JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.screening.studies import link_study as link
 from harvester.withdraw import default_who
 
@@ -15,7 +15,8 @@ def link_study(
     protocol: ProtocolArg,
     study: Annotated[str, typer.Argument(help="The study's label (a trial id, first author and year...).",
                                          show_default=False)],
-    records: Annotated[list[int], typer.Argument(help="Ledger record ids of its reports.", show_default=False)],
+    records: Annotated[list[int], typer.Argument(help="Ledger record ids of its reports.", show_default=False,
+                                                 min=1, max=RECORD_ID_MAX)],
     why: Annotated[str, typer.Option("--why", help="Why they are one study (kept, shown by audit).")] = "",
     unlink: Annotated[bool, typer.Option("--unlink", help="Make each record its own study again.")] = False,
     by: Annotated[str | None, typer.Option("--by", help="Who links (default: the login name).")] = None,

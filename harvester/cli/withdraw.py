@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.cli.app import RECORD_ID_MAX, JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.withdraw import withdraw as withdraw_import
 
 
@@ -16,7 +16,8 @@ def withdraw(
     file: Annotated[Path | None, typer.Argument(help="The imported file to withdraw (or --run N).",
                                                 show_default=False)] = None,
     run: Annotated[int | None, typer.Option("--run", metavar="N", help="Withdraw the records of run N (an import, "
-                                            "search or refresh) and its child runs.")] = None,
+                                            "search or refresh) and its child runs.", min=1, max=RECORD_ID_MAX)
+                   ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger, shown by audit).")] = "",
     exclude_from_counts: Annotated[bool, typer.Option(
         "--exclude-from-counts", help="A file imported by mistake: its records were never identified for this "

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from harvester.errors import InputError, ProtocolError, UsageError
 from harvester.formats import ris
@@ -29,9 +30,17 @@ from harvester.ledger.decisions import (
     list_decisions,
 )
 from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import StoredRecord, iter_records, record_identity, record_keys, record_positions
+from harvester.ledger.records import (
+    StoredRecord,
+    count_records,
+    iter_records,
+    record_identity,
+    record_keys,
+    record_positions,
+)
 from harvester.ledger.runs import finish_run, start_run
 from harvester.ledger.withdrawals import add_study_links
+from harvester.progress import Progress, counted
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement
 from harvester.screening.decisions import (
@@ -67,6 +76,9 @@ class RulesSummary:
     fired: dict[str, int]  # rule id -> records it fired on
     rules: tuple[Rule, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "records": self.records, "fired": self.fired}
+
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
@@ -74,6 +86,10 @@ class Sheet:
     format: str
     text: str
     records: int
+
+    def to_json(self) -> dict[str, Any]:
+        """What was written (not the sheet itself, which is the command's output)."""
+        return {"stage": self.stage, "format": self.format, "records": self.records}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +101,9 @@ class ImportSummary:
     by_stage: dict[str, dict[str, int]]  # stage -> decision -> n
     reviewers: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ConflictReport:
@@ -93,6 +112,9 @@ class ConflictReport:
     agreements: list[Agreement] = field(default_factory=list)
     open: list[Conflict] = field(default_factory=list)  # not yet resolved: the records are not decided
     resolved: list[Conflict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def check_rules(protocol: Protocol) -> None:
@@ -106,8 +128,9 @@ def check_rules(protocol: Protocol) -> None:
                                     f"unknown field {name!r} (known: {known})")
 
 
-def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
-    """Evaluate every rule on every record in one ``rules`` run; each result (fired or not) is a row."""
+def apply_rules(ledger: Ledger, protocol: Protocol, progress: Progress | None = None) -> RulesSummary:
+    """Evaluate every rule on every record in one ``rules`` run; each result (fired or not) is a row.
+    ``progress`` hears of the records done."""
     check_rules(protocol)
     parameters = {"rules": [{"id": r.id, "kind": r.kind, "stage": r.stage, "action": r.action, "reason": r.reason,
                              "params": r.params} for r in protocol.rules]}
@@ -116,7 +139,8 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
     count = 0
     try:
         rows = []
-        for stored in iter_records(ledger):
+        total = count_records(ledger) if progress is not None else None
+        for stored in counted(iter_records(ledger), progress, "applying rules", total):
             count += 1
             texts = RecordText(stored.record)
             for rule in protocol.rules:
@@ -140,16 +164,19 @@ def _stage(stage: str) -> str:
     return found
 
 
-def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "csv") -> Sheet:
-    """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence)."""
+def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "csv",
+                 progress: Progress | None = None) -> Sheet:
+    """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence);
+    ``progress`` hears of the records looked at."""
     stage = _stage(stage)
     if format not in ("csv", "ris"):
         raise UsageError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
     notes: list[tuple[StoredRecord, tuple[str, ...]]] = []
-    awaiting = {o.record_id: o for o in record_outcomes(ledger, protocol) if o.end in AWAITING[stage]}
-    for stored in iter_records(ledger):
+    outcomes = record_outcomes(ledger, protocol)
+    awaiting = {o.record_id: o for o in outcomes if o.end in AWAITING[stage]}
+    for stored in counted(iter_records(ledger), progress, f"{stage} sheet", len(outcomes)):
         outcome = awaiting.get(stored.id)
         if outcome is None:
             continue
