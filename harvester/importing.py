@@ -26,11 +26,11 @@ from harvester.ledger import Ledger
 from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file, finish_file
 from harvester.ledger.runs import finish_run, start_run
 from harvester.progress import Progress, counted
-from harvester.protocol import Protocol, Source
+from harvester.protocol import DATABASE_FILE_KINDS, Protocol, Source
 from harvester.records import Record
 
 #: Source kinds whose records come from files.
-FILE_KINDS = ("file", "other")
+FILE_KINDS = ("file", "register", "other")
 #: Files larger than this are imported block by block when their format can read that way (RIS), so
 #: memory stays flat however large the export; smaller files are read whole (simpler, same records).
 STREAM_ABOVE_BYTES = 8 * 1024 * 1024
@@ -146,7 +146,7 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         data = path.read_bytes()
     except OSError as error:
         raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
-    named_database = chosen.database if chosen is not None and chosen.kind == "file" else None
+    named_database = chosen.database if chosen is not None and chosen.kind in DATABASE_FILE_KINDS else None
     try:
         parsed = read_bytes(data, str(path), format=fmt, database=named_database, mapping=mapping)
     except FormatError as error:
@@ -155,7 +155,7 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     if chosen is None:
         detected = parsed.detection.database if parsed.detection else None
         chosen = choose_source(protocol, path, database=detected or parsed.database)
-        if chosen.kind == "file" and parsed.database != chosen.database:
+        if chosen.kind in DATABASE_FILE_KINDS and parsed.database != chosen.database:
             parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
     return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping, progress,
                          named=source is not None and not force)
@@ -200,7 +200,7 @@ def _evidence(parsed: Parsed) -> str:
 def _mismatch(path: Path, source: Source, detected: str | None, named: bool = False) -> list[str]:
     """A warning when the content names another database than the source's; refused (``named``: the reviewer
     named the source with ``--source`` and did not ``--force`` it) before anything is stored."""
-    if source.kind == "file" and detected and detected.lower() != source.database.lower():
+    if source.kind in DATABASE_FILE_KINDS and detected and detected.lower() != source.database.lower():
         if named:
             raise FormatError(str(path), f"the content names {detected} but source {source.name!r} is "
                               f"{source.database}: refused, nothing stored; import it under the source it belongs "
@@ -234,7 +234,7 @@ def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: So
     written) when the file holds no record at all: the whole-file reader says why."""
     path = stream.path
     source = chosen or choose_source(protocol, path, database=stream.detection.database)
-    database = source.database if source.kind == "file" else stream.detection.database
+    database = source.database if source.kind in DATABASE_FILE_KINDS else stream.detection.database
     _mismatch(path, source, stream.detection.database, named)
     if next(stream.items(database, []), None) is None:
         return None

@@ -17,7 +17,13 @@ from typing import Any
 from harvester.errors import ProtocolError, QueryError
 from harvester.query import FIELD_TAGS, Node, parse
 
-SOURCE_KINDS = ("pubmed", "file", "other")
+SOURCE_KINDS = ("pubmed", "file", "register", "other")
+#: Source kinds that are study registers, not bibliographic databases (PRISMA 2020's "Registers" line): export
+#: files of ClinicalTrials.gov or the WHO ICTRP (kind "register"); live register kinds join this list.
+REGISTER_KINDS = ("register",)
+#: Source kinds whose export files come from one declared database or register (the content is checked
+#: against it); "other" files are the reviewers' own finds.
+DATABASE_FILE_KINDS = ("file", "register")
 OTHER_METHODS = ("websites", "organisations", "citation searching", "grey literature", "hand searching", "other")
 RULE_KINDS = ("language", "year", "publication-type", "field", "query")
 RULE_STAGES = ("automation", "title-abstract")
@@ -30,7 +36,7 @@ class Source:
     """One place records come from: a live PubMed search, export files, or other methods."""
 
     name: str
-    kind: str  # pubmed | file | other
+    kind: str  # pubmed | file | register | other
     database: str
     platform: str = ""
     files: tuple[Path, ...] = ()
@@ -42,6 +48,12 @@ class Source:
     searched: str | None = None  # date the database was searched / exported
     method: str | None = None  # for kind "other": how the records were found
     limits: str | None = None  # free text: limits applied at the source, for the PRISMA-S report
+
+    @property
+    def is_register(self) -> bool:
+        """A study register (ClinicalTrials.gov, the WHO ICTRP...), counted on the diagram's "Registers" line and
+        listed as a register in PRISMA-S (item 3); else a bibliographic database or another method."""
+        return self.kind in REGISTER_KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,7 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, current, notes)
             sources = list(searched.sources)
             current.clear()
-            has_files = any(s.kind in ("file", "other") and s.files for s in protocol.sources)
+            has_files = any(s.kind in ("file", "register", "other") and s.files for s in protocol.sources)
             if has_files:
                 _say(steps, "re-importing export files")
                 after = max_run_id(ledger)

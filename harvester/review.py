@@ -197,6 +197,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
             searched=(declared.searched or "") if declared else "", records_read=stored.records_read,
             sha256=stored.sha256, query=protocol.query_for(declared) if declared else "",
             limits=(declared.limits or "none") if declared else "none", withdrawn=withdrawn_files.get(stored.id, ""),
+            register=declared.is_register if declared else False,
         ))
     others = tuple(
         OtherMethod(source.name, source.method or "other", tuple(shown_path(path, protocol) for path in source.files),

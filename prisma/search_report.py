@@ -55,6 +55,7 @@ class FileImport:
     query: str
     limits: str = "none"
     withdrawn: str = ""  # a withdrawal in force on the file: how, why, who, when
+    register: bool = False  # a study register's export (PRISMA-S item 3), not a bibliographic database's
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,26 @@ def _n(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def _files_markdown(heading: str, files: list[FileImport], empty: str) -> list[str]:
+    out = [f"## {heading}", ""]
+    if not files:
+        return out + [empty, ""]
+    out += ["| Database | Platform | Searched | Exported | File | Format | Records read |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for imported in files:
+        out.append(f"| {imported.database} | {imported.platform} | {imported.searched or '-'} | "
+                   f"{imported.export_date or '-'} | `{imported.path}` | {imported.format} | "
+                   f"{imported.records_read:,}" + (f" (withdrawn: {imported.withdrawn})" if imported.withdrawn
+                                                  else "") + " |")
+    out.append("")
+    for imported in files:
+        if imported.query:
+            out += [f"Search strategy for {imported.database} ({imported.platform or 'platform not given'}), "
+                    "as the protocol states it (limits: " + imported.limits + "):", "", "```", imported.query,
+                    "```", ""]
+    return out
+
+
 def to_markdown(report: SearchReport) -> str:
     """The search report as Markdown, for a supplement or the methods section."""
     out = [f"# Search report (PRISMA-S): {report.title}", "",
@@ -107,23 +128,14 @@ def to_markdown(report: SearchReport) -> str:
         out += ["- Query as run:", "", "```", item.query, "```", ""]
         if item.translation:
             out += ["- PubMed's translation:", "", "```", item.translation, "```", ""]
-    out += ["## Databases searched through export files", ""]
-    if not report.files:
-        out += ["No export files imported.", ""]
-    else:
-        out += ["| Database | Platform | Searched | Exported | File | Format | Records read |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
-        for imported in report.files:
-            out.append(f"| {imported.database} | {imported.platform} | {imported.searched or '-'} | "
-                       f"{imported.export_date or '-'} | `{imported.path}` | {imported.format} | "
-                       f"{imported.records_read:,}" + (f" (withdrawn: {imported.withdrawn})" if imported.withdrawn
-                                                      else "") + " |")
-        out.append("")
-        for imported in report.files:
-            if imported.query:
-                out += [f"Search strategy for {imported.database} ({imported.platform or 'platform not given'}), "
-                        "as the protocol states it (limits: " + imported.limits + "):", "", "```", imported.query,
-                        "```", ""]
+    for heading, files, empty in (
+            ("Databases searched through export files", [i for i in report.files if not i.register],
+             "No export files imported."),
+            ("Study registers searched through export files (PRISMA-S item 3)",
+             [i for i in report.files if i.register], ""),
+    ):
+        if files or empty:
+            out += _files_markdown(heading, files, empty)
     out += ["## Other methods", ""]
     if not report.others:
         out += ["None.", ""]
@@ -164,14 +176,15 @@ def to_html(report: SearchReport) -> str:
                    + (f"<dt>PubMed's translation</dt><dd><pre>{e(item.translation)}</pre></dd>"
                       if item.translation else "")
                    + "</dl>")
-    out.append("<h3>Databases searched through export files</h3>")
+    out.append("<h3>Databases and study registers searched through export files</h3>")
     if not report.files:
         out.append("<p>No export files imported.</p>")
     else:
         out.append("<table><tr><th>Database</th><th>Platform</th><th>Searched</th><th>Exported</th><th>File</th>"
                    "<th>Format</th><th>Records read</th></tr>")
         for imported in report.files:
-            out.append(f"<tr><td>{e(imported.database)}</td><td>{e(imported.platform)}</td>"
+            kind = " (study register)" if imported.register else ""
+            out.append(f"<tr><td>{e(imported.database)}{kind}</td><td>{e(imported.platform)}</td>"
                        f"<td>{e(imported.searched or '-')}</td><td>{e(imported.export_date or '-')}</td>"
                        f"<td><code>{e(imported.path)}</code></td><td>{e(imported.format)}</td>"
                        f"<td>{imported.records_read:,}"

@@ -26,7 +26,7 @@ import pytest
 from harvester import dedup, formats, protocol
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "peer-support"
-FILES = ("medline.nbib", "cinahl.ris", "scopus.csv", "hand-searched.ris")
+FILES = ("medline.nbib", "cinahl.ris", "scopus.csv", "hand-searched.ris", "clinicaltrials.csv")
 SCOPUS_HEADER = ("Authors", "Author(s) ID", "Title", "Year", "Source title", "Volume", "Issue", "Art. No.",
                  "Page start", "Page end", "Page count", "Cited by", "DOI", "Link", "Abstract", "Author Keywords",
                  "Index Keywords", "ISSN", "PubMed ID", "Language of Original Document", "Abbreviated Source Title",
@@ -107,14 +107,15 @@ def read_records(name: str) -> list[dict[str, list[str]]]:
 
 
 def title_of(record: dict[str, list[str]]) -> str:
-    for tag in ("TI", "T1", "Title"):
+    for tag in ("TI", "T1", "Title", "Study Title"):
         if record.get(tag):
             return record[tag][0]
     return ""
 
 
 def id_of(name: str, record: dict[str, list[str]]) -> str:
-    tag = {"medline.nbib": "PMID", "cinahl.ris": "AN", "scopus.csv": "EID"}.get(name)
+    tag = {"medline.nbib": "PMID", "cinahl.ris": "AN", "scopus.csv": "EID",
+           "clinicaltrials.csv": "NCT Number"}.get(name)
     return record[tag][0] if tag and record.get(tag) else ""
 
 
@@ -195,7 +196,7 @@ def test_clusters_are_consistent() -> None:
 
 def test_same_article_differs_between_databases_like_real_exports() -> None:
     """The overlap is not copy-paste: the twins differ in the ways the README lists."""
-    records = {name: read_records(name) for name in FILES}
+    records = {name: read_records(name) for name in FILES}  # the register's studies are no other file's
     forms: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(dict)
     for row in truth_rows():
         forms[row["cluster"]][row["file"]] = records[row["file"]][int(row["position"]) - 1]
@@ -239,7 +240,9 @@ def test_example_protocol_points_at_the_files(repo: Path) -> None:
     assert loaded.ledger_path == (repo / "cache" / "example-peer-support.sqlite").resolve()
     files = {s.name: [p.name for p in s.files] for s in loaded.sources}
     assert files == {"MEDLINE": ["medline.nbib"], "CINAHL": ["cinahl.ris"], "Scopus": ["scopus.csv"],
-                     "Reference lists and grey literature": ["hand-searched.ris"]}
+                     "Reference lists and grey literature": ["hand-searched.ris"],
+                     "ClinicalTrials.gov": ["clinicaltrials.csv"]}
+    assert loaded.source("ClinicalTrials.gov").is_register and not loaded.source("Scopus").is_register
     assert loaded.source("Reference lists and grey literature").method == "citation searching"
     assert all(path.is_file() for source in loaded.sources for path in source.files)
 
@@ -276,7 +279,8 @@ def test_generator_reproduces_the_committed_files(shared_dir: Path) -> None:
 
 # ---- through the importers and the de-duplicator ----
 
-DATABASES = {"medline.nbib": "MEDLINE", "cinahl.ris": "CINAHL", "scopus.csv": "Scopus"}
+DATABASES = {"medline.nbib": "MEDLINE", "cinahl.ris": "CINAHL", "scopus.csv": "Scopus",
+             "clinicaltrials.csv": "ClinicalTrials.gov"}
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -304,7 +308,8 @@ def test_deduplication_agrees_with_the_truth_table() -> None:
     cluster_of: dict[int, str] = {}
     sources: dict[int, str] = {}
     source_names = {"medline.nbib": "MEDLINE", "cinahl.ris": "CINAHL", "scopus.csv": "Scopus",
-                    "hand-searched.ris": "Reference lists and grey literature"}
+                    "hand-searched.ris": "Reference lists and grey literature",
+                    "clinicaltrials.csv": "ClinicalTrials.gov"}
     for name in FILES:
         parsed = formats.read_file(EXAMPLE / name)
         for record, row in zip(parsed.records, by_file()[name], strict=True):

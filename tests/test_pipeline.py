@@ -38,7 +38,7 @@ def test_run_writes_diagrams_and_reports_and_a_second_run_changes_only_the_run_l
     second = runner.invoke(app, ["run", str(protocol), "--out", str(out), "--json"])
     assert second.exit_code == 0, second.output
     steps = json.loads(second.output)["steps"]
-    assert sum("already" in s for s in steps) == 4 + 6  # four export files, six decision sheets
+    assert sum("already" in s for s in steps) == 5 + 6  # five export files (one a register's), six decision sheets
     after = _table_counts(tmp_path / "ledger.sqlite")
     changed = {t for t in after if after[t] != before.get(t)}
     # dedupe and rules are re-run (new run rows with their derived rows); nothing is imported twice

@@ -103,7 +103,7 @@ def test_a_mistaken_file_is_withdrawn_logged_shown_and_undone(example: Path, tmp
     text = report.read_text(encoding="utf-8")
     assert "another-review.ris` | ris | 3 (withdrawn: never identified, imported by mistake" in text
     assert "- Reference lists and grey literature: citation searching, 9 records" in text
-    history = _run("audit", str(example), "154")  # the example holds records 1-153: 154 is the mistake's first
+    history = _run("audit", str(example), "157")  # the example holds records 1-156: 157 is the mistake's first
     assert "another-review.ris" in history and "not counted" in history
     steps = [line.split(" JM: " if " JM: " in line else ": ", 1)[-1] for line in history.splitlines()
              if " withdrawn withdrawn " in line or " restored withdrawn " in line]

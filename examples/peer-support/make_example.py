@@ -907,6 +907,48 @@ def write_hand(arts: list[Article]) -> tuple[str, list[tuple[int, str, Article]]
     return "\n".join(lines) + "\n", [(i, "", a) for i, a in enumerate(chosen, start=1)]
 
 
+# --------------------------------------------------------------------------------------------------
+# The register: ClinicalTrials.gov's "Download > CSV" (current site), a few registered studies of peer workers.
+# Invented (NCT numbers begin NCT999); no seed reference is a registered trial. They give the diagram its
+# "Registers" line; the reviewers exclude them at title/abstract (registrations, no qualitative findings).
+# --------------------------------------------------------------------------------------------------
+
+CT_COLUMNS = ("NCT Number", "Study Title", "Study URL", "Acronym", "Study Status", "Brief Summary", "Study Results",
+              "Conditions", "Interventions", "Sponsor", "Study Type", "Start Date", "First Posted")
+REGISTERED: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
+    # NCT, title, status, summary, conditions, interventions, sponsor, first posted
+    ("NCT99900017", "Peer Support Workers for Adults Leaving Inpatient Mental Health Care", "COMPLETED",
+     "A randomised trial of peer support workers visiting adults in the four weeks after discharge from an "
+     "inpatient mental health unit; the outcome is readmission within a year.",
+     "Mental Disorders", "BEHAVIORAL: Peer support worker visits", "Northvale University", "2012-05-14"),
+    ("NCT99900029", "Peer Navigators for People Starting Tuberculosis Treatment", "RECRUITING",
+     "A cluster randomised trial of peer navigators who accompany people starting treatment for tuberculosis; "
+     "the outcome is treatment completion.",
+     "Tuberculosis", "BEHAVIORAL: Peer navigation", "City Health Trust", "2013-09-02"),
+    ("NCT99900031", "Lay Health Workers Supporting Breastfeeding in Primary Care", "UNKNOWN",
+     "A trial of trained lay peer supporters offering breastfeeding support by home visits; the outcome is "
+     "breastfeeding at six months.",
+     "Breastfeeding", "BEHAVIORAL: Peer support|OTHER: Usual care", "Westmere Primary Care Research Unit",
+     "2011-02-21"),
+)
+
+
+def write_register() -> tuple[str, list[tuple[int, str, Article]]]:
+    """ClinicalTrials.gov's CSV download: every field quoted, LF, no BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(CT_COLUMNS)
+    rows: list[tuple[int, str, Article]] = []
+    for position, (nct, title, status, summary, conditions, interventions, sponsor, posted) in enumerate(
+            REGISTERED, start=1):
+        writer.writerow((nct, title, f"https://clinicaltrials.gov/study/{nct}", "", status, summary, "NO",
+                         conditions, interventions, sponsor, "INTERVENTIONAL", posted[:7], posted))
+        art = Article(f"x-register-{nct.lower()}", (), "R", (), title, "", "", int(posted[:4]),
+                      note="invented registered study (ClinicalTrials.gov): a trial, excluded at title/abstract")
+        rows.append((position, nct, art))
+    return out.getvalue(), rows
+
+
 def _order(art: Article) -> tuple[int, str]:
     return art.year, art.key
 
@@ -915,7 +957,7 @@ def _order(art: Article) -> tuple[int, str]:
 # Main
 # --------------------------------------------------------------------------------------------------
 
-FILES = ("medline.nbib", "cinahl.ris", "scopus.csv", "hand-searched.ris")
+FILES = ("medline.nbib", "cinahl.ris", "scopus.csv", "hand-searched.ris", "clinicaltrials.csv")
 
 
 def build(references_csv: Path) -> dict[str, bytes]:
@@ -929,15 +971,17 @@ def build(references_csv: Path) -> dict[str, bytes]:
     cinahl, c_rows = write_cinahl(arts)
     scopus, s_rows = write_scopus(arts, pmids)
     hand, h_rows = write_hand(arts)
+    register, r_rows = write_register()
     truth = io.StringIO()
     writer = csv.writer(truth, lineterminator="\n")
     writer.writerow(("file", "position", "source_id", "cluster", "refs", "doi", "title", "note"))
-    for name, rows in zip(FILES, (m_rows, c_rows, s_rows, h_rows), strict=True):
+    for name, rows in zip(FILES, (m_rows, c_rows, s_rows, h_rows, r_rows), strict=True):
         for position, source_id, art in rows:
             writer.writerow((name, position, source_id, art.key, ";".join(map(str, art.refs)), art.doi,
                              art.title, art.note))
     return {"medline.nbib": medline.encode(), "cinahl.ris": cinahl.encode(), "scopus.csv": scopus.encode(),
-            "hand-searched.ris": hand.encode(), "truth.csv": truth.getvalue().encode()}
+            "hand-searched.ris": hand.encode(), "clinicaltrials.csv": register.encode(),
+            "truth.csv": truth.getvalue().encode()}
 
 
 def main(argv: list[str]) -> int:

@@ -383,10 +383,31 @@ PRISMA_HARVESTER = ColumnTable(
     confidence=0.95,
 )
 
+#: ClinicalTrials.gov's "Download > CSV" (the current site, 2023-): one row per registered study. A register,
+#: not a bibliographic database (PRISMA 2020's "Registers" line): the NCT number is the id, the conditions and
+#: interventions the keywords, the first-posted date the year; values within a cell are joined with "|".
+CLINICALTRIALS_GOV = ColumnTable(
+    name="clinicaltrials-gov",
+    database="ClinicalTrials.gov",
+    signature=("NCT Number", "Study Title", "Study URL"),
+    fields={
+        "source_id": ("NCT Number",),
+        "title": ("Study Title",),
+        "abstract": ("Brief Summary",),
+        "year": ("First Posted", "Start Date"),
+        "keywords": ("Conditions", "Interventions"),
+        "publication_types": ("Study Type",),
+        "url": ("Study URL",),
+        "publisher": ("Sponsor",),
+    },
+    separators={"Conditions": "|", "Interventions": "|"},
+    confidence=0.95,
+)
+
 #: Every vendor table, most specific first (ties in the sniffer go to the first).
 TABLES: tuple[ColumnTable, ...] = (
     PRISMA_HARVESTER, SCOPUS, PUBMED, EMBASE, LENS, IEEE, SPRINGER, OPENALEX, ZOTERO, DIMENSIONS,
-    RAYYAN, ASREVIEW, WEB_OF_SCIENCE_TAB,
+    RAYYAN, ASREVIEW, WEB_OF_SCIENCE_TAB, CLINICALTRIALS_GOV,
 )
 
 #: Preamble lines some vendors write above the header (Dimensions: "About the data: Exported on ...").

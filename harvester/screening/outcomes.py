@@ -96,7 +96,7 @@ def arm_of(protocol: Protocol, source: str) -> Arm:
     """"other" for protocol sources of kind other, else "databases" (registers are not harvested yet)."""
     for item in protocol.sources:
         if item.name == source:
-            return "other" if item.kind == "other" else "databases"
+            return "other" if item.kind == "other" else "registers" if item.is_register else "databases"
     return "databases"
 
 
