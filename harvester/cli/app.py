@@ -115,6 +115,33 @@ class ListFormat(StrEnum):
     csv = "csv"
 
 
+class Stage(StrEnum):
+    title_abstract = "title-abstract"
+    retrieval = "retrieval"
+    full_text = "full-text"
+
+
+class SheetFormat(StrEnum):
+    csv = "csv"
+    ris = "ris"
+
+
+class DecisionsFormat(StrEnum):
+    ours = "ours"
+    rayyan = "rayyan"
+    asreview = "asreview"
+
+
+class Role(StrEnum):
+    screener = "screener"
+    resolver = "resolver"
+
+
+class AuditFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+
+
 class Layout(StrEnum):
     """The PRISMA templates (``prisma.templates.TEMPLATES``)."""
 

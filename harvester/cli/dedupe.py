@@ -57,8 +57,8 @@ def duplicates_command(
     format: Annotated[ListFormat, typer.Option("--format", help="text or csv (csv: pairs side by side with a "
                                                "decision column to fill with same or different).",
                                                **choice(ListFormat, "format"))] = ListFormat.text,
-    out: Annotated[Path | None, typer.Option("--out",
-            dir_okay=False, help="Write to this file instead of the screen.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="Write to this file instead of the screen.")] = None,
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="Import a filled-in uncertain-pairs CSV (same/different), then de-duplicate again.")]
     = None,
