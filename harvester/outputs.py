@@ -34,6 +34,7 @@ class LoadedCounts:
     warnings: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # box wording a CSV changes (translations)
     updated: UpdatedCounts | None = None  # with --since: the split into previous and new identification
+    screening_reasons: bool = False  # the protocol's show_screening_reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,8 @@ def counts_of(review: Review) -> LoadedCounts:
     """The counts of a review already opened."""
     updated = review.updated
     return LoadedCounts(review.counts, review.where, review.protocol.id, "2020",
-                        updated.warnings if updated is not None else (), updated=updated)
+                        updated.warnings if updated is not None else (), updated=updated,
+                        screening_reasons=review.protocol.screening.show_screening_reasons)
 
 
 def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str | None = None, fmt: str = "svg",
@@ -150,6 +152,8 @@ def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "
     options = options or DiagramOptions()
     if draft:
         options = replace(options, draft=True)
+    if loaded.screening_reasons:
+        options = replace(options, screening_reasons=True)
     if loaded.labels and not options.labels:
         options = replace(options, labels=loaded.labels)
     data = draw(loaded.counts, TEMPLATES[name], fmt, options)
@@ -225,6 +229,7 @@ def write_report(protocol: Path, out: Path | None = None, template: str | None =
                              + [f"the {name} diagram does not add up; fix the numbers, choose the layout that "
                                 "fits, or pass --draft to draw it stamped DRAFT"])
         warnings.extend(f"drawn as a DRAFT although it does not add up: {p}" for p in problems)
+        options = replace(options or DiagramOptions(), screening_reasons=loaded.screening_reasons)
         text = report_html(review.title, review.counts, review.search, review.titles, TEMPLATES[name], options,
                            updated=review.updated)
     path = out or Path(f"{review.protocol.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
@@ -241,7 +246,8 @@ def write_outputs(review: Review | Path, folder: Path, options: DiagramOptions |
     exit code. ``review``: one already opened (the pipeline's), or a protocol file to open."""
     if not isinstance(review, Review):
         review = open_review(review)
-    options = options or DiagramOptions(footnotes=True)
+    options = replace(options or DiagramOptions(footnotes=True),
+                      screening_reasons=review.protocol.screening.show_screening_reasons)
     folder.mkdir(parents=True, exist_ok=True)
     counts = review.counts
     loaded = counts_of(review)

@@ -77,6 +77,9 @@ class DedupSettings:
 class ScreeningSettings:
     reviewers: tuple[str, ...] = ()
     full_text_reasons: tuple[str, ...] = ()
+    #: print the title/abstract exclusion reasons in the diagram's "Records excluded" box (PRISMA 2020 does not
+    #: ask for them; off by default)
+    show_screening_reasons: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,7 @@ _RULE_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "query": ({"query"}, {"default_field"}),
 }
 _DEDUP_KEYS = {"source_preference"}
-_SCREENING_KEYS = {"reviewers", "full_text_reasons"}
+_SCREENING_KEYS = {"reviewers", "full_text_reasons", "show_screening_reasons"}
 _PUBMED_DATE = re.compile(r"^(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?$")
 
 
@@ -188,6 +191,12 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(name, f"expected a list of non-empty strings, got {value!r}")
         return tuple(v.strip() for v in value)
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        value = self.table.get(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(name, f"expected true or false, got {value!r}")
+        return value
 
     def integer(self, name: str) -> int | None:
         if name not in self.table:
@@ -289,7 +298,8 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
     if "screening" in data:
         reader = _Reader(path, "screening", data["screening"], _SCREENING_KEYS)
         screening = ScreeningSettings(reviewers=reader.strings("reviewers"),
-                                      full_text_reasons=reader.strings("full_text_reasons"))
+                                      full_text_reasons=reader.strings("full_text_reasons"),
+                                      show_screening_reasons=reader.boolean("show_screening_reasons"))
 
     raw_decisions = data.get("decisions", [])
     if not isinstance(raw_decisions, list):

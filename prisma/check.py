@@ -93,7 +93,7 @@ def check_counts(counts: PrismaCounts) -> list[Mismatch]:
         if value is not None and value < 0:
             found.append(Mismatch("sign", key, value, 0, f"{_name(key)} is negative ({value})"))
     for key in ("database_specific_results", "register_specific_results", "other_method_results", "dbr_excluded",
-                "other_excluded", "other_removed"):
+                "other_excluded", "other_removed", "records_excluded_reasons"):
         _lines(found, key, getattr(c, key))
 
     if c.database_specific_results:
@@ -115,6 +115,9 @@ def check_counts(counts: PrismaCounts) -> list[Mismatch]:
         _equal(found, "A6", "records_excluded", c.records_excluded,
                c.records_excluded_automation + c.records_excluded_reviewers,
                "excluded by automation tools + excluded by reviewers")
+    if c.records_excluded_reasons and c.records_excluded is not None:
+        _equal(found, "A6", "records_excluded", c.records_excluded, sum(line.n for line in c.records_excluded_reasons),
+               "the sum of its title/abstract reasons")
     dbr_included = _arm(found, "dbr", c.dbr_sought_reports, c.dbr_notretrieved_reports, c.dbr_assessed,
                         c.dbr_excluded, c.dbr_awaiting_retrieval, c.dbr_awaiting_assessment)
     other_included = 0
@@ -217,8 +220,9 @@ def check_records(counts: PrismaCounts) -> list[Mismatch]:
 
 #: Count fields that are no box of their own: shown through another key (the other-method lines are
 #: gathered into ``other_methods``), or an extension no 2020 template draws (the meta-analysis box).
-_NOT_BOXES = frozenset({"records", "studies", "website_results", "organisation_results", "citations_results",
-                        "other_method_results", "meta_analysis_studies", "meta_analysis_reports"})
+_NOT_BOXES = frozenset({"records", "studies", "records_excluded_reasons", "website_results", "organisation_results",
+                        "citations_results", "other_method_results", "meta_analysis_studies",
+                        "meta_analysis_reports"})
 
 
 def shown_keys(template: Template) -> frozenset[str]:

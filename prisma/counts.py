@@ -82,6 +82,8 @@ class PrismaCounts:
     records_excluded: int | None = None
     records_excluded_automation: int | None = None  # the ``**`` split of records_excluded
     records_excluded_reviewers: int | None = None
+    #: title/abstract exclusions per reason (an extension, PRISMA2020#82: drawn only when the protocol asks)
+    records_excluded_reasons: tuple[Line, ...] = ()
     records_awaiting_screening: int = 0
     # retrieval and eligibility, databases and registers
     dbr_sought_reports: int | None = None
@@ -252,6 +254,7 @@ def counts_from_outcomes(
         records_excluded=n("records_excluded"),
         records_excluded_automation=n("records_excluded_automation"),
         records_excluded_reviewers=n("records_excluded_reviewers"),
+        records_excluded_reasons=lines("records_excluded_reasons"),
         records_awaiting_screening=n("records_awaiting_screening"),
         dbr_sought_reports=n("dbr_sought_reports"),
         dbr_notretrieved_reports=n("dbr_notretrieved_reports"),
@@ -298,6 +301,7 @@ def _databases_and_registers(outcome: Outcome, put: Any) -> None:
     if end == "excluded-screening":
         put("records_excluded", rid)
         put("records_excluded_automation" if outcome.by == "automation" else "records_excluded_reviewers", rid)
+        put(f"records_excluded_reasons/{outcome.reason or 'No reason recorded'}", rid)
         return
     _retrieval("dbr", outcome, put)
 

@@ -59,6 +59,8 @@ class DiagramOptions:
     dpi: int = 300  # PNG only
     links: bool = False
     footnotes: bool = False  # the * and ** footnotes, from the counts (and the marks that point to them)
+    #: list the title/abstract exclusion reasons in "Records excluded" (the protocol's show_screening_reasons)
+    screening_reasons: bool = False
     #: stamp "DRAFT" across the top: a figure drawn although its numbers do not (yet) add up (``--draft``)
     draft: bool = False
     #: count key -> the wording to print for its line instead of the template's (translations, renamed boxes)
@@ -155,6 +157,8 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
     """The diagram as DOT text: deterministic for the same counts, template and options."""
     options = options or DiagramOptions()
     values = dict(template.values(counts))
+    if not options.screening_reasons:
+        values["records_excluded_reasons"] = ()  # an extension: off unless the protocol asks for it
     fill = 1 if options.greyscale else 0
     unit = options.box_width + GAP_X
     graph = graphviz.Digraph("prisma", engine="neato")

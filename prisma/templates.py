@@ -165,6 +165,7 @@ def _identification(updated: bool) -> tuple[Box, ...]:
             Text("Records excluded**", mark="**"), Count("", "records_excluded"),
             Count("By automation tools", "records_excluded_automation", show_if="records_excluded_automation"),
             Count("By reviewers", "records_excluded_reviewers", show_if="records_excluded_automation"),
+            Lines("records_excluded_reasons", heading="Reasons:"),
         ), link="records_excluded"),
         Box("dbr_sought", 0, 3, (Text("Reports sought for retrieval"), Count("", "dbr_sought_reports"),
                                  Count("Awaiting retrieval", "dbr_awaiting_retrieval", hide_zero=True)),

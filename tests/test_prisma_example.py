@@ -146,3 +146,24 @@ def test_outputs_name_files_relative_to_the_protocol_even_through_a_symlink(exam
             assert (example.parent / path).resolve() == (REPO / "examples" / "peer-support" / Path(path).name)
         texts.append(markdown)
     assert texts[0] == texts[1]  # the same review through a symlink reads the same
+
+
+def test_title_abstract_reasons_are_drawn_only_when_the_protocol_asks(example: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.dot"
+    _run("diagram", str(example), "--format", "dot", "--out", str(plain))
+    assert "Reasons:" not in plain.read_text(encoding="utf-8")  # off by default: PRISMA 2020 does not ask
+    text = example.read_text(encoding="utf-8").replace("[screening]\n", "[screening]\nshow_screening_reasons = true\n")
+    asking = example.parent / "with-reasons.toml"
+    asking.write_text(text, encoding="utf-8")
+    out = tmp_path / "reasons.dot"
+    _run("diagram", str(asking), "--format", "dot", "--out", str(out), "--box-width", "6")
+    dot = out.read_text(encoding="utf-8")
+    box = next(line for line in dot.splitlines() if line.strip().startswith("records_excluded "))
+    lines = re.findall(r"<BR/>([^<]+) \(n = ([\d,]+)\)", box[box.index("Reasons:"):])
+    checked = json.loads(_run("check", str(asking), "--json"))
+    excluded = next(b for b in checked["boxes"] if b["box"] == "records_excluded")
+    assert lines and sum(int(n) for _, n in lines) == excluded["n"] == len(excluded["records"])
+    for name, n in lines:  # each reason's number is the records the check lists behind it
+        behind = next(b for b in checked["boxes"] if b["box"] == f"records_excluded_reasons/{name}")
+        assert int(n) == len(behind["records"])
+    assert checked["ok"]
