@@ -55,3 +55,23 @@ def example_protocol(folder: Path) -> Path:
     path = folder / "example.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def screened_example(folder: Path) -> Path:
+    """The bundled example review in ``folder``, brought in, de-duplicated, ruled and screened through the
+    commands (both screeners and the resolver at both stages), as ``make demo`` does."""
+    from typer.testing import CliRunner
+
+    from harvester.cli.main import app
+
+    path = example_protocol(folder)
+    decisions = REPO / "examples" / "peer-support" / "decisions"
+    steps = [["import", str(path)], ["dedupe", str(path)], ["rules", str(path)]]
+    for stage in ("title-abstract", "full-text"):
+        steps += [["screen", "import", str(path), str(decisions / f"{stage}-{who}.csv")] for who in ("JM", "JS")]
+        steps.append(["screen", "import", str(path), str(decisions / f"{stage}-HS.csv"), "--role", "resolver"])
+    runner = CliRunner()
+    for step in steps:
+        result = runner.invoke(app, step)
+        assert result.exit_code == 0, result.output
+    return path

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from harvester.cli.main import app
 from harvester.outputs import write_outputs
+from tests.conftest import screened_example
 
 REPO = Path(__file__).resolve().parent.parent
 DECISIONS = REPO / "examples" / "peer-support" / "decisions"
@@ -26,19 +27,7 @@ def _run(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    text = (REPO / "queries" / "example-peer-support.toml").read_text(encoding="utf-8")
-    folder = tmp_path_factory.mktemp("prisma-example")
-    text = text.replace('ledger = "../cache/example-peer-support.sqlite"', 'ledger = "ledger.sqlite"')
-    text = text.replace('"../examples/', f'"{(REPO / "examples").as_posix()}/')
-    path = folder / "example.toml"
-    path.write_text(text, encoding="utf-8")
-    for command in (("import",), ("dedupe",), ("rules",)):
-        _run(*command, str(path))
-    for stage in ("title-abstract", "full-text"):
-        for who in ("JM", "JS"):
-            _run("screen", "import", str(path), str(DECISIONS / f"{stage}-{who}.csv"))
-        _run("screen", "import", str(path), str(DECISIONS / f"{stage}-HS.csv"), "--role", "resolver")
-    return path
+    return screened_example(tmp_path_factory.mktemp("prisma-example"))
 
 
 def test_every_count_on_the_diagram_equals_the_records_check_lists(example: Path, tmp_path: Path) -> None:

@@ -151,6 +151,8 @@ def check_drawn_numbers(counts: PrismaCounts, template_name: str, expected: dict
                 line = f"{part.label} (n = {want:,})" if part.label else f"(n = {want:,})"
                 assert line in text, (template_name, box.id, part.key, line, text)
                 checked += 1
+            elif isinstance(part, Lines) and part.key == "records_excluded_reasons":
+                continue  # an extension, off unless the protocol asks (tests/test_prisma_example.py)
             elif isinstance(part, Lines):
                 want_lines = expected[{"fulltext_reasons": "fulltext_excluded"}.get(part.key, part.key)]
                 if isinstance(want_lines, int):  # 2009: the reasons add up to the excluded total

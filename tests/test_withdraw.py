@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harvester.cli.main import app
+from tests.conftest import screened_example
 
 REPO = Path(__file__).resolve().parent.parent
 DECISIONS = REPO / "examples" / "peer-support" / "decisions"
@@ -52,18 +53,8 @@ def _counts(protocol: Path) -> dict[str, object]:
 
 @pytest.fixture()
 def example(tmp_path: Path) -> Path:
-    text = (REPO / "queries" / "example-peer-support.toml").read_text(encoding="utf-8")
-    text = text.replace('ledger = "../cache/example-peer-support.sqlite"', 'ledger = "ledger.sqlite"')
-    text = text.replace('"../examples/', f'"{(REPO / "examples").as_posix()}/')
-    path = tmp_path / "example.toml"
-    path.write_text(text, encoding="utf-8")
-    for command in (("import",), ("dedupe",), ("rules",)):
-        _run(*command, str(path))
-    for stage in ("title-abstract", "full-text"):
-        for who in ("JM", "JS"):
-            _run("screen", "import", str(path), str(DECISIONS / f"{stage}-{who}.csv"))
-        _run("screen", "import", str(path), str(DECISIONS / f"{stage}-HS.csv"), "--role", "resolver")
-    return path
+    """The bundled example review, imported, de-duplicated, ruled and screened into its own ledger."""
+    return screened_example(tmp_path)
 
 
 def test_a_mistaken_file_is_withdrawn_logged_shown_and_undone(example: Path, tmp_path: Path) -> None:

@@ -13,15 +13,14 @@ in its last record still gives every complete record before it, the broken one r
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
 from lxml import etree
 
-from harvester.errors import FormatError
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats import _xml
+from harvester.formats.base import Detection, FileFormat, Parsed
 from harvester.records import Record
 
 #: Normalised text field -> element paths inside ``<record>``; the first non-empty wins.
@@ -49,15 +48,7 @@ LIST_FIELDS: dict[str, tuple[str, ...]] = {
 #: ``remote-database-provider`` / ``remote-database-name`` values that make ``accession-num`` a PMID.
 PUBMED_PROVIDERS: tuple[str, ...] = ("nlm", "pubmed", "medline")
 
-_PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "huge_tree": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_DECLARATION = _xml.DECLARATION
 
 
 def sniff(text: str) -> Detection | None:
@@ -72,34 +63,11 @@ def sniff(text: str) -> Detection | None:
 
 def read(text: str, path: str, database: str | None) -> Parsed:
     """Every ``<record>`` of an EndNote XML file, in order."""
-    if re.search(r"<!ENTITY", text[:100000], re.IGNORECASE):
-        raise FormatError(path, "the XML declares entities (an entity-expansion attack?); refused, nothing read",
-                          line=text[: text.upper().find("<!ENTITY")].count("\n") + 1)
-    body = _DECLARATION.sub(lambda m: "\n" * m.group(0).count("\n"), text, count=1)
     app = re.search(r'<source-app[^>]*name="([^"]+)"', text[:4000])
     file_database = database or (app.group(1) if app else "EndNote")
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    position = 0
-    events = etree.iterparse(io.BytesIO(body.encode("utf-8")), events=("end",), tag="record", **_PARSER_OPTIONS)
-    try:
-        for _, element in events:
-            position += 1
-            record = element_record(element, file_database, position)
-            if record.title or record.doi or record.source_id:
-                records.append(record)
-            else:
-                rejected.append(Rejected(position, record.line, "the record has no title, DOI or accession number",
-                                         record.raw))
-            element.clear(keep_tail=True)
-            while element.getprevious() is not None:  # drop the records already read: memory stays flat
-                del element.getparent()[0]
-    except etree.XMLSyntaxError as error:
-        line = error.lineno or 0
-        if position == 0 and not records:
-            raise FormatError(path, f"not well-formed XML: {error.msg}", line=line) from error
-        rejected.append(Rejected(position + 1, line, f"the XML breaks here ({error.msg}); the file looks truncated "
-                                                     "or damaged after this point"))
+    records, rejected = _xml.read_elements(text, path, "record",
+                                           lambda element, position: element_record(element, file_database, position),
+                                           missing="the record has no title, DOI or accession number")
     return Parsed(path=path, format="endnote-xml", database=file_database, records=tuple(records),
                   rejected=tuple(rejected))
 

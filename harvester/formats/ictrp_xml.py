@@ -10,15 +10,13 @@ before the break.
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
 
 from lxml import etree
 
-from harvester.errors import FormatError
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats import _xml
+from harvester.formats.base import Detection, FileFormat, Parsed
 from harvester.records import Record
 
 #: Normalised text field -> ``<Trial>`` child elements; the first non-empty wins.
@@ -36,13 +34,10 @@ LIST_FIELDS: dict[str, tuple[str, ...]] = {
 #: Where the year comes from: registration date ("12/03/2019" or "2019-03-12"), else the last refresh.
 YEAR_FROM: tuple[str, ...] = ("Date_registration", "Date_registration3", "Date_enrollement")
 DATABASE = "WHO ICTRP"
-_PARSER_OPTIONS: dict[str, Any] = {"resolve_entities": False, "no_network": True, "load_dtd": False,
-                                   "huge_tree": False, "remove_comments": True, "remove_pis": True}
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def sniff(text: str) -> Detection | None:
-    head = _DECLARATION.sub("", text[:4000], count=1).lstrip()
+    head = _xml.DECLARATION.sub("", text[:4000], count=1).lstrip()
     if head.startswith("<Trials_downloaded_from_ICTRP") or (head.startswith("<Trials") and "<TrialID>" in head):
         return Detection("ictrp-xml", 0.95, DATABASE, "XML root <Trials_downloaded_from_ICTRP> (WHO ICTRP export)")
     return None
@@ -50,31 +45,10 @@ def sniff(text: str) -> Detection | None:
 
 def read(text: str, path: str, database: str | None) -> Parsed:
     """Every ``<Trial>`` of an ICTRP export, in order."""
-    if re.search(r"<!ENTITY", text[:100000], re.IGNORECASE):
-        raise FormatError(path, "the XML declares entities (an entity-expansion attack?); refused, nothing read",
-                          line=text[: text.upper().find("<!ENTITY")].count("\n") + 1)
-    body = _DECLARATION.sub(lambda m: "\n" * m.group(0).count("\n"), text, count=1)
     name = database or DATABASE
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    position = 0
-    events = etree.iterparse(io.BytesIO(body.encode("utf-8")), events=("end",), tag="Trial", **_PARSER_OPTIONS)
-    try:
-        for _, element in events:
-            position += 1
-            record = trial_record(element, name, position)
-            if record.title or record.source_id:
-                records.append(record)
-            else:
-                rejected.append(Rejected(position, element.sourceline or 0, "the trial has no TrialID and no title",
-                                         record.raw))
-            element.clear(keep_tail=True)
-    except etree.XMLSyntaxError as error:
-        line = error.lineno or 0
-        if position == 0 and not records:
-            raise FormatError(path, f"not well-formed XML: {error.msg}", line=line) from error
-        rejected.append(Rejected(position + 1, line, f"the XML breaks here ({error.msg}); the file looks truncated "
-                                                     "or damaged after this point"))
+    records, rejected = _xml.read_elements(text, path, "Trial",
+                                           lambda element, position: trial_record(element, name, position),
+                                           missing="the trial has no TrialID and no title")
     return Parsed(path=path, format="ictrp-xml", database=name, records=tuple(records), rejected=tuple(rejected))
 
 
