@@ -19,13 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import graphviz
 
 from harvester.errors import HarvestError
+from prisma import fonts
 from prisma.counts import Line, PrismaCounts
 from prisma.templates import Box, Count, Lines, Template, Text, Value
 
@@ -133,15 +133,34 @@ def box_lines(box: Box, values: dict[str, Value], labels: dict[str, str] | None 
     return lines
 
 
-def _wrap(lines: list[str], width_inches: float, font_size: float) -> list[str]:
-    """Wrap to the box: about 0.5 em per character for Helvetica-like fonts, with a margin."""
-    chars = max(12, int((width_inches * 72 - 16) / (font_size * 0.5)))
+#: Room kept between a line and its box's edge, each side, in points.
+PAD = 6.0
+
+
+def _wrap(lines: list[str], width_inches: float, font_size: float, family: str = "Helvetica") -> list[str]:
+    """Wrap each line to the box: measured with the declared font's widths (:mod:`prisma.fonts`), within the
+    box's width less :data:`PAD` each side and the margin for a wider substitute font; a count "(n = 1,520)"
+    is never split."""
+    measure = fonts.font(family)
+    room = (width_inches * 72 - 2 * PAD) * (1 - fonts.FALLBACK_MARGIN)
     wrapped: list[str] = []
     for line in lines:
-        kept = _COUNT.sub(lambda match: match.group(0).replace(" ", "\ue000"), line)  # never split "(n = 1,520)"
-        parts = textwrap.wrap(kept, chars, break_on_hyphens=False) or [""]
-        wrapped.extend(part.replace("\ue000", " ") for part in parts)
-    return wrapped
+        kept = _COUNT.sub(lambda match: match.group(0).replace(" ", "\ue000"), line)
+        current = ""
+        for word in kept.split():
+            candidate = f"{current} {word}" if current else word
+            if measure.width(candidate.replace("\ue000", " "), font_size) <= room or not current:
+                current = candidate
+            else:
+                wrapped.append(current)
+                current = word
+            while measure.width(current.replace("\ue000", " "), font_size) > room and len(current) > 1:
+                cut = max(1, max(n for n in range(1, len(current) + 1)
+                                 if n == 1 or measure.width(current[:n], font_size) <= room))
+                wrapped.append(current[:cut])
+                current = current[cut:]
+        wrapped.append(current)
+    return [line.replace("\ue000", " ") for line in wrapped]
 
 
 def _label(lines: list[str]) -> str:
@@ -178,7 +197,7 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
         if raw is None:
             continue
         width = options.box_width * box.span + GAP_X * (box.span - 1)
-        lines = _wrap(raw, width, options.font_size)
+        lines = _wrap(raw, width, options.font_size, options.font)
         height = HEADER_HEIGHT if box.style.endswith("header") else _height(len(lines), options.font_size)
         laid.append((box, lines, width, height))
     rows = sorted({box.row for box, *_ in laid})
@@ -235,7 +254,8 @@ def to_dot(counts: PrismaCounts, template: Template, options: DiagramOptions | N
                    pos=f"{0.5 * unit:.3f},{row_top[min(rows)] + 0.45:.3f}!")
     if options.footnotes and template.footnotes is not None:
         bottom = row_top[max(rows)] + row_height[max(rows)] + GAP_Y
-        text = _wrap(list(template.footnotes(counts)), 2 * options.box_width + GAP_X, options.font_size * 0.8)
+        text = _wrap(list(template.footnotes(counts)), 2 * options.box_width + GAP_X, options.font_size * 0.8,
+                     options.font)
         tall = _height(len(text), options.font_size)
         graph.node("footnotes", label=_label(text), shape="plaintext", style="",
                    fontsize=f"{options.font_size * 0.8:g}", width=f"{2 * options.box_width + GAP_X:.3f}",
@@ -346,8 +366,36 @@ def _raster_pdf(jpeg: bytes, dpi: int) -> bytes:
     return bytes(out)
 
 
+_NODE = re.compile(rb'(<g id="[^"]*" class="node">)(.*?)(</g>)', re.S)
+_POLYGON = re.compile(rb'<polygon[^>]* points="([^"]+)"')
+_START = re.compile(rb'text-anchor="start" x="[-\d.]+"')
+_FAMILY = re.compile(rb'font-family="[^"]*"')
+
+
+def centre_text(svg: bytes, family: str = "Helvetica") -> bytes:
+    """Make the SVG's text readable with any font: every text names the declared family's font stack (the family,
+    then fonts with the same metrics, then the generic family; Graphviz itself is given the family alone, so that
+    it places text with that family's metrics in PNG and PDF), and each line of a box is anchored at the box's
+    centre (``text-anchor="middle"``). Graphviz writes the lines of an HTML-like label as starting where its own
+    measure of the font puts them: a reader whose font is wider sees them run past the right edge. Centred, a
+    line grows equally both ways, and the wrap's margin (:data:`prisma.fonts.FALLBACK_MARGIN`) keeps it inside."""
+    svg = _FAMILY.sub(f'font-family="{html.escape(fonts.font(family).stack)}"'.encode(), svg)
+
+    def centred(match: re.Match[bytes]) -> bytes:
+        polygon = _POLYGON.search(match.group(2))
+        if polygon is None:  # a plain-text node (footnotes, the DRAFT stamp): no box to centre in
+            return match.group(0)
+        xs = [float(pair.split(b",")[0]) for pair in polygon.group(1).split()]
+        middle = f'text-anchor="middle" x="{(min(xs) + max(xs)) / 2:.2f}"'.encode()
+        return match.group(1) + _START.sub(middle, match.group(2)) + match.group(3)
+
+    return _NODE.sub(centred, svg)
+
+
 def draw(counts: PrismaCounts, template: Template, fmt: str = "svg", options: DiagramOptions | None = None) -> bytes:
-    """Counts -> the diagram in ``fmt`` (svg, png at ``options.dpi``, pdf, or the DOT text itself)."""
+    """Counts -> the diagram in ``fmt`` (svg, png at ``options.dpi``, pdf, or the DOT text itself). In SVG each
+    box's lines are centred in it (:func:`centre_text`), for readers whose font is not the one declared."""
     options = options or DiagramOptions()
     dot = to_dot(counts, template, options, dpi=options.dpi if fmt == "png" else None)
-    return render(dot, fmt, pdf_dpi=max(options.dpi, 300))
+    data = render(dot, fmt, pdf_dpi=max(options.dpi, 300))
+    return centre_text(data, options.font) if fmt == "svg" else data
