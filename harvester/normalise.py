@@ -68,6 +68,7 @@ _ET_AL = re.compile(r"\bet\.?\s*al\.?", re.IGNORECASE)
 _DOTTED_JOIN = re.compile(r"(?<=\.)(?=[A-Z][a-z'\u00c0-\u024f])")
 _NULL = re.compile(r"\bnull\b")
 _CONFERENCE_PART = re.compile(r"[.:;,]?\s*conference\s*:.*$", re.IGNORECASE | re.DOTALL)
+_ROMAN_PAGE = re.compile(r"[ivxlc]{1,6}")
 _ANONYMOUS: frozenset[str] = frozenset({"anonymous", "anon", "[anonymous]", "no authors listed",
                                         "[no authors listed]"})
 
@@ -389,6 +390,8 @@ def pages(value: str | None) -> Pages:
         text = f"{MONTHS[month.group(1)]}-{int(month.group(2))}"
     first, _, last = text.partition("-")
     first, last = first.strip(" .,;"), last.strip(" .,;")
+    if _ROMAN_PAGE.fullmatch(first) and (not last or _ROMAN_PAGE.fullmatch(last)):  # front matter: "iii-iv"
+        return Pages(first, "" if last == first else last)
     if not any(ch.isdigit() for ch in first):  # "Suppl-29", "t-8": not a page
         return Pages()
     first = first.lstrip("0") or first

@@ -214,3 +214,28 @@ def test_incremental_run_equals_full_run(tmp_path: Path, shared_dir: Path) -> No
         assert (full.clusters, full.duplicates, full.uncertain) == (
             incremental.clusters, incremental.duplicates, incremental.uncertain)
         assert full.candidate_pairs > incremental.candidate_pairs  # the incremental run compared less
+
+
+def test_an_erratum_is_linked_to_its_article_and_audit_shows_it(tmp_path: Path) -> None:
+    """Principle 4 on a ledger: the erratum stays a record of its own, linked to the article with a reason,
+    and the audit history of both records shows the link; an incremental run keeps the link."""
+    from harvester.ledger.duplicates import link_rows
+    from harvester.screening.audit import history
+
+    path = _protocol(tmp_path)
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        article, = _add(ledger, "MEDLINE", [ARTICLE])
+        erratum, = _add(ledger, "CINAHL", [Record(title="Erratum to: " + ARTICLE.title, year=2013,
+                                                  journal=ARTICLE.journal, volume="21", pages="77")])
+        dedupe_ledger(ledger, loaded)
+        assert current_duplicates(ledger) == {}
+        links = link_rows(ledger)
+        assert [(k.notice_id, k.work_id, k.rule) for k in links] == [(erratum, article, "erratum-of")]
+        assert "erratum" in links[0].reason
+        for record_id, words in ((erratum, f"erratum of record {article}"), (article, f"record {erratum} is its")):
+            linked = [e for e in history(ledger, loaded, record_id) if e.event == "linked"]
+            assert len(linked) == 1 and words in linked[0].what and linked[0].detail == links[0].reason
+        other, = _add(ledger, "MEDLINE", [Record(title="Lay health workers in primary care", year=2011)])
+        assert dedupe_new(ledger, loaded, [other]).mode == "incremental"
+        assert [(k.notice_id, k.work_id) for k in link_rows(ledger)] == [(erratum, article)]

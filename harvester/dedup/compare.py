@@ -14,7 +14,7 @@ from rapidfuzz.distance import Indel
 from rapidfuzz.fuzz import token_sort_ratio
 
 from harvester import normalise
-from harvester.dedup.prepare import Keys
+from harvester.dedup.prepare import Keys, notice_subject
 
 SAME, DIFFERENT, MISSING = "same", "different", "missing"
 
@@ -46,6 +46,10 @@ class Scores:
     no_citation: bool     # neither record gives a volume or pages
     notice: str           # same | different (erratum/comment/retraction on one side only)
     conference: str       # same | different
+    title_overlap: float  # share of the shorter title's words found in the other (spelt alike counts), 0..1
+    titles_disagree: bool  # both titles given and fewer than half the shorter title's words in the other
+    issues: str           # same | different | missing: issue numbers (article numbers in the issue set aside)
+    generic: bool         # either title only names a kind of item ("Editor's comments", "Erratum", "Letters")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded for people to read (every field is a plain number, string or flag)."""
@@ -170,6 +174,34 @@ def reworded(a: str, b: str) -> bool:
     return any(Indel.normalized_similarity(x, y) < 0.75 for x, y in zip(rest_a, rest_b, strict=True))
 
 
+#: Below this share of the shorter title's words found in the other title, two titles disagree: they name
+#: different works, whatever their citations say (every true pair of the labelled sets shares 0.75 or more).
+DISAGREE_BELOW = 0.5
+
+
+def title_overlap(a: str, b: str) -> float:
+    """Share of the shorter title's words that the other title holds, the same or spelt alike (words of
+    four letters or more at Indel >= 0.8: ``tumour`` / ``tumor``); 1.0 for a title that is the other without
+    its subtitle. 0.0 when a title is missing."""
+    left, right = a.split(), b.split()
+    if not left or not right:
+        return 0.0
+    shorter, longer = (left, right) if len(left) <= len(right) else (right, left)
+    pool = set(longer)
+    near = [w for w in pool if len(w) >= 4]
+    hits = sum(1 for w in shorter if w in pool or (len(w) >= 4 and any(
+        Indel.normalized_similarity(w, x, score_cutoff=0.8) for x in near)))
+    return hits / len(shorter)
+
+
+def _issues(a: Keys, b: Keys) -> str:
+    """same | different | missing for the issue numbers (:func:`~harvester.dedup.prepare.issue_set`):
+    different when both give issue numbers and none is in common."""
+    if not a.issues or not b.issues:
+        return MISSING
+    return SAME if a.issues & b.issues else DIFFERENT
+
+
 def _text(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
@@ -221,6 +253,7 @@ def compare(a: Keys, b: Keys) -> Scores:
     title_words = title if title >= 0.99 or not a.title or not b.title else token_sort_ratio(a.title, b.title) / 100
     first = first_author(a, b)
     journal = journal_score(a.journal, b.journal)
+    overlap = 1.0 if a.title == b.title and a.title else title_overlap(a.title, b.title)
     return Scores(
         title=title,
         title_words=max(title, title_words),
@@ -245,4 +278,22 @@ def compare(a: Keys, b: Keys) -> Scores:
         no_citation=not (a.volume or b.volume or a.page_first or b.page_first),
         notice=SAME if a.notice == b.notice else DIFFERENT,
         conference=SAME if a.conference == b.conference else DIFFERENT,
+        title_overlap=overlap,
+        titles_disagree=bool(a.title and b.title) and overlap < DISAGREE_BELOW,
+        issues=_issues(a, b),
+        generic=a.generic or b.generic,
     )
+
+
+#: How alike a notice's title (its opening words removed) and a work's title must be to link them.
+LINK_TITLE = 0.9
+
+
+def concerns(notice: Keys, work: Keys) -> float:
+    """How alike the title a notice names (its own title, opening words removed; 4 words or more) is to a
+    work's title; 0.0 when the notice names no title. A notice whose subject reads as the work's title
+    (>= :data:`LINK_TITLE`) concerns that work."""
+    subject = notice_subject(notice.title)
+    if subject == notice.title or subject.count(" ") < 3 or not work.title:
+        return 0.0
+    return _text(subject, work.title)

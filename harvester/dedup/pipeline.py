@@ -14,8 +14,8 @@ from typing import Any
 
 from harvester.dedup.block import candidate_pairs
 from harvester.dedup.cluster import Pair, cluster
-from harvester.dedup.compare import DIFFERENT, compare
-from harvester.dedup.decide import DISTINCT, MATCH, RULES, UNCERTAIN, decide, never_together
+from harvester.dedup.compare import DIFFERENT, LINK_TITLE, compare, concerns
+from harvester.dedup.decide import DISTINCT, LINK, LINK_RULES, MATCH, RULES, UNCERTAIN, decide, never_together
 from harvester.dedup.merge import Cluster, build_cluster
 from harvester.dedup.prepare import Keys, prepare
 from harvester.records import Record
@@ -55,6 +55,11 @@ class Result:
         """Removed record id -> kept record id."""
         return {d.record_id: d.duplicate_of for c in self.clusters for d in c.duplicates}
 
+    def links(self) -> tuple[Pair, ...]:
+        """The notices (errata, retractions, comments, replies) linked to the work they concern; the
+        notice's id is ``scores["notice"]``, the work's ``scores["work"]``."""
+        return tuple(p for p in self.pairs if p.verdict == LINK)
+
 
 def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
     keys: dict[int, Keys] = {}
@@ -79,7 +84,25 @@ def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]]) -> li
         rule = decide(scores)
         if rule.verdict != DISTINCT:
             found.append(Pair(a, b, rule.verdict, rule.name, scores.as_dict()))
+        elif rule.name == "notice-vs-article":
+            link = notice_link(keys[a], keys[b])
+            if link is not None:
+                found.append(Pair(a, b, LINK, link[0], {**scores.as_dict(), **link[1]}))
     return found
+
+
+def notice_link(a: Keys, b: Keys) -> tuple[str, dict[str, Any]] | None:
+    """The link between a notice and the work it concerns, as ``(rule, evidence)``, when the title the
+    notice names reads as the work's title (``erratum-of``, ``retraction-of``, ``comment-on``)."""
+    notice, work = (a, b) if a.notice and not b.notice else (b, a)
+    rule = LINK_RULES.get(notice.notice)
+    if rule is None or work.notice:
+        return None
+    alike = concerns(notice, work)
+    if alike < LINK_TITLE:
+        return None
+    return rule, {"notice": notice.id, "work": work.id, "subject_title": round(alike, 3),
+                  "reason": f"the {notice.notice}'s title names the work's title ({alike:.2f})"}
 
 
 def _conflict(keys: Mapping[int, Keys]) -> Any:

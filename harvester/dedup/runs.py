@@ -16,7 +16,7 @@ from typing import Any
 
 from harvester.dedup.block import block_keys
 from harvester.dedup.cluster import Pair
-from harvester.dedup.decide import MATCH, UNCERTAIN
+from harvester.dedup.decide import LINK, MATCH, UNCERTAIN
 from harvester.dedup.incremental import CODE_VERSION, KEYS_VERSION, Previous, update
 from harvester.dedup.merge import Duplicate, kept_view
 from harvester.dedup.pipeline import (
@@ -165,7 +165,9 @@ def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids
     decisions = store.decision_rows(ledger)
     changed = {i for d in decisions if d.id > int(earlier["max_decision_id"]) for i in (d.record_a, d.record_b)}
     before = Previous(
-        [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in store.pair_rows(ledger, previous)],
+        [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in store.pair_rows(ledger, previous)]
+        + [Pair(min(k.notice_id, k.work_id), max(k.notice_id, k.work_id), LINK, k.rule, k.scores)
+           for k in store.link_rows(ledger, previous)],
         [Duplicate(d.record_id, d.duplicate_of, int(d.matched_with if d.matched_with is not None else d.duplicate_of),
                    d.rule, d.scores, "reviewer" if d.rule == "reviewer" else "tool")
          for d in store.duplicate_rows(ledger, previous)])
@@ -183,7 +185,9 @@ def _write(ledger: Ledger, run_id: int, result: Result) -> None:
                   for c in result.clusters for d in c.duplicates]
     pairs = [(p.a, p.b, p.verdict, p.rule, p.scores, (p.a, p.b) in open_pairs) for p in result.pairs
              if p.verdict in (MATCH, UNCERTAIN)]
-    store.write_run_result(ledger, run_id, duplicates, pairs)
+    links = [(int(p.scores["notice"]), int(p.scores["work"]), p.rule, str(p.scores.get("reason", "")), p.scores)
+             for p in result.pairs if p.verdict == LINK]
+    store.write_run_result(ledger, run_id, duplicates, pairs, links)
 
 
 # --- people: uncertain pairs out, decisions in, splits ---------------------------------------------

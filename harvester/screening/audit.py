@@ -22,7 +22,7 @@ from harvester.ledger.decisions import (
     rule_history,
     sightings,
 )
-from harvester.ledger.duplicates import latest_dedupe_run
+from harvester.ledger.duplicates import latest_dedupe_run, link_rows
 from harvester.ledger.records import get_record
 from harvester.ledger.runs import get_run
 from harvester.protocol import Protocol
@@ -54,7 +54,7 @@ class Event:
     """One step of a record's history."""
 
     time: str
-    event: str  # identified | sighted | duplicate | kept | rule | decision | outcome
+    event: str  # identified | sighted | duplicate | kept | linked | rule | decision | outcome
     stage: str = ""
     who: str = ""
     what: str = ""
@@ -134,6 +134,12 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
                                 what=f"record {row['record_id']} is its duplicate", detail=scores,
                                 run=row["run_id"], current=current))
 
+    for link in link_rows(ledger, record_id=record_id):  # an erratum or comment and its work: linked, not merged
+        what = (f"{link.rule.replace('-', ' ')} record {link.work_id}" if link.notice_id == record_id
+                else f"record {link.notice_id} is its {link.rule.split('-')[0]}")
+        events.append(Event(get_run(ledger, link.run_id).started_at, "linked", stage="dedupe", who=link.rule, what=what,
+                            detail=link.reason, run=link.run_id))
+
     rules_run = latest_rules_run(ledger)
     for result in rule_history(ledger, record_id):
         verdict = ("fired: " + result.action) if result.fired else "passed"
@@ -156,7 +162,7 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
     return events
 
 
-_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "rule", "decision", "outcome")
+_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "linked", "rule", "decision", "outcome")
 
 
 def _describe(title: str, year: int | None, source_id: str) -> str:
