@@ -12,6 +12,7 @@ from typing import Any
 
 from rapidfuzz.distance import Indel
 from rapidfuzz.fuzz import token_sort_ratio
+from rapidfuzz.process import extractOne
 
 from harvester import normalise
 from harvester.dedup.prepare import Keys, notice_subject
@@ -188,9 +189,13 @@ def title_overlap(a: str, b: str) -> float:
         return 0.0
     shorter, longer = (left, right) if len(left) <= len(right) else (right, left)
     pool = set(longer)
-    near = [w for w in pool if len(w) >= 4]
-    hits = sum(1 for w in shorter if w in pool or (len(w) >= 4 and any(
-        Indel.normalized_similarity(w, x, score_cutoff=0.8) for x in near)))
+    missing = [w for w in shorter if w not in pool]
+    hits = len(shorter) - len(missing)
+    if missing:
+        near = [w for w in pool.difference(shorter) if len(w) >= 4]
+        if near:
+            hits += sum(1 for w in missing if len(w) >= 4 and extractOne(
+                w, near, scorer=Indel.normalized_similarity, score_cutoff=0.8) is not None)
     return hits / len(shorter)
 
 
