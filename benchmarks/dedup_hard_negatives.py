@@ -39,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from harvester.normalise import strip_translation_marks  # noqa: E402
 from harvester.records import Record  # noqa: E402
 
 KINDS: tuple[str, ...] = ("recurring-title", "same-citation-other-title", "part-2", "same-title-other-authors",
@@ -89,6 +90,7 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
     first = _number(base.pages, rnd.randint(1, 900))
     journal = base.journal or "Journal of Health Services Research"
     authors = base.authors or (_surname(rnd),)
+    title_of = strip_translation_marks(base.title)  # "Title. [Review] [33 refs]": words go before the notes
     plain = Record(title=base.title, authors=authors, year=year, journal=journal, database="hard-negative")
     if kind == "recurring-title":
         title = rnd.choice(RECURRING)
@@ -99,15 +101,15 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
         return [replace(plain, title=_disagreeing_title(base.title, donors, rnd), volume=str(volume),
                         issue=str(_number(base.issue, 1) + 1), pages=base.pages or f"{first}-{first + 7}")]
     if kind == "part-2":
-        return [replace(plain, title=f"{base.title.rstrip('.')}: Part {rnd.choice(['2', 'II'])}",
+        return [replace(plain, title=f"{title_of}: Part {rnd.choice(['2', 'II'])}",
                         volume=str(volume), pages=f"{first + 20}-{first + 29}")]
     if kind == "same-title-other-authors":
         return [replace(plain, authors=tuple(_surname(rnd) for _ in range(rnd.randint(1, 4))),
                         year=year + rnd.choice([-3, 0, 2]), journal=rnd.choice(["BMJ Open", "PLoS One", journal]),
                         volume=str(volume + rnd.randint(1, 9)), pages=f"{first + 100}-{first + 108}")]
     if kind == "protocol-results":
-        title = rnd.choice([f"{base.title.rstrip('.')}: study protocol for a randomised controlled trial",
-                            f"Protocol for a randomised trial: {base.title.rstrip('.')}"])
+        title = rnd.choice([f"{title_of}: study protocol for a randomised controlled trial",
+                            f"Protocol for a randomised trial: {title_of}"])
         return [replace(plain, title=title, year=year - 2, journal=rnd.choice(["Trials", "BMJ Open"]),
                         volume=str(rnd.randint(10, 20)), pages=f"e{rnd.randint(1000, 9999)}")]
     if kind == "abstract-two-meetings":

@@ -6,6 +6,8 @@ share everything else a rule could be tempted by: authors, journal, volume, page
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,3 +149,53 @@ def test_generic_words_are_words_not_phrases() -> None:
     assert prepare(1, Record(title="Editor's comments", journal="Stroke")).generic
     assert prepare(1, Record(title="Stroke: editorial", journal="Stroke")).generic  # the journal's own name
     assert not prepare(1, Record(title="Abstracts of the 79th EAS Congress", journal="Atherosclerosis")).generic
+
+
+MESSY = ("first-page-typo", "e-prefix", "year-apart", "no-citation", "journal-full-stop", "journal-conference",
+         "abbreviated-journal", "short-range")
+
+
+def messy_copy(record: Record, change: str) -> Record:
+    """The same article as another database printed it, with one of the slips seen in real exports."""
+    if not record.pages:
+        return record
+    first, last = record.pages.split("-")
+    if change == "first-page-typo":  # one digit typed wrong
+        return replace(record, pages=f"{first[:-1]}{(int(first[-1]) + 1) % 10}-{last}")
+    if change == "e-prefix":
+        return replace(record, pages=f"e{first}-e{last}")
+    if change == "year-apart":
+        return replace(record, year=(record.year or 2012) + 1)
+    if change == "no-citation":
+        return replace(record, volume="", issue="", pages="")
+    if change == "journal-full-stop":
+        return replace(record, journal=record.journal + ".")
+    if change == "journal-conference":
+        return replace(record, journal=record.journal + ". Conference: Annual Meeting")
+    if change == "abbreviated-journal":
+        return replace(record, journal="Clin Rehabil")
+    return replace(record, pages=f"{first}-{last[-1]}")
+
+
+@SETTINGS
+@given(title_from(LEFT), st.lists(st.sampled_from(MESSY), min_size=1, max_size=2, unique=True),
+       st.sampled_from(["101-109", "12-19", "1006-1016"]))
+def test_messy_citations_merge_when_title_and_authors_agree(title: str, changes: list[str], pages: str) -> None:
+    """Issue 11, item 4: a page typo, an electronic prefix, a year apart, a missing citation or a journal
+    variant does not hide a duplicate whose title and authors agree strongly; the group's next article, a
+    word of the title apart and on other pages, is never merged (a person decides, or it stays apart)."""
+    if {"no-citation", "first-page-typo"} <= set(changes) or {"no-citation", "e-prefix"} <= set(changes):
+        changes = changes[:1]
+    if "journal-conference" in changes:  # a conference record is its journal's item only on the same page
+        changes = ["journal-conference"]
+    article = Record(title=title, authors=("Smith, J. A.", "Doe, B."), year=2012, journal="Clinical Rehabilitation",
+                     volume="26", issue="3", pages=pages)
+    copy = article
+    for change in changes:
+        copy = messy_copy(copy, change)
+    assert len(dedupe([(1, article), (2, copy)]).clusters) == 1, (changes, copy)
+    words = title.split()
+    other = next(w for w in LEFT if w not in title.lower().split())
+    reworded = replace(copy, title=" ".join([*words[:-1], other]),  # the group's next article, a word apart
+                       pages=f"{int(copy.pages.split('-')[0].lstrip('e')) + 50}-999" if copy.pages else "")
+    assert not dedupe([(1, article), (2, reworded)]).clusters

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from typing import Any
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import OSA, Indel
 from rapidfuzz.fuzz import token_sort_ratio
 from rapidfuzz.process import extractOne
 
@@ -51,6 +51,8 @@ class Scores:
     titles_disagree: bool  # both titles given and fewer than half the shorter title's words in the other
     issues: str           # same | different | missing: issue numbers (article numbers in the issue set aside)
     generic: bool         # either title only names a kind of item ("Editor's comments", "Erratum", "Letters")
+    pages_typo: bool      # page ranges with the same last page and first pages one keystroke apart (1006 / 1060)
+    single_pages: bool    # both records give one page only (abstracts are printed several to a page)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded for people to read (every field is a plain number, string or flag)."""
@@ -125,10 +127,18 @@ def _is_locator(page: str) -> bool:
 
 
 def _pages(a: str, b: str) -> str:
-    """Like :func:`_field`, but an article number and a page number are not comparable."""
+    """Like :func:`_field`, but an article number and a page number are not comparable, and ``e12`` is ``12``."""
     if a and b and _is_locator(a) != _is_locator(b):
         return MISSING
+    if a and b and a != b and _unprefixed(a) == _unprefixed(b):
+        return SAME
     return _field(a, b)
+
+
+def _unprefixed(page: str) -> str:
+    """A page without the ``e`` that marks online pagination (``e12`` and ``12`` are one page number written
+    two ways); other letters (``S12``: a supplement's page) stay: they name another sequence of pages."""
+    return page[1:] if page[:1] == "e" and page[1:].isdigit() else page
 
 
 def _first_pages(a: Keys, b: Keys) -> str:
@@ -205,6 +215,15 @@ def _issues(a: Keys, b: Keys) -> str:
     if not a.issues or not b.issues:
         return MISSING
     return SAME if a.issues & b.issues else DIFFERENT
+
+
+def pages_typo(a: Keys, b: Keys) -> bool:
+    """Two page ranges with the same last page whose first pages differ by one keystroke (a digit typed
+    wrong, dropped, added, or two digits swapped: ``1006-1016`` / ``1060-1016``): one range typed twice."""
+    first_a, first_b = _unprefixed(a.page_first), _unprefixed(b.page_first)
+    if not (a.page_last and _unprefixed(a.page_last) == _unprefixed(b.page_last) and first_a != first_b):
+        return False
+    return first_a.isdigit() and first_b.isdigit() and OSA.distance(first_a, first_b) <= 1
 
 
 def _text(a: str, b: str) -> float:
@@ -287,6 +306,8 @@ def compare(a: Keys, b: Keys) -> Scores:
         titles_disagree=bool(a.title and b.title) and overlap < DISAGREE_BELOW,
         issues=_issues(a, b),
         generic=a.generic or b.generic,
+        pages_typo=pages_typo(a, b),
+        single_pages=bool(a.page_first and b.page_first and not a.page_last and not b.page_last),
     )
 
 

@@ -172,6 +172,14 @@ OVERRIDES: tuple[Rule, ...] = (
          lambda s: s.conference == DIFFERENT and s.title >= 0.99 and s.title_length >= 6 and not s.generic
          and s.author_list == SAME and s.author_count >= 2 and s.year_gap == 0 and s.journal >= 0.8
          and s.no_citation and s.doi == MISSING and s.title_numbers == SAME),
+    Rule("title-authors-page-typo", MATCH,
+         "the same page range typed twice, once with a typing error in the first page (same last page, first"
+         " pages one keystroke apart: 1006-1016 / 1060-1016), and titles alike (>= 0.97, no word changed, not"
+         " a recurring title), the same first author and most others (>= 0.9), the same journal and volume, no"
+         " other issue, year within one: two items of one volume cannot end on the same page",
+         lambda s: s.pages_typo and s.title_words >= 0.97 and not s.title_reworded and not s.generic
+         and s.title_numbers == SAME and s.first_author == SAME and s.authors >= 0.9 and s.volume == SAME
+         and s.issues != DIFFERENT and s.journal >= 0.8 and _year_ok(s) and s.conference == SAME),
 )
 
 #: The rules, in the order they are tried. Guards (DISTINCT) first.
@@ -196,20 +204,23 @@ RULES: tuple[Rule, ...] = (
     Rule("same-pmid", MATCH, "same PMID, titles alike (>= 0.85)",
          lambda s: s.pmid == SAME and s.title_words >= 0.85),
     Rule("title-authors-citation", MATCH,
-         "titles alike (>= 0.93; when a word differs, not only its spelling, on the same first page: two"
-         " abstracts of one group can be a word apart), same first author, year within one, and volume, first"
-         " page or journal agree",
-         lambda s: s.title_words >= 0.93 and (not s.title_reworded or s.pages == SAME) and s.first_author == SAME
+         "titles alike (>= 0.93; when a word differs, not only its spelling, on the same first page, one of"
+         " them a range: two one-page abstracts of one group, a word apart, can share a page), same first"
+         " author, year within one, and volume, first page or journal agree",
+         lambda s: s.title_words >= 0.93 and (not s.title_reworded or (s.pages == SAME and not s.single_pages))
+         and s.first_author == SAME
          and s.authors >= 0.6 and _year_ok(s) and _confirmed(s)),
     Rule("title-full-citation", MATCH,
          "titles alike (>= 0.95), same volume and first page, journal alike, year within one (authors garbled"
-         " or a group name: two articles cannot share title, volume and page)",
+         " or a group name: two articles cannot share title, volume and page; two one-page abstracts a word"
+         " apart can)",
          lambda s: s.title_words >= 0.95 and s.volume == SAME and s.pages == SAME and s.journal >= 0.8
-         and _year_ok(s)),
+         and _year_ok(s) and not (s.title_reworded and s.single_pages)),
     Rule("title-citation", MATCH,
-         "titles alike (>= 0.93), no authors on one side, same volume and first page, year within one",
+         "titles alike (>= 0.93), no authors on one side, same volume and first page, year within one (not two"
+         " one-page items a word apart)",
          lambda s: s.title_words >= 0.93 and s.first_author == MISSING and s.volume == SAME and s.pages == SAME
-         and _year_ok(s)),
+         and _year_ok(s) and not (s.title_reworded and s.single_pages)),
     Rule("same-title-issue", MATCH,
          "the same title word for word (4 words or more, or 3 with a number: 'ESICON 2017 Abstracts'), no"
          " authors on either side, the same journal, volume, issue and year (an abstract book or editorial"
