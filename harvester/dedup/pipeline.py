@@ -10,8 +10,13 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from harvester import normalise
+from harvester.dedup import compare as compare_module
+from harvester.dedup import decide as decide_module
+from harvester.dedup import prepare as prepare_module
 from harvester.dedup.block import candidate_pairs
 from harvester.dedup.cluster import Pair, cluster
 from harvester.dedup.compare import DIFFERENT, LINK_TITLE, compare, concerns
@@ -25,9 +30,12 @@ SAME_DECISION, DIFFERENT_DECISION = "same", "different"
 #: Rule name -> its place in the order (people's "same" decisions come before every rule).
 PRIORITY: dict[str, int] = {rule.name: i for i, rule in enumerate(RULES)}
 
-#: Changes whenever the rules change, so an incremental run never mixes two rule sets.
+#: The rules version: the rule table (names, verdicts, meanings) and the code that reads a pair and decides
+#: it (normalise, prepare, compare, decide). Stored with each dedupe run; when it changes, the next run is a
+#: full one that decides every stored merge again and reports the merges it undid and made.
 RULES_VERSION = hashlib.sha256(
     "\n".join(f"{r.name}|{r.verdict}|{r.means}" for r in RULES).encode()
+    + b"".join(Path(str(m.__file__)).read_bytes() for m in (normalise, prepare_module, compare_module, decide_module))
 ).hexdigest()[:12]
 
 

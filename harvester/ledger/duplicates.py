@@ -49,6 +49,19 @@ class LinkRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """A merge a dedupe run undid or made among records the previous run held, with its evidence."""
+
+    run_id: int
+    record_id: int
+    other_id: int
+    change: str  # undone | made
+    rule: str
+    now: str
+    scores: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionRow:
     id: int
     record_a: int
@@ -90,10 +103,11 @@ def duplicates_removed_by_database(ledger: Ledger) -> dict[str, int]:
 def write_run_result(ledger: Ledger, run_id: int,
                      duplicates: Iterable[tuple[int, int, int | None, str, dict[str, Any]]],
                      pairs: Iterable[tuple[int, int, str, str, dict[str, Any], bool]],
-                     links: Iterable[tuple[int, int, str, str, dict[str, Any]]] = ()) -> None:
+                     links: Iterable[tuple[int, int, str, str, dict[str, Any]]] = (),
+                     changes: Iterable[tuple[int, int, str, str, str, dict[str, Any]]] = ()) -> None:
     """Store one dedupe run's removed duplicates ``(record, kept, matched_with, rule, scores)``, its
-    pairs ``(a, b, verdict, rule, scores, open)`` and its links ``(notice, work, rule, reason, scores)``,
-    in one transaction."""
+    pairs ``(a, b, verdict, rule, scores, open)``, its links ``(notice, work, rule, reason, scores)`` and
+    the merges it undid or made ``(record, other, change, rule, now, scores)``, in one transaction."""
     now = utc_now()
     with ledger.transaction() as connection:
         connection.executemany(
@@ -110,6 +124,11 @@ def write_run_result(ledger: Ledger, run_id: int,
             "INSERT INTO dedup_links (run_id, notice_id, work_id, rule, reason, scores) VALUES (?, ?, ?, ?, ?, ?)",
             ((run_id, notice, work, rule, reason, json.dumps(scores, sort_keys=True))
              for notice, work, rule, reason, scores in links))
+        connection.executemany(
+            "INSERT INTO dedup_changes (run_id, record_id, other_id, change, rule, now, scores)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, record, other, change, rule, now_, json.dumps(scores, sort_keys=True))
+             for record, other, change, rule, now_, scores in changes))
 
 
 def duplicate_rows(ledger: Ledger, run_id: int | None = None) -> list[DuplicateRow]:
@@ -142,6 +161,17 @@ def link_rows(ledger: Ledger, run_id: int | None = None, record_id: int | None =
         " ORDER BY notice_id, work_id", (run_id, record_id, record_id, record_id))
     return [LinkRow(int(r["run_id"]), int(r["notice_id"]), int(r["work_id"]), r["rule"], r["reason"],
                     json.loads(r["scores"])) for r in rows]
+
+
+def change_rows(ledger: Ledger, run_id: int | None = None) -> list[ChangeRow]:
+    """The merges a run (default: the latest ok dedupe run) undid or made among records held before it."""
+    run_id = run_id if run_id is not None else latest_dedupe_run(ledger)
+    if run_id is None:
+        return []
+    rows = ledger.connection.execute("SELECT * FROM dedup_changes WHERE run_id = ? ORDER BY change DESC, record_id",
+                                     (run_id,))
+    return [ChangeRow(int(r["run_id"]), int(r["record_id"]), int(r["other_id"]), r["change"], r["rule"], r["now"],
+                      json.loads(r["scores"])) for r in rows]
 
 
 def add_decisions(ledger: Ledger, decisions: Iterable[tuple[int, int, str, str, str, str | None, int | None,
