@@ -174,7 +174,10 @@ def messy_copy(record: Record, change: str) -> Record:
         return replace(record, journal=record.journal + ". Conference: Annual Meeting")
     if change == "abbreviated-journal":
         return replace(record, journal="Clin Rehabil")
-    return replace(record, pages=f"{first}-{last[-1]}")
+    same = 0  # "1006-1016" -> "1006-16": the last page without the digits it shares with the first
+    while same < len(first) - 1 and len(first) == len(last) and first[same] == last[same]:
+        same += 1
+    return replace(record, pages=f"{first}-{last[same:]}")
 
 
 @SETTINGS
@@ -199,3 +202,18 @@ def test_messy_citations_merge_when_title_and_authors_agree(title: str, changes:
     reworded = replace(copy, title=" ".join([*words[:-1], other]),  # the group's next article, a word apart
                        pages=f"{int(copy.pages.split('-')[0].lstrip('e')) + 50}-999" if copy.pages else "")
     assert not dedupe([(1, article), (2, reworded)]).clusters
+
+
+def test_a_copy_that_matches_two_different_items_merges_with_neither() -> None:
+    """The ambiguity principle: a column printed in three issues, one copy without issue and pages, matches
+    every issue's record; those records must stay apart, so it cannot tell which it duplicates: no merge,
+    and the question goes to people."""
+    column = Record(title="Clinical pearls: managing the acute stroke unit", authors=("Smith, J.",), year=2014,
+                    journal="Stroke", volume="45")
+    records = [(i, replace(column, issue=str(i), pages=f"{100 * i}-{100 * i + 1}")) for i in (1, 2, 3)]
+    records.append((4, column))  # the thin copy
+    result = dedupe(records)
+    assert not result.clusters
+    assert {(p.a, p.b) for p in result.uncertain} >= {(1, 4), (2, 4), (3, 4)}
+    # with a single issue the thin copy is that issue's record: merged (issue 11, item 4)
+    assert [c.members for c in dedupe([records[0], records[3]]).clusters] == [(1, 4)]

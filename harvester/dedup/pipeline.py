@@ -157,12 +157,14 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
 
 
 def for_people(pairs: Sequence[Pair], first_of: Mapping[int, int], decided: set[tuple[int, int]]) -> tuple[Pair, ...]:
-    """The uncertain pairs a person still has to see: one per pair of clusters (the most alike), none
-    inside one cluster, none between clusters a person already decided about."""
+    """The pairs a person still has to see: the uncertain pairs and the matches left between two clusters
+    (refused because they would join records known to differ, or made by an ambiguous record); one per pair
+    of clusters (the most alike), none inside one cluster, none between clusters a person already decided
+    about."""
     decided_groups = {tuple(sorted((first_of.get(a, a), first_of.get(b, b)))) for a, b in decided}
     best: dict[tuple[int, int], Pair] = {}
     for pair in pairs:
-        if pair.verdict != UNCERTAIN:
+        if pair.verdict not in (UNCERTAIN, MATCH) or (pair.a, pair.b) in decided:
             continue
         ga, gb = first_of.get(pair.a, pair.a), first_of.get(pair.b, pair.b)
         group = (min(ga, gb), max(ga, gb))

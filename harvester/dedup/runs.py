@@ -265,7 +265,7 @@ def uncertain_pairs(ledger: Ledger) -> list[dict[str, Any]]:
     if run_id is None:
         return []
     rows = []
-    for pair in store.pair_rows(ledger, run_id, UNCERTAIN, only_open=True):
+    for pair in store.pair_rows(ledger, run_id, only_open=True):  # uncertain, or a match left between clusters
         a, b = get_record(ledger, pair.record_a), get_record(ledger, pair.record_b)
         row: dict[str, Any] = {"run": run_id, "rule": pair.rule, "title_score": pair.scores.get("title_words", ""),
                                "authors_score": pair.scores.get("authors", "")}
