@@ -142,10 +142,10 @@ SAME_ITEM_OTHER_ISSUE = Rule(
 ISSUE_RULES: tuple[Rule, ...] = (
     SAME_ITEM_OTHER_ISSUE,
     Rule("maybe-other-issue", UNCERTAIN,
-         "another issue number, but a long specific title word for word and the same first page (or the same"
-         " DOI or PMID): a person decides",
-         lambda s: _other_issue(s) and ((s.title >= 0.99 and s.title_length >= 6 and not s.generic
-                                               and s.pages == SAME) or _same_identifier(s))),
+         "another issue number, but a specific title alike (>= 0.97, not generic) and the same first page (or the"
+         " same DOI or PMID): an issue typed wrong, or a month in the issue field; a person decides",
+         lambda s: _other_issue(s) and ((s.title_words >= 0.97 and not s.generic and s.pages == SAME)
+                                        or _same_identifier(s))),
     Rule("different-issue", DISTINCT,
          "the same journal and volume (or no volume on one side) and issue numbers that differ (an article"
          " number in the issue field set aside): different issues of one volume print different items",
