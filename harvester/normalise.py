@@ -69,6 +69,9 @@ _DOTTED_JOIN = re.compile(r"(?<=\.)(?=[A-Z][a-z'\u00c0-\u024f])")
 _NULL = re.compile(r"\bnull\b")
 _CONFERENCE_PART = re.compile(r"[.:;,]?\s*conference\s*:.*$", re.IGNORECASE | re.DOTALL)
 _ROMAN_PAGE = re.compile(r"[ivxlc]{1,6}")
+_NOTICE_OF_BRACKETED = re.compile(
+    r"((?:erratum|errata|corrigendum|correction|retraction(?: notice)?|comment|reply|response)(?: (?:to|on|of|in))?:?)"
+    r"\s*\[([^\[\]]{12,})\]\s*\.?", re.IGNORECASE)
 _ANONYMOUS: frozenset[str] = frozenset({"anonymous", "anon", "[anonymous]", "no authors listed",
                                         "[no authors listed]"})
 
@@ -195,6 +198,9 @@ def strip_translation_marks(title: str) -> str:
     for _ in range(2):
         text = _LANGUAGE_NOTE.sub("", text).strip()
     text = _DATABASE_NOTE.sub("", text).strip()
+    wrapped = _NOTICE_OF_BRACKETED.fullmatch(text)
+    if wrapped:  # "Correction to: [Translated title]." names a title; the brackets are not a database note
+        text = f"{wrapped.group(1)} {wrapped.group(2)}"
     note = _EDITORIAL_NOTE.search(text)
     if note and note.start() >= 12:  # "[Erratum appears in ... [added]]", "[corrected][published erratum ...]"
         text = text[: note.start()]

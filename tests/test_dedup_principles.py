@@ -217,3 +217,13 @@ def test_a_copy_that_matches_two_different_items_merges_with_neither() -> None:
     assert {(p.a, p.b) for p in result.uncertain} >= {(1, 4), (2, 4), (3, 4)}
     # with a single issue the thin copy is that issue's record: merged (issue 11, item 4)
     assert [c.members for c in dedupe([records[0], records[3]]).clusters] == [(1, 4)]
+
+
+def test_a_notice_naming_a_bracketed_translated_title_is_linked() -> None:
+    work = Record(title="[Efficacy of batroxobin for vascular cognitive impairment].", year=2010, journal="Chin J",
+                  volume="7", pages="73-76")
+    notice = Record(title="Correction to: [Efficacy of batroxobin for vascular cognitive impairment].", year=2011,
+                    journal="Chin J", volume="8", pages="12")
+    result = dedupe([(1, work), (2, notice)])
+    assert not result.clusters
+    assert [(p.rule, p.scores["notice"], p.scores["work"]) for p in result.links()] == [("erratum-of", 2, 1)]
