@@ -15,7 +15,8 @@ report: none of these):
 - ``part-2``: part 2 of a series, same authors, journal and volume, the next pages;
 - ``same-title-other-authors``: the same title by other authors, elsewhere;
 - ``protocol-results``: the trial's protocol paper two years before the results paper;
-- ``abstract-two-meetings``: the same abstract presented at two meetings (two conference records);
+- ``abstract-two-meetings``: the same abstract presented at two meetings (two conference records, each
+  naming the journal that printed it; half of them without volume or pages);
 - ``preprint``: the preprint of the record (a preprint server, its own DOI);
 - ``erratum``, ``comment``, ``reply``, ``retraction``: notices about the record (to be linked, not merged).
 
@@ -130,10 +131,13 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
                         volume=str(rnd.randint(10, 20)), pages=f"e{rnd.randint(1000, 9999)}")]
     if kind == "abstract-two-meetings":
         one, two = rnd.choice(MEETINGS)
-        return [replace(plain, journal=one, year=year - 1, volume=str(volume + 40), issue="Suppl 1",
+        made = [replace(plain, journal=one, year=year - 1, volume=str(volume + 40), issue="Suppl 1",
                         pages=f"S{rnd.randint(10, 400)}", tags=(("ENTRYTYPE", "inproceedings"),)),
                 replace(plain, journal=two, year=year - 1, volume=str(volume + 7), issue="Suppl 2",
                         pages=f"A{rnd.randint(10, 400)}", tags=(("ENTRYTYPE", "inproceedings"),))]
+        if rnd.random() < 0.5:  # Embase often gives a meeting abstract without volume or pages
+            made = [replace(m, volume="", issue="", pages="") for m in made]
+        return made
     if kind == "preprint":
         server, prefix = rnd.choice(PREPRINT_SERVERS)
         return [replace(plain, journal=server, year=year - rnd.choice([0, 1]),

@@ -343,6 +343,16 @@ def journal(value: str | None) -> str:
     return text
 
 
+def names_journal_and_meeting(value: str | None) -> bool:
+    """Whether a journal field names a journal and, after it, a meeting (``Stroke. Conference: International
+    Stroke Conference``): Embase's form for an abstract printed in that journal's supplement."""
+    if is_empty(value):
+        return False
+    assert value is not None
+    found = _CONFERENCE_PART.search(value)
+    return found is not None and bool(words(value[:found.start()]))
+
+
 def journal_tokens(value: str) -> tuple[str, ...]:
     """The words of a normalised journal name that an abbreviation keeps (no ``of``, ``and``...)."""
     return tuple(w for w in value.split() if w not in JOURNAL_STOPWORDS)

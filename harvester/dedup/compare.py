@@ -34,7 +34,8 @@ class Scores:
     author_count: int     # names in the shorter author list
     year_gap: int | None  # absolute difference in years
     journal: float        # 0..1; 1.0 when one name abbreviates the other
-    journals_differ: bool  # both are journal records (not conference) naming journals not alike (< 0.5)
+    journals_differ: bool  # both name the journal they are printed in, and the journals are not alike (< 0.8):
+    #                        journal records, or conference records that name their journal ("Stroke. Conference: ...")
     doi: str
     pmid: str
     volume: str
@@ -289,7 +290,8 @@ def compare(a: Keys, b: Keys) -> Scores:
         author_count=min(a.author_count, b.author_count),
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
         journal=journal,
-        journals_differ=bool(a.journal and b.journal) and not (a.conference or b.conference) and journal < 0.5,
+        journals_differ=bool(a.journal and b.journal) and journal < 0.8 and (
+            not (a.conference or b.conference) or (a.printed_in and b.printed_in)),
         doi=_doi(a, b),
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),

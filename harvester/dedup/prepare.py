@@ -93,6 +93,7 @@ class Keys:
     conference: bool
     generic: bool       # a title that names a kind of item, not an item (GENERIC_WORDS): recurs in every issue
     issues: frozenset[str]  # issue numbers (from the issue field and "31 (2)" in the volume), not article numbers
+    printed_in: bool    # a conference record that names the journal printing it ("Stroke. Conference: ...")
     filled: int         # how many bibliographic fields are non-empty (completeness)
 
 
@@ -197,6 +198,7 @@ def prepare(record_id: int, record: Record) -> Keys:
         filled=filled,
         generic=is_generic(title, journal),
         issues=issue_set(record.issue, record.volume),
+        printed_in=normalise.names_journal_and_meeting(record.journal or record.journal_abbrev),
     )
 
 
@@ -208,17 +210,17 @@ def keys_to_json(k: Keys) -> str:
         k.id, k.doi, k.pmid, k.title, sorted(k.title_numbers), k.authors, k.first_author,
         [sorted(t) for t in k.author_tokens], k.author_count, k.year, k.journal, k.volume, k.issue,
         sorted(k.issue_numbers), k.page_first, k.page_last, k.notice, k.conference, k.filled, k.generic,
-        sorted(k.issues),
+        sorted(k.issues), k.printed_in,
     ], ensure_ascii=False, separators=(",", ":"))
 
 
 def keys_from_json(text: str) -> Keys:
     (record_id, doi, pmid, title, numbers, authors, first_author, tokens, author_count, year,
      journal, volume, issue, issue_numbers, page_first, page_last, notice, conference, filled, generic,
-     issues) = json.loads(text)
+     issues, printed_in) = json.loads(text)
     return Keys(id=record_id, doi=doi, pmid=pmid, title=title, title_compact=title.replace(" ", ""),
                 title_numbers=frozenset(numbers), authors=authors, first_author=first_author,
                 author_tokens=tuple(frozenset(t) for t in tokens), author_count=author_count, year=year,
                 journal=journal, volume=volume, issue=issue, issue_numbers=frozenset(issue_numbers),
                 page_first=page_first, page_last=page_last, notice=notice, conference=conference, filled=filled,
-                generic=generic, issues=frozenset(issues))
+                generic=generic, issues=frozenset(issues), printed_in=printed_in)
