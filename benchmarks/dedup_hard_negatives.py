@@ -17,7 +17,7 @@ report: none of these):
 - ``protocol-results``: the trial's protocol paper two years before the results paper;
 - ``abstract-two-meetings``: the same abstract presented at two meetings (two conference records, each
   naming the journal that printed it; half of them without volume or pages);
-- ``preprint``: the preprint of the record (a preprint server, its own DOI);
+- ``preprint``: the preprint of the record (a preprint server, its own DOI or none);
 - ``erratum``, ``comment``, ``reply``, ``retraction``: notices about the record (to be linked, not merged).
 
 Every hard negative is unique in the truth; a merge that touches one is a false merge. The benchmark also
@@ -140,8 +140,8 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
         return made
     if kind == "preprint":
         server, prefix = rnd.choice(PREPRINT_SERVERS)
-        return [replace(plain, journal=server, year=year - rnd.choice([0, 1]),
-                        doi=f"{prefix}/2020.{rnd.randint(10, 12)}.{rnd.randint(10, 28)}.{rnd.randint(10**7, 10**8)}")]
+        doi = f"{prefix}/2020.{rnd.randint(10, 12)}.{rnd.randint(10, 28)}.{rnd.randint(10**7, 10**8)}"
+        return [replace(plain, journal=server, year=year - rnd.choice([0, 1]), doi=rnd.choice([doi, ""]))]
     if kind == "erratum":
         title = rnd.choice([f"Erratum: {base.title}", f"Correction to: {base.title}", f"Erratum to {base.title}"])
         return [replace(plain, title=title, authors=rnd.choice([(), authors]), year=year + 1, volume=str(volume + 1),
