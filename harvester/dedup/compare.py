@@ -192,9 +192,9 @@ DISAGREE_BELOW = 0.5
 
 
 def title_overlap(a: str, b: str) -> float:
-    """Share of the shorter title's words that the other title holds, the same or spelt alike (words of
-    four letters or more at Indel >= 0.8: ``tumour`` / ``tumor``); 1.0 for a title that is the other without
-    its subtitle. 0.0 when a title is missing."""
+    """Share of the shorter title's words that the other title holds, the same, spelt alike (words of four
+    letters or more at Indel >= 0.8: ``tumour`` / ``tumor``) or written with spaces (``p16ink4a`` in ``p16
+    ink4a``); 1.0 for a title that is the other without its subtitle. 0.0 when a title is missing."""
     left, right = a.split(), b.split()
     if not left or not right:
         return 0.0
@@ -204,9 +204,9 @@ def title_overlap(a: str, b: str) -> float:
     hits = len(shorter) - len(missing)
     if missing:
         near = [w for w in pool.difference(shorter) if len(w) >= 4]
-        if near:
-            hits += sum(1 for w in missing if len(w) >= 4 and extractOne(
-                w, near, scorer=Indel.normalized_similarity, score_cutoff=0.8) is not None)
+        joined = "".join(longer)
+        hits += sum(1 for w in missing if len(w) >= 4 and (w in joined or (near and extractOne(
+            w, near, scorer=Indel.normalized_similarity, score_cutoff=0.8) is not None)))
     return hits / len(shorter)
 
 
