@@ -9,7 +9,8 @@ report: none of these):
 - ``recurring-title``: "Editor's comments" and the like in several issues of the record's volume, by its
   first author, on the same front-matter pages of each issue;
 - ``recurring-column``: a column with a specific title ("Clinical pearls: ...") in three to five issues,
-  other pages in each, one copy without its issue number (and sometimes its pages);
+  other pages in each or (journals paginated by issue) the same pages in each, one copy without its issue
+  number (and sometimes its pages);
 - ``same-citation-other-title``: another item by the same authors in the same journal, volume and page
   range but another issue (journals paginated by issue), with a title that disagrees;
 - ``part-2``: part 2 of a series, same authors, journal and volume, the next pages;
@@ -106,9 +107,13 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
     if kind == "recurring-column":  # a column with a specific title in every issue, one copy thinner
         title = rnd.choice(COLUMNS)
         start = rnd.randint(1, 50)
+        by_issue = rnd.random() < 0.5  # paginated by issue: the column sits on the same pages of each issue
+        # paginated by issue, three full issues at least: two issues on the same pages read exactly like one
+        # item with its issue typed wrong (same-item-other-issue merges those: docs/dedup.md, principle 2)
+        issues = range(1, rnd.randint(5, 7) if by_issue else rnd.randint(4, 6))
+        firsts = {issue: start + (0 if by_issue else 100 * issue) for issue in issues}
         made = [replace(plain, title=title, authors=authors[:1], volume=str(volume), issue=str(issue),
-                        pages=f"{start + 100 * issue}-{start + 100 * issue + 1}")
-                for issue in range(1, rnd.randint(4, 6))]
+                        pages=f"{first}-{first + 1}") for issue, first in firsts.items()]
         # three issues or more: seen only twice, a copy without issue or pages reads exactly like the thin
         # copy of one article (issue 11 item 4 merges those), so no rule could tell them apart
         thin = rnd.randrange(len(made))

@@ -227,3 +227,17 @@ def test_a_notice_naming_a_bracketed_translated_title_is_linked() -> None:
     result = dedupe([(1, work), (2, notice)])
     assert not result.clusters
     assert [(p.rule, p.scores["notice"], p.scores["work"]) for p in result.links()] == [("erratum-of", 2, 1)]
+
+
+def test_a_column_on_the_same_pages_of_several_issues_is_not_one_item() -> None:
+    """Principles 2 and 5: a specific title on the same pages of four issues (a journal paginated by issue)
+    is a column, not one item with its issue typed wrong: no merge. Two issues alone read as one item with
+    an issue typo (same-item-other-issue); a third copy of one of them does not change that."""
+    column = Record(title="Clinical pearls: managing the acute stroke unit well", authors=("Smith, J.",),
+                    year=2014, journal="Stroke", volume="45", pages="1-2")
+    issues = [(i, replace(column, issue=str(i))) for i in (1, 2, 3, 4)]
+    assert not dedupe(issues).clusters
+    assert not dedupe(issues[:3]).clusters
+    assert [c.members for c in dedupe(issues[:2]).clusters] == [(1, 2)]
+    copy = (9, replace(column, issue="1", journal="Stroke."))
+    assert [c.members for c in dedupe([issues[0], copy, issues[1]]).clusters] == [(1, 2, 9)]

@@ -34,31 +34,49 @@ class Clustering:
                                          # ambiguous record's) whose records stayed apart
 
 
-def ambiguous(edges: Iterable[Pair], cannot: set[tuple[int, int]], conflict: Callable[[int, int], bool]) -> set[int]:
-    """Records the tool matched with two records that must stay apart (a guard, or a person's "different"):
-    such a record cannot tell which of them it duplicates (a recurring column's copy without issue or
-    pages matches every issue's), so it merges with neither and the pairs go to people."""
+def ambiguous(edges: Iterable[Pair], cannot: set[tuple[int, int]], conflict: Callable[[int, int], bool],
+              other_issue: Callable[[int, int], bool] | None = None) -> set[int]:
+    """Records that cannot tell which record they duplicate, so merge with none (their pairs go to people):
+
+    - matched by the tool with two records that must stay apart (a guard, or a person's "different"): a
+      recurring column's copy without issue or pages matches every issue's record;
+    - matched across issues (``same-item-other-issue``) with records of two issues other than each other
+      (``other_issue``): an item on the same pages of three issues is a column paginated by issue, not one
+      item with an issue typed wrong."""
     neighbours: dict[int, set[int]] = {}
+    across: dict[int, set[int]] = {}
     for edge in edges:
         if edge.by == "tool":
             neighbours.setdefault(edge.a, set()).add(edge.b)
             neighbours.setdefault(edge.b, set()).add(edge.a)
+            if edge.rule == ACROSS_ISSUES:
+                across.setdefault(edge.a, set()).add(edge.b)
+                across.setdefault(edge.b, set()).add(edge.a)
     found = set()
     for record_id, others in neighbours.items():
         ordered = sorted(others)
         if any((x, y) in cannot or conflict(x, y) for i, x in enumerate(ordered) for y in ordered[i + 1:]):
             found.add(record_id)
+            continue
+        crossed = sorted(across.get(record_id, ()))
+        if other_issue is not None and any(other_issue(x, y) for i, x in enumerate(crossed) for y in crossed[i + 1:]):
+            found.add(record_id)
     return found
 
 
+#: The rule that merges across issue numbers (decide.SAME_ITEM_OTHER_ISSUE), by name: clustering reads no rules.
+ACROSS_ISSUES = "same-item-other-issue"
+
+
 def cluster(edges: Iterable[Pair], cannot: set[tuple[int, int]], conflict: Callable[[int, int], bool],
-            priority: dict[str, int], hard_conflict: Callable[[int, int], bool] | None = None) -> Clustering:
+            priority: dict[str, int], hard_conflict: Callable[[int, int], bool] | None = None,
+            other_issue: Callable[[int, int], bool] | None = None) -> Clustering:
     """Union-find over match edges. ``cannot`` holds people's "different" pairs (a < b); ``conflict``
     says whether a guard keeps two records apart; ``priority`` orders rules. A person's "same" is
     checked only against ``hard_conflict`` (different identifiers): people may overrule the softer guards.
     The tool's edges of an :func:`ambiguous` record are refused (blocked)."""
     edges = list(edges)
-    unsure = ambiguous(edges, cannot, conflict)
+    unsure = ambiguous(edges, cannot, conflict, other_issue)
     ordered = sorted(edges, key=lambda p: (p.by != "reviewer", priority.get(p.rule, 99), p.a, p.b))
     parent: dict[int, int] = {}
     members: dict[int, list[int]] = {}

@@ -121,6 +121,13 @@ def _conflict(keys: Mapping[int, Keys]) -> Any:
     return conflict
 
 
+def _other_issue(keys: Mapping[int, Keys]) -> Any:
+    """Whether two records give issue numbers with none in common (for :func:`cluster.ambiguous`)."""
+    def other(x: int, y: int) -> bool:
+        return compare(keys[x], keys[y]).issues == DIFFERENT
+    return other
+
+
 def _hard_conflict(keys: Mapping[int, Keys]) -> Any:
     """Two different DOIs or PMIDs: not one record, whoever says so."""
     def conflict(x: int, y: int) -> bool:
@@ -140,7 +147,7 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     edges = [p for p in pairs if p.verdict == MATCH and (p.a, p.b) not in cannot]
     edges += [Pair(a, b, MATCH, "reviewer", {"reviewer": d.reviewer}, by="reviewer")
               for (a, b), d in latest.items() if d.decision == SAME_DECISION]
-    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY, _hard_conflict(keys))
+    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY, _hard_conflict(keys), _other_issue(keys))
     by_group: dict[int, list[Pair]] = defaultdict(list)
     first_of = {member: group[0] for group in clustering.groups for member in group}
     for edge in clustering.joined:
