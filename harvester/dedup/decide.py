@@ -138,9 +138,22 @@ SAME_ITEM_OTHER_ISSUE = Rule(
     and s.volume == SAME and s.pages == SAME and s.last_page == SAME and s.conference == SAME
     and s.title_numbers == SAME and s.doi != DIFFERENT)
 
+#: A DOI or PMID names one item: with titles alike, another issue number is one database's error.
+SAME_IDENTIFIER_OTHER_ISSUE = Rule(
+    "same-identifier-other-issue", MATCH,
+    "another issue number, but the same DOI or PMID and titles alike (>= 0.97, not a recurring title), no page"
+    " that differs: an identifier names one item (a supplement's DOI shared by many abstracts comes with other"
+    " titles), so one database wrote the issue wrong (Embase puts article numbers there)",
+    lambda s: _other_issue(s) and _same_identifier(s) and s.title_words >= 0.97 and not s.generic
+    and s.pages != DIFFERENT and s.title_numbers == SAME)
+
+#: The matches that outweigh another issue number (for that very pair, also across clusters).
+ISSUE_OVERRIDES: tuple[Rule, ...] = (SAME_ITEM_OTHER_ISSUE, SAME_IDENTIFIER_OTHER_ISSUE)
+
 #: Different issue numbers of one volume are different items; only the look-alikes go to people.
 ISSUE_RULES: tuple[Rule, ...] = (
     SAME_ITEM_OTHER_ISSUE,
+    SAME_IDENTIFIER_OTHER_ISSUE,
     Rule("maybe-other-issue", UNCERTAIN,
          "another issue number, but a specific title alike (>= 0.97, not generic) and the same first page (or the"
          " same DOI or PMID): an issue typed wrong, or a month in the issue field; a person decides",
@@ -269,7 +282,7 @@ def never_together(scores: Scores) -> bool:
     if any(guard.holds(scores) for guard in HARD_GUARDS if guard.name in CLUSTER_GUARDS):
         return True
     if any(guard.holds(scores) for guard in PRINCIPLE_GUARDS):
-        return not SAME_ITEM_OTHER_ISSUE.holds(scores)
+        return not any(rule.holds(scores) for rule in ISSUE_OVERRIDES)
     if not any(guard.holds(scores) for guard in SOFT_GUARDS if guard.name in CLUSTER_GUARDS):
         return False
     return not any(rule.holds(scores) for rule in OVERRIDES)
