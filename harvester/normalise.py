@@ -68,6 +68,10 @@ _ET_AL = re.compile(r"\bet\.?\s*al\.?", re.IGNORECASE)
 _DOTTED_JOIN = re.compile(r"(?<=\.)(?=[A-Z][a-z'\u00c0-\u024f])")
 _NULL = re.compile(r"\bnull\b")
 _CONFERENCE_PART = re.compile(r"[.:;,]?\s*conference\s*:.*$", re.IGNORECASE | re.DOTALL)
+_ROMAN_PAGE = re.compile(r"[ivxlc]{1,6}")
+_NOTICE_OF_BRACKETED = re.compile(
+    r"((?:erratum|errata|corrigendum|correction|retraction(?: notice)?|comment|reply|response)(?: (?:to|on|of|in))?:?)"
+    r"\s*\[([^\[\]]{12,})\]\s*\.?", re.IGNORECASE)
 _ANONYMOUS: frozenset[str] = frozenset({"anonymous", "anon", "[anonymous]", "no authors listed",
                                         "[no authors listed]"})
 
@@ -213,6 +217,9 @@ def strip_translation_marks(title: str) -> str:
     for _ in range(2):
         text = _LANGUAGE_NOTE.sub("", text).strip()
     text = _DATABASE_NOTE.sub("", text).strip()
+    wrapped = _NOTICE_OF_BRACKETED.fullmatch(text)
+    if wrapped:  # "Correction to: [Translated title]." names a title; the brackets are not a database note
+        text = f"{wrapped.group(1)} {wrapped.group(2)}"
     note = _EDITORIAL_NOTE.search(text)
     if note and note.start() >= 12:  # "[Erratum appears in ... [added]]", "[corrected][published erratum ...]"
         text = text[: note.start()]
@@ -355,6 +362,16 @@ def journal(value: str | None) -> str:
     return text
 
 
+def names_journal_and_meeting(value: str | None) -> bool:
+    """Whether a journal field names a journal and, after it, a meeting (``Stroke. Conference: International
+    Stroke Conference``): Embase's form for an abstract printed in that journal's supplement."""
+    if is_empty(value):
+        return False
+    assert value is not None
+    found = _CONFERENCE_PART.search(value)
+    return found is not None and bool(words(value[:found.start()]))
+
+
 def journal_tokens(value: str) -> tuple[str, ...]:
     """The words of a normalised journal name that an abbreviation keeps (no ``of``, ``and``...)."""
     return tuple(w for w in value.split() if w not in JOURNAL_STOPWORDS)
@@ -408,6 +425,8 @@ def pages(value: str | None) -> Pages:
         text = f"{MONTHS[month.group(1)]}-{int(month.group(2))}"
     first, _, last = text.partition("-")
     first, last = first.strip(" .,;"), last.strip(" .,;")
+    if _ROMAN_PAGE.fullmatch(first) and (not last or _ROMAN_PAGE.fullmatch(last)):  # front matter: "iii-iv"
+        return Pages(first, "" if last == first else last)
     if not any(ch.isdigit() for ch in first):  # "Suppl-29", "t-8": not a page
         return Pages()
     first = first.lstrip("0") or first

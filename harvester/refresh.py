@@ -211,8 +211,14 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             if new_ids:
                 _say(steps, f"de-duplicating {len(new_ids)} new record(s) against the ledger")
                 after = max_run_id(ledger)
-                steps.dedupe(ledger, protocol, new_ids)
+                deduped = steps.dedupe(ledger, protocol, new_ids)
                 adopt_runs(ledger, refresh_id, after)
+                changed = bool(getattr(deduped, "rules_changed", False))
+                undone, made = getattr(deduped, "undone", ()), getattr(deduped, "made", ())
+                if changed or undone or made:  # issue 11: stored merges follow the rules
+                    notes.append(("de-duplication rules changed: " if changed else "de-duplication: ")
+                                 + f"{len(undone)} stored merge(s) undone, {len(made)} made among held records,"
+                                 " each with its evidence in the dedupe run")
             delta = _delta(ledger, protocol, refresh_id, started_at, held_until, new_ids, sources, searched, notes)
             set_run_parameters(ledger, refresh_id, {"totals": searched.totals})
             finish_run(ledger, refresh_id, "ok", count_retrieved=len(new_ids),

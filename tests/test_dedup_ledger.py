@@ -214,3 +214,80 @@ def test_incremental_run_equals_full_run(tmp_path: Path, shared_dir: Path) -> No
         assert (full.clusters, full.duplicates, full.uncertain) == (
             incremental.clusters, incremental.duplicates, incremental.uncertain)
         assert full.candidate_pairs > incremental.candidate_pairs  # the incremental run compared less
+
+
+def test_an_erratum_is_linked_to_its_article_and_audit_shows_it(tmp_path: Path) -> None:
+    """Principle 4 on a ledger: the erratum stays a record of its own, linked to the article with a reason,
+    and the audit history of both records shows the link; an incremental run keeps the link."""
+    from harvester.ledger.duplicates import link_rows
+    from harvester.screening.audit import history
+
+    path = _protocol(tmp_path)
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        article, = _add(ledger, "MEDLINE", [ARTICLE])
+        erratum, = _add(ledger, "CINAHL", [Record(title="Erratum to: " + ARTICLE.title, year=2013,
+                                                  journal=ARTICLE.journal, volume="21", pages="77")])
+        dedupe_ledger(ledger, loaded)
+        assert current_duplicates(ledger) == {}
+        links = link_rows(ledger)
+        assert [(k.notice_id, k.work_id, k.rule) for k in links] == [(erratum, article, "erratum-of")]
+        assert "erratum" in links[0].reason
+        for record_id, words in ((erratum, f"erratum of record {article}"), (article, f"record {erratum} is its")):
+            linked = [e for e in history(ledger, loaded, record_id) if e.event == "linked"]
+            assert len(linked) == 1 and words in linked[0].what and linked[0].detail == links[0].reason
+        other, = _add(ledger, "MEDLINE", [Record(title="Lay health workers in primary care", year=2011)])
+        assert dedupe_new(ledger, loaded, [other]).mode == "incremental"
+        assert [(k.notice_id, k.work_id) for k in link_rows(ledger)] == [(erratum, article)]
+
+
+def test_a_rules_change_decides_stored_merges_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11, item 5: when the rules version changes, the next dedupe (or refresh) decides every stored
+    merge again and reports the merges it undid and made with their evidence; people's decisions stand."""
+    from harvester.dedup import decide as decide_module
+    from harvester.dedup import runs as runs_module
+    from harvester.ledger.duplicates import add_decisions, change_rows
+
+    real_rules = decide_module.RULES
+    older = tuple(r for r in real_rules if r.verdict != "match")  # rules that merged nothing
+
+    def use(rules: tuple, version: str) -> None:
+        monkeypatch.setattr(decide_module, "RULES", rules)
+        monkeypatch.setattr(runs_module, "RULES_VERSION", version)
+
+    path = _protocol(tmp_path)
+    loaded = protocol_module.load(path)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        a, = _add(ledger, "MEDLINE", [ARTICLE])
+        b, c, d = _add(ledger, "CINAHL", [
+            Record(title=ARTICLE.title, authors=("Smith JA", "Jones B"), year=2012, journal="Health Soc Care Community",
+                   volume="20", pages="101-9"),
+            Record(title="Peer mentors for people with diabetes", authors=("Doe, A",), year=2010,
+                   journal="Diabetes Care", volume="33", pages="5-9"),
+            Record(title="Peer mentors for people with diabetes: a trial", authors=("Doe, A",), year=2010,
+                   journal="Diabetes Care", volume="33", pages="5-9")])
+        add_decisions(ledger, [(c, d, "same", "JM", "file", None, None, "one article")])
+
+        use(older, "older")
+        first = dedupe_ledger(ledger, loaded)
+        assert current_duplicates(ledger) == {d: c} and not first.rules_changed  # the person's same holds
+
+        use(real_rules, "newer")
+        second = dedupe_new(ledger, loaded, [])  # refresh: falls back to a full run, reports the change
+        assert second.mode == "full" and second.rules_changed
+        assert current_duplicates(ledger) == {b: a, d: c}
+        assert [(m["record"], m["other"], m["rule"]) for m in second.made] == [(b, a, "title-authors-citation")]
+        assert second.made[0]["scores"]["title"] == 1.0 and not second.undone
+
+        use(older, "older")
+        result = runner.invoke(app, ["dedupe", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "rules changed" in result.output and f"undone: record {b} with record {a}" in result.output
+        assert current_duplicates(ledger) == {d: c}  # the person's decision was kept through both changes
+        undone = change_rows(ledger)
+        assert [(u.record_id, u.other_id, u.change, u.rule) for u in undone] == [(b, a, "undone",
+                                                                                 "title-authors-citation")]
+        assert undone[0].now.startswith(("distinct", "uncertain")) and undone[0].scores["title"] == 1.0
+
+        third = dedupe_ledger(ledger, loaded)  # same rules again: nothing to report
+        assert not third.rules_changed and not third.undone and not third.made

@@ -348,3 +348,21 @@ def test_windows_always_cover_the_last_search_day_through_today(last: date, toda
     for window in windows:
         low, high = (datetime.strptime(d, "%Y/%m/%d").date() for d in (window.mindate, window.maxdate))
         assert high == today and low <= min(last, today) and (min(last, today) - low).days == overlap
+
+
+def test_a_dedupe_that_changed_stored_merges_is_noted(harvested: tuple[Protocol, FakePubMed]) -> None:
+    """Issue 11, item 5: when the refresh's dedupe run decided stored merges again under changed rules, the
+    refresh's notes say how many it undid and made (the evidence is in that dedupe run)."""
+    from types import SimpleNamespace
+
+    protocol, pubmed = harvested
+    pubmed.add([article(n) for n in range(1001, 1004)], TODAY)
+
+    def dedupe(ledger: Ledger, protocol: Protocol, new_ids: list[int]) -> object:
+        title_dedupe(ledger, protocol, new_ids)
+        return SimpleNamespace(rules_changed=True, undone=({"record": 1},), made=())
+
+    steps = steps_for(pubmed)
+    steps.dedupe = dedupe
+    delta = refresh(protocol, now=NOW, steps=steps)
+    assert any("rules changed: 1 stored merge(s) undone, 0 made" in note for note in delta.notes), delta.notes

@@ -32,6 +32,13 @@ def _print_summary(summary: dedup.Summary) -> None:
         typer.echo(f"  {summary.blocked} matches not merged: they would join records known to differ")
     for database, count in summary.removed_by_database.items():
         typer.echo(f"  removed from {database}: {count}")
+    if summary.rules_changed:
+        typer.echo(f"  rules changed (now {summary.rules_version}): every stored merge was decided again")
+    if summary.undone or summary.made:
+        typer.echo(f"  merges undone: {len(summary.undone)}; made among records held before: {len(summary.made)}")
+    for change in (*summary.undone, *summary.made):
+        typer.echo(f"    {change['change']}: record {change['record']} with record {change['other']}"
+                   f" (rule {change['rule']}; {change['now']})")
 
 
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:

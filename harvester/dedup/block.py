@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from harvester.dedup.prepare import Keys
+from harvester.dedup.prepare import Keys, notice_subject
 
 #: Characters of the compact title used for the title blocks.
 TITLE_SPAN = 24
@@ -30,7 +30,20 @@ COMMON_OPENINGS: frozenset[str] = frozenset({
 
 
 def _title_start(k: Keys) -> str:
-    words = k.title.split()
+    return _start_of(k.title)
+
+
+def _subject_start(k: Keys) -> str:
+    """A notice's title start read after its opening words ("Erratum to: ..."): the start of the title of the
+    work it concerns, so that the two meet in one block and can be linked."""
+    if not k.notice:
+        return ""
+    subject = notice_subject(k.title)
+    return _start_of(subject) if subject != k.title else ""
+
+
+def _start_of(title: str) -> str:
+    words = title.split()
     start = 0
     while start < len(words) - 3 and words[start] in COMMON_OPENINGS:
         start += 1
@@ -72,6 +85,9 @@ def block_keys(k: Keys) -> list[tuple[str, str]]:
         value = function(k)
         if value:
             found.append((name, value))
+    subject = _subject_start(k)
+    if subject and ("title-start", subject) not in found:
+        found.append(("title-start", subject))
     return found
 
 

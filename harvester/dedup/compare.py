@@ -10,11 +10,12 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from typing import Any
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import OSA, Indel
 from rapidfuzz.fuzz import token_sort_ratio
+from rapidfuzz.process import extractOne
 
 from harvester import normalise
-from harvester.dedup.prepare import Keys
+from harvester.dedup.prepare import Keys, notice_subject
 
 SAME, DIFFERENT, MISSING = "same", "different", "missing"
 
@@ -33,7 +34,8 @@ class Scores:
     author_count: int     # names in the shorter author list
     year_gap: int | None  # absolute difference in years
     journal: float        # 0..1; 1.0 when one name abbreviates the other
-    journals_differ: bool  # both are journal records (not conference) naming journals not alike (< 0.5)
+    journals_differ: bool  # both name the journal they are printed in, and the journals are not alike (< 0.8):
+    #                        journal records, or conference records that name their journal ("Stroke. Conference: ...")
     doi: str
     pmid: str
     volume: str
@@ -46,6 +48,12 @@ class Scores:
     no_citation: bool     # neither record gives a volume or pages
     notice: str           # same | different (erratum/comment/retraction on one side only)
     conference: str       # same | different
+    title_overlap: float  # share of the shorter title's words found in the other (spelt alike counts), 0..1
+    titles_disagree: bool  # both titles given and fewer than half the shorter title's words in the other
+    issues: str           # same | different | missing: issue numbers (article numbers in the issue set aside)
+    generic: bool         # either title only names a kind of item ("Editor's comments", "Erratum", "Letters")
+    pages_typo: bool      # page ranges with the same last page and first pages one keystroke apart (1006 / 1060)
+    single_pages: bool    # both records give one page only (abstracts are printed several to a page)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded for people to read (every field is a plain number, string or flag)."""
@@ -120,10 +128,18 @@ def _is_locator(page: str) -> bool:
 
 
 def _pages(a: str, b: str) -> str:
-    """Like :func:`_field`, but an article number and a page number are not comparable."""
+    """Like :func:`_field`, but an article number and a page number are not comparable, and ``e12`` is ``12``."""
     if a and b and _is_locator(a) != _is_locator(b):
         return MISSING
+    if a and b and a != b and _unprefixed(a) == _unprefixed(b):
+        return SAME
     return _field(a, b)
+
+
+def _unprefixed(page: str) -> str:
+    """A page without the ``e`` that marks online pagination (``e12`` and ``12`` are one page number written
+    two ways); other letters (``S12``: a supplement's page) stay: they name another sequence of pages."""
+    return page[1:] if page[:1] == "e" and page[1:].isdigit() else page
 
 
 def _first_pages(a: Keys, b: Keys) -> str:
@@ -168,6 +184,47 @@ def reworded(a: str, b: str) -> bool:
     if len(rest_a) != len(rest_b):
         return True
     return any(Indel.normalized_similarity(x, y) < 0.75 for x, y in zip(rest_a, rest_b, strict=True))
+
+
+#: Below this share of the shorter title's words found in the other title, two titles disagree: they name
+#: different works, whatever their citations say (every true pair of the labelled sets shares 0.75 or more).
+DISAGREE_BELOW = 0.5
+
+
+def title_overlap(a: str, b: str) -> float:
+    """Share of the shorter title's words that the other title holds, the same, spelt alike (words of four
+    letters or more at Indel >= 0.8: ``tumour`` / ``tumor``) or written with spaces (``p16ink4a`` in ``p16
+    ink4a``); 1.0 for a title that is the other without its subtitle. 0.0 when a title is missing."""
+    left, right = a.split(), b.split()
+    if not left or not right:
+        return 0.0
+    shorter, longer = (left, right) if len(left) <= len(right) else (right, left)
+    pool = set(longer)
+    missing = [w for w in shorter if w not in pool]
+    hits = len(shorter) - len(missing)
+    if missing:
+        near = [w for w in pool.difference(shorter) if len(w) >= 4]
+        joined = "".join(longer)
+        hits += sum(1 for w in missing if len(w) >= 4 and (w in joined or (near and extractOne(
+            w, near, scorer=Indel.normalized_similarity, score_cutoff=0.8) is not None)))
+    return hits / len(shorter)
+
+
+def _issues(a: Keys, b: Keys) -> str:
+    """same | different | missing for the issue numbers (:func:`~harvester.dedup.prepare.issue_set`):
+    different when both give issue numbers and none is in common."""
+    if not a.issues or not b.issues:
+        return MISSING
+    return SAME if a.issues & b.issues else DIFFERENT
+
+
+def pages_typo(a: Keys, b: Keys) -> bool:
+    """Two page ranges with the same last page whose first pages differ by one keystroke (a digit typed
+    wrong, dropped, added, or two digits swapped: ``1006-1016`` / ``1060-1016``): one range typed twice."""
+    first_a, first_b = _unprefixed(a.page_first), _unprefixed(b.page_first)
+    if not (a.page_last and _unprefixed(a.page_last) == _unprefixed(b.page_last) and first_a != first_b):
+        return False
+    return first_a.isdigit() and first_b.isdigit() and OSA.distance(first_a, first_b) <= 1
 
 
 def _text(a: str, b: str) -> float:
@@ -221,6 +278,7 @@ def compare(a: Keys, b: Keys) -> Scores:
     title_words = title if title >= 0.99 or not a.title or not b.title else token_sort_ratio(a.title, b.title) / 100
     first = first_author(a, b)
     journal = journal_score(a.journal, b.journal)
+    overlap = 1.0 if a.title == b.title and a.title else title_overlap(a.title, b.title)
     return Scores(
         title=title,
         title_words=max(title, title_words),
@@ -232,7 +290,8 @@ def compare(a: Keys, b: Keys) -> Scores:
         author_count=min(a.author_count, b.author_count),
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
         journal=journal,
-        journals_differ=bool(a.journal and b.journal) and not (a.conference or b.conference) and journal < 0.5,
+        journals_differ=bool(a.journal and b.journal) and journal < 0.8 and (
+            not (a.conference or b.conference) or (a.printed_in and b.printed_in)),
         doi=_doi(a, b),
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),
@@ -245,4 +304,24 @@ def compare(a: Keys, b: Keys) -> Scores:
         no_citation=not (a.volume or b.volume or a.page_first or b.page_first),
         notice=SAME if a.notice == b.notice else DIFFERENT,
         conference=SAME if a.conference == b.conference else DIFFERENT,
+        title_overlap=overlap,
+        titles_disagree=bool(a.title and b.title) and overlap < DISAGREE_BELOW,
+        issues=_issues(a, b),
+        generic=a.generic or b.generic,
+        pages_typo=pages_typo(a, b),
+        single_pages=bool(a.page_first and b.page_first and not a.page_last and not b.page_last),
     )
+
+
+#: How alike a notice's title (its opening words removed) and a work's title must be to link them.
+LINK_TITLE = 0.9
+
+
+def concerns(notice: Keys, work: Keys) -> float:
+    """How alike the title a notice names (its own title, opening words removed; 4 words or more) is to a
+    work's title; 0.0 when the notice names no title. A notice whose subject reads as the work's title
+    (>= :data:`LINK_TITLE`) concerns that work."""
+    subject = notice_subject(notice.title)
+    if subject == notice.title or subject.count(" ") < 3 or not work.title:
+        return 0.0
+    return _text(subject, work.title)

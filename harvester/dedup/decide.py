@@ -15,6 +15,12 @@ from harvester.dedup.compare import DIFFERENT, MISSING, SAME, Scores
 
 MATCH, UNCERTAIN, DISTINCT = "match", "uncertain", "distinct"
 
+#: The verdict of a notice (erratum, retraction, comment, reply) and the work it concerns: linked, never merged.
+LINK = "link"
+
+#: Notice kind -> the name of its link, stored with the link as its rule.
+LINK_RULES: dict[str, str] = {"erratum": "erratum-of", "retraction": "retraction-of", "comment": "comment-on"}
+
 
 def _year_ok(s: Scores) -> bool:
     return s.year_gap is None or s.year_gap <= 1
@@ -75,6 +81,91 @@ HARD_GUARDS: tuple[Rule, ...] = (
          lambda s: s.notice == DIFFERENT),
 )
 
+def _same_place(s: Scores) -> bool:
+    """The same volume, issue and first page: the one place an item is printed."""
+    return s.volume == SAME and SAME in (s.issue, s.issues) and s.pages == SAME
+
+
+def _same_identifier(s: Scores) -> bool:
+    return s.doi == SAME or s.pmid == SAME
+
+
+#: The principles: why two records are different works, whatever else agrees. Tried after the hard guards;
+#: each sends the pairs a careful reader could still take for one item to people, and keeps the rest apart.
+#: All three also hold across clusters (:func:`never_together`): no chain of matches joins what they separate.
+PRINCIPLES: tuple[Rule, ...] = (
+    Rule("titles-disagree-same-identifier", UNCERTAIN,
+         "the same DOI or PMID, but titles that disagree (fewer than half the shorter title's words in the"
+         " other) and no page or volume that differs: an identifier typed into the wrong record, or a"
+         " translation: a person decides (on other pages the shared DOI is a supplement's, not an item's)",
+         lambda s: s.titles_disagree and _same_identifier(s) and DIFFERENT not in (s.volume, s.pages)),
+    Rule("titles-disagree-same-citation", UNCERTAIN,
+         "titles that disagree, but the same first author and most others, volume and first page (and no other"
+         " issue): a translated title, or two items of one issue: a person decides",
+         lambda s: s.titles_disagree and s.first_author == SAME and s.authors >= 0.8 and s.volume == SAME
+         and s.pages == SAME and s.issues != DIFFERENT and _year_ok(s)),
+    Rule("titles-disagree", DISTINCT,
+         "titles that disagree (fewer than half the shorter title's words in the other) name different works:"
+         " no citation or author evidence outweighs them",
+         lambda s: s.titles_disagree),
+    Rule("maybe-generic-title", UNCERTAIN,
+         "a title that names a kind of item (editorial, letter, erratum, contents...), the same in both, in the"
+         " same volume and issue, but without pages on one side to tell two such items apart",
+         lambda s: s.generic and not _same_identifier(s) and s.title >= 0.99 and s.volume == SAME
+         and SAME in (s.issue, s.issues) and s.pages == MISSING and _year_ok(s)),
+    Rule("generic-title", DISTINCT,
+         "a title that names a kind of item (editor's comments, in this issue, letters, erratum, contents,"
+         " index, conference programme) recurs in every issue: it merges only in the same volume, issue and"
+         " first page (or with the same DOI or PMID)",
+         lambda s: s.generic and not _same_identifier(s) and not _same_place(s)),
+)
+
+def _other_issue(s: Scores) -> bool:
+    """Another issue number of the same journal and volume (a volume or journal that differs is another
+    guard's business: issue numbers of two volumes say nothing of each other)."""
+    return s.issues == DIFFERENT and s.volume != DIFFERENT and (s.journal >= 0.8 or s.journal == 0.0)
+
+
+#: The one match that outweighs a different issue number: every other field the same, word for word.
+SAME_ITEM_OTHER_ISSUE = Rule(
+    "same-item-other-issue", MATCH,
+    "another issue number, but everything else the same: a specific title word for word (6 words or more, not"
+    " a recurring kind of title), the same authors, year, journal, volume and page range (first and last page):"
+    " two items of one volume cannot share a page range in a continuously paginated volume, and an item"
+    " recurring on the same pages of each issue has a recurring (generic) title",
+    lambda s: _other_issue(s) and s.title >= 0.99 and s.title_length >= 6 and not s.generic
+    and s.first_author == SAME and s.authors >= 0.9 and s.year_gap == 0 and s.journal >= 0.8
+    and s.volume == SAME and s.pages == SAME and s.last_page == SAME and s.conference == SAME
+    and s.title_numbers == SAME and s.doi != DIFFERENT)
+
+#: A DOI or PMID names one item: with titles alike, another issue number is one database's error.
+SAME_IDENTIFIER_OTHER_ISSUE = Rule(
+    "same-identifier-other-issue", MATCH,
+    "another issue number, but the same DOI or PMID and titles alike (>= 0.97, not a recurring title), no page"
+    " that differs: an identifier names one item (a supplement's DOI shared by many abstracts comes with other"
+    " titles), so one database wrote the issue wrong (Embase puts article numbers there)",
+    lambda s: _other_issue(s) and _same_identifier(s) and s.title_words >= 0.97 and not s.generic
+    and s.pages != DIFFERENT and s.title_numbers == SAME)
+
+#: The matches that outweigh another issue number (for that very pair, also across clusters).
+ISSUE_OVERRIDES: tuple[Rule, ...] = (SAME_ITEM_OTHER_ISSUE, SAME_IDENTIFIER_OTHER_ISSUE)
+
+#: Different issue numbers of one volume are different items; only the look-alikes go to people.
+ISSUE_RULES: tuple[Rule, ...] = (
+    SAME_ITEM_OTHER_ISSUE,
+    SAME_IDENTIFIER_OTHER_ISSUE,
+    Rule("maybe-other-issue", UNCERTAIN,
+         "another issue number, but a specific title alike (>= 0.97, not generic) and the same first page (or the"
+         " same DOI or PMID): an issue typed wrong, or a month in the issue field; a person decides",
+         lambda s: _other_issue(s) and ((s.title_words >= 0.97 and not s.generic and s.pages == SAME)
+                                        or _same_identifier(s))),
+    Rule("different-issue", DISTINCT,
+         "the same journal and volume (or no volume on one side) and issue numbers that differ (an article"
+         " number in the issue field set aside): different issues of one volume print different items",
+         lambda s: _other_issue(s)),
+)
+
+
 #: Matches strong enough to outweigh one citation guard: the same words, the same people, the same year,
 #: and where it was printed told twice. Tried after the hard guards and before the soft ones.
 OVERRIDES: tuple[Rule, ...] = (
@@ -82,7 +173,8 @@ OVERRIDES: tuple[Rule, ...] = (
          "the same title word for word (6 words or more), the same first author and most of the others, the same"
          " year and journal, and the same issue (volume and issue, or the DOI) but another page, each on one or"
          " two pages: one abstract printed or indexed on two pages of one issue (longer articles go to people)",
-         lambda s: s.title >= 0.99 and s.title_length >= 6 and s.first_author == SAME and s.authors >= 0.8
+         lambda s: s.title >= 0.99 and s.title_length >= 6 and not s.generic and s.first_author == SAME
+         and s.authors >= 0.8
          and s.year_gap == 0 and s.journal >= 0.8 and s.conference == SAME and s.title_numbers == SAME
          and s.pages == DIFFERENT and s.short_items and DIFFERENT not in (s.volume, s.issue)
          and (s.doi == SAME or (s.volume == SAME and s.issue == SAME))),
@@ -90,14 +182,24 @@ OVERRIDES: tuple[Rule, ...] = (
          "a conference abstract and a record of the journal that printed the meeting's abstracts: the same"
          " title word for word (6 words or more), the same list of two or more authors, the same journal and"
          " year, and no volume, pages or DOI on either to tell a later article by",
-         lambda s: s.conference == DIFFERENT and s.title >= 0.99 and s.title_length >= 6
+         lambda s: s.conference == DIFFERENT and s.title >= 0.99 and s.title_length >= 6 and not s.generic
          and s.author_list == SAME and s.author_count >= 2 and s.year_gap == 0 and s.journal >= 0.8
          and s.no_citation and s.doi == MISSING and s.title_numbers == SAME),
+    Rule("title-authors-page-typo", MATCH,
+         "the same page range typed twice, once with a typing error in the first page (same last page, first"
+         " pages one keystroke apart: 1006-1016 / 1060-1016), and titles alike (>= 0.97, no word changed, not"
+         " a recurring title), the same first author and most others (>= 0.9), the same journal and volume, no"
+         " other issue, year within one: two items of one volume cannot end on the same page",
+         lambda s: s.pages_typo and s.title_words >= 0.97 and not s.title_reworded and not s.generic
+         and s.title_numbers == SAME and s.first_author == SAME and s.authors >= 0.9 and s.volume == SAME
+         and s.issues != DIFFERENT and s.journal >= 0.8 and _year_ok(s) and s.conference == SAME),
 )
 
 #: The rules, in the order they are tried. Guards (DISTINCT) first.
 RULES: tuple[Rule, ...] = (
     *HARD_GUARDS,
+    *PRINCIPLES,
+    *ISSUE_RULES,
     *OVERRIDES,
     Rule("alike-despite-citation", UNCERTAIN,
          "titles (>= 0.97) and authors alike, but volume, pages or year disagree (a conference abstract and"
@@ -115,20 +217,23 @@ RULES: tuple[Rule, ...] = (
     Rule("same-pmid", MATCH, "same PMID, titles alike (>= 0.85)",
          lambda s: s.pmid == SAME and s.title_words >= 0.85),
     Rule("title-authors-citation", MATCH,
-         "titles alike (>= 0.93; when a word differs, not only its spelling, on the same first page: two"
-         " abstracts of one group can be a word apart), same first author, year within one, and volume, first"
-         " page or journal agree",
-         lambda s: s.title_words >= 0.93 and (not s.title_reworded or s.pages == SAME) and s.first_author == SAME
+         "titles alike (>= 0.93; when a word differs, not only its spelling, on the same first page, one of"
+         " them a range: two one-page abstracts of one group, a word apart, can share a page), same first"
+         " author, year within one, and volume, first page or journal agree",
+         lambda s: s.title_words >= 0.93 and (not s.title_reworded or (s.pages == SAME and not s.single_pages))
+         and s.first_author == SAME
          and s.authors >= 0.6 and _year_ok(s) and _confirmed(s)),
     Rule("title-full-citation", MATCH,
          "titles alike (>= 0.95), same volume and first page, journal alike, year within one (authors garbled"
-         " or a group name: two articles cannot share title, volume and page)",
+         " or a group name: two articles cannot share title, volume and page; two one-page abstracts a word"
+         " apart can)",
          lambda s: s.title_words >= 0.95 and s.volume == SAME and s.pages == SAME and s.journal >= 0.8
-         and _year_ok(s)),
+         and _year_ok(s) and not (s.title_reworded and s.single_pages)),
     Rule("title-citation", MATCH,
-         "titles alike (>= 0.93), no authors on one side, same volume and first page, year within one",
+         "titles alike (>= 0.93), no authors on one side, same volume and first page, year within one (not two"
+         " one-page items a word apart)",
          lambda s: s.title_words >= 0.93 and s.first_author == MISSING and s.volume == SAME and s.pages == SAME
-         and _year_ok(s)),
+         and _year_ok(s) and not (s.title_reworded and s.single_pages)),
     Rule("same-title-issue", MATCH,
          "the same title word for word (4 words or more, or 3 with a number: 'ESICON 2017 Abstracts'), no"
          " authors on either side, the same journal, volume, issue and year (an abstract book or editorial"
@@ -142,9 +247,11 @@ RULES: tuple[Rule, ...] = (
          lambda s: s.title >= 0.99 and s.first_author == SAME and s.authors >= 0.85 and s.year_gap == 0
          and not s.journals_differ),
     Rule("same-citation-authors", MATCH,
-         "another title (a translation), but the same authors, year, journal, volume and page range"
-         " (a range: several abstracts can share one page)",
-         lambda s: s.first_author == SAME and s.authors >= 0.8 and s.year_gap == 0 and s.volume == SAME
+         "the title with or without its subtitle (most of the shorter title's words in the other, 3 words or"
+         " more), and the same authors, year, journal, volume and page range (a range: several abstracts can"
+         " share one page)",
+         lambda s: s.title_overlap >= 0.8 and s.title_length >= 3 and s.first_author == SAME and s.authors >= 0.8
+         and s.year_gap == 0 and s.volume == SAME
          and s.pages == SAME and s.last_page == SAME and s.journal >= 0.8 and s.conference == SAME),
     Rule("maybe-same-identifier", UNCERTAIN, "same DOI or PMID but the titles differ",
          lambda s: s.doi == SAME or s.pmid == SAME),
@@ -164,12 +271,18 @@ DEFAULT = Rule("no-rule", DISTINCT, "no rule matched", lambda s: True)
 CLUSTER_GUARDS: tuple[str, ...] = ("different-doi", "different-pmid", "notice-vs-article", "conference-vs-article",
                                    "years-apart", "different-numbers-in-title")
 
+#: The principles that hold across clusters: titles that disagree, a recurring title outside its place,
+#: different issues (unless :data:`SAME_ITEM_OTHER_ISSUE` holds for that very pair).
+PRINCIPLE_GUARDS: tuple[Rule, ...] = tuple(r for r in (*PRINCIPLES, *ISSUE_RULES) if r.verdict == DISTINCT)
+
 
 def never_together(scores: Scores) -> bool:
     """Whether a cluster guard keeps these two records apart (checked across clusters before joining).
     A soft guard gives way when the pair itself is matched by a rule tried before it (:data:`OVERRIDES`)."""
     if any(guard.holds(scores) for guard in HARD_GUARDS if guard.name in CLUSTER_GUARDS):
         return True
+    if any(guard.holds(scores) for guard in PRINCIPLE_GUARDS):
+        return not any(rule.holds(scores) for rule in ISSUE_OVERRIDES)
     if not any(guard.holds(scores) for guard in SOFT_GUARDS if guard.name in CLUSTER_GUARDS):
         return False
     return not any(rule.holds(scores) for rule in OVERRIDES)

@@ -10,12 +10,17 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from harvester import normalise
+from harvester.dedup import compare as compare_module
+from harvester.dedup import decide as decide_module
+from harvester.dedup import prepare as prepare_module
 from harvester.dedup.block import candidate_pairs
 from harvester.dedup.cluster import Pair, cluster
-from harvester.dedup.compare import DIFFERENT, compare
-from harvester.dedup.decide import DISTINCT, MATCH, RULES, UNCERTAIN, decide, never_together
+from harvester.dedup.compare import DIFFERENT, LINK_TITLE, compare, concerns
+from harvester.dedup.decide import DISTINCT, LINK, LINK_RULES, MATCH, RULES, UNCERTAIN, decide, never_together
 from harvester.dedup.merge import Cluster, build_cluster
 from harvester.dedup.prepare import Keys, prepare
 from harvester.records import Record
@@ -25,9 +30,12 @@ SAME_DECISION, DIFFERENT_DECISION = "same", "different"
 #: Rule name -> its place in the order (people's "same" decisions come before every rule).
 PRIORITY: dict[str, int] = {rule.name: i for i, rule in enumerate(RULES)}
 
-#: Changes whenever the rules change, so an incremental run never mixes two rule sets.
+#: The rules version: the rule table (names, verdicts, meanings) and the code that reads a pair and decides
+#: it (normalise, prepare, compare, decide). Stored with each dedupe run; when it changes, the next run is a
+#: full one that decides every stored merge again and reports the merges it undid and made.
 RULES_VERSION = hashlib.sha256(
     "\n".join(f"{r.name}|{r.verdict}|{r.means}" for r in RULES).encode()
+    + b"".join(Path(str(m.__file__)).read_bytes() for m in (normalise, prepare_module, compare_module, decide_module))
 ).hexdigest()[:12]
 
 
@@ -55,6 +63,11 @@ class Result:
         """Removed record id -> kept record id."""
         return {d.record_id: d.duplicate_of for c in self.clusters for d in c.duplicates}
 
+    def links(self) -> tuple[Pair, ...]:
+        """The notices (errata, retractions, comments, replies) linked to the work they concern; the
+        notice's id is ``scores["notice"]``, the work's ``scores["work"]``."""
+        return tuple(p for p in self.pairs if p.verdict == LINK)
+
 
 def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
     keys: dict[int, Keys] = {}
@@ -79,7 +92,25 @@ def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]]) -> li
         rule = decide(scores)
         if rule.verdict != DISTINCT:
             found.append(Pair(a, b, rule.verdict, rule.name, scores.as_dict()))
+        elif rule.name == "notice-vs-article":
+            link = notice_link(keys[a], keys[b])
+            if link is not None:
+                found.append(Pair(a, b, LINK, link[0], {**scores.as_dict(), **link[1]}))
     return found
+
+
+def notice_link(a: Keys, b: Keys) -> tuple[str, dict[str, Any]] | None:
+    """The link between a notice and the work it concerns, as ``(rule, evidence)``, when the title the
+    notice names reads as the work's title (``erratum-of``, ``retraction-of``, ``comment-on``)."""
+    notice, work = (a, b) if a.notice and not b.notice else (b, a)
+    rule = LINK_RULES.get(notice.notice)
+    if rule is None or work.notice:
+        return None
+    alike = concerns(notice, work)
+    if alike < LINK_TITLE:
+        return None
+    return rule, {"notice": notice.id, "work": work.id, "subject_title": round(alike, 3),
+                  "reason": f"the {notice.notice}'s title names the work's title ({alike:.2f})"}
 
 
 def _conflict(keys: Mapping[int, Keys]) -> Any:
@@ -88,6 +119,13 @@ def _conflict(keys: Mapping[int, Keys]) -> Any:
     def conflict(x: int, y: int) -> bool:
         return never_together(compare(keys[x], keys[y]))
     return conflict
+
+
+def _other_issue(keys: Mapping[int, Keys]) -> Any:
+    """Whether two records give issue numbers with none in common (for :func:`cluster.ambiguous`)."""
+    def other(x: int, y: int) -> bool:
+        return compare(keys[x], keys[y]).issues == DIFFERENT
+    return other
 
 
 def _hard_conflict(keys: Mapping[int, Keys]) -> Any:
@@ -109,7 +147,7 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     edges = [p for p in pairs if p.verdict == MATCH and (p.a, p.b) not in cannot]
     edges += [Pair(a, b, MATCH, "reviewer", {"reviewer": d.reviewer}, by="reviewer")
               for (a, b), d in latest.items() if d.decision == SAME_DECISION]
-    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY, _hard_conflict(keys))
+    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY, _hard_conflict(keys), _other_issue(keys))
     by_group: dict[int, list[Pair]] = defaultdict(list)
     first_of = {member: group[0] for group in clustering.groups for member in group}
     for edge in clustering.joined:
@@ -126,12 +164,14 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
 
 
 def for_people(pairs: Sequence[Pair], first_of: Mapping[int, int], decided: set[tuple[int, int]]) -> tuple[Pair, ...]:
-    """The uncertain pairs a person still has to see: one per pair of clusters (the most alike), none
-    inside one cluster, none between clusters a person already decided about."""
+    """The pairs a person still has to see: the uncertain pairs and the matches left between two clusters
+    (refused because they would join records known to differ, or made by an ambiguous record); one per pair
+    of clusters (the most alike), none inside one cluster, none between clusters a person already decided
+    about."""
     decided_groups = {tuple(sorted((first_of.get(a, a), first_of.get(b, b)))) for a, b in decided}
     best: dict[tuple[int, int], Pair] = {}
     for pair in pairs:
-        if pair.verdict != UNCERTAIN:
+        if pair.verdict not in (UNCERTAIN, MATCH) or (pair.a, pair.b) in decided:
             continue
         ga, gb = first_of.get(pair.a, pair.a), first_of.get(pair.b, pair.b)
         group = (min(ga, gb), max(ga, gb))

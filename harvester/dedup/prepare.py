@@ -40,6 +40,25 @@ CONFERENCE_TYPES: frozenset[str] = frozenset({"inproceedings", "conference", "pr
                                               "abst", "congresses", "conference abstract", "conference paper",
                                               "meeting abstract", "conference review", "proceedings paper"})
 
+#: Words that name a kind of item, not which item: a title made only of these (with numbers, dates and the
+#: journal's own name) recurs in every issue ("Editor's comments", "In this issue", "Erratum", "Letters",
+#: "Conference programme"), so it says nothing about which printed item a record is.
+_GENERIC_TEXT = """
+editorial editorials editor editors editorial comment comments commentary commentaries letter letters reply replies
+response responses erratum errata correction corrections corrigendum corrigenda retraction retractions retracted
+notice notices expression concern withdrawn withdrawal in this issue issues contents content table index indexes
+indices author authors subject keyword keywords conference congress programme programmes program programs meeting
+meetings abstracts abstract poster posters session sessions oral presentations proceedings news book books
+reviews review year introduction preface foreword announcement announcements acknowledgement acknowledgment
+acknowledgements acknowledgments reviewers referees obituary obituaries calendar events highlights message
+president presidents chair chairs guest note notes correspondence board masthead cover front matter back error
+errors information instructions for to the a an of on from and with by at our new month week column update
+updates corner perspective perspectives viewpoint forum brief briefs digest summary summaries supplement volume
+readers reader welcome farewell thanks thank you your journal annual report list selected recent
+january february march april may june july august september october november december spring summer autumn
+winter fall"""
+GENERIC_WORDS: frozenset[str] = frozenset(_GENERIC_TEXT.split())
+
 #: Roman numerals that number parts and phases in titles ("i" is left out: it is also a word).
 ROMAN: frozenset[str] = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 
@@ -72,6 +91,9 @@ class Keys:
     page_last: str
     notice: str         # "" or erratum / retraction / comment
     conference: bool
+    generic: bool       # a title that names a kind of item, not an item (GENERIC_WORDS): recurs in every issue
+    issues: frozenset[str]  # issue numbers (from the issue field and "31 (2)" in the volume), not article numbers
+    printed_in: bool    # a conference record that names the journal printing it ("Stroke. Conference: ...")
     filled: int         # how many bibliographic fields are non-empty (completeness)
 
 
@@ -81,6 +103,46 @@ def title_numbers(title: str) -> frozenset[str]:
     found = set(re.findall(r"\d+", title.replace(" ", "")))
     found.update(w for w in title.split() if w in ROMAN)
     return frozenset(found)
+
+
+def is_generic(title: str, journal: str) -> bool:
+    """Whether a normalised title is only words that name a kind of item (:data:`GENERIC_WORDS`), numbers,
+    roman numerals and the journal's own name: such a title recurs in every issue of its journal."""
+    if not title:
+        return False
+    own = set(journal.split())
+    return all(w in GENERIC_WORDS or w in own or w.isdigit() or w in ROMAN or w == "i" for w in title.split())
+
+
+#: The highest number read as an issue of a volume: weekly journals reach 52 or 53. A larger number in the
+#: issue field is an article number (Embase puts e-article numbers there) or a running count of issues.
+MAX_ISSUE = 60
+
+
+def issue_set(issue: str | None, volume: str | None) -> frozenset[str]:
+    """The issue numbers a record gives: the numbers of its issue field up to :data:`MAX_ISSUE`, and a
+    number in brackets in its volume field (``31 (2)``: the issue written into the volume). A record marked
+    ``(no pagination)`` (Embase's article-number journals) carries the article number in its issue field,
+    so only the bracketed number counts."""
+    text = volume or ""
+    numbers = [] if "no pagination" in text.lower() else re.findall(r"\d+", issue or "")
+    for inner in re.findall(r"\(([^)]*)\)", text):
+        numbers += re.findall(r"\d+", inner)
+    return frozenset(str(int(n)) for n in numbers if len(n) <= 4 and int(n) <= MAX_ISSUE)
+
+
+#: The opening words of a notice's title, before the title of the work it concerns ("Erratum to: ...",
+#: "Comment on ...", "Retraction notice: ...", "Re: ...", "Reply to ...").
+_NOTICE_OPENING = re.compile(
+    r"^(?:notice of |expression of concern (?:for |about |regarding )?)?(?:published )?"
+    r"(?:erratum|errata|corrigendum|corrigenda|correction|retraction|retracted|withdrawn|comment|comments|commentary|"
+    r"response|reply|re|in reply|author reply|authors reply|letter|editorial comment|notice)"
+    r"(?: notice)?(?: (?:to|on|of|in|for|regarding|about|re|the article))* ")
+
+def notice_subject(title: str) -> str:
+    """A notice's normalised title without its opening words: the title of the work it concerns
+    (the title itself when it opens with no notice words)."""
+    return _NOTICE_OPENING.sub("", title, count=1)
 
 
 def notice_kind(record: Record, title: str) -> str:
@@ -134,6 +196,9 @@ def prepare(record_id: int, record: Record) -> Keys:
         notice=notice_kind(record, title),
         conference=is_conference(record, normalise.words(record.journal or record.journal_abbrev)),
         filled=filled,
+        generic=is_generic(title, journal),
+        issues=issue_set(record.issue, record.volume),
+        printed_in=normalise.names_journal_and_meeting(record.journal or record.journal_abbrev),
     )
 
 
@@ -144,15 +209,18 @@ def keys_to_json(k: Keys) -> str:
     return json.dumps([
         k.id, k.doi, k.pmid, k.title, sorted(k.title_numbers), k.authors, k.first_author,
         [sorted(t) for t in k.author_tokens], k.author_count, k.year, k.journal, k.volume, k.issue,
-        sorted(k.issue_numbers), k.page_first, k.page_last, k.notice, k.conference, k.filled,
+        sorted(k.issue_numbers), k.page_first, k.page_last, k.notice, k.conference, k.filled, k.generic,
+        sorted(k.issues), k.printed_in,
     ], ensure_ascii=False, separators=(",", ":"))
 
 
 def keys_from_json(text: str) -> Keys:
     (record_id, doi, pmid, title, numbers, authors, first_author, tokens, author_count, year,
-     journal, volume, issue, issue_numbers, page_first, page_last, notice, conference, filled) = json.loads(text)
+     journal, volume, issue, issue_numbers, page_first, page_last, notice, conference, filled, generic,
+     issues, printed_in) = json.loads(text)
     return Keys(id=record_id, doi=doi, pmid=pmid, title=title, title_compact=title.replace(" ", ""),
                 title_numbers=frozenset(numbers), authors=authors, first_author=first_author,
                 author_tokens=tuple(frozenset(t) for t in tokens), author_count=author_count, year=year,
                 journal=journal, volume=volume, issue=issue, issue_numbers=frozenset(issue_numbers),
-                page_first=page_first, page_last=page_last, notice=notice, conference=conference, filled=filled)
+                page_first=page_first, page_last=page_last, notice=notice, conference=conference, filled=filled,
+                generic=generic, issues=frozenset(issues), printed_in=printed_in)

@@ -16,7 +16,8 @@ from typing import Any
 
 from harvester.dedup.block import block_keys
 from harvester.dedup.cluster import Pair
-from harvester.dedup.decide import MATCH, UNCERTAIN
+from harvester.dedup.compare import compare
+from harvester.dedup.decide import LINK, MATCH, UNCERTAIN, decide
 from harvester.dedup.incremental import CODE_VERSION, KEYS_VERSION, Previous, update
 from harvester.dedup.merge import Duplicate, kept_view
 from harvester.dedup.pipeline import (
@@ -64,6 +65,10 @@ class Summary:
     blocked: int
     decisions: int
     removed_by_database: dict[str, int]
+    rules_version: str = ""
+    rules_changed: bool = False  # the previous run was made by other rules: every stored merge decided again
+    undone: tuple[dict[str, Any], ...] = ()  # merges of the previous run this run undid, with evidence
+    made: tuple[dict[str, Any], ...] = ()    # merges among records held before that this run made
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,9 +120,10 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
             result, records, fresh, write_keys = _incremental(ledger, earlier, previous, new_ids, preference)
         else:
             result, records, fresh, write_keys = _full(ledger, preference)
+        undone, made = _changes(ledger, earlier, previous, result)
         with ledger.transaction():  # the run's rows and the keys it stored land together, or neither
             write_keys()
-            _write(ledger, run_id, result)
+            _write(ledger, run_id, result, undone + made)
     except BaseException as error:
         finish_run(ledger, run_id, "failed", message=str(error)[:500])
         raise
@@ -126,7 +132,55 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
                        f" {result.stats['uncertain']} uncertain pairs for people")
     return Summary(run_id, mode, records, fresh, result.stats["candidate_pairs"], result.stats["clusters"],
                    result.stats["duplicates"], result.stats["uncertain"], result.stats["blocked"],
-                   result.stats["decisions"], store.duplicates_removed_by_database(ledger))
+                   result.stats["decisions"], store.duplicates_removed_by_database(ledger), RULES_VERSION,
+                   previous is not None and earlier.get("rules_version") != RULES_VERSION,
+                   tuple(_change_dict(c) for c in undone), tuple(_change_dict(c) for c in made))
+
+
+Change = tuple[int, int, str, str, str, dict[str, Any]]
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    record, other, kind, rule, now, scores = change
+    return {"record": record, "other": other, "change": kind, "rule": rule, "now": now, "scores": scores}
+
+
+def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, result: Result) \
+        -> tuple[list[Change], list[Change]]:
+    """The merges of the previous run that this one undid, and the merges it made among records the
+    previous run already held (new records joining a cluster are not changes), each with its evidence:
+    an undone merge keeps the previous run's rule and scores and says what the pair is now (the rule that
+    decides it, or a person's decision); a made merge gives this run's rule and scores."""
+    if previous is None:
+        return [], []
+    held_up_to = int(earlier.get("max_record_id", 0))
+    before = {d.record_id: d for d in store.duplicate_rows(ledger, previous)}
+    now_kept = {d.record_id: d.duplicate_of for c in result.clusters for d in c.duplicates}
+    people = {(min(d.record_a, d.record_b), max(d.record_a, d.record_b)): d for d in store.decision_rows(ledger)}
+    undone: list[Change] = []
+    for record_id, row in sorted(before.items()):
+        if now_kept.get(record_id, record_id) == now_kept.get(row.duplicate_of, row.duplicate_of):
+            continue
+        pair = (min(record_id, row.duplicate_of), max(record_id, row.duplicate_of))
+        person = people.get(pair)
+        if person is not None:
+            now = f"a person decided {person.decision} ({person.reviewer})"
+        else:
+            scores = compare(prepare(record_id, get_record(ledger, record_id).record),
+                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record))
+            rule = decide(scores)
+            now = f"{rule.verdict}: {rule.name}" + ("" if rule.verdict != MATCH else
+                                                   " (kept apart by a guard of its cluster)")
+        undone.append((record_id, row.duplicate_of, "undone", row.rule, now, row.scores))
+    made: list[Change] = []
+    was_kept = {r: d.duplicate_of for r, d in before.items()}
+    for cluster in result.clusters:
+        for d in cluster.duplicates:
+            if d.record_id > held_up_to or d.duplicate_of > held_up_to:
+                continue
+            if was_kept.get(d.record_id, d.record_id) != was_kept.get(d.duplicate_of, d.duplicate_of):
+                made.append((d.record_id, d.duplicate_of, "made", d.rule, f"matched with {d.matched_with}", d.scores))
+    return undone, sorted(made)
 
 
 def _key_row(k: Keys) -> tuple[int, int | None, str, list[str]]:
@@ -178,7 +232,9 @@ def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids
     decisions = store.decision_rows(ledger)
     changed = {i for d in decisions if d.id > int(earlier["max_decision_id"]) for i in (d.record_a, d.record_b)}
     before = Previous(
-        [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in store.pair_rows(ledger, previous)],
+        [Pair(p.record_a, p.record_b, p.verdict, p.rule, p.scores) for p in store.pair_rows(ledger, previous)]
+        + [Pair(min(k.notice_id, k.work_id), max(k.notice_id, k.work_id), LINK, k.rule, k.scores)
+           for k in store.link_rows(ledger, previous)],
         [Duplicate(d.record_id, d.duplicate_of, int(d.matched_with if d.matched_with is not None else d.duplicate_of),
                    d.rule, d.scores, "reviewer" if d.rule == "reviewer" else "tool")
          for d in store.duplicate_rows(ledger, previous)])
@@ -190,13 +246,15 @@ def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids
     return result, records, len(fresh), lambda: store.store_keys(ledger, KEYS_VERSION, rows)
 
 
-def _write(ledger: Ledger, run_id: int, result: Result) -> None:
+def _write(ledger: Ledger, run_id: int, result: Result, changes: Sequence[Change] = ()) -> None:
     open_pairs = {(p.a, p.b) for p in result.uncertain}
     duplicates = [(d.record_id, d.duplicate_of, d.matched_with, d.rule, d.scores)
                   for c in result.clusters for d in c.duplicates]
     pairs = [(p.a, p.b, p.verdict, p.rule, p.scores, (p.a, p.b) in open_pairs) for p in result.pairs
              if p.verdict in (MATCH, UNCERTAIN)]
-    store.write_run_result(ledger, run_id, duplicates, pairs)
+    links = [(int(p.scores["notice"]), int(p.scores["work"]), p.rule, str(p.scores.get("reason", "")), p.scores)
+             for p in result.pairs if p.verdict == LINK]
+    store.write_run_result(ledger, run_id, duplicates, pairs, links, changes)
 
 
 # --- people: uncertain pairs out, decisions in, splits ---------------------------------------------
@@ -220,7 +278,7 @@ def uncertain_pairs(ledger: Ledger) -> list[dict[str, Any]]:
     if run_id is None:
         return []
     rows = []
-    for pair in store.pair_rows(ledger, run_id, UNCERTAIN, only_open=True):
+    for pair in store.pair_rows(ledger, run_id, only_open=True):  # uncertain, or a match left between clusters
         a, b = get_record(ledger, pair.record_a), get_record(ledger, pair.record_b)
         row: dict[str, Any] = {"run": run_id, "rule": pair.rule, "title_score": pair.scores.get("title_words", ""),
                                "authors_score": pair.scores.get("authors", "")}

@@ -39,6 +39,31 @@ class PairRow:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkRow:
+    """A notice (erratum, retraction, comment, reply) linked to the work it concerns by a dedupe run."""
+
+    run_id: int
+    notice_id: int
+    work_id: int
+    rule: str
+    reason: str
+    scores: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """A merge a dedupe run undid or made among records the previous run held, with its evidence."""
+
+    run_id: int
+    record_id: int
+    other_id: int
+    change: str  # undone | made
+    rule: str
+    now: str
+    scores: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionRow:
     id: int
     record_a: int
@@ -111,9 +136,12 @@ def duplicates_removed_by_database(ledger: Ledger) -> dict[str, int]:
 
 def write_run_result(ledger: Ledger, run_id: int,
                      duplicates: Iterable[tuple[int, int, int | None, str, dict[str, Any]]],
-                     pairs: Iterable[tuple[int, int, str, str, dict[str, Any], bool]]) -> None:
-    """Store one dedupe run's removed duplicates ``(record, kept, matched_with, rule, scores)`` and its
-    pairs ``(a, b, verdict, rule, scores, open)``, in one transaction."""
+                     pairs: Iterable[tuple[int, int, str, str, dict[str, Any], bool]],
+                     links: Iterable[tuple[int, int, str, str, dict[str, Any]]] = (),
+                     changes: Iterable[tuple[int, int, str, str, str, dict[str, Any]]] = ()) -> None:
+    """Store one dedupe run's removed duplicates ``(record, kept, matched_with, rule, scores)``, its
+    pairs ``(a, b, verdict, rule, scores, open)``, its links ``(notice, work, rule, reason, scores)`` and
+    the merges it undid or made ``(record, other, change, rule, now, scores)``, in one transaction."""
     now = utc_now()
     with ledger.transaction() as connection:
         connection.executemany(
@@ -126,6 +154,15 @@ def write_run_result(ledger: Ledger, run_id: int,
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             ((run_id, a, b, verdict, rule, json.dumps(scores, sort_keys=True), int(is_open))
              for a, b, verdict, rule, scores, is_open in pairs))
+        connection.executemany(
+            "INSERT INTO dedup_links (run_id, notice_id, work_id, rule, reason, scores) VALUES (?, ?, ?, ?, ?, ?)",
+            ((run_id, notice, work, rule, reason, json.dumps(scores, sort_keys=True))
+             for notice, work, rule, reason, scores in links))
+        connection.executemany(
+            "INSERT INTO dedup_changes (run_id, record_id, other_id, change, rule, now, scores)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, record, other, change, rule, now_, json.dumps(scores, sort_keys=True))
+             for record, other, change, rule, now_, scores in changes))
 
 
 def duplicate_rows(ledger: Ledger, run_id: int | None = None) -> list[DuplicateRow]:
@@ -146,6 +183,30 @@ def pair_rows(ledger: Ledger, run_id: int, verdict: str | None = None, only_open
         " ORDER BY record_a, record_b", (run_id, verdict, verdict, int(only_open)))
     return [PairRow(int(r["record_a"]), int(r["record_b"]), r["verdict"], r["rule"], json.loads(r["scores"]),
                     bool(r["open"])) for r in rows]
+
+
+def link_rows(ledger: Ledger, run_id: int | None = None, record_id: int | None = None) -> list[LinkRow]:
+    """The notices a run (default: the latest ok dedupe run) linked to the works they concern, optionally
+    only the links naming one record (as the notice or as the work)."""
+    run_id = run_id if run_id is not None else latest_dedupe_run(ledger)
+    if run_id is None:
+        return []
+    rows = ledger.connection.execute(
+        "SELECT * FROM dedup_links WHERE run_id = ? AND (? IS NULL OR notice_id = ? OR work_id = ?)"
+        " ORDER BY notice_id, work_id", (run_id, record_id, record_id, record_id))
+    return [LinkRow(int(r["run_id"]), int(r["notice_id"]), int(r["work_id"]), r["rule"], r["reason"],
+                    json.loads(r["scores"])) for r in rows]
+
+
+def change_rows(ledger: Ledger, run_id: int | None = None) -> list[ChangeRow]:
+    """The merges a run (default: the latest ok dedupe run) undid or made among records held before it."""
+    run_id = run_id if run_id is not None else latest_dedupe_run(ledger)
+    if run_id is None:
+        return []
+    rows = ledger.connection.execute("SELECT * FROM dedup_changes WHERE run_id = ? ORDER BY change DESC, record_id",
+                                     (run_id,))
+    return [ChangeRow(int(r["run_id"]), int(r["record_id"]), int(r["other_id"]), r["change"], r["rule"], r["now"],
+                      json.loads(r["scores"])) for r in rows]
 
 
 def add_decisions(ledger: Ledger, decisions: Iterable[tuple[int, int, str, str, str, str | None, int | None,

@@ -16,7 +16,7 @@ from typing import Any
 
 from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import latest_rules_run, list_decisions, rule_history
-from harvester.ledger.duplicates import duplicate_history, latest_dedupe_run
+from harvester.ledger.duplicates import duplicate_history, latest_dedupe_run, link_rows
 from harvester.ledger.records import file_of, get_record, record_place, sightings
 from harvester.ledger.runs import get_run
 from harvester.ledger.withdrawals import list_withdrawals, records_of, study_link_history
@@ -54,7 +54,7 @@ class Event:
     """One step of a record's history."""
 
     time: str
-    event: str  # identified | sighted | duplicate | kept | withdrawn | restored | study | rule | decision | outcome
+    event: str  # identified | sighted | duplicate | kept | linked | withdrawn | restored | study | rule | decision | outcome
     stage: str = ""
     who: str = ""
     what: str = ""
@@ -137,6 +137,12 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
                                 what=f"record {row['record_id']} is its duplicate", detail=scores,
                                 run=row["run_id"], current=current))
 
+    for link in link_rows(ledger, record_id=record_id):  # an erratum or comment and its work: linked, not merged
+        what = (f"{link.rule.replace('-', ' ')} record {link.work_id}" if link.notice_id == record_id
+                else f"record {link.notice_id} is its {link.rule.split('-')[0]}")
+        events.append(Event(get_run(ledger, link.run_id).started_at, "linked", stage="dedupe", who=link.rule, what=what,
+                            detail=link.reason, run=link.run_id))
+
     rules_run = latest_rules_run(ledger)
     for result in rule_history(ledger, record_id):
         verdict = ("fired: " + result.action) if result.fired else "passed"
@@ -188,7 +194,7 @@ def withdrawals(ledger: Ledger) -> list[str]:
     return lines
 
 
-_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "withdrawn", "restored", "study", "rule", "decision",
+_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "linked", "withdrawn", "restored", "study", "rule", "decision",
                 "outcome")
 
 
