@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harvester.errors import FormatError, InputError
-from harvester.formats import read_bytes
+from harvester.formats import read_source
 from harvester.formats.base import Parsed, Rejected
 from harvester.formats.csv import mapping_problems
+from harvester.formats.encoding import inspect_path
 from harvester.ledger import Ledger
 from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file
 from harvester.ledger.runs import finish_run, start_run
@@ -125,19 +126,20 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         )
     chosen = _source_before_parsing(protocol, path, source)
     fmt = format or (chosen.format if chosen else None)
+    try:
+        text = inspect_path(path)  # one reading path for every size: decoding, NUL and line checks
+    except FormatError as error:
+        _record_failure(ledger, chosen, path, sha256, fmt, str(error), mapping)
+        raise
     if size > STREAM_ABOVE_BYTES and mapping is None:
         from harvester.importing_stream import stream_import  # it builds on this module
 
-        streamed = stream_import(ledger, protocol, path, chosen, sha256, size, fmt, strict)
+        streamed = stream_import(ledger, protocol, path, chosen, sha256, size, fmt, strict, text)
         if streamed is not None:
             return streamed
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
     named_database = chosen.database if chosen is not None and chosen.kind == "file" else None
     try:
-        parsed = read_bytes(data, str(path), format=fmt, database=named_database, mapping=mapping)
+        parsed = read_source(text, format=fmt, database=named_database, mapping=mapping)
     except FormatError as error:
         _record_failure(ledger, chosen, path, sha256, fmt, str(error), mapping)
         raise
@@ -145,8 +147,8 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         detected = parsed.detection.database if parsed.detection else None
         chosen = choose_source(protocol, path, database=detected or parsed.database)
         if chosen.kind == "file" and parsed.database != chosen.database:
-            parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
-    return _store(ledger, chosen, path, data, sha256, parsed, strict, mapping)
+            parsed = read_source(text, format=fmt, database=chosen.database, mapping=mapping)
+    return _store(ledger, chosen, path, size, sha256, parsed, strict, mapping)
 
 
 def check_mapping(mapping: Mapping[str, str] | None) -> None:
@@ -185,7 +187,7 @@ def _evidence(parsed: Parsed) -> str:
     return parsed.detection.evidence if parsed.detection else f"format {parsed.format}"
 
 
-def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
+def _store(ledger: Ledger, source: Source, path: Path, size: int, sha256: str, parsed: Parsed,
            strict: bool, mapping: Mapping[str, str] | None = None) -> ImportResult:
     warnings = list(parsed.warnings)
     detected = parsed.detection.database if parsed.detection else None
@@ -212,7 +214,7 @@ def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str,
                                 encoding=parsed.encoding, records_read=parsed.records_read, imported=0,
                                 rejected=parsed.rejected, warnings=tuple(warnings), run_id=run_id,
                                 message=message)
-        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=len(data),
+        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=size,
                            format=parsed.format, database=parsed.database, source=source.name,
                            records_read=parsed.records_read, encoding=parsed.encoding, detection=evidence,
                            export_date=source.searched)

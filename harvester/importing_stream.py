@@ -2,18 +2,16 @@
 
 :func:`harvester.importing.import_file` hands a file over here when it is larger than
 ``STREAM_ABOVE_BYTES`` and its format module offers ``iter_chunks(chunks, path, database, warnings)``
-(RIS does). The format and encoding are decided on the file's first 256 KB, exactly as
-:func:`harvester.formats.read_bytes` decides them for a whole file; the records then go to the ledger
-as they are read, inside the one transaction of the import. A file that turns out not to be UTF-8
-after its first 256 KB is read as Windows-1252, with the same warning the whole-file reader gives (the
-whole file is checked before anything is written, so nothing needs undoing inside a caller's transaction).
-Anything unusual (a format that cannot stream, a head that cannot be decoded) returns None and the
-caller reads the file whole, so every error message stays the one the whole-file reader gives.
+(RIS does). The file has already been checked whole by ``encoding.inspect_path`` (the one reading path
+for every size: encoding decided and verified, NUL characters and over-long lines refused, before
+anything is written); the format is decided on its first 256 KB, exactly as
+:func:`harvester.formats.read_source` decides it for a whole file; the records then go to the ledger
+as they are read, inside the one transaction of the import. A format that cannot stream returns None
+and the caller reads the file whole (or refuses it when it is too large to read whole).
 """
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import sys
 from collections import Counter
@@ -24,7 +22,7 @@ from typing import Any
 from harvester.errors import FormatError
 from harvester.formats import decide
 from harvester.formats.base import Detection, FileFormat, Rejected
-from harvester.formats.encoding import decode
+from harvester.formats.encoding import TextSource
 from harvester.importing import BLOCK_BYTES, ImportResult, choose_source
 from harvester.ledger import Ledger
 from harvester.ledger.imports import finish_file
@@ -43,48 +41,17 @@ def _chunker(fmt: FileFormat) -> Chunker | None:
     return found if callable(found) else None
 
 
-def _head(path: Path) -> tuple[str, str, list[str], bool] | None:
-    """The first 256 KB decoded (cut at a character boundary), its encoding, warnings, and whether a BOM opens it."""
-    with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    bom = head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head[: len(head) - len(head) % 2]
-    else:
-        cut = head.rfind(b"\n")
-        head = head[: cut + 1] if cut > 0 else head
-    try:
-        text, encoding, warnings = decode(head, str(path))
-    except FormatError:
-        return None
-    return text, encoding, warnings, bom
-
-
-def _stream_encoding(encoding: str, bom: bool) -> str:
-    if encoding.startswith("utf-16") and bom:
-        return "utf-16"  # the codec reads and drops the BOM
-    return encoding
-
-
-def _blocks(path: Path, encoding: str) -> Iterator[str]:
-    with path.open(encoding=encoding, newline=None) as handle:  # universal newlines: CRLF, CR -> LF
-        first = True
-        while block := handle.read(BLOCK_BYTES):
-            if first:
-                block = block.removeprefix("\ufeff")
-                first = False
-            yield block
-
-
 def stream_import(ledger: Ledger, protocol: Protocol, path: Path, chosen: Source | None, sha256: str, size: int,
-                  format: str | None, strict: bool) -> ImportResult | None:
-    """Import a large file block by block; None when it cannot be streamed (the caller reads it whole)."""
-    head = _head(path)
-    if head is None:
-        return None
-    text, encoding, warnings, bom = head
+                  format: str | None, strict: bool, text: TextSource) -> ImportResult | None:
+    """Import a large file block by block; None when it cannot be streamed (the caller reads it whole).
+
+    ``text``: the file as checked by ``encoding.inspect_path`` (encoding decided and verified on the whole
+    file, NUL characters and over-long lines refused), so the blocks read here are exactly the characters
+    the whole-file reader would see."""
+    head = text.head(HEAD_BYTES)
+    warnings = list(text.warnings)
     try:
-        fmt, detection = decide(text, str(path), format)
+        fmt, detection = decide(head, str(path), format)
     except FormatError:
         return None
     chunker = _chunker(fmt)
@@ -95,34 +62,13 @@ def stream_import(ledger: Ledger, protocol: Protocol, path: Path, chosen: Source
     if source.kind == "file" and detection.database and detection.database.lower() != source.database.lower():
         warnings.append(f"{path}: the content looks like {detection.database} but source {source.name!r} is "
                         f"{source.database}; the records are stored as {source.database}")
-    stream_encoding = _stream_encoding(encoding, bom)
-    if not _decodes(path, stream_encoding):
-        # checked before anything is written: inside a caller's transaction (refresh) a retry could not undo
-        if stream_encoding not in ("utf-8", "utf-8-sig"):
-            return None  # the whole-file reader gives its own message
-        warnings.append(f"{path}: not valid UTF-8 after the first {HEAD_BYTES // 1024} KB; read as Windows-1252 "
-                        "(check accented characters)")
-        stream_encoding = encoding = "cp1252"
-    return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, stream_encoding, encoding,
-                  warnings, strict)
-
-
-def _decodes(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes in this encoding (read in blocks; nothing is kept)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(BLOCK_BYTES):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, text, warnings, strict)
 
 
 def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, fmt: FileFormat,
-           detection: Detection, chunker: Chunker, named: str | None, stream_encoding: str, encoding: str,
-           warnings: list[str], strict: bool) -> ImportResult | None:
+           detection: Detection, chunker: Chunker, named: str | None, text: TextSource, warnings: list[str],
+           strict: bool) -> ImportResult | None:
+    encoding = text.encoding
     database = named or detection.database
     reader_warnings: list[str] = []
     rejected: list[Rejected] = []
@@ -131,7 +77,7 @@ def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, f
                   "streamed": True}
     if strict:
         read = 0
-        for item in chunker(_blocks(path, stream_encoding), str(path), database, []):
+        for item in chunker(text.blocks(BLOCK_BYTES), str(path), database, []):
             read += 1
             if isinstance(item, Rejected):
                 rejected.append(item)
@@ -139,7 +85,7 @@ def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, f
             return _refuse(ledger, source, path, sha256, fmt, detection, encoding, warnings, rejected, parameters,
                            read)
 
-    items = chunker(_blocks(path, stream_encoding), str(path), database, reader_warnings)
+    items = chunker(text.blocks(BLOCK_BYTES), str(path), database, reader_warnings)
     first = next(items, None)
     if first is None:
         return None  # no record at all: the whole-file reader says why, before anything is written

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from harvester.errors import FormatError
 from harvester.formats.base import Detection, FileFormat, Parsed
-from harvester.formats.encoding import decode
+from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
 _NOT_FORMATS = {"base", "encoding"}
+#: The largest file read whole (records, raw text and tags of every record are held): about 1 GB of memory per
+#: 100 MB of export. Larger files are read block by block where the format can (RIS), else refused.
+MAX_WHOLE_BYTES = 256 * 1024 * 1024
 
 
 @cache
@@ -60,19 +63,25 @@ def read_file(path: str | Path, format: str | None = None, database: str | None 
               mapping: Mapping[str, str] | None = None) -> Parsed:
     """Read one export file: decode, detect (unless ``format`` is given), parse. Never writes anything.
     ``mapping`` (record field -> the file's column header) reads a CSV whose header matches no vendor."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
-    return read_bytes(data, str(path), format=format, database=database, mapping=mapping)
+    return read_source(inspect_path(path), format=format, database=database, mapping=mapping)
 
 
 def read_bytes(data: bytes, path: str, format: str | None = None, database: str | None = None,
                mapping: Mapping[str, str] | None = None) -> Parsed:
-    if not data.strip():
-        raise FormatError(path, "the file is empty")
-    text, encoding, warnings = decode(data, path)
+    """:func:`read_file` for bytes in memory."""
+    return read_source(inspect_bytes(data, path), format=format, database=database, mapping=mapping)
+
+
+def read_source(source: TextSource, format: str | None = None, database: str | None = None,
+                mapping: Mapping[str, str] | None = None) -> Parsed:
+    """Read a checked file (see ``encoding.inspect_path``) whole. A file larger than ``MAX_WHOLE_BYTES`` is
+    refused here: a format that can, reads it block by block instead (``importing_stream``)."""
+    path = source.path
+    if source.size > MAX_WHOLE_BYTES:
+        limit = MAX_WHOLE_BYTES // 2**20
+        raise FormatError(path, f"the file is {source.size / 2**20:,.0f} MB: larger than the {limit} MB read whole "
+                                "for this format; split the export into smaller files")
+    text, encoding, warnings = source.text(), source.encoding, list(source.warnings)
     if mapping is not None:
         return _read_mapped(text, path, format, database, mapping).with_context(
             encoding=encoding, detection=_mapped_detection(text, mapping), warnings=warnings)

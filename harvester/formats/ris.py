@@ -246,6 +246,10 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
     state.seen_er = seen_er
 
 
+#: The most text one record may hold when a file is read block by block (memory stays bounded by it): a
+#: real RIS record is a few KB, one with a full-text note a few hundred KB.
+MAX_RECORD_CHARS = 32 * 1024 * 1024
+
 #: A plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...`` is no tag to the line reader).
 _TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
 
@@ -267,10 +271,28 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
     state = _State()
     buffer = ""
     line = 1
+    skipping = False  # inside a record too long to hold: its text is dropped up to the next TY line
+    ended_line = False  # while skipping: whether the last piece ended at a line's end
     for chunk in chunks:
+        if skipping:
+            found = -1 if ended_line and chunk.startswith("TY  -") else chunk.find("\nTY  -")
+            if found == -1 and not (ended_line and chunk.startswith("TY  -")):
+                line += chunk.count("\n")
+                ended_line = chunk.endswith("\n")
+                continue
+            line += chunk.count("\n", 0, found + 1)
+            chunk, skipping = chunk[found + 1:], False
         buffer += chunk
         cut = buffer.rfind("\nTY  -", max(0, len(buffer) - len(chunk) - 6)) + 1
         if cut <= 0:
+            if len(buffer) > MAX_RECORD_CHARS:
+                state.position += 1
+                yield Rejected(state.position, line, f"{path}:{line}: record {state.position} is longer than "
+                                                     f"{MAX_RECORD_CHARS:,} characters with no TY line after it: "
+                                                     "not read (a damaged export?)", buffer[:2000])
+                line += buffer.count("\n")
+                ended_line = buffer.endswith("\n")
+                buffer, skipping = "", True
             continue
         following = line + buffer.count("\n", 0, cut)
         yield from _iter_chunk(buffer, path, database, warnings, state, line, following, cut)  # read in place
