@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harvester.errors import FormatError, InputError
 from harvester.formats import read_source
-from harvester.formats.base import Parsed, Rejected
+from harvester.formats.base import Parsed, Rejected, damaged
 from harvester.formats.csv import mapping_problems
 from harvester.formats.encoding import inspect_path
 from harvester.ledger import Ledger
@@ -196,7 +196,8 @@ def _store(ledger: Ledger, source: Source, path: Path, size: int, sha256: str, p
                         f"{source.database}; the records are stored as {source.database}")
     evidence = _evidence(parsed)
     rejections = [Rejection(r.position, r.line, r.reason, r.raw) for r in parsed.rejected]
-    refused = strict and bool(parsed.rejected)
+    damage = damaged(parsed.warnings)
+    refused = strict and bool(parsed.rejected or damage)
     parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": parsed.format,
                                      "strict": strict, "encoding": parsed.encoding}
     if mapping is not None:
@@ -206,8 +207,7 @@ def _store(ledger: Ledger, source: Source, path: Path, size: int, sha256: str, p
                            platform=source.platform or None, parameters=parameters)
         if refused:
             add_rejections(ledger, rejections, run_id=run_id, source=source.name, path=str(path))
-            message = (f"strict: the whole file is refused because {len(rejections)} of {parsed.records_read} "
-                       "records could not be read; nothing imported")
+            message = strict_refusal(len(rejections), parsed.records_read, damage)
             finish_run(ledger, run_id, "failed", message, count_retrieved=0)
             return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256,
                                 format=parsed.format, database=parsed.database, detection=evidence,
@@ -228,6 +228,15 @@ def _store(ledger: Ledger, source: Source, path: Path, size: int, sha256: str, p
                         records_read=parsed.records_read, imported=len(ids), rejected=parsed.rejected,
                         warnings=tuple(warnings), run_id=run_id, file_id=file_id, message=message,
                         record_ids=tuple(ids))
+
+
+def strict_refusal(rejected: int, records_read: int, damage: list[str]) -> str:
+    """Why ``--strict`` refused a file: records that could not be read, or evidence the file is cut short."""
+    reasons = [f"{rejected} of {records_read} records could not be read"] if rejected else []
+    if damage:
+        reasons.append(f"the file shows damage ({damage[0]}" + (f"; and {len(damage) - 1} more" if len(damage) > 1
+                                                                 else "") + ")")
+    return f"strict: the whole file is refused because {' and '.join(reasons)}; nothing imported"
 
 
 def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: str, fmt: str | None,

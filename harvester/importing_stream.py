@@ -21,9 +21,9 @@ from typing import Any
 
 from harvester.errors import FormatError
 from harvester.formats import decide
-from harvester.formats.base import Detection, FileFormat, Rejected
+from harvester.formats.base import Detection, FileFormat, Rejected, damaged
 from harvester.formats.encoding import TextSource
-from harvester.importing import BLOCK_BYTES, ImportResult, choose_source
+from harvester.importing import BLOCK_BYTES, ImportResult, choose_source, strict_refusal
 from harvester.ledger import Ledger
 from harvester.ledger.imports import finish_file
 from harvester.ledger.records import Rejection, add_file, add_records, add_rejections
@@ -77,13 +77,14 @@ def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, f
                   "streamed": True}
     if strict:
         read = 0
-        for item in chunker(text.blocks(BLOCK_BYTES), str(path), database, []):
+        noticed: list[str] = []
+        for item in chunker(text.blocks(BLOCK_BYTES), str(path), database, noticed):
             read += 1
             if isinstance(item, Rejected):
                 rejected.append(item)
-        if rejected:
-            return _refuse(ledger, source, path, sha256, fmt, detection, encoding, warnings, rejected, parameters,
-                           read)
+        if rejected or damaged(noticed):
+            return _refuse(ledger, source, path, sha256, fmt, detection, encoding, warnings + noticed, rejected,
+                           parameters, read)
 
     items = chunker(text.blocks(BLOCK_BYTES), str(path), database, reader_warnings)
     first = next(items, None)
@@ -128,8 +129,7 @@ def _refuse(ledger: Ledger, source: Source, path: Path, sha256: str, fmt: FileFo
                            platform=source.platform or None, parameters=parameters)
         add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
                        source=source.name, path=str(path))
-        message = (f"strict: the whole file is refused because {len(rejected)} of {records_read} records could "
-                   "not be read; nothing imported")
+        message = strict_refusal(len(rejected), records_read, damaged(warnings))
         finish_run(ledger, run_id, "failed", message, count_retrieved=0)
     return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256, format=fmt.name,
                         database=detection.database or "", detection=detection.evidence, encoding=encoding,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -46,17 +47,30 @@ def get_format(name: str) -> FileFormat:
     raise FormatError(name, f"unknown format {name!r} (known: {known})")
 
 
+#: The confidence from which evidence on the first line takes precedence (a known header, not a weak guess).
+KNOWN_HEADER = 0.5
+
+
+def _rank(detection: Detection) -> tuple[bool, float]:
+    return detection.opens and detection.confidence >= KNOWN_HEADER, detection.confidence
+
+
 def detect(text: str, path: str) -> Detection:
-    """The format whose sniffer is most confident about this text; raises if none recognises it."""
-    best: Detection | None = None
-    for fmt in formats():
-        detection = fmt.sniff(text)
-        if detection is not None and (best is None or detection.confidence > best.confidence):
-            best = detection
-    if best is None:
+    """The format with the best evidence, by precedence: a known header or record start opening the file
+    beats a look-alike line further down; then the most confident sniffer. The evidence returned names the
+    runner-up (what else the text looked like, and why it lost). Raises if no format recognises the text."""
+    found = [d for d in (fmt.sniff(text) for fmt in formats()) if d is not None]
+    if not found:
         raise FormatError(path, "not a recognised export format (RIS, MEDLINE, PubMed XML, Web of Science, "
                                 "BibTeX, EndNote, Ovid or a known CSV); name it with --format")
-    return best
+    found.sort(key=_rank, reverse=True)
+    best = found[0]
+    if len(found) == 1:
+        return replace(best, evidence=f"{best.evidence}; no other format recognised it")
+    runner = found[1]
+    why = ("it opens the file" if _rank(best)[0] and not _rank(runner)[0] else "more confident")
+    return replace(best, evidence=f"{best.evidence}; runner-up {runner.format} ({runner.evidence}), "
+                                  f"{best.format} chosen: {why}")
 
 
 def read_file(path: str | Path, format: str | None = None, database: str | None = None,

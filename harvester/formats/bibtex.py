@@ -188,7 +188,9 @@ def sniff(text: str) -> Detection | None:
     database = _database(head)
     confidence = 0.9 if match.group(1).lower() not in ("comment", "string", "preamble") or entries > 1 else 0.6
     evidence = f"BibTeX entry @{match.group(1)} on line {head[:match.start(1)].count(chr(10)) + 1}"
-    return Detection("bibtex", confidence, database, evidence + (f"; written by {database}" if database else ""))
+    opens = not head[:match.start()].strip()
+    return Detection("bibtex", confidence, database, evidence + (f"; written by {database}" if database else ""),
+                     opens=opens)
 
 
 def _database(text: str) -> str | None:

@@ -82,7 +82,8 @@ def sniff(text: str) -> Detection | None:
         return None
     if not any(line.startswith(("%T ", "%0 ")) for line in tagged):
         return None
-    return Detection("enw", 0.85, None, f"EndNote tagged: {len(tagged)} of the first {len(lines)} lines are '%' tags")
+    return Detection("enw", 0.85, None, f"EndNote tagged: {len(tagged)} of the first {len(lines)} lines are '%' tags",
+                     opens=True)
 
 
 FORMAT = FileFormat(

@@ -130,7 +130,8 @@ def sniff(text: str) -> Detection | None:
     eric = any(line.startswith("OWN - ERIC") for line in lines[:50])
     database = "ERIC" if eric else "MEDLINE"
     return Detection("medline", 0.95, database,
-                     f"MEDLINE tags ('{lines[starts[0]][:6]}' on non-blank line {starts[0] + 1}); {database}")
+                     f"MEDLINE tags ('{lines[starts[0]][:6]}' on non-blank line {starts[0] + 1}); {database}",
+                     opens=starts[0] == 0)
 
 
 FORMAT = FileFormat(

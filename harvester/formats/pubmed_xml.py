@@ -347,7 +347,8 @@ def sniff(text: str) -> Detection | None:
     head = text[:5000]
     for tag in ("PubmedArticleSet", "PubmedBookArticleSet", "PubmedArticle", "PubmedBookArticle"):
         if re.search(rf"<{tag}[\s>]", head):
-            return Detection("pubmed-xml", 0.95, DATABASE, f"XML with <{tag}> (PubMed EFetch or 'Save as XML')")
+            return Detection("pubmed-xml", 0.95, DATABASE, f"XML with <{tag}> (PubMed EFetch or 'Save as XML')",
+                             opens=head.lstrip().startswith("<"))
     return None
 
 

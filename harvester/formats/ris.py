@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised field -> RIS tags that may hold it, most trusted first.
@@ -241,6 +241,8 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
             yield Rejected(position, pending.line, f"{path}:{pending.line}: record {position} is cut off: the file "
                                                    "ends before its ER line (a truncated export?)", raw)
         else:
+            warnings.append(Damage(f"{path}:{pending.line}: record {position} has no ER line: the file ends inside "
+                                   "it (a truncated export?); read up to the end of the file"))
             yield _finish(pending, position, path, database)
     state.position = position
     state.seen_er = seen_er
@@ -644,8 +646,27 @@ def read(text: str, path: str, database: str | None) -> Parsed:
 
         raise FormatError(path, "no RIS record found (no 'TY  - ' line); is this the right format?")
     named = database or _common_database(records) or "RIS"
+    total = _stated_total(text)
+    if total is not None and total[0] != len(records) + len(rejected):
+        stated, line = total
+        warnings.append(Damage(f"{path}:{line}: the file says it holds {stated} records ('Record #... of {stated}') "
+                               f"but {len(records) + len(rejected)} were read (a truncated or partial export?)"))
     return Parsed(path=path, format=FORMAT.name, database=named, records=tuple(records),
                   rejected=tuple(rejected), warnings=tuple(warnings))
+
+
+#: A preamble stating the file's total (EBSCO/Ovid style "Record #1 of 2").
+_STATED_TOTAL = re.compile(r"^Record #\d+ of (\d+)[ \t]*$", re.MULTILINE)
+
+
+def _stated_total(text: str) -> tuple[int, int] | None:
+    """The total the file states for itself (the largest "of N"), and the line saying it; None if it states none."""
+    best: tuple[int, int] | None = None
+    for match in _STATED_TOTAL.finditer(text):
+        stated = int(match.group(1))
+        if best is None or stated > best[0]:
+            best = (stated, text.count("\n", 0, match.start()) + 1)
+    return best
 
 
 def _common_database(records: list[Record]) -> str:
@@ -689,7 +710,8 @@ def sniff(text: str) -> Detection | None:
         evidence += f"; database {database} from its DB/DP/UR/AN tags"
     elif len(set(found)) > 1:
         evidence += f"; records from several databases ({', '.join(sorted(n or '?' for n in set(found)))})"
-    return Detection("ris", confidence, database, evidence)
+    opens = first_ty == next((i for i, line in enumerate(lines) if line.strip()), None)
+    return Detection("ris", confidence, database, evidence, opens=opens)
 
 
 # --- writing -------------------------------------------------------------------------------------------
