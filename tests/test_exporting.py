@@ -52,9 +52,10 @@ def _records(item: st.SearchStrategy[str]) -> st.SearchStrategy[Record]:
         issn=st.lists(st.from_regex(r"\A\d{4}-\d{3}[\dX]\Z"), max_size=2, unique=True).map(tuple),
         volume=_MAYBE_TEXT,
         issue=_MAYBE_TEXT,
-        # end pages written out in full: every reader writes out a shortened one ("349-69" -> "349-369")
+        # end pages written out in full: every reader writes out a shortened one ("349-69" -> "349-369"), and
+        # a range of one page is that page ("22-22" -> "22")
         pages=st.one_of(st.just(""), st.from_regex(r"\Ae?[1-9]\d{0,3}\Z"),
-                        st.tuples(st.integers(1, 9999), st.integers(0, 999)).map(lambda p: f"{p[0]}-{p[0] + p[1]}")),
+                        st.tuples(st.integers(1, 9999), st.integers(1, 999)).map(lambda p: f"{p[0]}-{p[0] + p[1]}")),
         doi=st.one_of(st.just(""), st.from_regex(r"\A10\.\d{4,6}/[a-z0-9.()_\-]{0,12}[a-z0-9]\Z")),
         pmid=st.one_of(st.just(""), st.from_regex(r"\A[1-9]\d{0,8}\Z")),
         language=st.lists(item, max_size=2, unique=True).map(tuple),

@@ -340,7 +340,7 @@ def entry_record(entry: Entry, database: str, position: int, macros: dict[str, s
         authors = [text("book-group-author")]
     return Record(
         title=f.strip_markup(found["title"]),
-        abstract=f.strip_markup(found["abstract"]),
+        abstract=_paragraphs(values.get("abstract", "")) if "abstract" in values else f.strip_markup(found["abstract"]),
         authors=tuple(a for a in authors if a),
         year=f.year_of(found["year"]),
         journal=found["journal"],
@@ -435,10 +435,20 @@ def _pmid_from_key(key: str) -> str:
     return match.group(1) if match else ""
 
 
+def _paragraphs(value: str) -> str:
+    """An abstract with its paragraphs: a blank line in a BibTeX value is a paragraph break (LaTeX's rule),
+    kept as one line break; other line breaks are spaces, as in every text field."""
+    parts = (f.strip_markup(f.clean(latex_to_text(part))) for part in re.split(r"\n[ \t]*\n\s*", value))
+    text = "\n".join(part for part in parts if part)
+    return "" if f.is_placeholder(text) else text
+
+
 def _source_id(entry: Entry, values: dict[str, str]) -> str:
     for name in ID_FIELDS:
         if values.get(name, "").strip():
             return f.clean(latex_to_text(values[name]))
+    if "eid" in values:
+        return ""  # our export writes an empty eid for a record with no database id: the key is not one
     url = values.get("url", "")
     if url:
         query = parse_qs(urlsplit(url.strip()).query)
@@ -501,9 +511,10 @@ def _entry_text(record: Record, key: str) -> str:
                 text += ";"  # one value holding a comma: the ";" tells a reader not to split at the comma
         else:
             text = text_to_latex(str(value))
+            if name == "abstract" and "\n" in text:
+                text = re.sub(r"\s*\n\s*", "\n\n", text.strip())  # a paragraph break is a blank line in BibTeX
         lines.append(f"  {bib} = {{{text}}},")
-    if record.source_id:
-        lines.append(f"  eid = {{{text_to_latex(record.source_id)}}},")
+    lines.append(f"  eid = {{{text_to_latex(record.source_id)}}},")  # empty: no database id (the key is none)
     if record.database:
         lines.append(f"  database = {{{text_to_latex(record.database)}}},")
     lines.append("}")

@@ -70,11 +70,16 @@ DATABASE_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("DB", r"^embase", "Embase"),
         ("DB", r"^(cinahl|ccm|c8h|rzh|cin20)", "CINAHL"),
         ("DB", r"^(psyh|psycinfo|apa psycinfo)", "PsycINFO"),
-        ("DB", r"^(medline|pubmed|mdc|cmedm)", "MEDLINE"),
+        ("DB", r"^pubmed", "PubMed"),  # as the PubMed XML and live PubMed readers name it
+        ("DB", r"^(medline|mdc|cmedm)", "MEDLINE"),
         ("DB", r"^(cochrane|central)", "Cochrane"),
         ("DB", r"proquest|ptsdpubs|abi/inform", "ProQuest"),
         ("DB", r"^jstor", "JSTOR"),
         ("DB", r"^web of science|^wos", "Web of Science"),
+        ("DB", r"^(lens|lens\.org)$", "Lens"),  # short names, spelled out (shorter ones are vendor codes below)
+        ("DB", r"^ovid", "Ovid"),
+        ("DB", r"^eric$", "ERIC"),  # also EBSCOhost's code for ERIC
+        ("DB", r"^trid$", "TRID"),
         ("DB", r"^[A-Za-z].{5,}", ""),  # any other DB name (not a short code like "i3h") names itself
         ("AN", r"^WOS:", "Web of Science"),
         ("AN", r"^rayyan-", "Rayyan"),
@@ -599,7 +604,9 @@ def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str
                 match = _PMID_IN_TEXT.search(value)
                 if match:
                     return match.group(1)
-    if "MEDLINE" in (database, own_database):
+    if own_database in ("MEDLINE", "PubMed") or not own_database and database in ("MEDLINE", "PubMed"):
+        # AN is a PMID in MEDLINE's RIS; a record whose own DB names another database (CINAHL's AN is its
+        # accession number) keeps it as its id even when imported for a MEDLINE source
         for value in values.get("AN", ()):
             if value.strip().isdigit():
                 return value.strip()
@@ -726,13 +733,21 @@ def dumps(records: Iterable[Record]) -> str:
     return "".join(_dump_one(record) for record in records)
 
 
+def _one_line(value: str) -> str:
+    """A value on one tag line: line breaks (and tabs, runs of spaces) become one space; other characters,
+    a no-break space included, stay as they are, so reading the line back gives the value."""
+    if "\n" in value or "\r" in value or "\t" in value or "  " in value:
+        value = re.sub(r"[ \t\r\n]+", " ", value)
+    return value.strip()
+
+
 def _dump_one(record: Record) -> str:
     out: list[str] = []
 
     def put(tag: str, value: str | int | None) -> None:
         if value is None:
             return
-        text = " ".join(str(value).split())
+        text = _one_line(str(value))
         if text:
             out.append(f"{tag}  - {text}\n")
 
