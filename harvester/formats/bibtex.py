@@ -23,7 +23,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field, ParsingFailedBlock
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    Field,
+    ImplicitComment,
+    ParsingFailedBlock,
+)
 
 from harvester.formats import _fields as f
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
@@ -243,6 +250,9 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             else:
                 rejected.append(Rejected(position, start + 1, f"unreadable BibTeX entry: {_reason(block)}", raw))
             continue
+        elif isinstance(block, ImplicitComment) and _FIELD_IN_COMMENT.search(block.comment):
+            warnings.append(f"{path}:{start_line + 1}: text between entries holds fields ('name = {{...}}'): an entry "
+                            "that lost its '@type{key,' line? It is not read")
         if entry is None:
             continue
         position += 1
@@ -253,6 +263,8 @@ def read(text: str, path: str, database: str | None) -> Parsed:
 
 _ENTRY_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]")
 _FIELD_LINE = re.compile(r"^\s*([A-Za-z][\w\-:.]*)\s*=\s*(.*)$")
+#: A field written outside any entry (BibTeX reads text between entries as a comment).
+_FIELD_IN_COMMENT = re.compile(r"(?m)^\s*[A-Za-z][\w\-]*\s*=\s*[{\"\d]")
 
 
 def _parse(text: str) -> Any:

@@ -286,6 +286,9 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
         rejected.append(Rejected(position + 1, rows.line, f"unreadable CSV from here on: {error}"))
     if headers is None:
         raise FormatError(path, "no CSV header line found")
+    if not records and not rejected:
+        raise FormatError(path, "the header is there but no row follows it (an empty or cut-short export?)",
+                          line=skip_lines + 1)
     if padded:
         warnings.append(f"{path}:{padded[0]}: quirk read: {len(padded)} row(s) end with empty cells beyond the "
                         f"header's {len(headers)} columns (a delimiter after the last cell, as some older exports "

@@ -141,6 +141,11 @@ def _split_tag(line: str) -> tuple[str, str] | None:
     return None
 
 
+#: A line that is no tag line but looks like a damaged one: a tag of one or two characters with "  -" and then
+#: no space (``ER  -Y``), or an indented or cut tag (``   Y  - JOUR``). Read as text, with a warning.
+_DAMAGED_TAG = re.compile(r"^[A-Z0-9]{1,2}  -(?:\S| [A-Z]{2,}$)")
+
+
 @dataclass(slots=True)
 class _Pending:
     """A record being read: its first line, its tags so far, and whether it opened with TY."""
@@ -161,7 +166,46 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
     by an ``ER`` without any ``TY`` are a record with no type, rejected. (:func:`iter_text` gives the
     same records from text, faster.)
     """
-    yield from _iter_lines(lines, path, database, warnings if warnings is not None else [], _State())
+    warnings = warnings if warnings is not None else []
+    tail: list[tuple[int, str]] = []  # the last two non-blank lines, for the end-of-file check
+
+    def watched() -> Iterator[str]:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                tail[:] = [*tail[-1:], (number, line)]
+            yield line
+
+    yield from _iter_lines(watched(), path, database, warnings, _State())
+    _check_end(tail, path, warnings)
+
+
+def _check_end(tail: list[tuple[int, str]], path: str, warnings: list[str]) -> None:
+    """A file whose last line, after a record's ER, is no tag, no link and no record number ends with a
+    fragment: a record cut off right after its first characters (``TY`` with no ``  -``). Said, not guessed."""
+    if len(tail) < 2:
+        return
+    (_, before), (number, last) = tail
+    pair = _split_tag(before)
+    if pair is None or pair[0] not in ("ER", "NL") or _split_tag(last) is not None:
+        return
+    text = last.strip()
+    if "://" in text or text.rstrip(".").isdigit():
+        return  # Ovid's links and record numbers after ER
+    warnings.append(Damage(f"{path}:{number}: the file ends with {text[:30]!r} after the last record's ER: not a "
+                           "RIS tag (a record cut off as it began?); ignored"))
+
+
+def _last_lines(text: str, first_line: int) -> list[tuple[int, str]]:
+    """The last two non-blank lines of a text with their line numbers."""
+    found: list[tuple[int, str]] = []
+    end = len(text.rstrip())
+    while end > 0 and len(found) < 2:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip():
+            found.insert(0, (first_line + text.count("\n", 0, start), line))
+        end = start - 1
+    return found
 
 
 @dataclass(slots=True)
@@ -190,6 +234,9 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
                 continue  # a preamble, a record number ("1."), a blank line, Ovid's links after ER
             pending.lines.append(line)
             text = line.strip()
+            if _DAMAGED_TAG.match(text):
+                warnings.append(f"{path}:{number}: line {number} looks like a damaged tag line ({line[:20]!r}): read "
+                                "as text of the line above")
             if text and pending.tags:
                 last_tag, last_value = pending.tags[-1]
                 if last_tag in LIST_TAGS:
@@ -205,7 +252,7 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
             pending.lines.append(line)
             if closed is not None:
                 position += 1
-                yield _finish(closed, position, path, database)
+                yield _finish(closed, position, path, database, warnings)
             closed, pending = pending, None
             continue
         if tag == "TY":
@@ -214,14 +261,14 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
                 pending = None
             if closed is not None:
                 position += 1
-                yield _finish(closed, position, path, database)
+                yield _finish(closed, position, path, database, warnings)
                 closed = None
             if pending is not None:
                 position += 1
                 if pending.typed:
                     warnings.append(f"{path}:{pending.line}: record {position} has no ER line before the next TY "
                                     f"on line {number}; read up to there")
-                yield _finish(pending, position, path, database)
+                yield _finish(pending, position, path, database, warnings)
             pending = _Pending(number, [(tag, value)], [line], True)
             continue
         if pending is None:
@@ -233,14 +280,14 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
         pending = None
     if closed is not None:
         position += 1
-        yield _finish(closed, position, path, database)
+        yield _finish(closed, position, path, database, warnings)
     if pending is not None:
         position += 1
         if next_ty is not None:
             if pending.typed:
                 warnings.append(f"{path}:{pending.line}: record {position} has no ER line before the next TY "
                                 f"on line {next_ty}; read up to there")
-            yield _finish(pending, position, path, database)
+            yield _finish(pending, position, path, database, warnings)
         elif seen_er or not pending.typed:
             raw = "\n".join(pending.lines).rstrip()
             yield Rejected(position, pending.line, f"{path}:{pending.line}: record {position} is cut off: the file "
@@ -248,7 +295,7 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
         else:
             warnings.append(Damage(f"{path}:{pending.line}: record {position} has no ER line: the file ends inside "
                                    "it (a truncated export?); read up to the end of the file"))
-            yield _finish(pending, position, path, database)
+            yield _finish(pending, position, path, database, warnings)
     state.position = position
     state.seen_er = seen_er
 
@@ -264,7 +311,9 @@ _TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", 
 def iter_text(text: str, path: str, database: str | None, warnings: list[str] | None = None) -> Iterator[
         Record | Rejected]:
     """The records of a whole RIS text (newlines normalised), in order, as :func:`iter_records` gives them."""
-    yield from _iter_chunk(text, path, database, warnings if warnings is not None else [], _State(), 1, None)
+    warnings = warnings if warnings is not None else []
+    yield from _iter_chunk(text, path, database, warnings, _State(), 1, None)
+    _check_end(_last_lines(text, 1), path, warnings)
 
 
 def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
@@ -306,6 +355,7 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
         buffer, line = buffer[cut:], following
     if buffer:
         yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
+        _check_end(_last_lines(buffer, line), path, warnings)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,
@@ -336,7 +386,7 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
             stop = end if stop == -1 else stop
             body_newlines = text.count("\n", start, stop)
             newlines = body_newlines + text.count("\n", stop, end)
-            record = _plain_record(text, start, stop, end, body_newlines, database, state, line)
+            record = _plain_record(text, start, stop, end, body_newlines, database, state, line, path, warnings)
         else:
             newlines = text.count("\n", start, end)
         if record is not None:
@@ -361,8 +411,18 @@ def _starts(text: str, limit: int) -> list[int]:
     return starts
 
 
+#: Tags no real record repeats (checked on the 27 corpus RIS files): two in one record are two records run
+#: together, their ER and TY lost.
+_ONCE = ("TI", "T1", "PY")
+
+
+def _run_together(path: str, line: int, position: int, tag: str) -> str:
+    return (f"{path}:{line}: record {position} holds two {tag} lines: two records run together (an ER and a TY "
+            "lost)? read as one")
+
+
 def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int, database: str | None,
-                  state: _State, line: int) -> Record | None:
+                  state: _State, line: int, path: str = "", warnings: list[str] | None = None) -> Record | None:
     """The record of ``text[start:end]`` when it is TY, tag lines, ER (``stop``: the end of the ER line), then
     only blank lines, Ovid's numbering or links; else None. Read in place: the text is not copied but for
     the record's raw text."""
@@ -376,6 +436,11 @@ def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int
     state.position += 1
     state.seen_er = True
     pairs.pop()
+    if warnings is not None:
+        for tag in _ONCE:  # str.count over the record: a fraction of a microsecond, not a pass over the pairs
+            if text.count(f"\n{tag}  -", start, stop) > 1:
+                warnings.append(_run_together(path, line, state.position, tag))
+                break
     return to_record(tuple(pairs), database=database, position=state.position, line=line,
                      raw=text[start:stop].rstrip())
 
@@ -386,12 +451,17 @@ def _absorb(closed: _Pending, trailing: _Pending) -> None:
     closed.lines.extend(trailing.lines)
 
 
-def _finish(pending: _Pending, position: int, path: str, database: str | None) -> Record | Rejected:
+def _finish(pending: _Pending, position: int, path: str, database: str | None,
+            warnings: list[str]) -> Record | Rejected:
     raw = "\n".join(pending.lines).rstrip()
     if not pending.typed:
         return Rejected(position, pending.line, f"{path}:{pending.line}: record {position} has no TY line "
                                                 f"(it starts with {pending.tags[0][0]!r}); not a RIS record", raw)
     tags = tuple(pending.tags)
+    for tag in _ONCE:
+        if sum(1 for found, _ in tags if found == tag) > 1:
+            warnings.append(_run_together(path, pending.line, position, tag))
+            break
     return to_record(tags, database=database, position=position, line=pending.line, raw=raw)
 
 

@@ -91,6 +91,11 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
         tags, problem = _tagged.tags_of(block.lines[:-1], block.line, SYNTAX, quirks)
         if quirks and problem is None and warnings is not None:
             warnings.extend(f"{path}:{block.line}: record {position}: quirk read: {quirk}" for quirk in quirks)
+        found = [tag for tag, _ in tags]
+        twice = next((tag for tag in ("TI", "PY") if found.count(tag) > 1), None)
+        if warnings is not None and problem is None and twice:
+            warnings.append(f"{path}:{block.line}: record {position} holds two {twice} lines: two records run "
+                            "together (an ER and a PT lost)? read as one")
         if problem is not None:
             yield _tagged.rejected(block, position, path, problem)
         elif not tags or tags[0][0] != "PT":
