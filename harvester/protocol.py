@@ -238,7 +238,8 @@ def load(path: str | Path) -> Protocol:
     except FileNotFoundError as error:
         raise ProtocolError(str(path), "", "no such protocol file") from error
     except IsADirectoryError as error:
-        raise ProtocolError(str(path), "", "is a folder, not a protocol file (name the .toml file)") from error
+        raise ProtocolError(str(path), "", "is a folder; give the review's protocol file (a .toml file in it)"
+                            ) from error
     except OSError as error:
         raise ProtocolError(str(path), "", f"cannot read the protocol file: {error.strerror or error}") from error
     except UnicodeDecodeError as error:

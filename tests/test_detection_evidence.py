@@ -15,6 +15,7 @@ from harvester.formats import read_bytes
 from harvester.formats.base import damaged
 from harvester.importing import import_file
 from harvester.ledger import Ledger
+from harvester.ledger.records import count_records
 
 SCOPUS_CSV = "scopus/csv/bibliometrix__scopus_sample.csv"
 WOS_TAB = "wos/tab_delimited/wosfile__wos_tab_delimited_win_utf8.txt"
@@ -52,7 +53,7 @@ def _import(tmp_path: Path, name: str, data: bytes, strict: bool) -> tuple[str, 
     loaded = protocol_module.load(protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
         result = import_file(ledger, loaded, path, source="Hand", strict=strict)
-        stored = ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        stored = count_records(ledger)
     return result.status, stored, result.warnings, result.message
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from harvester.cli.main import app
 from harvester.formats import read_bytes, read_file
-from harvester.formats._fields import is_placeholder, strip_markup
+from harvester.formats._fields import author, is_placeholder, strip_markup
 from harvester.formats.bibtex import write_bibtex
 from harvester.formats.csv import record_row, write_csv
 from harvester.formats.csv_columns import EXPORT_COLUMNS
@@ -36,7 +36,8 @@ def _text(word: st.SearchStrategy[str] = _WORD, max_words: int = 5) -> st.Search
 
 _MAYBE_TEXT = st.one_of(st.just(""), _text())
 _ITEM = _text(_WORD.filter(lambda w: ";" not in w), 3)  # BibTeX lists are ";"-separated (see docs)
-_AUTHOR = st.one_of(st.builds(lambda s, g: f"{s}, {g}", _text(max_words=2), _text(max_words=2)), _text(max_words=3))
+_AUTHOR = st.one_of(st.builds(lambda s, g: f"{s}, {g}", _text(max_words=2), _text(max_words=2)),
+                    _text(max_words=3)).filter(lambda name: author(name, "as-written") == name)  # as readers give them
 
 
 def _records(item: st.SearchStrategy[str]) -> st.SearchStrategy[Record]:

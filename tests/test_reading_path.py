@@ -18,7 +18,8 @@ from harvester.formats import read_file
 from harvester.formats.encoding import inspect_bytes
 from harvester.importing import import_file
 from harvester.ledger import Ledger
-from harvester.ledger.records import iter_records
+from harvester.ledger.records import count_records, iter_records
+from harvester.ledger.runs import list_runs
 
 RECORD = "TY  - JOUR\nTI  - Record {n}\nAU  - Smith, J\nPY  - 2020\nER  - \n\n"
 
@@ -77,8 +78,8 @@ def test_nul_bytes_after_the_head_are_refused_as_in_a_small_file(
         _import(tmp_path, path, streamed=streamed, monkeypatch=monkeypatch)
     assert caught.value.line == data[:at].count(b"\n") + 1
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:  # a failed run, no record
-        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
-        assert [tuple(row) for row in ledger.execute("SELECT status FROM runs")] == [("failed",)]
+        assert count_records(ledger) == 0
+        assert [run.status for run in list_runs(ledger)] == ["failed"]
 
 
 @pytest.mark.parametrize("streamed", [False, True])
