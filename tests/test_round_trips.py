@@ -14,7 +14,6 @@ A hypothesis property checks the RIS writer and reader on generated records (CSV
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,10 +24,9 @@ from hypothesis import strategies as st
 from harvester.formats import _fields as f
 from harvester.formats import read_bytes, read_file, ris
 from harvester.formats.bibtex import write_bibtex
-from harvester.formats.csv import record_row, write_csv
 from harvester.records import Record
 from tests.test_corpus_manifest import MANIFEST_ERRATA
-from tests.test_exporting import _ITEM, _records
+from tests.test_exporting import _ITEM, _records, csv_export
 
 
 def _import_files(shared_dir: Path) -> list[str]:
@@ -38,14 +36,7 @@ def _import_files(shared_dir: Path) -> list[str]:
 
 def _export(records: tuple[Record, ...], fmt: str) -> tuple[bytes, str]:
     if fmt == "csv":
-        out = io.StringIO()
-        rows = []
-        for number, record in enumerate(records, start=1):
-            row = record_row(record)
-            row.update(record_id=number, origin="run 1", source="S", duplicate_of=None)
-            rows.append(row)
-        write_csv(rows, out)
-        return out.getvalue().encode("utf-8-sig"), "export.csv"
+        return csv_export(records), "export.csv"
     if fmt == "ris":
         return ris.dumps(records).encode("utf-8"), "export.ris"
     return "".join(write_bibtex(records)).encode("utf-8"), "export.bib"
