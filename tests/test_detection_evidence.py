@@ -176,3 +176,25 @@ def test_a_wos_tag_glued_to_its_value_is_read_with_a_quirk_warning(shared_dir: P
     for damage in (b"\nQQORGANIZATION SCIENCE", b"\nSOrganization science"):  # unknown tag; lower case after it
         broken = read_bytes(data.replace(b"\nSO ORGANIZATION SCIENCE", damage, 1), "w.txt")
         assert len(broken.records) == len(whole.records) - 1 and broken.rejected[0].position == 1
+
+
+# --- records run together or split (found by the fuzz benchmark) ----------------------------------------
+
+@pytest.mark.parametrize(("name", "damage", "says"), [
+    (ZOTERO_RIS, lambda d: d.replace(b"ER  -\n\nTY  - JOUR\n", b"", 1), "record 1 holds two TI lines"),
+    (ZOTERO_RIS, lambda d: d.replace(b"ER  -\n\nTY  - JOUR\n", b"ER  -Y  - JOUR\n", 1), "looks like a damaged tag"),
+    (ZOTERO_RIS, lambda d: d + b"\nTY", "the file ends with 'TY' after the last record's ER"),
+    ("endnote/tagged_enw/colrev__ais_enl.txt", lambda d: d + d, "starts with a second %T line"),
+    ("scopus/bibtex/pybibx__scopus_m.bib", lambda d: d.replace(b"@ARTICLE{Ergu20125,\n", b"", 1),
+     "text between entries holds fields"),
+    (WOS_PLAIN, lambda d: d.replace(b"\nER\n\nPT J\n", b"\n", 1), "holds two TI lines"),
+])
+def test_records_run_together_or_cut_are_never_silent(name: str, damage: object, says: str,
+                                                      shared_dir: Path) -> None:
+    data = _corpus(shared_dir, name)
+    assert callable(damage)
+    damaged_data = damage(data)
+    assert damaged_data != data
+    parsed = read_bytes(damaged_data, "d.txt")
+    assert any(says in w for w in parsed.warnings), parsed.warnings
+    assert not any(says in w for w in read_bytes(data, "d.txt").warnings)  # the undamaged file: quiet
