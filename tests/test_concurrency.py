@@ -59,6 +59,8 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     (("import", "a.ris"), ("dedupe",)),
     (("dedupe",), ("rules",)),
     (("import", "b.ris"), ("rules",)),
+    (("dedupe",), ("dedupe",)),
+    (("rules",), ("rules",)),
 ])
 def test_pairs_of_writing_commands_on_one_review(pair: tuple[tuple[str, ...], ...], tmp_path: Path) -> None:
     protocol = _review(tmp_path)
@@ -79,7 +81,7 @@ def test_pairs_of_writing_commands_on_one_review(pair: tuple[tuple[str, ...], ..
             name for command in pair for name in command[1:])})  # each file once
         assert count_records(ledger) == sum(300 if f.path.endswith("a.ris") else 200 for f in files)
         assert all(run.status == "ok" for run in list_runs(ledger))
-    if pair[0] == pair[1]:
+    if pair[0] == pair[1] and pair[0][0] == "import":
         assert sum("already imported" in output for _, output in results) == 1
 
 
