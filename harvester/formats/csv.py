@@ -260,8 +260,8 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
             if headers is None:
                 headers = _header_cells(cells)
                 continue
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line is no record
+            if not any(cell.strip() for cell in cells) and (quoting == csv.QUOTE_NONE or raw.count('"') % 2 == 0):
+                continue  # a blank line is no record (a lone opening quote at the end of a cut file is one)
             if _header_cells(cells) == headers:
                 warnings.append(f"{path}:{line}: the header row again (two exports joined into one file?); "
                                 "skipped, not read as a record")
