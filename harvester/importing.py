@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harvester.errors import FormatError, UsageError
-from harvester.formats import read_bytes
-from harvester.formats.base import Parsed, Rejected
+from harvester.formats import read_source
+from harvester.formats.base import Parsed, Rejected, damaged
 from harvester.formats.csv import mapping_problems
+from harvester.formats.encoding import inspect_path
 from harvester.importing_stream import BLOCK_BYTES, Stream, open_stream
 from harvester.ledger import Ledger
 from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file, finish_file
@@ -135,20 +136,21 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         )
     chosen = _source_before_parsing(protocol, path, source)
     fmt = format or (chosen.format if chosen else None)
+    try:
+        text = inspect_path(path)  # one reading path for every size: decoding, NUL and line checks, bounded memory
+    except FormatError as error:
+        _record_failure(ledger, chosen, path, sha256, fmt, str(error), mapping)
+        raise
     if size > STREAM_ABOVE_BYTES and mapping is None:
-        stream = open_stream(path, fmt)
+        stream = open_stream(path, fmt, text)
         if stream is not None:
             streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict, progress,
                                      named=source is not None and not force)
             if streamed is not None:
                 return streamed
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
     named_database = chosen.database if chosen is not None and chosen.kind in DATABASE_FILE_KINDS else None
     try:
-        parsed = read_bytes(data, str(path), format=fmt, database=named_database, mapping=mapping)
+        parsed = read_source(text, format=fmt, database=named_database, mapping=mapping)
     except FormatError as error:
         _record_failure(ledger, chosen, path, sha256, fmt, str(error), mapping)
         raise
@@ -156,8 +158,8 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         detected = parsed.detection.database if parsed.detection else None
         chosen = choose_source(protocol, path, database=detected or parsed.database)
         if chosen.kind in DATABASE_FILE_KINDS and parsed.database != chosen.database:
-            parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
-    return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping, progress,
+            parsed = read_source(text, format=fmt, database=chosen.database, mapping=mapping)
+    return _store_parsed(ledger, chosen, path, size, sha256, parsed, strict, mapping, progress,
                          named=source is not None and not force)
 
 
@@ -210,7 +212,7 @@ def _mismatch(path: Path, source: Source, detected: str | None, named: bool = Fa
     return []
 
 
-def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
+def _store_parsed(ledger: Ledger, source: Source, path: Path, size: int, sha256: str, parsed: Parsed,
                   strict: bool, mapping: Mapping[str, str] | None = None,
                   progress: Progress | None = None, named: bool = False) -> ImportResult:
     """A file read whole: its records go through :func:`_store`."""
@@ -221,7 +223,7 @@ def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha25
     if mapping is not None:
         parameters["mapping"] = dict(mapping)
     items: tuple[Record | Rejected, ...] = (*parsed.records, *parsed.rejected)
-    return _store(ledger, source, path, sha256=sha256, size=len(data), format=parsed.format,
+    return _store(ledger, source, path, sha256=sha256, size=size, format=parsed.format,
                   database=parsed.database, evidence=_evidence(parsed), encoding=parsed.encoding, warnings=warnings,
                   strict=strict, parameters=parameters, items=lambda _: iter(items), progress=progress,
                   total=len(items))
@@ -256,13 +258,14 @@ def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int
     if strict:
         read = 0
         refused: list[Rejected] = []
-        for item in items([]):
+        noticed: list[str] = []
+        for item in items(noticed):
             read += 1
             if isinstance(item, Rejected):
                 refused.append(item)
-        if refused:
+        if refused or damaged(warnings + noticed):
             return _refuse(ledger, source, path, sha256=sha256, format=format, database=database or "",
-                           evidence=evidence, encoding=encoding, warnings=warnings, rejected=refused,
+                           evidence=evidence, encoding=encoding, warnings=warnings + noticed, rejected=refused,
                            parameters=parameters, records_read=read)
     reader_warnings: list[str] = []
     rejected: list[Rejected] = []
@@ -306,12 +309,20 @@ def _refuse(ledger: Ledger, source: Source, path: Path, *, sha256: str, format: 
                            platform=source.platform or None, parameters=parameters)
         add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
                        source=source.name, path=str(path))
-        message = (f"strict: the whole file is refused because {len(rejected)} of {records_read} records could "
-                   "not be read; nothing imported")
+        message = strict_refusal(len(rejected), records_read, damaged(warnings))
         finish_run(ledger, run_id, "failed", message, count_retrieved=0)
     return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256, format=format,
                         database=database, detection=evidence, encoding=encoding, records_read=records_read,
                         rejected=tuple(rejected), warnings=tuple(warnings), run_id=run_id, message=message)
+
+
+def strict_refusal(rejected: int, records_read: int, damage: list[str]) -> str:
+    """Why ``--strict`` refused a file: records that could not be read, or evidence the file is cut short."""
+    reasons = [f"{rejected} of {records_read} records could not be read"] if rejected else []
+    if damage:
+        reasons.append(f"the file shows damage ({damage[0]}" + (f"; and {len(damage) - 1} more" if len(damage) > 1
+                                                                 else "") + ")")
+    return f"strict: the whole file is refused because {' and '.join(reasons)}; nothing imported"
 
 
 def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: str, fmt: str | None,

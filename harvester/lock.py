@@ -19,6 +19,8 @@ import json
 import os
 import socket
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -64,31 +66,73 @@ def read_holder(path: Path) -> Holder | None:
         return Holder(pid=None, host="", since="", command=f"unreadable lock file content {text[:80]!r}")
 
 
-class ReviewLock:
-    """An exclusive, non-blocking lock on one review's ledger; use as a context manager.
+#: Locks this process holds for the code it calls (``lend``), by lock file, with how many times each was
+#: taken: a command that holds the review's lock calls library steps that take it again (``run`` searches).
+_HELD: dict[Path, int] = {}
 
+
+class ReviewLock:
+    """An exclusive lock on one review's ledger, for every command that writes; use as a context manager.
+
+    ``wait`` seconds: how long a second writer waits for the first (``on_wait(holder)`` is called once when
+    it starts waiting, to say so), then :class:`LockError` "review is busy: <command> since <time>". Taken
+    again inside a command that took it with ``lend`` (the CLI's writing commands), it is held once more
+    (and let go with the outer one); any other second taking, in this process or another, is refused.
     ``stale`` is set after :meth:`acquire` when the lock file still named a previous holder that is
     gone (its process died without releasing): the caller reports it as a note.
     """
 
-    def __init__(self, ledger_path: Path, command: str = "refresh") -> None:
+    def __init__(self, ledger_path: Path, command: str = "refresh", *, wait: float = 0.0,
+                 on_wait: Callable[[Holder | None], None] | None = None, lend: bool = False) -> None:
         self.path = lock_path(Path(ledger_path))
         self.command = command
+        self.lend = lend
+        self.wait = wait
+        self.on_wait = on_wait
         self.stale: Holder | None = None
         self._fd: int | None = None
+        self._nested = False
+
+    @property
+    def first(self) -> bool:
+        """Whether this took the lock (not a nested taking by a process that already held it)."""
+        return self.held and not self._nested
 
     def acquire(self) -> ReviewLock:
-        """Take the lock or raise :class:`LockError` naming who holds it. Never waits."""
+        """Take the lock, waiting up to ``wait`` seconds, or raise :class:`LockError` naming who holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        key = self.path.resolve()
+        if _HELD.get(key):
+            _HELD[key] += 1
+            self._nested = True
+            self._fd = -1
+            return self
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        told = False
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    if not told and self.on_wait is not None:
+                        self.on_wait(read_holder(self.path))
+                    told = True
+                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         except BlockingIOError:
             os.close(fd)
             holder = read_holder(self.path)
-            who = holder.describe() if holder else "a process that has not yet written its details"
-            raise LockError(f"{self.path}: the review is busy: {who} holds its lock; the {self.command} did "
-                            "nothing: try again when it has finished") from None
+            if holder is None:
+                busy = "review is busy: another command (it has not yet written its details)"
+            else:
+                busy = f"review is busy: {holder.command or 'another command'} since {holder.since or '?'}"
+            waited = f" after waiting {self.wait:.0f} s" if self.wait else ""
+            who = holder.describe() if holder else "unknown holder"
+            raise LockError(f"{self.path}: {busy} ({who}); the {self.command} did nothing{waited}: try again "
+                            "when it has finished") from None
         except OSError as error:
             os.close(fd)
             raise LockError(f"{self.path}: cannot lock the review: {error.strerror or error}") from error
@@ -101,12 +145,22 @@ class ReviewLock:
         os.pwrite(fd, json.dumps(record).encode("utf-8") + b"\n", 0)
         os.fsync(fd)
         self._fd = fd
+        if self.lend:
+            _HELD[key] = 1
         return self
 
     def release(self) -> None:
         """Empty the lock file and let go (the file stays: see the module docstring)."""
         if self._fd is None:
             return
+        key = self.path.resolve()
+        if self._nested:
+            _HELD[key] -= 1
+            self._fd = None
+            self._nested = False
+            return
+        if self.lend:
+            _HELD.pop(key, None)
         try:
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from harvester import languages
 from harvester.errors import ProtocolError, QueryError
 from harvester.query import FIELD_TAGS, Node, parse
 
@@ -139,6 +140,24 @@ _RULE_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "field": ({"field"}, {"words", "regex"}),
     "query": ({"query"}, {"default_field"}),
 }
+#: The type of each rule parameter: a string is not a list (``languages = "eng"``), a list not a string.
+_PARAM_TYPES: dict[str, str] = {"languages": "strings", "types": "strings", "words": "strings", "keep_unknown": "bool",
+                                "from": "int", "to": "int", "field": "string", "regex": "string", "query": "string",
+                                "default_field": "string"}
+_TYPE_WORDS = {"strings": "a list of non-empty strings", "bool": "true or false", "int": "a whole number",
+               "string": "a non-empty string"}
+
+
+def _is_type(value: Any, expected: str) -> bool:
+    if expected == "strings":
+        return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v.strip() for v in value)
+    if expected == "bool":
+        return isinstance(value, bool)
+    if expected == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str) and bool(value.strip())
+
+
 _DEDUP_KEYS = {"source_preference"}
 _SCREENING_KEYS = {"reviewers", "full_text_reasons", "show_screening_reasons"}
 _PUBMED_DATE = re.compile(r"^(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?$")
@@ -172,6 +191,8 @@ class _Reader:
         value = self.table[name]
         if not isinstance(value, str) or not value.strip():
             raise self.fail(name, f"expected a non-empty string, got {value!r}")
+        if "\x00" in value:
+            raise self.fail(name, "holds a NUL character")
         return value.strip()
 
     def choice(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
@@ -186,10 +207,12 @@ class _Reader:
                 raise self.fail(name, "is required (a list of strings)")
             return ()
         value = self.table[name]
-        if isinstance(value, str):
-            value = [value]
+        if isinstance(value, str):  # a string is not a list: "a.ris" would otherwise be one file or 5 letters
+            raise self.fail(name, f"expected a list of strings, got the string {value!r} (write [{value!r}])")
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(name, f"expected a list of non-empty strings, got {value!r}")
+        if any("\x00" in v for v in value):
+            raise self.fail(name, "holds a NUL character")
         return tuple(v.strip() for v in value)
 
     def boolean(self, name: str, default: bool = False) -> bool:
@@ -227,9 +250,12 @@ class _Reader:
 
 def load(path: str | Path) -> Protocol:
     """Read and check a protocol file."""
+    shown = str(path).replace("\x00", "\\0")
+    if "\x00" in str(path):
+        raise ProtocolError(shown, "", "the path holds a NUL character")
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a UTF-8 BOM (Notepad writes one) is fine
     except FileNotFoundError as error:
         raise ProtocolError(str(path), "", "no such protocol file") from error
     except IsADirectoryError as error:
@@ -306,11 +332,15 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         raise top.fail("decisions", "expected [[decisions]] tables")
     decisions = tuple(_decision_file(path, base, i, raw) for i, raw in enumerate(raw_decisions))
 
+    ledger_path = (base / ledger_text).resolve()
+    problem = _ledger_problem(ledger_path)
+    if problem:
+        raise review.fail("ledger", problem)
     return Protocol(
         path=path,
         id=review_id,
         title=review.text("title", default=review_id) or review_id,
-        ledger_path=(base / ledger_text).resolve(),
+        ledger_path=ledger_path,
         query_text=query_text,
         query=node,
         default_field=default_field.lower() if default_field else None,
@@ -325,11 +355,56 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
     )
 
 
+#: SQLite's file header: a ledger path naming an existing file without it is not a ledger.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _ledger_problem(path: Path) -> str | None:
+    """Why the ledger path cannot be the review's ledger (a folder, a file that is not SQLite); None if fine."""
+    if path.is_dir():
+        return f"{path} is a folder; name a file (e.g. {path / 'review.sqlite'})"
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(len(_SQLITE_HEADER))
+        except OSError as error:
+            return f"{path}: cannot read the ledger: {error.strerror or error}"
+        if head and head != _SQLITE_HEADER:
+            return f"{path} is not an SQLite ledger (another file by that name?); name a new or existing ledger"
+    return None
+
+
+#: The deepest bracket nesting a query may have: real search strategies nest a few levels; the parser is
+#: recursive, and hundreds of levels would exhaust Python's stack.
+MAX_QUERY_DEPTH = 50
+
+
 def _parse_query(path: Path, key: str, text: str) -> Node:
+    depth = _bracket_depth(text)
+    if depth > MAX_QUERY_DEPTH:
+        raise ProtocolError(str(path), key, f"brackets nest {depth} deep; at most {MAX_QUERY_DEPTH} are read "
+                                            "(an unbalanced or generated query?)")
     try:
         return parse(text)
     except QueryError as error:
         raise ProtocolError(str(path), key, str(error)) from error
+    except RecursionError:
+        raise ProtocolError(str(path), key, "the query nests too deeply to read") from None
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of round brackets outside quoted phrases."""
+    depth = deepest = 0
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif not quoted and char == ")":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _source(path: Path, base: Path, index: int, raw: Any) -> Source:
@@ -391,6 +466,17 @@ def _rule(path: Path, index: int, raw: Any) -> Rule:
         if name not in raw:
             raise reader.fail(name, f"is required for a rule of kind {kind!r}")
     params = {name: raw[name] for name in required | optional if name in raw}
+    for name, value in params.items():
+        expected = _PARAM_TYPES[name]
+        if not _is_type(value, expected):
+            raise reader.fail(name, f"expected {_TYPE_WORDS[expected]}, got {value!r}"
+                                    + (f" (write [{value!r}])" if expected == "strings" and isinstance(value, str)
+                                       else ""))
+    if kind == "language":
+        for language in params["languages"]:
+            problem = languages.problem(language)
+            if problem:
+                raise reader.fail("languages", problem)
     if kind == "query":
         _parse_query(path, reader.key("query"), str(params["query"]))
     if kind == "field" and not ({"words", "regex"} & set(params)):

@@ -100,7 +100,8 @@ class FakeEutils:
                  end: date = date(2019, 12, 31), dates: Callable[[int], date] | None = None,
                  limit: float = 3.0, key_limit: float = 10.0, enforce_pace: bool = True,
                  faults: Faults | None = None, deleted: frozenset[int] = frozenset(),
-                 messages: tuple[str, ...] = (), books_every: int = 97, cap: int = CAP) -> None:
+                 messages: tuple[str, ...] = (), books_every: int = 97, cap: int = CAP,
+                 echo_key: bool = False) -> None:
         self.n = n
         self.cap = cap  # NCBI's is 9,999; tests lower it to exercise slicing cheaply
         self.first_pmid = first_pmid
@@ -111,6 +112,7 @@ class FakeEutils:
         self.deleted = deleted  # PMIDs ESearch lists but EFetch silently omits
         self.messages = messages  # e.g. ("QuotedPhraseNotFound", '"peer listener"')
         self.books_every = books_every
+        self.echo_key = echo_key  # answers quote the request's api_key (in QueryTranslation and a WarningList)
         self.stats = Stats()
         self._rng = random.Random(self.faults.seed)
         self._rng_lock = threading.Lock()
@@ -285,6 +287,11 @@ class FakeEutils:
                      "mdat": "Date - Modification"}.get(params.get("datetype", "pdat"), "Date - Publication")
             translation += f" AND {params['mindate']}:{params['maxdate']}[{label}]"
         errors = ""
+        echoed = params.get("echoed api_key")
+        if echoed:
+            translation += f" api_key={escape(echoed)}"
+            warnings += (f"<WarningList><OutputMessage>Unused parameter api_key={escape(echoed)}</OutputMessage>"
+                         "</WarningList>")
         if self.messages:
             kind, text = self.messages
             group = "ErrorList" if kind in ("PhraseNotFound", "FieldNotFound") else "WarningList"
@@ -351,6 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
         entry: dict[str, Any] = {"endpoint": endpoint, "method": self.command, "at": arrived, "fault": "",
                                  "params": {k: (v if len(v) < 200 else v[:200] + "...") for k, v in params.items()},
                                  "api_key": bool(key)}
+        if fake.echo_key and key:
+            params["echoed api_key"] = key  # not logged: the log is what a test reads to see what was sent
         refused, seen, limit = fake.over_pace(client, arrived, bool(key))
         with fake.stats.lock:
             fake.stats.requests[endpoint] += 1

@@ -8,6 +8,7 @@ when new records were found.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,9 @@ from typer.core import TyperGroup
 
 from harvester import protocol as protocol_module
 from harvester.errors import HarvestError, UsageError
-from harvester.ledger import Ledger
+from harvester.ledger import DATABASE_ERRORS, Ledger
+from harvester.ledger.runs import interrupt_orphans
+from harvester.lock import Holder, ReviewLock
 from harvester.progress import Progress
 from harvester.protocol import Protocol
 
@@ -175,16 +178,50 @@ def reporting() -> Iterator[None]:
         where = f"{error.filename}: " if error.filename else ""
         typer.echo(f"error: {where}{error.strerror or error}; check the path and its permissions", err=True)
         raise typer.Exit(1) from None
+    except DATABASE_ERRORS as error:  # SQLite's own error, not foreseen by the library: still one line
+        typer.echo(f"error: the ledger: {error} (nothing of the step that failed was written)", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted: the ledger keeps everything committed so far; run again to resume", err=True)
+        typer.echo("interrupted: the step that was running was rolled back and is marked interrupted; what was "
+                   "committed before it stays. Run the command again: that step starts over", err=True)
         raise typer.Exit(130) from None
 
 
+#: How long a writing command waits for another that holds the review (seconds; PRISMA_HARVEST_LOCK_WAIT).
+LOCK_WAIT = 30.0
+
+
+def _say_waiting(holder: Holder | None) -> None:
+    who = f"{holder.command or 'another command'} since {holder.since or '?'}" if holder else "another command"
+    typer.echo(f"waiting for the review: {who} holds it...", err=True)
+
+
 @contextmanager
-def review(protocol_path: Path) -> Iterator[tuple[Protocol, Ledger]]:
-    """A command's protocol, loaded and checked, and its ledger, open (and closed when the command is done)."""
+def holding(loaded: Protocol, command: str) -> Iterator[None]:
+    """The review's lock for a writing command whose library step opens the ledger itself (search, refresh,
+    run): waited for up to ``LOCK_WAIT`` seconds, lent to the steps it calls, orphaned runs marked."""
+    wait = float(os.environ.get("PRISMA_HARVEST_LOCK_WAIT", LOCK_WAIT))
+    with ReviewLock(loaded.ledger_path, command, wait=wait, on_wait=_say_waiting, lend=True):
+        with Ledger.open(loaded.ledger_path) as ledger:
+            for run_id in interrupt_orphans(ledger):
+                typer.echo(f"note: run #{run_id} was left running by a process that stopped (killed?): marked "
+                           "interrupted; its partial work is not counted", err=True)
+        yield
+
+
+@contextmanager
+def review(protocol_path: Path, writing: str | None = None) -> Iterator[tuple[Protocol, Ledger]]:
+    """A command's protocol, loaded and checked, and its ledger, open (and closed when the command is done).
+
+    ``writing`` (the command's name): the command writes, so it first takes the review's lock, waiting up to
+    ``LOCK_WAIT`` seconds for another writer (then "review is busy: <command> since <time>", exit 1), and marks
+    runs left ``running`` by a killed process ``interrupted``. Readers take no lock."""
     loaded = protocol_module.load(protocol_path)
-    with Ledger.open(loaded.ledger_path) as ledger:
+    if writing is None:
+        with Ledger.open(loaded.ledger_path) as ledger:
+            yield loaded, ledger
+        return
+    with holding(loaded, writing), Ledger.open(loaded.ledger_path) as ledger:
         yield loaded, ledger
 
 

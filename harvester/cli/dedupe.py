@@ -44,7 +44,8 @@ def _print_summary(summary: dedup.Summary) -> None:
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """De-duplicate every record of the review's ledger (a new dedupe run; nothing is deleted)."""
     with reporting():
-        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+        with review(protocol, writing="dedupe") as (loaded, ledger), \
+                progress_bar(show_progress(json_output)) as progress:
             label = "de-duplicating the ledger"
             if progress is not None:  # the stages report no counts of their own: time taken, then records
                 progress(label, 0, None)
@@ -143,7 +144,7 @@ def split_command(
 ) -> None:
     """Take a record out of a cluster the tool made (stored as 'different' decisions), then de-duplicate again."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol, writing="split") as (loaded, ledger):
             summary = dedup.split(ledger, loaded, record, reviewer, note)
         if json_output:
             print_json(summary.to_json())

@@ -42,7 +42,8 @@ def import_command(
     """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
     columns = _mapping(mapping or [])
     with reporting():
-        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+        with review(protocol, writing="import") as (loaded, ledger), \
+                progress_bar(show_progress(json_output)) as progress:
             results = import_files(ledger, loaded, files, source=source, format=format.value if format else None,
                                    strict=strict, mapping=columns, force=force, progress=progress)
         if json_output:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting
+from harvester import protocol as protocol_module
+from harvester.cli.app import JsonOption, ProtocolArg, holding, print_json, reporting
 from harvester.pipeline import run_review
 
 
@@ -24,7 +25,7 @@ def run(
 ) -> None:
     """Run the review end to end: search, import, de-duplicate, rules, decisions, diagrams and reports.
     Exit 1 when a live source failed (the other steps still ran and what they did is kept)."""
-    with reporting():
+    with reporting(), holding(protocol_module.load(protocol), "run"):
         result = run_review(protocol, out, offline=offline, say=None if json_output else typer.echo,
                             strict=strict)
     if json_output:

@@ -14,7 +14,15 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, print_json, progress_bar, reporting, show_progress
+from harvester.cli.app import (
+    JsonOption,
+    ProtocolArg,
+    holding,
+    print_json,
+    progress_bar,
+    reporting,
+    show_progress,
+)
 from harvester.delta import to_markdown
 from harvester.progress import Progress
 from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
@@ -44,7 +52,7 @@ def refresh_command(
     de-duplicate the newcomers against the whole ledger, and report what is new."""
     with reporting():
         loaded = protocol_module.load(protocol)
-        with progress_bar(show_progress(json_output)) as bar:
+        with holding(loaded, "refresh"), progress_bar(show_progress(json_output)) as bar:
             delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=_steps(bar)))
     if json_output:
         print_json(delta.to_json())

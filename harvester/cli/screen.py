@@ -82,7 +82,7 @@ def import_(
 ) -> None:
     """Read reviewers' decisions back; a file with any problem is refused whole, listing every problem."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol, writing="screen import") as (loaded, ledger):
             result = screening.import_decisions(ledger, loaded, file, format=format.value, reviewer=reviewer,
                                                 stage=stage.value if stage else None, role=role.value)
         if json_output:
@@ -123,7 +123,8 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
 def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
     with reporting():
-        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+        with review(protocol, writing="rules") as (loaded, ledger), \
+                progress_bar(show_progress(json_output)) as progress:
             result = screening.apply_rules(ledger, loaded, progress)
         if json_output:
             print_json(result.to_json())

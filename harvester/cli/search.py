@@ -13,7 +13,15 @@ import typer
 
 from harvester import protocol as protocol_module
 from harvester import search as searching
-from harvester.cli.app import JsonOption, ProtocolArg, print_json, progress_bar, reporting, show_progress
+from harvester.cli.app import (
+    JsonOption,
+    ProtocolArg,
+    holding,
+    print_json,
+    progress_bar,
+    reporting,
+    show_progress,
+)
 
 
 def search(
@@ -25,7 +33,7 @@ def search(
     """Run the protocol's live PubMed searches into its ledger (resumes a search that was killed)."""
     with reporting():
         loaded = protocol_module.load(protocol)
-        with progress_bar(show_progress(json_output)) as progress:
+        with holding(loaded, "search"), progress_bar(show_progress(json_output)) as progress:
             outcomes = searching.search(loaded, sources=source, progress=progress)
     if json_output:
         print_json([outcome.to_json() for outcome in outcomes])

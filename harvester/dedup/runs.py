@@ -114,6 +114,7 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
         "mode": mode, "rules_version": RULES_VERSION, "code_version": CODE_VERSION, "keys_version": KEYS_VERSION,
         "source_preference": preference, "max_record_id": max_record_id(ledger),
         "max_decision_id": store.max_decision_id(ledger), "previous_run": previous})
+    step = f"comparing records ({mode})"
     try:
         if mode == "incremental":
             assert previous is not None and new_ids is not None
@@ -121,11 +122,16 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
         else:
             result, records, fresh, write_keys = _full(ledger, preference)
         undone, made = _changes(ledger, earlier, previous, result)
+        step = "writing the clusters"
         with ledger.transaction():  # the run's rows and the keys it stored land together, or neither
             write_keys()
             _write(ledger, run_id, result, undone + made)
+    except KeyboardInterrupt:
+        finish_run(ledger, run_id, "interrupted", message=f"interrupted (Ctrl-C) while {step}; nothing of this run "
+                                                          "is counted: run dedupe again to start over")
+        raise
     except BaseException as error:
-        finish_run(ledger, run_id, "failed", message=str(error)[:500])
+        finish_run(ledger, run_id, "failed", message=(str(error) or type(error).__name__)[:500])
         raise
     finish_run(ledger, run_id, "ok", count_retrieved=records,
                message=f"{result.stats['duplicates']} duplicates in {result.stats['clusters']} clusters,"

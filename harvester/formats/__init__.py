@@ -11,14 +11,18 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from harvester.errors import FormatError
 from harvester.formats.base import Detection, FileFormat, Parsed
-from harvester.formats.encoding import decode
+from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
 _NOT_FORMATS = {"base", "encoding"}
+#: The largest file read whole (records, raw text and tags of every record are held): about 1 GB of memory per
+#: 100 MB of export. Larger files are read block by block where the format can (RIS), else refused.
+MAX_WHOLE_BYTES = 256 * 1024 * 1024
 
 
 @cache
@@ -43,36 +47,55 @@ def get_format(name: str) -> FileFormat:
     raise FormatError(name, f"unknown format {name!r} (known: {known})")
 
 
+#: The confidence from which evidence on the first line takes precedence (a known header, not a weak guess).
+KNOWN_HEADER = 0.5
+
+
+def _rank(detection: Detection) -> tuple[bool, float]:
+    return detection.opens and detection.confidence >= KNOWN_HEADER, detection.confidence
+
+
 def detect(text: str, path: str) -> Detection:
-    """The format whose sniffer is most confident about this text; raises if none recognises it."""
-    best: Detection | None = None
-    for fmt in formats():
-        detection = fmt.sniff(text)
-        if detection is not None and (best is None or detection.confidence > best.confidence):
-            best = detection
-    if best is None:
+    """The format with the best evidence, by precedence: a known header or record start opening the file
+    beats a look-alike line further down; then the most confident sniffer. The evidence returned names the
+    runner-up (what else the text looked like, and why it lost). Raises if no format recognises the text."""
+    found = [d for d in (fmt.sniff(text) for fmt in formats()) if d is not None]
+    if not found:
         raise FormatError(path, "not a recognised export format (RIS, MEDLINE, PubMed XML, Web of Science, "
                                 "BibTeX, EndNote, Ovid or a known CSV); name it with --format")
-    return best
+    found.sort(key=_rank, reverse=True)
+    best = found[0]
+    if len(found) == 1:
+        return replace(best, evidence=f"{best.evidence}; no other format recognised it")
+    runner = found[1]
+    why = ("it opens the file" if _rank(best)[0] and not _rank(runner)[0] else "more confident")
+    return replace(best, evidence=f"{best.evidence}; runner-up {runner.format} ({runner.evidence}), "
+                                  f"{best.format} chosen: {why}")
 
 
 def read_file(path: str | Path, format: str | None = None, database: str | None = None,
               mapping: Mapping[str, str] | None = None) -> Parsed:
     """Read one export file: decode, detect (unless ``format`` is given), parse. Never writes anything.
     ``mapping`` (record field -> the file's column header) reads a CSV whose header matches no vendor."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FormatError(str(path), f"cannot read the file: {error.strerror or error}") from error
-    return read_bytes(data, str(path), format=format, database=database, mapping=mapping)
+    return read_source(inspect_path(path), format=format, database=database, mapping=mapping)
 
 
 def read_bytes(data: bytes, path: str, format: str | None = None, database: str | None = None,
                mapping: Mapping[str, str] | None = None) -> Parsed:
-    if not data.strip():
-        raise FormatError(path, "the file is empty")
-    text, encoding, warnings = decode(data, path)
+    """:func:`read_file` for bytes in memory."""
+    return read_source(inspect_bytes(data, path), format=format, database=database, mapping=mapping)
+
+
+def read_source(source: TextSource, format: str | None = None, database: str | None = None,
+                mapping: Mapping[str, str] | None = None) -> Parsed:
+    """Read a checked file (see ``encoding.inspect_path``) whole. A file larger than ``MAX_WHOLE_BYTES`` is
+    refused here: a format that can, reads it block by block instead (``importing_stream``)."""
+    path = source.path
+    if source.size > MAX_WHOLE_BYTES:
+        limit = MAX_WHOLE_BYTES // 2**20
+        raise FormatError(path, f"the file is {source.size / 2**20:,.0f} MB: larger than the {limit} MB read whole "
+                                "for this format; split the export into smaller files")
+    text, encoding, warnings = source.text(), source.encoding, list(source.warnings)
     if mapping is not None:
         return _read_mapped(text, path, format, database, mapping).with_context(
             encoding=encoding, detection=_mapped_detection(text, mapping), warnings=warnings)

@@ -192,7 +192,7 @@ def pages(start: str, end: str = "") -> str:
         return start or end
     if head.isdigit() and last.isdigit() and len(last) < len(head):
         last = head[: len(head) - len(last)] + last
-    return f"{head}-{last}" if last else head
+    return f"{head}-{last}" if last and last != head else head  # "22-22" is page 22, as ("22", "22") gives
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -216,9 +216,11 @@ def author(name: str, form: str = "auto") -> str:
     if not text:
         return ""
     if "," in text:
+        surname, _, given = text.partition(",")
+        if not given.strip():
+            return surname.strip()  # "Nct,", "et al.,": a list's comma left on the name, in every form
         if form != "auto":
             return text
-        surname, _, given = text.partition(",")
         surname, given = surname.strip(), given.strip()
         return f"{surname}, {given}" if given else surname
     if form in ("surname-first", "as-written", "collective"):

@@ -57,6 +57,9 @@ class Syntax:
     continues: Callable[[str], bool]
     list_tags: frozenset[str] = field(default=frozenset())
     blank_breaks_items: bool = False
+    #: A known export quirk: ``glued(line)`` gives ``(tag, value)`` for a line that is a known tag with its
+    #: separating space missing, where the line cannot be a continuation; None for anything else.
+    glued: Split | None = None
 
 
 # --- grouping lines into records ------------------------------------------------------------------
@@ -139,11 +142,13 @@ class Problem:
     reason: str
 
 
-def tags_of(lines: list[str], first_line: int, syntax: Syntax) -> tuple[list[tuple[str, str]], Problem | None]:
+def tags_of(lines: list[str], first_line: int, syntax: Syntax,
+            quirks: list[str] | None = None) -> tuple[list[tuple[str, str]], Problem | None]:
     """The ``(tag, value)`` pairs of a record's lines, in order, and the first problem found (None: none).
 
     A continuation line joins the value above with a space (or, after a blank line in a format where blank
     lines separate items, with the line break kept); for a list tag it is another value of the same tag.
+    A line the syntax's ``glued`` reads (a known tag glued to its value) is a tag, noted in ``quirks``.
     """
     tags: list[list[str]] = []
     problem: Problem | None = None
@@ -156,6 +161,14 @@ def tags_of(lines: list[str], first_line: int, syntax: Syntax) -> tuple[list[tup
         if pair is not None:
             tags.append([pair[0], pair[1]])
             continue
+        if not syntax.continues(line) and syntax.glued is not None:
+            glued = syntax.glued(line)
+            if glued is not None:
+                tags.append([glued[0], glued[1]])
+                if quirks is not None:
+                    quirks.append(f"line {first_line + offset}: tag {glued[0]} glued to its value ({line[:40]!r}); "
+                                  f"read as {glued[0]} {glued[1][:30]!r}")
+                continue
         if not tags or not syntax.continues(line):
             if problem is None:
                 what = (f"neither a tag ({syntax.name}) nor a continuation" if not syntax.continues(line)

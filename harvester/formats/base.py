@@ -16,6 +16,23 @@ class Detection:
     confidence: float  # 0..1; the registry picks the highest
     database: str | None
     evidence: str  # e.g. "RIS tags; 'DB  - Scopus' on line 3"
+    #: The evidence opens the file: a known header or record start on its first non-blank line (after a
+    #: byte-order mark or an XML declaration). It beats any look-alike line further down (a CSV cell that
+    #: starts ``@Word(`` or ``TY  - ``), whatever the confidence.
+    opens: bool = False
+
+
+class Damage(str):
+    """A warning that is evidence the file was cut short or damaged: a record with no end mark at the end of
+    the file, a row shorter than the header, a record count that disagrees with the file's own stated total.
+    It reads like any warning (it is one, naming the record); ``import --strict`` refuses a file with one."""
+
+    __slots__ = ()
+
+
+def damaged(warnings: tuple[str, ...] | list[str]) -> list[str]:
+    """The warnings that are evidence of damage (see :class:`Damage`)."""
+    return [warning for warning in warnings if isinstance(warning, Damage)]
 
 
 @dataclass(frozen=True, slots=True)

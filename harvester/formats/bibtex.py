@@ -23,7 +23,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field, ParsingFailedBlock
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    Field,
+    ImplicitComment,
+    ParsingFailedBlock,
+)
 
 from harvester.formats import _fields as f
 from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
@@ -188,7 +195,9 @@ def sniff(text: str) -> Detection | None:
     database = _database(head)
     confidence = 0.9 if match.group(1).lower() not in ("comment", "string", "preamble") or entries > 1 else 0.6
     evidence = f"BibTeX entry @{match.group(1)} on line {head[:match.start(1)].count(chr(10)) + 1}"
-    return Detection("bibtex", confidence, database, evidence + (f"; written by {database}" if database else ""))
+    opens = not head[:match.start()].strip()
+    return Detection("bibtex", confidence, database, evidence + (f"; written by {database}" if database else ""),
+                     opens=opens)
 
 
 def _database(text: str) -> str | None:
@@ -241,6 +250,9 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             else:
                 rejected.append(Rejected(position, start + 1, f"unreadable BibTeX entry: {_reason(block)}", raw))
             continue
+        elif isinstance(block, ImplicitComment) and _FIELD_IN_COMMENT.search(block.comment):
+            warnings.append(f"{path}:{start_line + 1}: text between entries holds fields ('name = {{...}}'): an entry "
+                            "that lost its '@type{key,' line? It is not read")
         if entry is None:
             continue
         position += 1
@@ -251,6 +263,8 @@ def read(text: str, path: str, database: str | None) -> Parsed:
 
 _ENTRY_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]")
 _FIELD_LINE = re.compile(r"^\s*([A-Za-z][\w\-:.]*)\s*=\s*(.*)$")
+#: A field written outside any entry (BibTeX reads text between entries as a comment).
+_FIELD_IN_COMMENT = re.compile(r"(?m)^\s*[A-Za-z][\w\-]*\s*=\s*[{\"\d]")
 
 
 def _parse(text: str) -> Any:
@@ -338,7 +352,7 @@ def entry_record(entry: Entry, database: str, position: int, macros: dict[str, s
         authors = [text("book-group-author")]
     return Record(
         title=f.strip_markup(found["title"]),
-        abstract=f.strip_markup(found["abstract"]),
+        abstract=_paragraphs(values.get("abstract", "")) if "abstract" in values else f.strip_markup(found["abstract"]),
         authors=tuple(a for a in authors if a),
         year=f.year_of(found["year"]),
         journal=found["journal"],
@@ -433,10 +447,20 @@ def _pmid_from_key(key: str) -> str:
     return match.group(1) if match else ""
 
 
+def _paragraphs(value: str) -> str:
+    """An abstract with its paragraphs: a blank line in a BibTeX value is a paragraph break (LaTeX's rule),
+    kept as one line break; other line breaks are spaces, as in every text field."""
+    parts = (f.strip_markup(f.clean(latex_to_text(part))) for part in re.split(r"\n[ \t]*\n\s*", value))
+    text = "\n".join(part for part in parts if part)
+    return "" if f.is_placeholder(text) else text
+
+
 def _source_id(entry: Entry, values: dict[str, str]) -> str:
     for name in ID_FIELDS:
         if values.get(name, "").strip():
             return f.clean(latex_to_text(values[name]))
+    if "eid" in values:
+        return ""  # our export writes an empty eid for a record with no database id: the key is not one
     url = values.get("url", "")
     if url:
         query = parse_qs(urlsplit(url.strip()).query)
@@ -504,9 +528,10 @@ def _entry_text(record: Record, key: str) -> str:
                 text += ";"  # one value holding a comma: the ";" tells a reader not to split at the comma
         else:
             text = text_to_latex(str(value))
+            if name == "abstract" and "\n" in text:
+                text = re.sub(r"\s*\n\s*", "\n\n", text.strip())  # a paragraph break is a blank line in BibTeX
         lines.append(f"  {bib} = {{{text}}},")
-    if record.source_id:
-        lines.append(f"  eid = {{{text_to_latex(record.source_id)}}},")
+    lines.append(f"  eid = {{{text_to_latex(record.source_id)}}},")  # empty: no database id (the key is none)
     if record.database:
         lines.append(f"  database = {{{text_to_latex(record.database)}}},")
     lines.append("}")

@@ -38,7 +38,7 @@ from harvester.formats._fields import (
     strip_markup,
     year_of,
 )
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
 from harvester.formats.csv_columns import (
     EXPORT_COLUMNS,
     PREAMBLE_PREFIXES,
@@ -197,9 +197,10 @@ def sniff(text: str) -> Detection | None:
     if table is not None and table.delimiter != "\t":
         database = table.database or None
         return Detection("csv", table.confidence, database,
-                         f"CSV header of a {table.name} export (line {number + 1}: {', '.join(table.signature)})")
+                         f"CSV header of a {table.name} export (line {number + 1}: {', '.join(table.signature)})",
+                         opens=True)
     if named_columns_table(headers) is not None:
-        return Detection("csv", 0.5, None, f"CSV header naming record fields (line {number + 1})")
+        return Detection("csv", 0.5, None, f"CSV header naming record fields (line {number + 1})", opens=True)
     if len(headers) >= 3 and all(0 < len(h) <= 60 for h in headers):
         return Detection("csv", 0.1, None, f"a CSV header matching no known export (line {number + 1})")
     return None
@@ -249,23 +250,32 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
     """Read every row of a delimited file with one vendor table (also used by ``wos_tab``)."""
     records: list[Record] = []
     rejected: list[Rejected] = []
+    warnings: list[str] = []
+    padded: list[int] = []  # lines of rows with trailing empty cells beyond the header (a known quirk)
     headers: list[str] | None = None
     position = 0
     rows = _rows(text, table.delimiter, quoting, skip_lines)
     try:
         for line, raw, cells in rows:
             if headers is None:
-                headers = [cell.strip().strip('"').strip() for cell in cells]
-                while headers and not headers[-1]:
-                    headers.pop()
+                headers = _header_cells(cells)
                 continue
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line is no record
+            if not any(cell.strip() for cell in cells) and (quoting == csv.QUOTE_NONE or raw.count('"') % 2 == 0):
+                continue  # a blank line is no record (a lone opening quote at the end of a cut file is one)
+            if _header_cells(cells) == headers:
+                warnings.append(f"{path}:{line}: the header row again (two exports joined into one file?); "
+                                "skipped, not read as a record")
+                continue
             position += 1
             problem = _row_problem(cells, headers, raw, quoting)
             if problem:
                 rejected.append(Rejected(position, line, problem, raw))
                 continue
+            if len(cells) < len(headers):
+                warnings.append(Damage(f"{path}:{line}: row {position} has {len(cells)} cells but the header has "
+                                       f"{len(headers)}: cut short? (read as it is)"))
+            elif len(cells) > len(headers) and table.delimiter != "\t":
+                padded.append(line)  # empty cells only: _row_problem refuses any other extra cell
             record = _record(table, headers, cells, raw, line, position, database)
             if table.name != PRISMA_HARVESTER.name and not (record.source_id or any(record.bibliographic().values())):
                 rejected.append(Rejected(position, line, "the row holds no bibliographic field and no database id "
@@ -276,9 +286,25 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
         rejected.append(Rejected(position + 1, rows.line, f"unreadable CSV from here on: {error}"))
     if headers is None:
         raise FormatError(path, "no CSV header line found")
+    if not records and not rejected:
+        raise FormatError(path, "the header is there but no row follows it (an empty or cut-short export?)",
+                          line=skip_lines + 1)
+    if padded:
+        warnings.append(f"{path}:{padded[0]}: quirk read: {len(padded)} row(s) end with empty cells beyond the "
+                        f"header's {len(headers)} columns (a delimiter after the last cell, as some older exports "
+                        "write); the empty cells are ignored")
     name = table.database or database or "CSV"
     return Parsed(path=path, format=format_name, database=database or name, records=tuple(records),
-                  rejected=tuple(rejected))
+                  rejected=tuple(rejected), warnings=tuple(warnings))
+
+
+def _header_cells(cells: list[str]) -> list[str]:
+    """A header row's names: quotes, spaces, a byte-order mark (a second file's, when two were joined) and
+    empty trailing cells dropped."""
+    headers = [cell.strip().lstrip("\ufeff").strip().strip('"').strip() for cell in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    return headers
 
 
 def _columns(table: ColumnTable) -> list[str]:

@@ -58,7 +58,8 @@ def sniff(text: str) -> Detection | None:
     app = re.search(r'<source-app[^>]*name="([^"]+)"', text[:4000])
     database = app.group(1) if app else None
     return Detection("endnote-xml", 0.95, database,
-                     "EndNote XML (<xml><records><record>)" + (f" written by {database}" if database else ""))
+                     "EndNote XML (<xml><records><record>)" + (f" written by {database}" if database else ""),
+                     opens=True)
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:

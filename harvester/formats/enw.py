@@ -45,18 +45,44 @@ def _split(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _blank_before(line: int, blanks: set[int]) -> bool:
+    return line - 1 in blanks
+
+
+def _second_start(line: str, block: list[str]) -> bool:
+    """``%0`` (type) and ``%T`` (title) come once per record: a second one opens the next record."""
+    return line[:3] in ("%0 ", "%T ") and any(b[:3] == line[:3] for b in block)
+
+
 SYNTAX = _tagged.Syntax(name="EndNote '%X '", split=_split, continues=lambda line: True, list_tags=LIST_TAGS)
 
 
 def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
-    """Records from refer lines: blank-line separated; a record must open with a ``%`` tag."""
-    for position, block in enumerate(_tagged.blank_separated(lines), start=1):
+    """Records from refer lines: blank-line separated; a record must open with a ``%`` tag. A second ``%0`` or
+    ``%T`` line opens the next record (two exports joined with no blank line between them); a record with
+    neither a title nor a type is read with a warning (one record split in two by a misplaced blank line?)."""
+    blanks: set[int] = set()  # line numbers of blank lines, to tell a record opened by a repeated tag
+
+    def watched() -> Iterator[str]:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                blanks.add(number)
+            yield line
+
+    for position, block in enumerate(_tagged.blank_separated(watched(), restart=_second_start), start=1):
         tags, problem = _tagged.tags_of(block.lines, block.line, SYNTAX)
         if problem is not None:
             yield _tagged.rejected(block, position, path, f"does not start with a '%' tag ({block.lines[0][:40]!r}); "
                                                           "not an EndNote tagged record")
         else:
+            if warnings is not None and block.line > 1 and not _blank_before(block.line, blanks):
+                warnings.append(f"{path}:{block.line}: record {position} starts with a second {block.lines[0][:2]} "
+                                "line and no blank line before it: read as a new record (two files joined, or a "
+                                "doubled line?)")
+            if warnings is not None and not {tag for tag, _ in tags} & {"%T", "%0"}:
+                warnings.append(f"{path}:{block.line}: record {position} has neither a title (%T) nor a type (%0): "
+                                "part of the record before it?")
             yield to_record(tuple(tags), database=database, position=position, line=block.line,
                             raw="\n".join(block.lines))
 
@@ -82,7 +108,8 @@ def sniff(text: str) -> Detection | None:
         return None
     if not any(line.startswith(("%T ", "%0 ")) for line in tagged):
         return None
-    return Detection("enw", 0.85, None, f"EndNote tagged: {len(tagged)} of the first {len(lines)} lines are '%' tags")
+    return Detection("enw", 0.85, None, f"EndNote tagged: {len(tagged)} of the first {len(lines)} lines are '%' tags",
+                     opens=True)
 
 
 FORMAT = FileFormat(

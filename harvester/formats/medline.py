@@ -76,6 +76,11 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
         elif not {t for t, _ in tags} & {"PMID", "OWN", "OID"}:
             yield _tagged.rejected(block, position, path, "no PMID, OWN or OID tag: not a MEDLINE record (cut off?)")
         else:
+            found = [tag for tag, _ in tags]
+            if warnings is not None and (found.count("TI") > 1 or found == ["PMID"]):
+                what = "two TI lines" if found.count("TI") > 1 else "nothing but its PMID line"
+                warnings.append(f"{path}:{block.line}: record {position} holds {what}: two records run together, "
+                                "or one split? (read as it is)")
             yield to_record(tuple(tags), database=database, position=position, line=block.line,
                             raw="\n".join(block.lines))
 
@@ -130,7 +135,8 @@ def sniff(text: str) -> Detection | None:
     eric = any(line.startswith("OWN - ERIC") for line in lines[:50])
     database = "ERIC" if eric else "MEDLINE"
     return Detection("medline", 0.95, database,
-                     f"MEDLINE tags ('{lines[starts[0]][:6]}' on non-blank line {starts[0] + 1}); {database}")
+                     f"MEDLINE tags ('{lines[starts[0]][:6]}' on non-blank line {starts[0] + 1}); {database}",
+                     opens=starts[0] == 0)
 
 
 FORMAT = FileFormat(

@@ -162,7 +162,8 @@ def sniff(text: str) -> Detection | None:
             database = match.group(2).strip()
             break
     kind = "tagged" if tagged else "labelled"
-    return Detection("ovid", 0.9, database, f"Ovid {kind} display: record number {lines[0].strip()!r} on line 1")
+    return Detection("ovid", 0.9, database, f"Ovid {kind} display: record number {lines[0].strip()!r} on line 1",
+                     opens=True)
 
 
 FORMAT = FileFormat(

@@ -25,6 +25,7 @@ from typing import IO
 from lxml import etree
 
 from harvester.errors import FormatError
+from harvester.formats import _fields as f
 from harvester.formats._fields import find_doi
 from harvester.formats.base import Detection, FileFormat, Parsed
 from harvester.records import Record
@@ -221,9 +222,9 @@ def _pages(pagination: etree._Element | None) -> str:
         return ""
     medline = _text(pagination.find("MedlinePgn"))
     if medline:
-        return medline
+        return f.pages(medline)  # "113-25" -> "113-125", as the MEDLINE reader and every other format give it
     start, end = _text(pagination.find("StartPage")), _text(pagination.find("EndPage"))
-    return f"{start}-{end}" if start and end else start
+    return f.pages(start, end)
 
 
 def _doi(article_ids: list[etree._Element], locations: list[etree._Element]) -> str:
@@ -347,7 +348,8 @@ def sniff(text: str) -> Detection | None:
     head = text[:5000]
     for tag in ("PubmedArticleSet", "PubmedBookArticleSet", "PubmedArticle", "PubmedBookArticle"):
         if re.search(rf"<{tag}[\s>]", head):
-            return Detection("pubmed-xml", 0.95, DATABASE, f"XML with <{tag}> (PubMed EFetch or 'Save as XML')")
+            return Detection("pubmed-xml", 0.95, DATABASE, f"XML with <{tag}> (PubMed EFetch or 'Save as XML')",
+                             opens=head.lstrip().startswith("<"))
     return None
 
 

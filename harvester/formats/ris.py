@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised field -> RIS tags that may hold it, most trusted first.
@@ -70,11 +70,16 @@ DATABASE_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("DB", r"^embase", "Embase"),
         ("DB", r"^(cinahl|ccm|c8h|rzh|cin20)", "CINAHL"),
         ("DB", r"^(psyh|psycinfo|apa psycinfo)", "PsycINFO"),
-        ("DB", r"^(medline|pubmed|mdc|cmedm)", "MEDLINE"),
+        ("DB", r"^pubmed", "PubMed"),  # as the PubMed XML and live PubMed readers name it
+        ("DB", r"^(medline|mdc|cmedm)", "MEDLINE"),
         ("DB", r"^(cochrane|central)", "Cochrane"),
         ("DB", r"proquest|ptsdpubs|abi/inform", "ProQuest"),
         ("DB", r"^jstor", "JSTOR"),
         ("DB", r"^web of science|^wos", "Web of Science"),
+        ("DB", r"^(lens|lens\.org)$", "Lens"),  # short names, spelled out (shorter ones are vendor codes below)
+        ("DB", r"^ovid", "Ovid"),
+        ("DB", r"^eric$", "ERIC"),  # also EBSCOhost's code for ERIC
+        ("DB", r"^trid$", "TRID"),
         ("DB", r"^[A-Za-z].{5,}", ""),  # any other DB name (not a short code like "i3h") names itself
         ("AN", r"^WOS:", "Web of Science"),
         ("AN", r"^rayyan-", "Rayyan"),
@@ -136,6 +141,11 @@ def _split_tag(line: str) -> tuple[str, str] | None:
     return None
 
 
+#: A line that is no tag line but looks like a damaged one: a tag of one or two characters with "  -" and then
+#: no space (``ER  -Y``), or an indented or cut tag (``   Y  - JOUR``). Read as text, with a warning.
+_DAMAGED_TAG = re.compile(r"^[A-Z0-9]{1,2}  -(?:\S| [A-Z]{2,}$)")
+
+
 @dataclass(slots=True)
 class _Pending:
     """A record being read: its first line, its tags so far, and whether it opened with TY."""
@@ -156,7 +166,46 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
     by an ``ER`` without any ``TY`` are a record with no type, rejected. (:func:`iter_text` gives the
     same records from text, faster.)
     """
-    yield from _iter_lines(lines, path, database, warnings if warnings is not None else [], _State())
+    warnings = warnings if warnings is not None else []
+    tail: list[tuple[int, str]] = []  # the last two non-blank lines, for the end-of-file check
+
+    def watched() -> Iterator[str]:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                tail[:] = [*tail[-1:], (number, line)]
+            yield line
+
+    yield from _iter_lines(watched(), path, database, warnings, _State())
+    _check_end(tail, path, warnings)
+
+
+def _check_end(tail: list[tuple[int, str]], path: str, warnings: list[str]) -> None:
+    """A file whose last line, after a record's ER, is no tag, no link and no record number ends with a
+    fragment: a record cut off right after its first characters (``TY`` with no ``  -``). Said, not guessed."""
+    if len(tail) < 2:
+        return
+    (_, before), (number, last) = tail
+    pair = _split_tag(before)
+    if pair is None or pair[0] not in ("ER", "NL") or _split_tag(last) is not None:
+        return
+    text = last.strip()
+    if "://" in text or text.rstrip(".").isdigit():
+        return  # Ovid's links and record numbers after ER
+    warnings.append(Damage(f"{path}:{number}: the file ends with {text[:30]!r} after the last record's ER: not a "
+                           "RIS tag (a record cut off as it began?); ignored"))
+
+
+def _last_lines(text: str, first_line: int) -> list[tuple[int, str]]:
+    """The last two non-blank lines of a text with their line numbers."""
+    found: list[tuple[int, str]] = []
+    end = len(text.rstrip())
+    while end > 0 and len(found) < 2:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip():
+            found.insert(0, (first_line + text.count("\n", 0, start), line))
+        end = start - 1
+    return found
 
 
 @dataclass(slots=True)
@@ -185,6 +234,9 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
                 continue  # a preamble, a record number ("1."), a blank line, Ovid's links after ER
             pending.lines.append(line)
             text = line.strip()
+            if _DAMAGED_TAG.match(text):
+                warnings.append(f"{path}:{number}: line {number} looks like a damaged tag line ({line[:20]!r}): read "
+                                "as text of the line above")
             if text and pending.tags:
                 last_tag, last_value = pending.tags[-1]
                 if last_tag in LIST_TAGS:
@@ -200,7 +252,7 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
             pending.lines.append(line)
             if closed is not None:
                 position += 1
-                yield _finish(closed, position, path, database)
+                yield _finish(closed, position, path, database, warnings)
             closed, pending = pending, None
             continue
         if tag == "TY":
@@ -209,14 +261,14 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
                 pending = None
             if closed is not None:
                 position += 1
-                yield _finish(closed, position, path, database)
+                yield _finish(closed, position, path, database, warnings)
                 closed = None
             if pending is not None:
                 position += 1
                 if pending.typed:
                     warnings.append(f"{path}:{pending.line}: record {position} has no ER line before the next TY "
                                     f"on line {number}; read up to there")
-                yield _finish(pending, position, path, database)
+                yield _finish(pending, position, path, database, warnings)
             pending = _Pending(number, [(tag, value)], [line], True)
             continue
         if pending is None:
@@ -228,23 +280,29 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
         pending = None
     if closed is not None:
         position += 1
-        yield _finish(closed, position, path, database)
+        yield _finish(closed, position, path, database, warnings)
     if pending is not None:
         position += 1
         if next_ty is not None:
             if pending.typed:
                 warnings.append(f"{path}:{pending.line}: record {position} has no ER line before the next TY "
                                 f"on line {next_ty}; read up to there")
-            yield _finish(pending, position, path, database)
+            yield _finish(pending, position, path, database, warnings)
         elif seen_er or not pending.typed:
             raw = "\n".join(pending.lines).rstrip()
             yield Rejected(position, pending.line, f"{path}:{pending.line}: record {position} is cut off: the file "
                                                    "ends before its ER line (a truncated export?)", raw)
         else:
-            yield _finish(pending, position, path, database)
+            warnings.append(Damage(f"{path}:{pending.line}: record {position} has no ER line: the file ends inside "
+                                   "it (a truncated export?); read up to the end of the file"))
+            yield _finish(pending, position, path, database, warnings)
     state.position = position
     state.seen_er = seen_er
 
+
+#: The most text one record may hold when a file is read block by block (memory stays bounded by it): a
+#: real RIS record is a few KB, one with a full-text note a few hundred KB.
+MAX_RECORD_CHARS = 32 * 1024 * 1024
 
 #: A plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...`` is no tag to the line reader).
 _TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
@@ -253,7 +311,9 @@ _TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", 
 def iter_text(text: str, path: str, database: str | None, warnings: list[str] | None = None) -> Iterator[
         Record | Rejected]:
     """The records of a whole RIS text (newlines normalised), in order, as :func:`iter_records` gives them."""
-    yield from _iter_chunk(text, path, database, warnings if warnings is not None else [], _State(), 1, None)
+    warnings = warnings if warnings is not None else []
+    yield from _iter_chunk(text, path, database, warnings, _State(), 1, None)
+    _check_end(_last_lines(text, 1), path, warnings)
 
 
 def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
@@ -267,16 +327,35 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
     state = _State()
     buffer = ""
     line = 1
+    skipping = False  # inside a record too long to hold: its text is dropped up to the next TY line
+    ended_line = False  # while skipping: whether the last piece ended at a line's end
     for chunk in chunks:
+        if skipping:
+            found = -1 if ended_line and chunk.startswith("TY  -") else chunk.find("\nTY  -")
+            if found == -1 and not (ended_line and chunk.startswith("TY  -")):
+                line += chunk.count("\n")
+                ended_line = chunk.endswith("\n")
+                continue
+            line += chunk.count("\n", 0, found + 1)
+            chunk, skipping = chunk[found + 1:], False
         buffer += chunk
         cut = buffer.rfind("\nTY  -", max(0, len(buffer) - len(chunk) - 6)) + 1
         if cut <= 0:
+            if len(buffer) > MAX_RECORD_CHARS:
+                state.position += 1
+                yield Rejected(state.position, line, f"{path}:{line}: record {state.position} is longer than "
+                                                     f"{MAX_RECORD_CHARS:,} characters with no TY line after it: "
+                                                     "not read (a damaged export?)", buffer[:2000])
+                line += buffer.count("\n")
+                ended_line = buffer.endswith("\n")
+                buffer, skipping = "", True
             continue
         following = line + buffer.count("\n", 0, cut)
         yield from _iter_chunk(buffer, path, database, warnings, state, line, following, cut)  # read in place
         buffer, line = buffer[cut:], following
     if buffer:
         yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
+        _check_end(_last_lines(buffer, line), path, warnings)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,
@@ -307,7 +386,7 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
             stop = end if stop == -1 else stop
             body_newlines = text.count("\n", start, stop)
             newlines = body_newlines + text.count("\n", stop, end)
-            record = _plain_record(text, start, stop, end, body_newlines, database, state, line)
+            record = _plain_record(text, start, stop, end, body_newlines, database, state, line, path, warnings)
         else:
             newlines = text.count("\n", start, end)
         if record is not None:
@@ -332,8 +411,18 @@ def _starts(text: str, limit: int) -> list[int]:
     return starts
 
 
+#: Tags no real record repeats (checked on the 27 corpus RIS files): two in one record are two records run
+#: together, their ER and TY lost.
+_ONCE = ("TI", "T1", "PY")
+
+
+def _run_together(path: str, line: int, position: int, tag: str) -> str:
+    return (f"{path}:{line}: record {position} holds two {tag} lines: two records run together (an ER and a TY "
+            "lost)? read as one")
+
+
 def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int, database: str | None,
-                  state: _State, line: int) -> Record | None:
+                  state: _State, line: int, path: str = "", warnings: list[str] | None = None) -> Record | None:
     """The record of ``text[start:end]`` when it is TY, tag lines, ER (``stop``: the end of the ER line), then
     only blank lines, Ovid's numbering or links; else None. Read in place: the text is not copied but for
     the record's raw text."""
@@ -347,8 +436,12 @@ def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int
     state.position += 1
     state.seen_er = True
     pairs.pop()
-    return to_record(tuple(pairs), database=database, position=state.position, line=line,
-                     raw=text[start:stop].rstrip())
+    twice: list[str] = []
+    record = to_record(tuple(pairs), database=database, position=state.position, line=line,
+                       raw=text[start:stop].rstrip(), twice=twice)
+    if twice and warnings is not None:
+        warnings.append(_run_together(path, line, state.position, twice[0]))
+    return record
 
 
 def _absorb(closed: _Pending, trailing: _Pending) -> None:
@@ -357,13 +450,18 @@ def _absorb(closed: _Pending, trailing: _Pending) -> None:
     closed.lines.extend(trailing.lines)
 
 
-def _finish(pending: _Pending, position: int, path: str, database: str | None) -> Record | Rejected:
+def _finish(pending: _Pending, position: int, path: str, database: str | None,
+            warnings: list[str]) -> Record | Rejected:
     raw = "\n".join(pending.lines).rstrip()
     if not pending.typed:
         return Rejected(position, pending.line, f"{path}:{pending.line}: record {position} has no TY line "
                                                 f"(it starts with {pending.tags[0][0]!r}); not a RIS record", raw)
-    tags = tuple(pending.tags)
-    return to_record(tags, database=database, position=position, line=pending.line, raw=raw)
+    twice: list[str] = []
+    record = to_record(tuple(pending.tags), database=database, position=position, line=pending.line, raw=raw,
+                       twice=twice)
+    if twice:
+        warnings.append(_run_together(path, pending.line, position, twice[0]))
+    return record
 
 
 def _database_of(values: dict[str, list[str]]) -> str:
@@ -375,7 +473,7 @@ def _database_of(values: dict[str, list[str]]) -> str:
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
-              raw: str = "") -> Record:
+              raw: str = "", twice: list[str] | None = None) -> Record:
     """One record from its RIS tags (in file order): the field tables applied, values normalised.
 
     Written for speed (it runs once per record of files with 100,000 records): values are grouped
@@ -389,6 +487,8 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
                 values[tag].append(value)
             else:
                 values[tag] = [value]
+    if twice is not None:  # tags no real record repeats: noted for the caller's warning (three dict lookups)
+        twice.extend(tag for tag in _ONCE if len(values.get(tag, ())) > 1)
     own_database = "" if database in DIALECTS else _database_of(values)
     database = database or own_database or "RIS"
     (t_title, t_abstract, t_authors, t_year, t_journal, t_abbrev, t_issn, t_volume, t_issue, t_start, t_end, t_doi,
@@ -575,7 +675,9 @@ def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str
                 match = _PMID_IN_TEXT.search(value)
                 if match:
                     return match.group(1)
-    if "MEDLINE" in (database, own_database):
+    if own_database in ("MEDLINE", "PubMed") or not own_database and database in ("MEDLINE", "PubMed"):
+        # AN is a PMID in MEDLINE's RIS; a record whose own DB names another database (CINAHL's AN is its
+        # accession number) keeps it as its id even when imported for a MEDLINE source
         for value in values.get("AN", ()):
             if value.strip().isdigit():
                 return value.strip()
@@ -622,8 +724,27 @@ def read(text: str, path: str, database: str | None) -> Parsed:
 
         raise FormatError(path, "no RIS record found (no 'TY  - ' line); is this the right format?")
     named = database or _common_database(records) or "RIS"
+    total = _stated_total(text)
+    if total is not None and total[0] != len(records) + len(rejected):
+        stated, line = total
+        warnings.append(Damage(f"{path}:{line}: the file says it holds {stated} records ('Record #... of {stated}') "
+                               f"but {len(records) + len(rejected)} were read (a truncated or partial export?)"))
     return Parsed(path=path, format=FORMAT.name, database=named, records=tuple(records),
                   rejected=tuple(rejected), warnings=tuple(warnings))
+
+
+#: A preamble stating the file's total (EBSCO/Ovid style "Record #1 of 2").
+_STATED_TOTAL = re.compile(r"^Record #\d+ of (\d+)[ \t]*$", re.MULTILINE)
+
+
+def _stated_total(text: str) -> tuple[int, int] | None:
+    """The total the file states for itself (the largest "of N"), and the line saying it; None if it states none."""
+    best: tuple[int, int] | None = None
+    for match in _STATED_TOTAL.finditer(text):
+        stated = int(match.group(1))
+        if best is None or stated > best[0]:
+            best = (stated, text.count("\n", 0, match.start()) + 1)
+    return best
 
 
 def _common_database(records: list[Record]) -> str:
@@ -667,7 +788,8 @@ def sniff(text: str) -> Detection | None:
         evidence += f"; database {database} from its DB/DP/UR/AN tags"
     elif len(set(found)) > 1:
         evidence += f"; records from several databases ({', '.join(sorted(n or '?' for n in set(found)))})"
-    return Detection("ris", confidence, database, evidence)
+    opens = first_ty == next((i for i, line in enumerate(lines) if line.strip()), None)
+    return Detection("ris", confidence, database, evidence, opens=opens)
 
 
 # --- writing -------------------------------------------------------------------------------------------
@@ -682,6 +804,14 @@ def dumps(records: Iterable[Record]) -> str:
     return "".join(dump(record) for record in records)
 
 
+def _one_line(value: str) -> str:
+    """A value on one tag line: line breaks (and tabs, runs of spaces) become one space; other characters,
+    a no-break space included, stay as they are, so reading the line back gives the value."""
+    if "\n" in value or "\r" in value or "\t" in value or "  " in value:
+        value = re.sub(r"[ \t\r\n]+", " ", value)
+    return value.strip()
+
+
 def dump(record: Record, *, record_id: int | str | None = None, notes: Iterable[str] = ()) -> str:
     """One record as RIS (see :func:`dumps`), the one RIS writer of the project: the export, a refresh's new
     records and the screening sheets all write through it. ``record_id`` (the ledger id) goes in ``ID``,
@@ -692,7 +822,7 @@ def dump(record: Record, *, record_id: int | str | None = None, notes: Iterable[
     def put(tag: str, value: str | int | None) -> None:
         if value is None:
             return
-        text = " ".join(str(value).split())
+        text = _one_line(str(value))
         if text:
             out.append(f"{tag}  - {text}\n")
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from harvester.formats import _fields as f
 from harvester.formats import _tagged
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised field -> WoS tags, most trusted first.
@@ -55,8 +55,28 @@ def _split(line: str) -> tuple[str, str] | None:
     return None
 
 
+#: Every field tag Web of Science and Zoological Record plain text write (Clarivate's field tag list, and the
+#: tags of the corpus files): a line starting with one of these glued to its value is read as that tag.
+KNOWN_TAGS = frozenset({
+    "PT", "AU", "AF", "BA", "BF", "CA", "GP", "BE", "TI", "SO", "SE", "BS", "LA", "DT", "CT", "CY", "CL", "SP", "HO",
+    "DE", "ID", "AB", "C1", "C3", "RP", "EM", "RI", "OI", "FU", "FP", "FX", "CR", "NR", "TC", "Z9", "U1", "U2", "PU",
+    "PI", "PA", "SN", "EI", "BN", "J9", "JI", "PD", "PY", "VL", "IS", "PN", "SU", "SI", "MA", "BP", "EP", "AR", "DI",
+    "DL", "D2", "EA", "EY", "PG", "WC", "WE", "SC", "GA", "PM", "OA", "HC", "HP", "DA", "UT", "AN", "TN", "ST", "PS",
+    "OR", "BD", "NT", "ZS", "ZR", "ZB", "Z8", "UR", "AW",
+})
+
+
+def _glued(line: str) -> tuple[str, str] | None:
+    """A known tag with its separating space missing (``PY2019``, ``TIA title``), a quirk of some exports. A WoS
+    value continues only on indented lines, so an unindented line can only be a tag or damage; a line whose
+    third character is a space, a lower-case letter or nothing is not read this way (damage, not this quirk)."""
+    if len(line) > 2 and line[:2] in KNOWN_TAGS and not line[2].isspace() and not line[2].islower():
+        return line[:2], line[2:].strip()
+    return None
+
+
 SYNTAX = _tagged.Syntax(name="Web of Science 'XX '", split=_split, continues=lambda line: line[:1] == " ",
-                        list_tags=LINE_LIST_TAGS)
+                        list_tags=LINE_LIST_TAGS, glued=_glued)
 
 
 def iter_records(lines: Iterable[str], path: str, database: str | None,
@@ -67,7 +87,15 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
             yield _tagged.rejected(block, position, path, "is cut off: the file ends before its ER line "
                                                           "(a truncated export?)")
             continue
-        tags, problem = _tagged.tags_of(block.lines[:-1], block.line, SYNTAX)
+        quirks: list[str] = []
+        tags, problem = _tagged.tags_of(block.lines[:-1], block.line, SYNTAX, quirks)
+        if quirks and problem is None and warnings is not None:
+            warnings.extend(f"{path}:{block.line}: record {position}: quirk read: {quirk}" for quirk in quirks)
+        found = [tag for tag, _ in tags]
+        twice = next((tag for tag in ("TI", "PY") if found.count(tag) > 1), None)
+        if warnings is not None and problem is None and twice:
+            warnings.append(f"{path}:{block.line}: record {position} holds two {twice} lines: two records run "
+                            "together (an ER and a PT lost)? read as one")
         if problem is not None:
             yield _tagged.rejected(block, position, path, problem)
         elif not tags or tags[0][0] != "PT":
@@ -106,8 +134,8 @@ def read(text: str, path: str, database: str | None) -> Parsed:
                                   label="Web of Science plain text", missing="no 'PT ' line after the FN/VR header",
                                   default_database="Web of Science")
     if "\nEF" not in text and not text.startswith("EF"):
-        parsed = replace(parsed, warnings=(*parsed.warnings, f"{path}: no EF line at the end: the export may be "
-                                                             "incomplete"))
+        parsed = replace(parsed, warnings=(*parsed.warnings, Damage(f"{path}: no EF line at the end: the export "
+                                                                    "may be incomplete")))
     return parsed
 
 
@@ -118,9 +146,11 @@ def sniff(text: str) -> Detection | None:
     if first_line.startswith("FN ") and "\nPT " in head[:2000] or first_line.startswith("FN ") and "\nVR" in head:
         zoo = "ZOOR" in text[:20000]
         database = "Zoological Record" if zoo else "Web of Science"
-        return Detection("wos-plain", 0.95, database, f"Web of Science plain text: header {first_line[:50]!r}")
+        return Detection("wos-plain", 0.95, database, f"Web of Science plain text: header {first_line[:50]!r}",
+                         opens=True)
     if first_line.startswith("PT ") and "\nER" in text[:50000] and "\nUT " in text[:50000]:
-        return Detection("wos-plain", 0.7, "Web of Science", "Web of Science plain text: PT/UT/ER records, no header")
+        return Detection("wos-plain", 0.7, "Web of Science", "Web of Science plain text: PT/UT/ER records, no header",
+                         opens=True)
     return None
 
 

@@ -30,7 +30,8 @@ def sniff(text: str) -> Detection | None:
     if not all(tag in headers for tag in SIGNATURE):
         return None
     return Detection("wos-tab", 0.95, "Web of Science",
-                     f"tab-separated header of {len(headers)} WoS field tags starting {' '.join(headers[:4])}")
+                     f"tab-separated header of {len(headers)} WoS field tags starting {' '.join(headers[:4])}",
+                     opens=True)
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:

@@ -6,6 +6,6 @@ queries, as functions that take a :class:`Ledger`. Every write happens inside
 :meth:`Ledger.transaction`, so a process killed at any moment leaves a consistent file.
 """
 
-from harvester.ledger.core import Ledger, utc_now
+from harvester.ledger.core import DATABASE_ERRORS, Ledger, utc_now
 
-__all__ = ["Ledger", "utc_now"]
+__all__ = ["DATABASE_ERRORS", "Ledger", "utc_now"]

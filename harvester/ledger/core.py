@@ -29,6 +29,10 @@ def chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield items[start:start + CHUNK]
 
 
+#: What SQLite raises: the CLI turns these into one line (only the ledger imports sqlite3).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+
 def _migrations() -> list[tuple[str, str]]:
     """Every ``migrations/NNNN_name.sql`` shipped with the package, in name order."""
     folder = resources.files("harvester.ledger") / "migrations"
@@ -55,11 +59,15 @@ class Ledger:
         except (OSError, sqlite3.Error) as error:
             raise LedgerError(f"{path}: cannot open the ledger: {error}") from error
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
         ledger = cls(path, connection)
-        ledger._migrate()
+        try:
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            ledger._migrate()
+        except sqlite3.DatabaseError as error:  # not a database, locked for too long, disk I/O
+            connection.close()
+            raise LedgerError(f"{path}: cannot open the ledger: {error}") from error
         return ledger
 
     def close(self) -> None:
@@ -107,6 +115,10 @@ class Ledger:
                 continue
             try:
                 with self.transaction() as connection:
+                    # a second process opening a new ledger at the same moment may have applied it while this
+                    # one waited for the write lock (BEGIN IMMEDIATE): checked again inside the transaction
+                    if connection.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
+                        continue
                     for statement in _statements(sql):
                         connection.execute(statement)
                     connection.execute(

@@ -91,6 +91,28 @@ def update_run(ledger: Ledger, run_id: int, **values: Any) -> None:
         connection.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*values.values(), run_id))
 
 
+#: Run kinds a writing command starts under the review's lock and does not resume itself (search and
+#: refresh find and mark their own interrupted runs, and resume a search from what it stored).
+ORPHANABLE_KINDS = ("import", "dedupe", "rules", "screen")
+
+
+def interrupt_orphans(ledger: Ledger) -> list[int]:
+    """Mark ``interrupted`` every run of :data:`ORPHANABLE_KINDS` still ``running``: call it only holding the
+    review's lock, when no other writer can be running, so such a run's process is gone (killed). Its rows
+    are never counted: counts read the latest *successful* run. Returns the ids marked."""
+    marks = ",".join("?" for _ in ORPHANABLE_KINDS)
+    with ledger.transaction() as connection:
+        ids = [int(row["id"]) for row in connection.execute(
+            f"SELECT id FROM runs WHERE status = 'running' AND kind IN ({marks})", ORPHANABLE_KINDS)]
+        for run_id in ids:
+            connection.execute(
+                "UPDATE runs SET status = 'interrupted', ended_at = ?, message = COALESCE(NULLIF(message, '') || "
+                "'; ', '') || ? WHERE id = ?",
+                (utc_now(), "the process stopped before the run finished (killed?); its partial work is not "
+                            "counted: run the command again to start over", run_id))
+    return ids
+
+
 def finish_run(ledger: Ledger, run_id: int, status: str = "ok", message: str | None = None,
                count_retrieved: int | None = None) -> None:
     """Close a run as ``ok``, ``failed`` or ``interrupted``."""

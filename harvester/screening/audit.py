@@ -54,7 +54,8 @@ class Event:
     """One step of a record's history."""
 
     time: str
-    event: str  # identified | sighted | duplicate | kept | linked | withdrawn | restored | study | rule | decision | outcome
+    # identified | sighted | duplicate | kept | linked | withdrawn | restored | study | rule | decision | outcome
+    event: str
     stage: str = ""
     who: str = ""
     what: str = ""
@@ -163,10 +164,11 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
             events.append(Event(withdrawal.at, "restored" if withdrawal.action == "undo" else "withdrawn",
                                 stage="withdrawn", who=withdrawal.who,
                                 what=f"{withdrawal.target}: {withdrawal.action}", detail=withdrawal.reason))
-    for link in study_link_history(ledger, record_id):
-        events.append(Event(link.at, "study", who=link.who,
-                            what=f"report of study {link.study}" if link.study else "unlinked: its own study",
-                            detail=link.why, file=link.origin if link.origin != "command" else ""))
+    for study_link in study_link_history(ledger, record_id):
+        events.append(Event(study_link.at, "study", who=study_link.who,
+                            what=(f"report of study {study_link.study}" if study_link.study
+                                  else "unlinked: its own study"),
+                            detail=study_link.why, file=study_link.origin if study_link.origin != "command" else ""))
 
     events.sort(key=lambda e: (e.time, _EVENT_ORDER.index(e.event)))
     outcome = next((o for o in record_outcomes(ledger, protocol) if o.record_id == record_id), None)
@@ -194,8 +196,8 @@ def withdrawals(ledger: Ledger) -> list[str]:
     return lines
 
 
-_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "linked", "withdrawn", "restored", "study", "rule", "decision",
-                "outcome")
+_EVENT_ORDER = ("identified", "sighted", "duplicate", "kept", "linked", "withdrawn", "restored", "study", "rule",
+                "decision", "outcome")
 
 
 def _describe(title: str, year: int | None, source_id: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from harvester import normalise
+from harvester import languages, normalise
 from harvester.normalise import fold
 from harvester.protocol import Rule
 from harvester.query import And, Node, Not, Or, Term, parse
@@ -56,17 +56,6 @@ FIELD_MAP: dict[str, tuple[str, ...]] = {
 RECORD_TEXT_FIELDS: tuple[str, ...] = ("title", "abstract", "keywords", "mesh", "authors", "journal",
                                        "journal_abbrev", "language", "publication_types", "publisher", "doi",
                                        "pmid", "url", "year")
-
-#: The same language written as databases write it: ISO 639-2, ISO 639-1 and the English name.
-LANGUAGE_NAMES: tuple[tuple[str, ...], ...] = (
-    ("eng", "en", "english"), ("fre", "fra", "fr", "french"), ("ger", "deu", "de", "german"),
-    ("spa", "es", "spanish"), ("por", "pt", "portuguese"), ("ita", "it", "italian"),
-    ("dut", "nld", "nl", "dutch"), ("chi", "zho", "zh", "chinese"), ("jpn", "ja", "japanese"),
-    ("rus", "ru", "russian"), ("pol", "pl", "polish"), ("swe", "sv", "swedish"), ("dan", "da", "danish"),
-    ("nor", "no", "nb", "norwegian"), ("fin", "fi", "finnish"), ("tur", "tr", "turkish"),
-    ("kor", "ko", "korean"), ("ara", "ar", "arabic"), ("heb", "he", "hebrew"), ("gre", "ell", "el", "greek"),
-    ("cze", "ces", "cs", "czech"), ("hun", "hu", "hungarian"), ("per", "fas", "fa", "persian"),
-)
 
 
 
@@ -148,11 +137,8 @@ def evaluate(rule: Rule, record: Record, default_field: str | None = None,
 
 
 def _language_key(value: str) -> str:
-    folded = fold(value).strip()
-    for names in LANGUAGE_NAMES:
-        if folded in names:
-            return names[0]
-    return folded
+    """One code for every way of writing a language (``en``, ``eng``, ``English``), from the ISO 639 table."""
+    return languages.key(value) or fold(value).strip()
 
 
 def _language(rule: Rule, record: Record) -> RuleResult:

@@ -12,7 +12,9 @@ Every attempt first takes a slot from the source's shared :class:`~harvester.sou
 
 Other 4xx answers (400 bad parameters, 414 URI too long) are not retried: the same request would fail
 the same way. After the last attempt a :class:`~harvester.errors.SourceError` names the request and
-every problem seen; its text, like every message here, has the secrets scrubbed out.
+every problem seen; its text, like every message here, has the secrets scrubbed out. So has every answer
+body, before the source's ``check`` parses it (:func:`scrub_answer`): a field that echoes the request
+(E-utilities' ``QueryTranslation``, a ``WarningList``) never carries a key into the ledger or the output.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
+from urllib.parse import quote
 
 import requests
 
@@ -36,6 +39,10 @@ T = TypeVar("T")
 
 USER_AGENT = f"prisma-harvester/{__version__} (+https://github.com/; systematic review harvester)"
 _SECRET_PARAMETER = re.compile(r"(api_key|apikey|token|password)=[^&\s\"']+", re.IGNORECASE)
+
+
+#: Secrets at least this long are scrubbed wherever they appear in an answer (see :func:`scrub_answer`).
+_SHORT_SECRET = 8
 
 
 class Retryable(Exception):
@@ -62,6 +69,25 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     return _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+def scrub_answer(body: bytes, secrets: tuple[str, ...] = ()) -> bytes:
+    """A live answer's body with every secret value (as sent, and URL-encoded) replaced by ``***``, before
+    any source parses it: whatever field echoes the request (E-utilities' ``QueryTranslation`` or
+    ``WarningList`` quoting ``api_key=...``) can then be stored and printed. Only the exact secrets are
+    replaced, so a record's own text is never changed; :func:`scrub` cleans messages. A secret shorter than
+    ``_SHORT_SECRET`` characters (no real key is; a test's may be) is replaced only where a key parameter
+    names it (``api_key=K``): everywhere, it would eat letters of the answer."""
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe="")}:
+                written = form.encode("utf-8")
+                if len(secret) >= _SHORT_SECRET:
+                    body = body.replace(written, b"***")
+                else:
+                    body = re.sub(rb"((?:api_key|apikey)=)" + re.escape(written) + rb"(?![A-Za-z0-9])", rb"\1***",
+                                  body, flags=re.IGNORECASE)
+    return body
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -118,7 +144,7 @@ class Http:
                 status = response.status_code
                 if status == 200:
                     try:
-                        return check(body)
+                        return check(scrub_answer(body, self.secrets))
                     except Retryable as refused:
                         problem = refused.problem
                 elif status == 429 or status == 408 or status >= 500:

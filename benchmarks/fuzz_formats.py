@@ -1,0 +1,56 @@
+"""Fuzz the importers with many mutants of the real corpus exports (``tests/fuzz_corpus.py``): count tracebacks,
+hangs and silent count changes (records read that differ from the file's true count with no rejected record,
+warning or refusal), by mutation and by format, with the seed of each bad case so it can be reproduced.
+
+    .venv/bin/python benchmarks/fuzz_formats.py --mutants 20000 --seed 1
+
+Exit code 1 when any traceback, hang or silent count change was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.fuzz_corpus import corpus_exports, mutants, read_mutant  # noqa: E402
+from tests.test_corpus_manifest import MANIFEST_ERRATA  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mutants", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shared", type=Path,
+                        default=Path(os.environ.get("PRISMA_HARVEST_SHARED", REPO.parent / "shared")))
+    args = parser.parse_args()
+    exports = corpus_exports(args.shared, {path: count for path, (count, _) in MANIFEST_ERRATA.items()})
+    started = time.perf_counter()
+    outcomes = [read_mutant(export, mutation, seed) for export, mutation, seed in
+                mutants(exports, args.mutants, args.seed)]
+    elapsed = time.perf_counter() - started
+    kinds = Counter(o.kind for o in outcomes)
+    by_mutation = Counter((o.mutation, o.kind) for o in outcomes)
+    slowest = max(outcomes, key=lambda o: o.seconds)
+    print(f"{len(outcomes)} mutants of {len(exports)} corpus exports (seed {args.seed}) in {elapsed:.1f} s")
+    print("outcomes: " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
+    for mutation in sorted({o.mutation for o in outcomes}):
+        row = {kind: by_mutation[(mutation, kind)] for kind in ("read", "refused")}
+        print(f"  {mutation:15} read {row['read']:6}  refused {row['refused']:6}")
+    print(f"slowest mutant: {slowest.seconds:.2f} s ({slowest.export}, {slowest.mutation}, seed {slowest.seed})")
+    bad = [o for o in outcomes if o.kind in ("traceback", "hang", "silent-count-change")]
+    for outcome in bad[:50]:
+        print(f"BAD {outcome.kind} {outcome.export} {outcome.mutation} seed {outcome.seed}: {outcome.detail}")
+    print(f"tracebacks {kinds['traceback']}, hangs {kinds['hang']}, "
+          f"silent count changes {kinds['silent-count-change']}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
