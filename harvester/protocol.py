@@ -17,7 +17,21 @@ from typing import Any
 from harvester.errors import ProtocolError, QueryError
 from harvester.query import FIELD_TAGS, Node, parse
 
-SOURCE_KINDS = ("pubmed", "file", "other")
+SOURCE_KINDS = ("pubmed", "europepmc", "clinicaltrials", "openalex", "file", "other")
+#: Sources searched over the network by ``prisma-harvest search`` (docs/pubmed.md, docs/sources.md).
+LIVE_KINDS = ("pubmed", "europepmc", "clinicaltrials", "openalex")
+#: Live sources that are study registers, not bibliographic databases (PRISMA 2020's "Registers" box).
+REGISTER_KINDS = ("clinicaltrials",)
+#: Each live kind's database and platform when the protocol names none.
+LIVE_DEFAULTS = {
+    "pubmed": ("MEDLINE", "PubMed (E-utilities)"),
+    "europepmc": ("Europe PMC", "Europe PMC REST API"),
+    "clinicaltrials": ("ClinicalTrials.gov", "ClinicalTrials.gov API v2"),
+    "openalex": ("OpenAlex", "OpenAlex API"),
+}
+#: The source name under which ``prisma-harvest cite`` stores the works it finds (other methods:
+#: citation searching); a protocol source of kind "other" with this name is refused.
+CITATION_SOURCE = "Citation searching"
 OTHER_METHODS = ("websites", "organisations", "citation searching", "grey literature", "hand searching", "other")
 RULE_KINDS = ("language", "year", "publication-type", "field", "query")
 RULE_STAGES = ("automation", "title-abstract")
@@ -27,10 +41,10 @@ DATE_TYPES = ("pdat", "edat", "crdt", "mdat")
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One place records come from: a live PubMed search, export files, or other methods."""
+    """One place records come from: a live search, export files, or other methods."""
 
     name: str
-    kind: str  # pubmed | file | other
+    kind: str  # pubmed | europepmc | clinicaltrials | openalex | file | other
     database: str
     platform: str = ""
     files: tuple[Path, ...] = ()
@@ -311,9 +325,13 @@ def _source(path: Path, base: Path, index: int, raw: Any) -> Source:
     kind = reader.choice("kind", SOURCE_KINDS)
     assert name is not None and kind is not None
     reader.where = f"sources[{index}] ({name})"
-    files = tuple((base / f).resolve() for f in reader.strings("files", required=kind != "pubmed"))
-    if kind == "pubmed" and files:
-        raise reader.fail("files", "a pubmed source runs live; put export files in a source of kind 'file'")
+    if name == CITATION_SOURCE:
+        raise reader.fail("name", f"{CITATION_SOURCE!r} is where 'prisma-harvest cite' stores what it finds; "
+                          "name this source otherwise")
+    live = kind in LIVE_KINDS
+    files = tuple((base / f).resolve() for f in reader.strings("files", required=not live))
+    if live and files:
+        raise reader.fail("files", f"a {kind} source runs live; put export files in a source of kind 'file'")
     query = reader.text("query")
     if query is not None:
         _parse_query(path, reader.key("query"), query)
@@ -330,12 +348,12 @@ def _source(path: Path, base: Path, index: int, raw: Any) -> Source:
         raise reader.fail("mindate", "date limits apply to live pubmed sources only")
     if mindate and maxdate and mindate > maxdate:
         raise reader.fail("maxdate", f"{maxdate} is before mindate {mindate}")
-    default_db = {"pubmed": "MEDLINE", "other": name}.get(kind, name)
+    default_db, default_platform = LIVE_DEFAULTS.get(kind, (name, ""))
     return Source(
         name=name,
         kind=kind,
         database=reader.text("database", default=default_db) or default_db,
-        platform=reader.text("platform", default="PubMed (E-utilities)" if kind == "pubmed" else "") or "",
+        platform=reader.text("platform", default=default_platform) or default_platform,
         files=files,
         format=reader.text("format"),
         query=query,

@@ -1,4 +1,4 @@
-"""``search``: run the protocol's live sources (PubMed) into its ledger.
+"""``search``: run the protocol's live sources (PubMed, Europe PMC, ClinicalTrials.gov, OpenAlex) into its ledger.
 
 Quiet unless something is wrong, except for a progress bar of records fetched of the expected total,
 drawn on stderr only when stderr is a terminal. Exit 1 when any source failed (the others still ran).
@@ -25,7 +25,8 @@ def search(
         "--source", help="Search only this live source (repeat for several); default: every live source.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Run the protocol's live PubMed searches into its ledger (resumes a search that was killed)."""
+    """Run the protocol's live searches (PubMed, Europe PMC, ClinicalTrials.gov, OpenAlex) into its ledger
+    (resumes a search that was killed)."""
     with reporting():
         loaded = protocol_module.load(protocol)
         with _progress(enabled=is_terminal()) as progress:
@@ -34,11 +35,14 @@ def search(
         print_json([outcome.to_json() for outcome in outcomes])
     else:
         if not outcomes:
-            typer.echo("no live sources in this protocol (kind = \"pubmed\"); nothing searched")
+            typer.echo("no live sources in this protocol (kind pubmed, europepmc, clinicaltrials or openalex); "
+                       "nothing searched")
         for outcome in outcomes:
             if outcome.status != "ok":
                 continue
-            typer.echo(f"{outcome.source}: run #{outcome.run_id} ok: PubMed reported {outcome.count_reported}, "
+            source = loaded.source(outcome.source)
+            service = "PubMed" if source.kind == "pubmed" else source.database
+            typer.echo(f"{outcome.source}: run #{outcome.run_id} ok: {service} reported {outcome.count_reported}, "
                        f"retrieved {outcome.count_retrieved} ({outcome.new} new, {outcome.already_held} already held)")
             for note in outcome.notes:
                 typer.echo(f"    {note}")

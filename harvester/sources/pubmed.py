@@ -218,7 +218,8 @@ class PubMed:
         self.cap = cap  # NCBI's is fixed; tests lower it to exercise slicing on small result sets
         if http is None:
             limiter = shared_limiter(_bucket(self.settings), self.settings.rate)
-            http = Http(limiter, self.settings.policy, secrets=(self.settings.api_key or "",))
+            http = Http(limiter, self.settings.policy, secrets=(self.settings.api_key or "",),
+                        unreachable_hint=ENV_URL)
         self.http = http
         self.today = today or date.today()
 

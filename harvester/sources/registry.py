@@ -1,0 +1,14 @@
+"""Which client searches which protocol source kind (the cursor-paged services)."""
+
+from __future__ import annotations
+
+from harvester.errors import SourceError
+from harvester.sources.live import PagedClient
+
+
+def client_class(kind: str) -> type[PagedClient]:
+    if kind == "europepmc":
+        from harvester.sources.europepmc import EuropePmc
+
+        return EuropePmc
+    raise SourceError(f"no live client for sources of kind {kind!r}")
