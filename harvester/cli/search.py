@@ -40,8 +40,8 @@ def search(
         for outcome in outcomes:
             if outcome.status != "ok":
                 continue
-            source = loaded.source(outcome.source)
-            service = "PubMed" if source.kind == "pubmed" else source.database
+            searched = loaded.source(outcome.source)
+            service = "PubMed" if searched.kind == "pubmed" else searched.database
             typer.echo(f"{outcome.source}: run #{outcome.run_id} ok: {service} reported {outcome.count_reported}, "
                        f"retrieved {outcome.count_retrieved} ({outcome.new} new, {outcome.already_held} already held)")
             for note in outcome.notes:
