@@ -416,7 +416,7 @@ def _page_through(ledger: Ledger, client: live.PagedClient, source: Source, run_
         resumed_cursor = False
         page_no += 1
         records = [replace(record, database=source.database) for record in page.records]
-        total = page.total
+        total = page.total if page.total is not None else total  # some services give it on the first page only
         first_total = total if first_total is None else first_total
         stored = store_page(ledger, run_id, source.name, records,
                             PageRow(page_no, cursor, page.next_cursor, len(records), page.total),

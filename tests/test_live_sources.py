@@ -26,7 +26,8 @@ import pytest
 from harvester.ledger import Ledger
 from harvester.ledger.runs import list_runs
 from harvester.search import search
-from harvester.sources import europepmc, live
+from harvester.sources import clinicaltrials, europepmc, live
+from tests.fake_ctgov import FakeClinicalTrials
 from tests.fake_europepmc import FakeEuropePmc
 from tests.fake_http import FAULT_KINDS, FakeService, Faults
 from tests.live_support import environment, held, protocol_with, settings_for
@@ -45,6 +46,7 @@ class Case:
 
 CASES = [
     Case("europepmc", "Europe PMC", europepmc.SERVICE, FakeEuropePmc),
+    Case("clinicaltrials", "ClinicalTrials.gov", clinicaltrials.SERVICE, FakeClinicalTrials, extra_requests=1),
 ]
 
 
@@ -52,6 +54,7 @@ def _ids(fake: FakeService) -> set[str]:
     return set(fake.keys())  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.kind)
 def test_20000_records_with_every_fault_land_exactly_once(tmp_path: Path, case: Case) -> None:
     protocol = protocol_with(tmp_path, case.kind, case.name)
@@ -71,6 +74,7 @@ def test_20000_records_with_every_fault_land_exactly_once(tmp_path: Path, case: 
     print(f"\n{case.kind}: {N} records, {stats.total} requests, faults {dict(stats.faults)}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.kind)
 def test_requests_without_faults_are_within_5_percent_of_the_minimum(tmp_path: Path, case: Case) -> None:
     protocol = protocol_with(tmp_path, case.kind, case.name)
@@ -83,6 +87,7 @@ def test_requests_without_faults_are_within_5_percent_of_the_minimum(tmp_path: P
     print(f"\n{case.kind}: {N} records, {requests} requests, minimum {minimum}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.kind)
 def test_sigkill_half_way_then_rerun(tmp_path: Path, repo: Path, case: Case) -> None:
     protocol = protocol_with(tmp_path, case.kind, case.name)

@@ -11,4 +11,8 @@ def client_class(kind: str) -> type[PagedClient]:
         from harvester.sources.europepmc import EuropePmc
 
         return EuropePmc
+    if kind == "clinicaltrials":
+        from harvester.sources.clinicaltrials import ClinicalTrials
+
+        return ClinicalTrials
     raise SourceError(f"no live client for sources of kind {kind!r}")
