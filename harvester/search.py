@@ -365,6 +365,7 @@ def _search_paged(ledger: Ledger, protocol: Protocol, source: Source, window: li
     abandoned = close_abandoned_searches(ledger, source.name, run_id)
     returned: dict[int, None] = {}
     try:
+        client.ready()
         version = client.version()
         if version:
             update_run(ledger, run_id, parameters={**parameters, **version})

@@ -26,10 +26,11 @@ import pytest
 from harvester.ledger import Ledger
 from harvester.ledger.runs import list_runs
 from harvester.search import search
-from harvester.sources import clinicaltrials, europepmc, live
+from harvester.sources import clinicaltrials, europepmc, live, openalex
 from tests.fake_ctgov import FakeClinicalTrials
 from tests.fake_europepmc import FakeEuropePmc
 from tests.fake_http import FAULT_KINDS, FakeService, Faults
+from tests.fake_openalex import FakeOpenAlex
 from tests.live_support import environment, held, protocol_with, settings_for
 
 N = 20_000
@@ -47,6 +48,7 @@ class Case:
 CASES = [
     Case("europepmc", "Europe PMC", europepmc.SERVICE, FakeEuropePmc),
     Case("clinicaltrials", "ClinicalTrials.gov", clinicaltrials.SERVICE, FakeClinicalTrials, extra_requests=1),
+    Case("openalex", "OpenAlex", openalex.SERVICE, FakeOpenAlex),
 ]
 
 
@@ -62,7 +64,8 @@ def test_20000_records_with_every_fault_land_exactly_once(tmp_path: Path, case: 
     faults = Faults(rate=0.02, script=[item for kind in script for item in (kind, "")])
     page_size = case.service.page_size // 5
     with case.fake(N, faults=faults) as fake:
-        (outcome,) = search(protocol, services={case.kind: settings_for(case.service, fake.url, page_size=page_size)})
+        settings = settings_for(case.service, fake.url, page_size=page_size, api_key="k-test")
+        (outcome,) = search(protocol, services={case.kind: settings})
         stats = fake.stats
     assert outcome.status == "ok", outcome.error
     assert (outcome.count_reported, outcome.count_retrieved, outcome.new) == (N, N, N)
@@ -79,7 +82,7 @@ def test_20000_records_with_every_fault_land_exactly_once(tmp_path: Path, case: 
 def test_requests_without_faults_are_within_5_percent_of_the_minimum(tmp_path: Path, case: Case) -> None:
     protocol = protocol_with(tmp_path, case.kind, case.name)
     with case.fake(N) as fake:
-        (outcome,) = search(protocol, services={case.kind: settings_for(case.service, fake.url)})
+        (outcome,) = search(protocol, services={case.kind: settings_for(case.service, fake.url, api_key="k-test")})
         requests = fake.stats.total
     minimum = math.ceil(N / case.service.page_size) + case.extra_requests
     assert outcome.count_retrieved == N

@@ -146,6 +146,9 @@ class PagedClient:
 
     # what subclasses provide ------------------------------------------------------------------------
 
+    def ready(self) -> None:
+        """Raise :class:`~harvester.errors.SourceError` when the search cannot start (a key is missing)."""
+
     def query_as_sent(self, query: str, window: Window | None) -> str:
         """The query string as the service receives it (a window may be part of it)."""
         return query

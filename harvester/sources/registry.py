@@ -15,4 +15,8 @@ def client_class(kind: str) -> type[PagedClient]:
         from harvester.sources.clinicaltrials import ClinicalTrials
 
         return ClinicalTrials
+    if kind == "openalex":
+        from harvester.sources.openalex import OpenAlex
+
+        return OpenAlex
     raise SourceError(f"no live client for sources of kind {kind!r}")
