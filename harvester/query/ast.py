@@ -84,3 +84,25 @@ def depth(node: Node) -> int:
         elif isinstance(current, And | Or | Near):
             stack += [(item, level + 1) for item in current.items]
     return deepest
+
+
+def with_field(node: Node, field: str | None) -> Node:
+    """The tree with ``field`` given to every term and proximity that has none (a suffix on a group)."""
+    if field is None:
+        return node
+    if isinstance(node, Term):
+        return node if node.field else Term(node.text, node.phrase, node.truncated, field, node.column)
+    if isinstance(node, Near):
+        return node if node.field else Near(node.items, node.distance, node.ordered, field, node.column)
+    if isinstance(node, Not):
+        return Not(with_field(node.include, field), with_field(node.exclude, field))
+    items = tuple(with_field(item, field) for item in node.items)
+    return And(items) if isinstance(node, And) else Or(items)
+
+
+def flat(kind: type[And] | type[Or], items: tuple[Node, ...]) -> Node:
+    """``kind(items)`` with items of the same kind merged in (``(a OR b) OR c`` is ``a OR b OR c``)."""
+    merged: list[Node] = []
+    for item in items:
+        merged.extend(item.items if isinstance(item, kind) else (item,))
+    return merged[0] if len(merged) == 1 else kind(tuple(merged))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from harvester.query.ast import And, Near, Node, Not, Or, Term
+from harvester.query.ast import And, Near, Node, Not, Or, Term, with_field
 
 #: Record fields a term searches when a target searches "everything" it holds.
 ALL_FIELDS: tuple[str, ...] = ("title", "abstract", "keywords", "mesh", "authors", "journal", "journal_abbrev",
@@ -21,8 +21,12 @@ TITLE_ABSTRACT_KEYWORDS = ("title", "abstract", "keywords")
 TEXT_WORDS = ("title", "abstract", "keywords", "mesh")
 
 #: Tag spellings the protocol accepts, and the canonical tag they mean.
-ALIASES: dict[str, str] = {"title/abstract": "tiab", "title": "ti", "mesh": "mh", "all fields": "all", "jour": "ta",
-                           "affiliation": "ad", "tiab:~0": "tiab"}
+ALIASES: dict[str, str] = {
+    "title/abstract": "tiab", "title": "ti", "mesh": "mh", "all fields": "all", "jour": "ta", "affiliation": "ad",
+    "tiab:~0": "tiab", "mesh terms": "mh", "mesh terms:noexp": "mh:noexp", "mesh major topic": "majr",
+    "text word": "tw", "other term": "ot", "author": "au", "language": "la", "publication type": "pt",
+    "journal": "ta", "publication date": "dp",
+}
 HEADING_TAGS = frozenset({"mh", "mh:noexp", "majr", "majr:noexp"})
 #: Words an operator-aware target reads as operators inside an unquoted phrase.
 OPERATOR_WORDS = frozenset({"and", "or", "not", "adj", "near", "next", "with", "same", "pre", "w", "n"})
@@ -237,11 +241,10 @@ class Writer:
 
     def fallback(self, near: Near, why: str) -> str:
         """Proximity the target cannot write: the operands ANDed in the same field (broader), warned."""
-        and_ = self.dialect.operators[0]
-        self.warn("proximity-approximated", f"{why}: searched with {and_} in the same field (broader)")
-        syntax = self.field_of(near.field)[1]
-        operands = [self.operand(item) for item in near.items]
-        return "(" + f" {and_} ".join(syntax.apply(text, compound=" " in text) for text in operands) + ")"
+        self.warn("proximity-approximated", f"{why}: searched with {self.dialect.operators[0]} in the same field "
+                  "(broader)")
+        field = near.field if near.field is not None else self.default_field
+        return self.child(And(tuple(with_field(item, field) for item in near.items)))
 
     def operand(self, node: Node) -> str:
         if isinstance(node, Term):

@@ -38,7 +38,18 @@ FIELD_TAGS: dict[str, str] = {
     "title/abstract": "title or abstract",
     "title": "title",
     "ad": "affiliation",
+    "affiliation": "affiliation",
+    "mesh terms": "MeSH heading",
+    "mesh terms:noexp": "MeSH heading, not exploded",
     "mh:noexp": "MeSH heading, not exploded",
+    "mesh major topic": "MeSH major topic",
+    "text word": "text words",
+    "other term": "other term (author keywords)",
+    "author": "author",
+    "language": "language",
+    "publication type": "publication type",
+    "journal": "journal",
+    "publication date": "date of publication",
     "majr:noexp": "MeSH major topic, not exploded",
 }
 
@@ -49,7 +60,7 @@ _OPERATORS = ("AND", "OR", "NOT")
 
 
 @dataclass(frozen=True, slots=True)
-class _Token:
+class Token:
     kind: str  # "(" ")" "AND" "OR" "NOT" "TERM"
     column: int
     term: Node | None = None
@@ -58,8 +69,9 @@ class _Token:
 _FIELD_RE = re.compile(r"\[([^\]\[]*)\]")
 
 
-def _tokenise(query: str) -> list[_Token]:
-    tokens: list[_Token] = []
+def tokenise(query: str) -> list[Token]:
+    """The query as tokens with their columns (brackets, operators, terms); raises QueryError."""
+    tokens: list[Token] = []
     i = 0
     n = len(query)
     while i < n:
@@ -69,7 +81,7 @@ def _tokenise(query: str) -> list[_Token]:
             i += 1
             continue
         if ch in "()":
-            tokens.append(_Token(ch, column))
+            tokens.append(Token(ch, column))
             i += 1
             continue
         if ch == "]":
@@ -89,16 +101,16 @@ def _tokenise(query: str) -> list[_Token]:
                 truncated, text = True, text[:-1].rstrip()
             field, distance, i = _field_tag(query, i)
             if distance is not None:
-                tokens.append(_Token("TERM", column, _proximity(query, column, text, truncated, field, distance)))
+                tokens.append(Token("TERM", column, _proximity(query, column, text, truncated, field, distance)))
                 continue
-            tokens.append(_Token("TERM", column, Term(text, True, truncated, field, column)))
+            tokens.append(Token("TERM", column, Term(text, True, truncated, field, column)))
             continue
         j = i
         while j < n and not query[j].isspace() and query[j] not in "()[\"“”":
             j += 1
         word = query[i:j]
         if word in _OPERATORS:
-            tokens.append(_Token(word, column))
+            tokens.append(Token(word, column))
             i = j
             continue
         truncated = word.endswith("*")
@@ -108,7 +120,7 @@ def _tokenise(query: str) -> list[_Token]:
         field, distance, i = _field_tag(query, j)
         if distance is not None:
             raise QueryError(query, column, "proximity [field:~N] needs two or more words in double quotes")
-        tokens.append(_Token("TERM", column, Term(text, False, truncated, field, column)))
+        tokens.append(Token("TERM", column, Term(text, False, truncated, field, column)))
     return tokens
 
 
@@ -158,14 +170,14 @@ def _proximity(query: str, column: int, text: str, truncated: bool, field: str |
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
-        self.tokens = _tokenise(query)
+        self.tokens = tokenise(query)
         self.pos = 0
         self.depth = 0
 
-    def peek(self) -> _Token | None:
+    def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.pos]
         self.pos += 1
         return token

@@ -51,3 +51,27 @@ def translate_all(node: Node, default_field: str | None = None) -> list[Translat
 def to_pubmed(node: Node, default_field: str | None = None) -> str:
     """The PubMed string (what the live search sends)."""
     return translate(node, "pubmed", default_field).query
+
+
+#: Database names as protocols write them (lower case) -> the target, by platform where it matters.
+_NAMES: dict[str, str] = {
+    "pubmed": "pubmed", "medline": "pubmed", "embase": "embase", "embase.com": "embase", "cinahl": "cinahl",
+    "cinahl plus": "cinahl", "cinahl complete": "cinahl", "psycinfo": "psycinfo", "apa psycinfo": "psycinfo",
+    "scopus": "scopus", "web of science": "wos", "wos": "wos", "web of science core collection": "wos",
+    "cochrane": "cochrane", "cochrane library": "cochrane", "central": "cochrane", "cochrane central": "cochrane",
+    "europe pmc": "europepmc", "europepmc": "europepmc", "openalex": "openalex", "clinicaltrials.gov": "clinicaltrials",
+    "clinicaltrials": "clinicaltrials",
+}
+_OVID = {"pubmed": "ovid-medline", "embase": "ovid-embase", "psycinfo": "psycinfo"}
+
+
+def database_for(database: str, platform: str = "") -> str | None:
+    """The target a protocol source's database and platform name (``MEDLINE`` on ``Ovid``: ovid-medline);
+    None when it is none of the twelve."""
+    name = " ".join(database.lower().split())
+    target = DIALECTS[name].database if name in DIALECTS else _NAMES.get(name)
+    if target is None:
+        return None
+    if "ovid" in platform.lower():
+        return _OVID.get(target, target)
+    return target

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from harvester.protocol import Rule
 from harvester.query import And, Near, Node, Not, Or, Term, parse
+from harvester.query.dialect import canonical_tag
 from harvester.records import Record
 
 #: Query field tags -> the Record fields searched. ``all`` is every text field.
@@ -37,6 +38,9 @@ FIELD_MAP: dict[str, tuple[str, ...]] = {
     "tw": ("title", "abstract", "keywords", "mesh"),
     "ot": ("keywords",),
     "mh": ("mesh",),
+    "mh:noexp": ("mesh",),
+    "majr:noexp": ("mesh",),
+    "ad": (),
     "mesh": ("mesh",),
     "majr": ("mesh",),
     "au": ("authors",),
@@ -241,7 +245,7 @@ def _term_words(text: str) -> tuple[str, ...]:
 
 def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str] | None) -> bool:
     tag = (term.field or default_field).lower()
-    names = FIELD_MAP.get(tag, FIELD_MAP["all"])
+    names = FIELD_MAP.get(tag) or FIELD_MAP.get(canonical_tag(tag), FIELD_MAP["all"])
     wanted = list(_term_words(term.text))
     if not wanted:
         return False
@@ -278,7 +282,7 @@ def _spans(node: Node, tokens: list[str]) -> list[tuple[int, int]]:
 def _near(near: Near, texts: RecordText, default_field: str, evidence: list[str] | None) -> bool:
     """Each operand within ``distance`` words of the next one (in order if ``ordered``), in one field value."""
     tag = (near.field or default_field).lower()
-    for name in FIELD_MAP.get(tag, FIELD_MAP["all"]):
+    for name in FIELD_MAP.get(tag) or FIELD_MAP.get(canonical_tag(tag), FIELD_MAP["all"]):
         for tokens, _ in texts.values(name):
             spans = [_spans(item, tokens) for item in near.items]
             pairs = zip(spans, spans[1:], strict=False)

@@ -8,7 +8,7 @@ expression per request, so fields cannot be mixed within it; no proximity.
 
 from __future__ import annotations
 
-from harvester.query.ast import Near, Node, terms, walk
+from harvester.query.ast import Near, Node, Not, Term
 from harvester.query.dialect import (
     ALL_FIELDS,
     TITLE_ABSTRACT,
@@ -32,9 +32,7 @@ PARAMETERS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def parameter_for(node: Node, default_field: str | None) -> tuple[str, tuple[str, ...], list[QueryWarning]]:
     """Where the expression goes: one parameter for the whole query, from the fields its terms use."""
-    tags = {canonical_tag(t.field if t.field is not None else default_field) for t in terms(node)}
-    tags |= {canonical_tag(n.field if n.field is not None else default_field) for n in walk(node)
-             if isinstance(n, Near)}
+    tags = {canonical_tag(n.field if n.field is not None else default_field) for n in _fielded(node)}
     notes: list[QueryWarning] = []
     if tags <= {"ti"}:
         chosen = "ti"
@@ -62,6 +60,21 @@ class _OneFieldWriter(Writer):
 
     def field_of(self, tag: str | None) -> tuple[str, FieldSyntax]:
         return "none", FIELDS["none"]
+
+
+def _fielded(node: Node) -> list[Term | Near]:
+    """The terms and proximities whose field decides where they are searched (not the words inside a NEAR)."""
+    found: list[Term | Near] = []
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Term | Near):
+            found.append(current)
+        elif isinstance(current, Not):
+            stack += [current.include, current.exclude]
+        else:
+            stack += list(current.items)
+    return found
 
 
 def _write(node: Node, dialect: Dialect, default_field: str | None) -> Translation:
