@@ -16,6 +16,8 @@ from typing import Any
 
 from harvester.errors import ProtocolError, QueryError
 from harvester.query import FIELD_TAGS, Node, parse
+from harvester.query.lint import LintIssue, lint
+from harvester.query.translate import database_for
 
 SOURCE_KINDS = ("pubmed", "europepmc", "clinicaltrials", "openalex", "file", "other")
 #: Sources searched over the network by ``prisma-harvest search`` (docs/pubmed.md, docs/sources.md).
@@ -109,6 +111,7 @@ class Protocol:
     previous_studies: int | None = None
     previous_reports: int | None = None
     email: str | None = None
+    query_lint: tuple[LintIssue, ...] = ()  # the query's lint warnings (errors refuse the protocol)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -265,6 +268,8 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         if names.count(name) > 1:
             raise ProtocolError(str(path), "sources", f"two sources are named {name!r}; names must be unique")
 
+    query_lint = _lint_query(path, query_text, sources, default_field)
+
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
         raise top.fail("rules", "expected [[rules]] tables")
@@ -309,7 +314,22 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         previous_studies=review.integer("previous_studies"),
         previous_reports=review.integer("previous_reports"),
         email=review.text("email"),
+        query_lint=query_lint,
     )
+
+
+def _lint_query(path: Path, text: str, sources: tuple[Source, ...], default_field: str | None
+                ) -> tuple[LintIssue, ...]:
+    """Lint the review's query for the databases its sources name: errors refuse, warnings are kept."""
+    databases = tuple(dict.fromkeys(target for source in sources if source.kind != "other"
+                                    if (target := database_for("pubmed" if source.kind == "pubmed"
+                                                               else source.database, source.platform))))
+    issues = lint(text, databases, default_field.lower() if default_field else None)
+    for issue in issues:
+        if issue.severity == "error":
+            raise ProtocolError(str(path), "query.text", f"column {issue.column}: {issue.message} ({issue.code}"
+                                + (f", {issue.database}" if issue.database else "") + ")")
+    return issues
 
 
 def _parse_query(path: Path, key: str, text: str) -> Node:

@@ -1,0 +1,75 @@
+"""``query``: the review's query written for every database, linted, and checked on the records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harvester.cli.app import JsonOption, app, print_json, reporting
+from harvester.query import strategy as strategies
+
+query_app = typer.Typer(help="Translate, lint and check the review's boolean query.", no_args_is_help=True)
+app.add_typer(query_app, name="query")
+
+OptionalProtocol = Annotated[Path | None, typer.Argument(help="The review's protocol file (queries/*.toml).",
+                                                         show_default=False)]
+TextOption = Annotated[str | None, typer.Option("--text", help="A pasted query or strategy instead of a protocol.")]
+FromOption = Annotated[str, typer.Option("--from", help="The syntax of --text: protocol (PubMed's), pubmed, ovid "
+                                         "(a line-numbered strategy).")]
+DefaultFieldOption = Annotated[str | None, typer.Option("--default-field",
+                                                        help="PubMed tag for unfielded terms of --text (tiab...).")]
+
+
+@query_app.command("translate")
+def translate_command(
+    protocol: OptionalProtocol = None,
+    text: TextOption = None,
+    database: Annotated[str, typer.Option("--for", help="A database (pubmed, ovid-medline, ovid-embase, embase, "
+                                          "cinahl, psycinfo, scopus, wos, cochrane, europepmc, openalex, "
+                                          "clinicaltrials) or all.")] = "all",
+    syntax: FromOption = "protocol",
+    default_field: DefaultFieldOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write the query for each database, with every approximation as a warning."""
+    with reporting():
+        result = strategies.translate_strategy(protocol, text, database, syntax, default_field)
+    if json_output:
+        print_json([t.to_json() for t in result.translations])
+        return
+    for warning in result.strategy.reading:
+        typer.echo(f"reading the strategy: warning {warning.code}: {warning.message}", err=True)
+    for issue in result.lint:
+        typer.echo(f"lint: {issue}", err=True)
+    for translation in result.translations:
+        where = f" ({translation.parameter})" if translation.parameter else ""
+        typer.echo(f"## {translation.database}{where}\n{translation.query}")
+        for warning in translation.warnings:
+            typer.echo(f"  warning {warning.code}: {warning.message}")
+        typer.echo("")
+
+
+@query_app.command("lint")
+def lint_command(
+    protocol: OptionalProtocol = None,
+    text: TextOption = None,
+    database: Annotated[str, typer.Option("--for", help="Check these databases' limits too: a name or all.")] = "all",
+    syntax: FromOption = "protocol",
+    default_field: DefaultFieldOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Problems in the query, with codes and columns; exit 2 when there are errors."""
+    with reporting():
+        linted, issues = strategies.lint_strategy(protocol, text, database, syntax, default_field)
+    if json_output:
+        print_json([issue.to_json() for issue in issues])
+    else:
+        typer.echo(linted)
+        for issue in issues:
+            typer.echo(f"{' ' * (issue.column - 1)}^ {issue}")
+        if not issues:
+            typer.echo("no problems found")
+    if any(issue.severity == "error" for issue in issues):
+        raise typer.Exit(2)
