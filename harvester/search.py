@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from harvester import query as query_module
 from harvester.errors import HarvestError, ProtocolError, SourceError
 from harvester.ledger import Ledger
 from harvester.ledger.harvest import (
@@ -48,7 +47,7 @@ from harvester.ledger.harvest import (
 from harvester.ledger.runs import finish_run, get_run, list_runs, start_run, update_run
 from harvester.lock import ReviewLock
 from harvester.protocol import LIVE_KINDS, Protocol, Source
-from harvester.query import parse, to_pubmed
+from harvester.query import parse, to_pubmed, translate
 from harvester.sources import live
 from harvester.sources.http import HttpRefused
 from harvester.sources.pubmed import Plan, PubMed, Settings, Window
@@ -99,22 +98,32 @@ def pubmed_query(protocol: Protocol, source: Source) -> str:
     return to_pubmed(node, protocol.default_field)
 
 
-#: The query compiler's name for each cursor-paged source kind (``harvester.query.translate``).
-TRANSLATE_AS = {"europepmc": "europepmc", "clinicaltrials": "clinicaltrials", "openalex": "openalex"}
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A live source's query as compiled for it: the string, where it goes (``parameter``: OpenAlex has
+    several search parameters) and the compiler's warnings, where the service cannot say exactly what was
+    asked."""
+
+    query: str
+    parameter: str = ""
+    warnings: tuple[str, ...] = ()
 
 
-def source_query(protocol: Protocol, source: Source) -> tuple[str, tuple[str, ...]]:
-    """The query a live source sends, and the compiler's warnings (where the service cannot say exactly
-    what was asked). The one place a source gets its query string from."""
+#: Warnings the search itself answers (ClinicalTrials.gov's synonym expansion is switched off when sent).
+_ANSWERED = {"clinicaltrials": {"synonym-expansion"}}
+
+
+def source_query(protocol: Protocol, source: Source) -> Compiled:
+    """The query a live source sends: the source's own or the review's, compiled for its database by
+    :func:`harvester.query.translate` with the review's default field. The one place a source gets its
+    query string from."""
     if source.kind == "pubmed":
-        return pubmed_query(protocol, source), ()
+        return Compiled(pubmed_query(protocol, source))
     node = parse(source.query) if source.query else protocol.query
-    translate = getattr(query_module, "translate", None)
-    if translate is None:
-        raise SourceError(f"source {source.name!r}: the query compiler for {source.kind} is not available")
-    translation = translate(node, TRANSLATE_AS[source.kind])
-    warnings = tuple(getattr(w, "message", None) or str(w) for w in getattr(translation, "warnings", ()))
-    return str(translation.query), warnings
+    translation = translate(node, source.kind, protocol.default_field)
+    answered = _ANSWERED.get(source.kind, set())
+    warnings = tuple(f"{w.code}: {w.message}" for w in translation.warnings if w.code not in answered)
+    return Compiled(translation.query, translation.parameter, warnings)
 
 
 def live_sources(protocol: Protocol, names: Sequence[str] | None = None) -> list[Source]:
@@ -162,7 +171,8 @@ def count_source(protocol: Protocol, source: Source, settings: Settings | None =
     """The total a source reports now for its search (within its own date limits); one request."""
     if source.kind != "pubmed":
         with paged_client(protocol, source, services) as paged:
-            return paged.count(source_query(protocol, source)[0])
+            compiled = source_query(protocol, source)
+            return paged.count(compiled.query, parameter=compiled.parameter)
     settings = settings or Settings.from_env(email=protocol.email)
     with PubMed(settings) as client:
         return client.count(pubmed_query(protocol, source), _window(source, None, None, None))
@@ -349,11 +359,12 @@ def _search_paged(ledger: Ledger, protocol: Protocol, source: Source, window: li
                   services: Mapping[str, live.Settings] | None) -> SourceOutcome:
     client = paged_client(protocol, source, services)
     try:
-        query, warnings = source_query(protocol, source)
+        compiled = source_query(protocol, source)
+        warnings = compiled.warnings
         if window is not None and window.field not in client.windows:
             raise SourceError(f"{client.service.name} cannot search by {window.field} date")
-        request = client.parameters(query, window)
-        sent = client.query_as_sent(query, window)
+        request = client.parameters(compiled.query, window, compiled.parameter)
+        sent = client.query_as_sent(compiled.query, window)
         parameters: dict[str, Any] = {"request": request, **client.settings.public()}
         if window is not None:
             parameters["window"] = window.describe()

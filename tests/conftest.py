@@ -65,14 +65,3 @@ def _no_real_services(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"PRISMA_HARVEST_{name}_URL", f"http://127.0.0.1:9/{name.lower()}/")
     monkeypatch.delenv("OPENALEX_API_KEY", raising=False)
 
-
-@pytest.fixture(autouse=True)
-def _query_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scaffolding until the query compiler (branch issue-15) lands: its PubMed form stands in."""
-    from types import SimpleNamespace
-
-    from harvester import query
-
-    if not hasattr(query, "translate"):
-        monkeypatch.setattr(query, "translate", lambda node, database: SimpleNamespace(
-            database=database, query=query.to_pubmed(node), warnings=()), raising=False)

@@ -92,6 +92,8 @@ class FakeOpenAlex(FakeService):
                 ids = [v.rsplit("/", 1)[-1] for v in value.split("|")]
             elif name == "cites":
                 ids = sorted(w for w, cited in self.references.items() if value in cited)
+            elif name.endswith((".search", ".search.no_stem")):
+                continue  # a search filter: every work matches here
             elif name in ("from_created_date", "from_updated_date"):
                 created_from = date.fromisoformat(value) - (timedelta(days=90) if "updated" in name else timedelta())
             elif name in ("to_created_date", "to_updated_date"):

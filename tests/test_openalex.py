@@ -79,3 +79,20 @@ def test_the_key_comes_from_the_environment_and_stays_out_of_repr() -> None:
 def test_the_abstract_is_rebuilt_from_its_inverted_index() -> None:
     assert abstract_from_index({"b": [1], "a": [0, 2]}) == "a b a"
     assert abstract_from_index(None) == ""
+
+
+def test_a_title_abstract_query_goes_in_its_filter_and_the_warnings_reach_the_run(tmp_path: Path) -> None:
+    path = protocol_with(tmp_path, "openalex", "OpenAlex").path
+    path.write_text(path.read_text(encoding="utf-8").replace("[query]\n", '[query]\ndefault_field = "tiab"\n'),
+                    encoding="utf-8")
+    from harvester import protocol as protocol_module
+
+    protocol = protocol_module.load(path)
+    with FakeOpenAlex(5) as fake:
+        (outcome,) = search(protocol, services={"openalex": settings_for(SERVICE, fake.url, api_key=KEY)})
+        (request,) = fake.requests_to("works")
+    assert request["params"]["filter"].startswith("title_and_abstract.search:") and "search" not in request["params"]
+    assert outcome.count_retrieved == 5
+    assert any(note.startswith("query compiler: stemming") for note in outcome.notes)
+    with Ledger.open(protocol.ledger_path) as ledger:
+        assert "query compiler: stemming" in (get_run(ledger, outcome.run_id).message or "")

@@ -47,7 +47,7 @@ class ClinicalTrials(PagedClient):
             sent = f"({sent}) AND AREA[{_WINDOW_AREAS[window.field]}]RANGE[{low}, {high}]"
         return sent
 
-    def parameters(self, query: str, window: Window | None) -> dict[str, str]:
+    def parameters(self, query: str, window: Window | None, parameter: str = "") -> dict[str, str]:
         return {"query.term": self.query_as_sent(query, window), "format": "json", "countTotal": "true",
                 "pageSize": str(self.settings.page_size)}
 

@@ -48,7 +48,7 @@ class EuropePmc(PagedClient):
         high = window.end.isoformat() if window.end else "3000-12-31"
         return f"({query}) AND (FIRST_IDATE:[{low} TO {high}])"
 
-    def parameters(self, query: str, window: Window | None) -> dict[str, str]:
+    def parameters(self, query: str, window: Window | None, parameter: str = "") -> dict[str, str]:
         return {"query": self.query_as_sent(query, window), "format": "json", "resultType": "core",
                 "synonym": "false", "pageSize": str(self.settings.page_size)}
 

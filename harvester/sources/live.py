@@ -153,8 +153,9 @@ class PagedClient:
         """The query string as the service receives it (a window may be part of it)."""
         return query
 
-    def parameters(self, query: str, window: Window | None) -> dict[str, str]:
-        """Every request parameter but the cursor and the key."""
+    def parameters(self, query: str, window: Window | None, parameter: str = "") -> dict[str, str]:
+        """Every request parameter but the cursor and the key; ``parameter``: where the query goes, as the
+        query compiler says (``search`` or ``filter=title_and_abstract.search`` for OpenAlex)."""
         raise NotImplementedError
 
     def page(self, parameters: Mapping[str, str], cursor: str, offset: int) -> Page:
@@ -165,9 +166,9 @@ class PagedClient:
         """What the service says about its data now (ClinicalTrials.gov's data timestamp); stored with the run."""
         return {}
 
-    def count(self, query: str, window: Window | None = None) -> int:
-        """The query's total now: one small page."""
-        parameters = dict(self.parameters(query, window))
+    def count(self, query: str, window: Window | None = None, parameter: str = "") -> int:
+        """The query's total now: one page."""
+        parameters = dict(self.parameters(query, window, parameter))
         answer = self.page(parameters, self.first_cursor, 0)
         return answer.total if answer.total is not None else len(answer.records)
 

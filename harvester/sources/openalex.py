@@ -48,16 +48,22 @@ class OpenAlex(PagedClient):
             raise SourceError("OpenAlex needs an API key (free, required since February 2026): set "
                               "OPENALEX_API_KEY in the environment; it is never stored or logged")
 
-    def parameters(self, query: str, window: Window | None) -> dict[str, str]:
-        values = {"search": query, "per_page": str(self.settings.page_size)}
+    def parameters(self, query: str, window: Window | None, parameter: str = "") -> dict[str, str]:
+        """``parameter`` from the query compiler: ``search`` (title, abstract, full text) or
+        ``filter=title_and_abstract.search`` / ``filter=title.search``; a window adds date filters."""
+        values = {"per_page": str(self.settings.page_size)}
+        filters = []
+        if parameter.startswith("filter="):
+            filters.append(f"{parameter.removeprefix('filter=')}:{query}")
+        else:
+            values[parameter or "search"] = query
         if window is not None:
-            limits = []
             if window.start:
-                limits.append(f"from_{window.field}_date:{window.start.isoformat()}")
+                filters.append(f"from_{window.field}_date:{window.start.isoformat()}")
             if window.end:
-                limits.append(f"to_{window.field}_date:{window.end.isoformat()}")
-            if limits:
-                values["filter"] = ",".join(limits)
+                filters.append(f"to_{window.field}_date:{window.end.isoformat()}")
+        if filters:
+            values["filter"] = ",".join(filters)
         if self.settings.email:
             values["mailto"] = self.settings.email
         return values
