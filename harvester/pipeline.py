@@ -18,7 +18,9 @@ from harvester.dedup.runs import dedupe_ledger
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.decisions import list_decisions
+from harvester.outputs import check_loaded, counts_of, draw_diagram, write_outputs
 from harvester.protocol import DecisionFile, Protocol
+from harvester.review import Review, review_of
 from harvester.screening import apply_rules, import_decisions
 
 Say = Callable[[str], None]
@@ -66,8 +68,9 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
         step(f"rules: {fired}")
         for sheet in protocol.decisions:
             step(_import_sheet(ledger, protocol, sheet))
+        review = review_of(ledger, protocol)
 
-    step("outputs: " + ", ".join(str(p) for p in _write_outputs(protocol, out, result)))
+    step("outputs: " + ", ".join(str(p) for p in _write_outputs(review, out, result)))
     return result
 
 
@@ -80,14 +83,14 @@ def _import_sheet(ledger: Ledger, protocol: Protocol, sheet: DecisionFile) -> st
     return f"decisions {sheet.file.name}: {summary.stored} stored ({', '.join(summary.reviewers)})"
 
 
-def _write_outputs(protocol: Protocol, out: Path, result: PipelineResult) -> list[Path]:
-    """The way out's files, plus the 2009 layout the seed review used; problems of the check become warnings."""
-    from prisma.commands import check, make_diagram, write_outputs
-
-    written = write_outputs(protocol.path, out)
-    written.append(make_diagram(protocol.path, None, template="2009", fmt="svg", out=out / "prisma-2009.svg",
+def _write_outputs(review: Review, out: Path, result: PipelineResult) -> list[Path]:
+    """The way out's files, plus the 2009 layout the seed review used; problems of the check become warnings.
+    All from the one review the pipeline computed (its counts are not computed again)."""
+    written = write_outputs(review, out)
+    loaded = counts_of(review)
+    written.append(draw_diagram(loaded, template="2009", fmt="svg", out=out / "prisma-2009.svg",
                                 allow_mismatch=True).path)
-    checked = check(protocol.path)
+    checked = check_loaded(loaded)
     result.warnings.extend(f"check: {problem}" for problem in checked.problems)
     if checked.counts.awaiting:
         result.warnings.append(f"provisional: {checked.counts.awaiting:,} record(s) still await a decision")

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from harvester import outputs as commands
 from harvester.cli.app import JsonOption, app, print_json, reporting
-from prisma import commands
 from prisma.diagram import FORMATS, DiagramOptions
 from prisma.since import parse_since
 from prisma.templates import TEMPLATES

@@ -19,6 +19,7 @@ from itertools import combinations
 from pathlib import Path
 
 from harvester.errors import InputError, ProtocolError
+from harvester.formats import ris
 from harvester.formats.encoding import decode, normalise_newlines
 from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import (
@@ -26,12 +27,9 @@ from harvester.ledger.decisions import (
     add_decisions,
     add_rule_results,
     list_decisions,
-    record_identity,
-    record_keys,
-    record_positions,
 )
 from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import iter_records
+from harvester.ledger.records import StoredRecord, iter_records, record_identity, record_keys, record_positions
 from harvester.ledger.runs import finish_run, start_run
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement
@@ -43,11 +41,11 @@ from harvester.screening.decisions import (
     Context,
     check_rows,
     read_sheet,
-    write_csv,
-    write_ris,
+    write_sheet,
 )
-from harvester.screening.outcomes import Outcome, arm_of, record_outcomes, screeners_needed, settle
+from harvester.screening.outcomes import arm_of, record_outcomes, screeners_needed, settle
 from harvester.screening.rules import FIELD_MAP, RECORD_TEXT_FIELDS, RecordText, evaluate
+from prisma.flow import Outcome
 
 __all__ = ["apply_rules", "export_sheet", "import_decisions", "conflicts", "record_outcomes", "RulesSummary",
            "Sheet", "ImportSummary", "ConflictReport"]
@@ -148,6 +146,7 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
         raise InputError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
+    notes: list[tuple[StoredRecord, tuple[str, ...]]] = []
     awaiting = {o.record_id: o for o in record_outcomes(ledger, protocol) if o.end in AWAITING[stage]}
     for stored in iter_records(ledger):
         outcome = awaiting.get(stored.id)
@@ -162,7 +161,11 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
             "flags": "; ".join(rules[f].reason if f in rules else f for f in outcome.flags),
             "stage": stage, "decision": "", "reason": "", "note": "",
         })
-    text = write_csv(entries) if format == "csv" else write_ris(entries)
+        notes.append((stored, tuple(rules[f].reason if f in rules else f for f in outcome.flags)))
+    if format == "csv":
+        text = write_sheet(entries)
+    else:  # RIS for Rayyan, ASReview and Covidence: the ledger id in ID, the flags as N1 notes
+        text = "".join(ris.dump(stored.record, record_id=stored.id, notes=flags) for stored, flags in notes)
     return Sheet(stage, format, text, len(entries))
 
 

@@ -13,20 +13,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, fields
 
 from harvester.ledger.core import Ledger
-from harvester.ledger.decisions import (
-    duplicate_rows,
-    file_of,
-    latest_rules_run,
-    list_decisions,
-    record_place,
-    rule_history,
-    sightings,
-)
-from harvester.ledger.duplicates import latest_dedupe_run
-from harvester.ledger.records import get_record
+from harvester.ledger.decisions import latest_rules_run, list_decisions, rule_history
+from harvester.ledger.duplicates import duplicate_history, latest_dedupe_run
+from harvester.ledger.records import file_of, get_record, record_place, sightings
 from harvester.ledger.runs import get_run
 from harvester.protocol import Protocol
-from harvester.screening.outcomes import Outcome, record_outcomes
+from harvester.screening.outcomes import record_outcomes
+from prisma.flow import Outcome
 
 #: End states that are exclusions, and the stage each belongs to, in flow order.
 EXCLUSIONS: dict[str, str] = {
@@ -121,7 +114,7 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
                                 what=f"returned again by {seen['kind']} run {seen['id']}", run=seen["id"]))
 
     dedupe_run = latest_dedupe_run(ledger)
-    for row in duplicate_rows(ledger, record_id):
+    for row in duplicate_history(ledger, record_id):
         current = row["run_id"] == dedupe_run
         scores = ", ".join(f"{k} {v}" for k, v in row["scores"].items()) if isinstance(row["scores"], dict) \
             else str(row["scores"])
