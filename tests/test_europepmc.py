@@ -90,7 +90,7 @@ def test_a_second_search_sights_and_stores_nothing_twice(tmp_path: Path) -> None
     assert (again.new, again.already_held, again.count_retrieved) == (0, 450, 450)
     assert sorted(again.record_ids) == sorted(first.record_ids)
     with Ledger.open(protocol.ledger_path) as ledger:
-        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 450
+        assert ledger.connection.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 450
 
 
 def test_an_interrupted_search_resumes_after_the_last_page_stored(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_an_interrupted_search_resumes_after_the_last_page_stored(tmp_path: Path
         assert killed.status == "interrupted" and f"resumed by run #{resumed.id}" in (killed.message or "")
         assert "continued after page 3" in (resumed.message or "")
         assert [p.page for p in list_pages(ledger, resumed.id)] == list(range(4, 11))
-        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 1_000
+        assert ledger.connection.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 1_000
 
 
 def test_a_refused_cursor_starts_again_without_storing_twice(tmp_path: Path) -> None:
@@ -140,7 +140,8 @@ def test_a_refused_cursor_starts_again_without_storing_twice(tmp_path: Path) -> 
     assert statuses.count(400) == 1 and outcome.count_retrieved == 500 and outcome.new == 300
     assert any("cursor was refused" in note for note in outcome.notes)
     with Ledger.open(protocol.ledger_path) as ledger:
-        assert tuple(ledger.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM records").fetchone()) == (500, 500)
+        row = ledger.connection.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM records").fetchone()
+        assert tuple(row) == (500, 500)
 
 
 def test_an_error_inside_http_200_is_retried(tmp_path: Path) -> None:

@@ -71,9 +71,9 @@ def test_20000_records_with_every_fault_land_exactly_once(tmp_path: Path, case: 
     assert (outcome.count_reported, outcome.count_retrieved, outcome.new) == (N, N, N)
     assert set(stats.faults) == set(FAULT_KINDS), stats.faults
     with Ledger.open(protocol.ledger_path) as ledger:
-        row = ledger.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM records").fetchone()
+        row = ledger.connection.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM records").fetchone()
         assert tuple(row) == (N, N)
-        assert {r[0] for r in ledger.execute("SELECT source_id FROM records")} == _ids(fake)
+        assert {r[0] for r in ledger.connection.execute("SELECT source_id FROM records")} == _ids(fake)
     print(f"\n{case.kind}: {N} records, {stats.total} requests, faults {dict(stats.faults)}")
 
 
@@ -113,7 +113,7 @@ def test_sigkill_half_way_then_rerun(tmp_path: Path, repo: Path, case: Case) -> 
         served = fake.stats.served
     assert N // 2 <= at_kill < N and at_kill % page_size == 0  # whole pages only
     with Ledger.open(protocol.ledger_path) as ledger:
-        row = ledger.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM records").fetchone()
+        row = ledger.connection.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM records").fetchone()
         assert tuple(row) == (N, N)
         killed, resumed = list_runs(ledger, kind="search")
         assert killed.status == "interrupted" and resumed.status == "ok" and resumed.count_retrieved == N

@@ -136,12 +136,12 @@ def store_page(ledger: Ledger, run_id: int, source: str, records: Sequence[Recor
 
 
 def list_pages(ledger: Ledger, run_id: int) -> list[PageRow]:
-    rows = ledger.execute("SELECT page, cursor, next_cursor, records, total FROM search_pages WHERE run_id = ?"
-                          " ORDER BY page", (run_id,))
+    rows = ledger.connection.execute(
+        "SELECT page, cursor, next_cursor, records, total FROM search_pages WHERE run_id = ? ORDER BY page", (run_id,))
     return [PageRow(**dict(row)) for row in rows]
 
 
 def sighted_by(ledger: Ledger, run_id: int) -> list[int]:
     """The ledger ids of every record a run returned (new or already held), in id order."""
-    rows = ledger.execute("SELECT record_id FROM sightings WHERE run_id = ? ORDER BY record_id", (run_id,))
+    rows = ledger.connection.execute("SELECT record_id FROM sightings WHERE run_id = ? ORDER BY record_id", (run_id,))
     return [int(row["record_id"]) for row in rows]
