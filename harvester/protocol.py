@@ -322,7 +322,7 @@ def _lint_query(path: Path, text: str, sources: tuple[Source, ...], default_fiel
                 ) -> tuple[LintIssue, ...]:
     """Lint the review's query for the databases its sources name: errors refuse, warnings are kept."""
     databases = tuple(dict.fromkeys(target for source in sources if source.kind != "other"
-                                    if (target := database_for("pubmed" if source.kind == "pubmed"
+                                    if (target := database_for(source.kind if source.kind in LIVE_KINDS
                                                                else source.database, source.platform))))
     issues = lint(text, databases, default_field.lower() if default_field else None)
     for issue in issues:

@@ -20,11 +20,11 @@ from harvester.ledger import Ledger
 from harvester.ledger.duplicates import current_duplicates, duplicate_rules, duplicates_as_of
 from harvester.ledger.records import list_files, record_titles, records_added_after, records_per_source, records_since
 from harvester.ledger.runs import get_run, last_run_before, list_runs, run_tree
-from harvester.protocol import Protocol
+from harvester.protocol import CITATION_SOURCE, LIVE_KINDS, Protocol
 from harvester.screening import outcomes as screening_outcomes
 from prisma.counts import PrismaCounts, counts_from_outcomes
 from prisma.html_report import Titles
-from prisma.search_report import DatabaseSearch, Deduplication, FileImport, OtherMethod, SearchReport
+from prisma.search_report import DatabaseSearch, Deduplication, FailedAttempt, FileImport, OtherMethod, SearchReport
 from prisma.since import (
     Boundary,
     UpdatedCounts,
@@ -72,7 +72,8 @@ def review_of(ledger: Ledger, protocol: Protocol, since: str | None = None) -> R
 
 
 def _other_methods(protocol: Protocol) -> dict[str, str]:
-    return {source.name: source.method or "other" for source in protocol.sources if source.kind == "other"}
+    methods = {source.name: source.method or "other" for source in protocol.sources if source.kind == "other"}
+    return {CITATION_SOURCE: "citation searching", **methods}
 
 
 def counts_from_ledger(ledger: Ledger, protocol: Protocol) -> PrismaCounts:
@@ -141,11 +142,18 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
     held = records_per_source(ledger)
     databases: list[DatabaseSearch] = []
     searches = [run for run in list_runs(ledger, kind="search")]
+    failed: list[FailedAttempt] = []
     for source in protocol.sources:
-        if source.kind != "pubmed":
+        if source.kind not in LIVE_KINDS:
             continue
         runs = [run for run in searches if run.source == source.name]
-        ok = [run for run in runs if run.status == "ok"] or runs
+        # Only successful runs are searches the review reports; the others go to the appendix (a killed
+        # search that a later run resumed is part of that run, not an attempt of its own).
+        failed += [FailedAttempt(source.name, run.database or source.database, run.started_at[:16].replace("T", " "),
+                                 run.id, run.status, run.message or "")
+                   for run in runs if run.status == "failed"
+                   or (run.status == "interrupted" and "resumed by run" not in (run.message or ""))]
+        ok = [run for run in runs if run.status == "ok"]
         if not ok:
             continue
         last = ok[-1]
@@ -155,6 +163,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
             translation=last.query_translation or "", limits=_limits(last.parameters, source.limits),
             reported=last.count_reported, retrieved=last.count_retrieved, run_id=last.id, status=last.status,
             earlier=tuple(run.started_at[:10] for run in ok[:-1]),
+            data_version=str(last.parameters.get("data_timestamp") or ""), notes=last.message or "",
         ))
     files: list[FileImport] = []
     kinds = {source.name: source for source in protocol.sources}
@@ -187,6 +196,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
                               counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
     else:
         dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
-    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held)
+    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,
+                        failed=tuple(failed))
 
 

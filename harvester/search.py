@@ -311,6 +311,17 @@ def paged_client(protocol: Protocol, source: Source,
     return kind(settings)
 
 
+def window_datetypes(source: Source) -> tuple[str, ...]:
+    """The refresh windows a live source can be searched by: PubMed's ``crdt`` and ``mdat``; for a cursor-paged
+    service, those of its index dates it has (``created``: crdt, ``updated``: mdat)."""
+    if source.kind == "pubmed":
+        return ("crdt", "mdat")
+    from harvester.sources import registry
+
+    fields = registry.client_class(source.kind).windows
+    return tuple(datetype for datetype, name in (("crdt", "created"), ("mdat", "updated")) if name in fields)
+
+
 def paged_window(source: Source, mindate: str | None, maxdate: str | None,
                  datetype: str | None) -> live.Window | None:
     """A search window for a cursor-paged service: a refresh's (``crdt`` or ``mdat``) or the source's own

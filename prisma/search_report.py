@@ -39,6 +39,21 @@ class DatabaseSearch:
     run_id: int
     status: str
     earlier: tuple[str, ...] = ()  # dates of earlier runs of the same search (PRISMA-S item 12)
+    data_version: str = ""  # a register's own date for its data (ClinicalTrials.gov's dataTimestamp)
+    notes: str = ""  # the run's message: gaps, the query compiler's warnings
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """A search that did not complete (failed, or stopped and not resumed): kept in the log, listed in an
+    appendix, never as a search the review reports."""
+
+    source: str
+    database: str
+    started: str
+    run_id: int
+    status: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,7 @@ class SearchReport:
     deduplication: Deduplication
     records_per_source: dict[str, int]
     tool_version: str = __version__
+    failed: tuple[FailedAttempt, ...] = ()
 
 
 def _n(value: int | None) -> str:
@@ -101,6 +117,10 @@ def to_markdown(report: SearchReport) -> str:
                 f"- Date searched: {item.searched} (run #{item.run_id}, {item.status})",
                 f"- Records found: {_n(item.reported)} reported by the database, {_n(item.retrieved)} retrieved",
                 f"- Limits: {item.limits}"]
+        if item.data_version:
+            out.append(f"- Register data as of: {item.data_version}")
+        if item.notes:
+            out.append(f"- Notes: {item.notes}")
         if item.earlier:
             out.append(f"- Earlier runs of this search: {', '.join(item.earlier)}")
         out += ["- Query as run:", "", "```", item.query, "```", ""]
@@ -142,6 +162,12 @@ def to_markdown(report: SearchReport) -> str:
     out += ["", "## Declared by the authors (not in the ledger)", ""]
     for number, name, what in NOT_IN_LEDGER:
         out.append(f"- PRISMA-S item {number}, {name}: {what}")
+    if report.failed:
+        out += ["", "## Appendix: search attempts that did not complete", "",
+                "Kept in the search log; the searches above are the successful runs.", ""]
+        for attempt in report.failed:
+            out.append(f"- {attempt.database} ({attempt.source}), run #{attempt.run_id} on {attempt.started}: "
+                       f"{attempt.status}: {attempt.message}")
     return "\n".join(out) + "\n"
 
 
@@ -157,6 +183,8 @@ def to_html(report: SearchReport) -> str:
                    f"<dt>Date searched</dt><dd>{e(item.searched)} (run #{item.run_id}, {e(item.status)})</dd>"
                    f"<dt>Records found</dt><dd>{_n(item.reported)} reported, {_n(item.retrieved)} retrieved</dd>"
                    f"<dt>Limits</dt><dd>{e(item.limits)}</dd>"
+                   + (f"<dt>Register data as of</dt><dd>{e(item.data_version)}</dd>" if item.data_version else "")
+                   + (f"<dt>Notes</dt><dd>{e(item.notes)}</dd>" if item.notes else "")
                    + (f"<dt>Earlier runs</dt><dd>{e(', '.join(item.earlier))}</dd>" if item.earlier else "")
                    + f"<dt>Query as run</dt><dd><pre>{e(item.query)}</pre></dd>"
                    + (f"<dt>PubMed's translation</dt><dd><pre>{e(item.translation)}</pre></dd>"
@@ -195,5 +223,10 @@ def to_html(report: SearchReport) -> str:
                + "</ul>")
     out.append("<h3>Declared by the authors (not in the ledger)</h3><ul>"
                + "".join(f"<li>PRISMA-S item {n}, {e(name)}: {e(what)}</li>" for n, name, what in NOT_IN_LEDGER)
-               + "</ul></section>")
+               + "</ul>")
+    if report.failed:
+        out.append("<h3>Appendix: search attempts that did not complete</h3><ul>"
+                   + "".join(f"<li>{e(a.database)} ({e(a.source)}), run #{a.run_id} on {e(a.started)}: "
+                             f"{e(a.status)}: {e(a.message)}</li>" for a in report.failed) + "</ul>")
+    out.append("</section>")
     return "\n".join(out)

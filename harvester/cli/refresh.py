@@ -34,6 +34,9 @@ def refresh_command(
     = DEFAULT_OVERLAP_DAYS,
     full: Annotated[bool, typer.Option(
         help="Search every live source in full (no window): also lists records no longer returned.")] = False,
+    offline: Annotated[bool, typer.Option(
+        help="Search no live source; re-import changed export files and de-duplicate (no network needed).")]
+    = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose/--quiet", help="Print each step on stderr (only when stderr is a terminal), and the "
                                   "full report instead of the summary.")] = False,
@@ -43,7 +46,8 @@ def refresh_command(
     with reporting():
         loaded = protocol_module.load(protocol)
         progress = (lambda message: typer.echo(message, err=True)) if verbose and is_terminal() else None
-        delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=progress))
+        delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=progress),
+                        offline=offline)
     if json_output:
         print_json(to_json(delta))
     elif verbose:

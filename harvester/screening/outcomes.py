@@ -16,7 +16,7 @@ from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import record_origins
-from harvester.protocol import Protocol
+from harvester.protocol import CITATION_SOURCE, REGISTER_KINDS, Protocol
 from prisma.flow import Arm, Outcome
 
 # --- computing outcomes (screening owns this; prisma.counts only aggregates) -----------------------------
@@ -87,10 +87,13 @@ def settle(decisions: list[StoredDecision], needed: int) -> Settled:
 
 
 def arm_of(protocol: Protocol, source: str) -> Arm:
-    """"other" for protocol sources of kind other, else "databases" (registers are not harvested yet)."""
+    """"other" for protocol sources of kind other and for citation searching (``prisma-harvest cite``),
+    "registers" for live register sources (ClinicalTrials.gov), else "databases"."""
+    if source == CITATION_SOURCE:
+        return "other"
     for item in protocol.sources:
         if item.name == source:
-            return "other" if item.kind == "other" else "databases"
+            return "other" if item.kind == "other" else "registers" if item.kind in REGISTER_KINDS else "databases"
     return "databases"
 
 
