@@ -41,6 +41,8 @@ class FakeClinicalTrials(FakeService):
         self.first_posted = first_posted
         self.days = days
         self.tokens: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {}
+        self.dates: dict[int, date] = {}  # first-posted dates set by a test (studies added "today")
+        self.removed: set[int] = set()
 
     def nct(self, i: int) -> str:
         return f"NCT{5_000_000 + i:08d}"
@@ -49,10 +51,10 @@ class FakeClinicalTrials(FakeService):
         return [self.nct(i) for i in range(self.n)]
 
     def posted(self, i: int) -> date:
-        return self.first_posted + timedelta(days=(i * 7919) % self.days)
+        return self.dates.get(i) or self.first_posted + timedelta(days=(i * 7919) % self.days)
 
     def updated(self, i: int) -> date:
-        return self.posted(i) + timedelta(days=30 + i % 400)
+        return self.posted(i) if i in self.dates else self.posted(i) + timedelta(days=30 + i % 400)
 
     def study(self, i: int) -> dict[str, Any]:
         posted = self.posted(i)
@@ -73,7 +75,7 @@ class FakeClinicalTrials(FakeService):
         }, "hasResults": i % 4 == 0}
 
     def matching(self, term: str) -> list[int]:
-        found = list(range(self.n))
+        found = [i for i in range(self.n) if i not in self.removed]
         for area, low, high in _RANGE.findall(term):
             date_of = self.posted if area == "StudyFirstPostDate" else self.updated
             lo = date.min if low.strip() == "MIN" else date.fromisoformat(low.strip())

@@ -46,6 +46,8 @@ class FakeEuropePmc(FakeService):
         self.last_cursor = last_cursor
         self.references = references or {}
         self.cursors_issued: set[str] = set()
+        self.dates: dict[int, date] = {}  # index dates set by a test (records added "today")
+        self.removed: set[int] = set()  # records the service no longer returns
 
     # data ------------------------------------------------------------------------------------------
 
@@ -58,7 +60,7 @@ class FakeEuropePmc(FakeService):
         return [self.key(i) for i in range(self.n)]
 
     def index_date(self, i: int) -> date:
-        return self.first_day + timedelta(days=(i * 7919) % self.days)
+        return self.dates.get(i) or self.first_day + timedelta(days=(i * 7919) % self.days)
 
     def item(self, key: str) -> dict[str, Any]:
         source, identifier = key.split(":", 1)
@@ -93,10 +95,11 @@ class FakeEuropePmc(FakeService):
 
     def matching(self, query: str) -> list[int]:
         window = _IDATE.search(query)
+        every = [i for i in range(self.n) if i not in self.removed]
         if not window:
-            return list(range(self.n))
+            return every
         low, high = date.fromisoformat(window[1]), date.fromisoformat(window[2])
-        return [i for i in range(self.n) if low <= self.index_date(i) <= high]
+        return [i for i in every if low <= self.index_date(i) <= high]
 
     # answers ---------------------------------------------------------------------------------------
 

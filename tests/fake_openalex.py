@@ -44,6 +44,9 @@ class FakeOpenAlex(FakeService):
         self.days = days
         self.references = references or {}
         self.cursors: dict[str, int] = {}
+        self.dates: dict[int, date] = {}  # created dates set by a test (works added "today")
+        self.removed: set[int] = set()
+        self.overrides: dict[int, dict[str, Any]] = {}  # fields set by a test (the same article as elsewhere)
 
     def wid(self, i: int) -> str:
         return f"W{FIRST_ID + i}"
@@ -52,7 +55,7 @@ class FakeOpenAlex(FakeService):
         return [self.wid(i) for i in range(self.n)]
 
     def created(self, i: int) -> date:
-        return self.first_created + timedelta(days=(i * 7919) % self.days)
+        return self.dates.get(i) or self.first_created + timedelta(days=(i * 7919) % self.days)
 
     def work(self, wid: str) -> dict[str, Any]:
         i = int(wid[1:]) - FIRST_ID
@@ -62,7 +65,8 @@ class FakeOpenAlex(FakeService):
         for position, word in enumerate(words):
             index.setdefault(word, []).append(position)
         return {
-            "id": f"https://openalex.org/{wid}", "doi": f"https://doi.org/10.5555/oa.{wid.lower()}",
+            "id": f"https://openalex.org/{wid}",
+            "doi": f"https://doi.org/10.5555/oa.{wid.lower()}",
             "title": f"Peer support and health, work {wid}", "display_name": f"Peer support and health, work {wid}",
             "publication_year": day.year, "publication_date": day.isoformat(), "created_date": day.isoformat(),
             "updated_date": (day + timedelta(days=90)).isoformat() + "T00:00:00", "type": "article",
@@ -80,7 +84,7 @@ class FakeOpenAlex(FakeService):
             "keywords": [{"display_name": "peer support", "score": 0.6}],
             "abstract_inverted_index": index,
             "referenced_works": [f"https://openalex.org/{w}" for w in self.references.get(wid, [])],
-        }
+        } | self.overrides.get(i, {})
 
     def _filtered(self, filters: str) -> list[str] | None:
         """The works a ``filter`` selects; None when it names no search set of its own."""
@@ -104,7 +108,8 @@ class FakeOpenAlex(FakeService):
             return ids
         if created_from == date.min and created_to == date.max:
             return None
-        return [self.wid(i) for i in range(self.n) if created_from <= self.created(i) <= created_to]
+        return [self.wid(i) for i in range(self.n) if created_from <= self.created(i) <= created_to
+                and i not in self.removed]
 
     def handle(self, method: str, path: str, params: dict[str, str], key: str) -> Answer:
         if not key:
@@ -124,7 +129,7 @@ class FakeOpenAlex(FakeService):
         except ValueError as error:
             return Answer(400, json.dumps({"error": "Invalid query parameters error.",
                                            "message": f"{error} is not a valid field"}))
-        found = selected if selected is not None else self.keys()
+        found = selected if selected is not None else [self.wid(i) for i in range(self.n) if i not in self.removed]
         cursor = params.get("cursor")
         position = 0
         if cursor and cursor != "*":
