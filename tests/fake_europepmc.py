@@ -27,6 +27,7 @@ from typing import Any
 
 from tests.fake_http import Answer, FakeService, Faults
 
+_DOI = re.compile(r'DOI:"([^"]+)"')
 _IDATE = re.compile(r"FIRST_IDATE:\[(\d{4}-\d\d-\d\d) TO (\d{4}-\d\d-\d\d)\]")
 _SURNAMES = ("Ng", "Okafor", "Müller", "García", "Smith", "Kowalski", "Tanaka", "O'Brien", "Haddad", "Silva")
 _GIVEN = ("Ana", "Bola", "Jürgen", "María", "John", "Ewa", "Yui", "Siobhán", "Karim", "Luiz")
@@ -46,6 +47,8 @@ class FakeEuropePmc(FakeService):
         self.last_cursor = last_cursor
         self.references = references or {}
         self.cursors_issued: set[str] = set()
+        self.overrides: dict[str, dict[str, Any]] = {}  # fields set by a test for one SOURCE:id
+        self.aliases: dict[str, str] = {}  # DOI -> SOURCE:id, for DOI:"..." searches of works outside 0..n
         self.dates: dict[int, date] = {}  # index dates set by a test (records added "today")
         self.removed: set[int] = set()  # records the service no longer returns
 
@@ -64,7 +67,7 @@ class FakeEuropePmc(FakeService):
 
     def item(self, key: str) -> dict[str, Any]:
         source, identifier = key.split(":", 1)
-        i = int(re.sub(r"\D", "", identifier)) % 1_000_000
+        i = int(re.sub(r"\D", "", identifier) or 0) % 1_000_000
         day = self.index_date(i) if i < self.n else self.first_day
         item: dict[str, Any] = {
             "id": identifier, "source": source,
@@ -91,7 +94,7 @@ class FakeEuropePmc(FakeService):
                 item["pmcid"] = f"PMC{9_000_000 + i}"
         else:
             item["bookOrReportDetails"] = {"publisher": "Research Square"}
-        return item
+        return item | self.overrides.get(key, {})
 
     def matching(self, query: str) -> list[int]:
         window = _IDATE.search(query)
@@ -125,6 +128,11 @@ class FakeEuropePmc(FakeService):
             position = int(base64.urlsafe_b64decode(cursor.encode()).decode().split(":")[1])
         else:
             return Answer(400, json.dumps({"errCode": 400, "errMsg": f"Invalid cursorMark: {cursor}"}))
+        by_doi = _DOI.fullmatch(query.strip())
+        if by_doi:  # a look-up by DOI: the work the fake knows under it, if any
+            keys = [self.aliases[by_doi[1].lower()]] if by_doi[1].lower() in self.aliases else []
+            body = {"version": "6.9", "hitCount": len(keys), "resultList": {"result": [self.item(k) for k in keys]}}
+            return Answer(200, json.dumps(body), served=keys)
         found = self.matching(query)
         chunk = found[position:position + size]
         result: dict[str, Any] = {"version": "6.9", "hitCount": len(found),
@@ -152,7 +160,7 @@ class FakeEuropePmc(FakeService):
             full = self.item(linked)
             items.append({"id": full["id"], "source": full["source"], "title": full["title"],
                           "authorString": full["authorString"], "pubYear": full["pubYear"], "doi": full["doi"],
-                          "journalAbbreviation": "J Synth Peer Support"})
+                          "journalAbbreviation": full.get("journalAbbreviation", "J Synth Peer Support")})
         inner = {"references": ("referenceList", "reference"), "citations": ("citationList", "citation")}[endpoint]
         body = {"version": "6.9", "hitCount": len(keys), "request": {"id": key, "page": page, "pageSize": size},
                 inner[0]: {inner[1]: items}}

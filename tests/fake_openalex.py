@@ -46,6 +46,7 @@ class FakeOpenAlex(FakeService):
         self.cursors: dict[str, int] = {}
         self.dates: dict[int, date] = {}  # created dates set by a test (works added "today")
         self.removed: set[int] = set()
+        self.aliases: dict[str, str] = {}  # "doi:10..." or "pmid:123" -> W id, for look-ups
         self.overrides: dict[int, dict[str, Any]] = {}  # fields set by a test (the same article as elsewhere)
 
     def wid(self, i: int) -> str:
@@ -96,6 +97,9 @@ class FakeOpenAlex(FakeService):
                 ids = [v.rsplit("/", 1)[-1] for v in value.split("|")]
             elif name == "cites":
                 ids = sorted(w for w, cited in self.references.items() if value in cited)
+            elif name in ("doi", "pmid"):
+                known = self.aliases.get(f"{name}:{value.lower().removeprefix('https://doi.org/')}")
+                ids = [known] if known else []
             elif name.endswith((".search", ".search.no_stem")):
                 continue  # a search filter: every work matches here
             elif name in ("from_created_date", "from_updated_date"):

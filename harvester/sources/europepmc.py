@@ -20,8 +20,10 @@ https://europepmc.org/RestfulWebService):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -84,6 +86,35 @@ class EuropePmc(PagedClient):
             if not items or len(found) >= total or len(items) < page_size:
                 return found
             page += 1
+
+
+    def find(self, *, pmid: str = "", pmcid: str = "", doi: str = "", key: str = "") -> str | None:
+        """The ``SOURCE:id`` of a record Europe PMC holds: straight from a key, PMID or PMCID; by a search
+        (one request) for a DOI. None when Europe PMC has no record with that DOI."""
+        if key and ":" in key:
+            return key
+        if pmid:
+            return f"MED:{pmid}"
+        if pmcid:
+            return f"PMC:{pmcid}"
+        if not doi:
+            return None
+        parameters = {"query": f'DOI:"{doi}"', "format": "json", "resultType": "lite", "synonym": "false",
+                      "pageSize": "1"}
+        page = self.page(parameters, self.first_cursor, 0)
+        return page.records[0].source_id if page.records else None
+
+
+def link_record(item: Mapping[str, Any]) -> Record:
+    """A reference or citing work as Europe PMC lists it (fewer fields than a search result). A reference
+    Europe PMC could not match to a record has no id: it is keyed by a hash of what it says."""
+    record = to_record(item)
+    if not item.get("id"):
+        digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
+        record = replace(record, source_id=f"REF:{digest}", url="")
+    abbreviation = text(item.get("journalAbbreviation"))
+    return replace(record, journal=record.journal or abbreviation, journal_abbrev=record.journal_abbrev or abbreviation,
+                   volume=record.volume or text(item.get("volume")), issue=record.issue or text(item.get("issue")))
 
 
 def parse_page(body: bytes, offset: int, what: str) -> Page:

@@ -86,6 +86,24 @@ class OpenAlex(PagedClient):
             found.extend(self.page(parameters, "*", 0).records)
         return found
 
+    def find(self, *, key: str = "", doi: str = "", pmid: str = "") -> str | None:
+        """The work id (``W...``) of a record: straight from a work id, else by DOI or PMID (one request)."""
+        if key.startswith("W") and key[1:].isdigit():
+            return key
+        for name, value in (("doi", doi), ("pmid", pmid)):
+            if value:
+                page = self.page({"filter": f"{name}:{value}", "per_page": "1"}, "*", 0)
+                if page.records:
+                    return page.records[0].source_id
+        return None
+
+    def referenced(self, work_id: str) -> list[Record]:
+        """The works ``work_id`` cites (its ``referenced_works``), fetched in batches."""
+        (work,) = self.works([work_id]) or (None,)
+        if work is None:
+            return []
+        return self.works([value for name, value in work.tags if name == "referenced_work"])
+
     def citing(self, work_id: str) -> list[Record]:
         """Every work that cites ``work_id`` (``filter=cites:``), all pages."""
         parameters = {"filter": f"cites:{work_id}", "per_page": str(self.settings.page_size)}
