@@ -93,6 +93,7 @@ def test_refresh_searches_every_live_source_in_windows_and_reports_new_known_and
     assert any("AREA[LastUpdatePostDate]RANGE[" in e["params"]["query.term"] for e in ctgov.requests_to("studies"))
     assert any("from_created_date:" in e["params"].get("filter", "") for e in oa.requests_to("works"))
     assert epmc.stats.total - before["epmc"] == 2  # one window and the total now, not the whole set again
+    assert epmc.requests_to("search")[-1]["params"]["pageSize"] == "1"  # the total asks for one record
     for fake in services:
         fake.removed.update({0, 1})
     full = refresh(protocol, full=True)

@@ -126,6 +126,8 @@ class PagedClient:
     first_cursor: str = "*"
     #: Date windows the service can search on (a refresh's "created" and "updated" windows).
     windows: tuple[str, ...] = ("created",)
+    #: The request parameter holding the page size (a count asks for one record).
+    page_size_parameter: str = "pageSize"
 
     def __init__(self, settings: Settings | None = None, *, http: Http | None = None) -> None:
         self.settings = settings or Settings.from_env(self.service)
@@ -167,8 +169,9 @@ class PagedClient:
         return {}
 
     def count(self, query: str, window: Window | None = None, parameter: str = "") -> int:
-        """The query's total now: one page."""
+        """The query's total now: one request for one record."""
         parameters = dict(self.parameters(query, window, parameter))
+        parameters[self.page_size_parameter] = "1"
         answer = self.page(parameters, self.first_cursor, 0)
         return answer.total if answer.total is not None else len(answer.records)
 

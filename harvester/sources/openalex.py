@@ -41,6 +41,7 @@ class OpenAlex(PagedClient):
     service = SERVICE
     first_cursor = "*"
     windows = ("created", "updated")
+    page_size_parameter = "per_page"
 
     def ready(self) -> None:
         """Refuse to start without a key (OpenAlex answers 403; say why before asking)."""
