@@ -24,8 +24,8 @@ calls it as a child of its own run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -202,17 +202,12 @@ def search_source(ledger: Ledger, protocol: Protocol, source: Source, *, mindate
     resumed = close_abandoned_searches(ledger, source.name, run_id)
     returned: dict[str, int] = {}
     try:
-        plan = pubmed.plan(term, window)
-        update_run(ledger, run_id, query_translation=plan.translation or None, count_reported=plan.count)
-        add_slices(ledger, run_id, [SliceRow(s.mindate, s.maxdate, s.datetype, s.uid_range, s.count, len(s.ids))
-                                    for s in plan.slices])
-        outcome = _fetch(ledger, pubmed, settings, source, run_id, plan, returned, resumed, progress)
-    except HarvestError as error:
-        _close(ledger, run_id, "failed", str(error), len(returned))
-        raise SearchFailed(run_id, source.name, str(error)) from error
-    except BaseException:
-        _close(ledger, run_id, "interrupted", "stopped before finishing; what it stored is kept", len(returned))
-        raise
+        with _ending(ledger, run_id, source, returned):
+            plan = pubmed.plan(term, window)
+            update_run(ledger, run_id, query_translation=plan.translation or None, count_reported=plan.count)
+            add_slices(ledger, run_id, [SliceRow(s.mindate, s.maxdate, s.datetype, s.uid_range, s.count, len(s.ids))
+                                        for s in plan.slices])
+            outcome = _fetch(ledger, pubmed, settings, source, run_id, plan, returned, resumed, progress)
     finally:
         if own_client:
             pubmed.close()
@@ -280,6 +275,20 @@ def _window(source: Source, mindate: str | None, maxdate: str | None, datetype: 
     if mindate or maxdate:
         return Window(mindate, maxdate, datetype or source.datetype)
     return Window(source.mindate, source.maxdate, datetype or source.datetype)
+
+
+@contextmanager
+def _ending(ledger: Ledger, run_id: int, source: Source, returned: Sized) -> Iterator[None]:
+    """How a search run ends when it does not finish: ``failed`` with the error (raised again as
+    :class:`SearchFailed`), or ``interrupted`` (killed by a signal, Ctrl-C); what it stored is kept."""
+    try:
+        yield
+    except HarvestError as error:
+        _close(ledger, run_id, "failed", str(error), len(returned))
+        raise SearchFailed(run_id, source.name, str(error)) from error
+    except BaseException:
+        _close(ledger, run_id, "interrupted", "stopped before finishing; what it stored is kept", len(returned))
+        raise
 
 
 def _close(ledger: Ledger, run_id: int, status: str, message: str, retrieved: int) -> None:
@@ -387,18 +396,13 @@ def _search_paged(ledger: Ledger, protocol: Protocol, source: Source, window: li
     abandoned = close_abandoned_searches(ledger, source.name, run_id)
     returned: dict[int, None] = {}
     try:
-        client.ready()
-        version = client.version()
-        if version:
-            update_run(ledger, run_id, parameters={**parameters, **version})
-        outcome = _page_through(ledger, client, source, run_id, request, sent, abandoned, warnings, returned,
-                                progress)
-    except HarvestError as error:
-        _close(ledger, run_id, "failed", str(error), len(returned))
-        raise SearchFailed(run_id, source.name, str(error)) from error
-    except BaseException:
-        _close(ledger, run_id, "interrupted", "stopped before finishing; what it stored is kept", len(returned))
-        raise
+        with _ending(ledger, run_id, source, returned):
+            client.ready()
+            version = client.version()
+            if version:
+                update_run(ledger, run_id, parameters={**parameters, **version})
+            outcome = _page_through(ledger, client, source, run_id, request, sent, abandoned, warnings, returned,
+                                    progress)
     finally:
         client.close()
     finish_run(ledger, run_id, "ok", message="; ".join(outcome.notes) or None, count_retrieved=outcome.count_retrieved)

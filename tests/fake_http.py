@@ -248,30 +248,41 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(answer.status, answer.body.encode("utf-8"), answer.content_type, answer.headers)
 
     def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str]) -> bool:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", f"{content_type}; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
-            return True
-        except (TimeoutError, BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-            return False
+        return send_bytes(self, status, data, content_type, headers)
 
     def _drop(self, data: bytes) -> None:
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
+        drop(self, data, "application/json")
+
+
+def send_bytes(handler: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str,
+               headers: dict[str, str] | None = None) -> bool:
+    """Answer in full; False when the client had gone (a timed-out request)."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", f"{content_type}; charset=UTF-8")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        return True
+    except (TimeoutError, BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
+        return False
+
+
+def drop(handler: BaseHTTPRequestHandler, data: bytes, content_type: str) -> None:
+    """Promise the whole body, send half, and close the connection."""
+    try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", f"{content_type}; charset=UTF-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data[: len(data) // 2])
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    handler.close_connection = True
+    with contextlib.suppress(OSError):
+        handler.connection.shutdown(socket.SHUT_RDWR)

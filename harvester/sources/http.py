@@ -71,6 +71,20 @@ class RetryPolicy:
     read_timeout: float = 120.0
 
 
+def env_number(env: Mapping[str, str], name: str, kind: type, default: float, low: float, high: float) -> float:
+    """A number from the environment (``kind`` int or float) within ``low..high``; ``default`` when unset."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SourceError(f"environment variable {name}: expected a number, got {text!r}") from None
+    if not low <= value <= high:
+        raise SourceError(f"environment variable {name}: expected {low}..{high}, got {text!r}")
+    return float(value)
+
+
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """``text`` with every secret value and every ``api_key=...`` parameter replaced by ``***``."""
     for secret in secrets:

@@ -15,7 +15,6 @@ service's published or chosen limit.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -26,8 +25,8 @@ from urllib.parse import urlsplit
 
 from harvester.errors import SourceError
 from harvester.records import Record
-from harvester.sources.http import Http, HttpRefused, Retryable, RetryPolicy
-from harvester.sources.pace import shared_limiter
+from harvester.sources.http import Http, HttpRefused, Retryable, RetryPolicy, env_number
+from harvester.sources.pace import quota_bucket, shared_limiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +131,7 @@ class PagedClient:
     def __init__(self, settings: Settings | None = None, *, http: Http | None = None) -> None:
         self.settings = settings or Settings.from_env(self.service)
         if http is None:
-            limiter = shared_limiter(_bucket(self.settings), self.settings.rate)
+            limiter = shared_limiter(quota_bucket(self.settings.base_url, self.settings.api_key), self.settings.rate)
             http = Http(limiter, self.settings.policy, secrets=(self.settings.api_key or "",),
                         unreachable_hint=self.service.url_env)
         self.http = http
@@ -192,19 +191,6 @@ def parse_json(body: bytes, what: str) -> Any:
         raise Retryable(f"malformed or truncated JSON from {what}: {error}") from error
 
 
-def env_number(env: Mapping[str, str], name: str, kind: type, default: float, low: float, high: float) -> float:
-    text = (env.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise SourceError(f"environment variable {name}: expected a number, got {text!r}") from None
-    if not low <= value <= high:
-        raise SourceError(f"environment variable {name}: expected {low}..{high}, got {text!r}")
-    return float(value)
-
-
 def text(value: Any) -> str:
     """A JSON value as one line of text ('' for null)."""
     if value is None:
@@ -223,13 +209,4 @@ def year_of(value: Any) -> int | None:
     return int(digits) if len(digits) == 4 and digits.isdigit() else None
 
 
-def _bucket(settings: Settings) -> str:
-    """The quota a request counts against: per key when there is one, else per address (host here)."""
-    host = urlsplit(settings.base_url).netloc
-    if settings.api_key:
-        return f"{host}|key:{hashlib.sha256(settings.api_key.encode()).hexdigest()[:16]}"
-    return f"{host}|ip"
-
-
-__all__ = ["HttpRefused", "Page", "PagedClient", "Retryable", "Service", "Settings", "Window", "env_number",
-           "parse_json"]
+__all__ = ["HttpRefused", "Page", "PagedClient", "Retryable", "Service", "Settings", "Window", "parse_json"]
