@@ -137,6 +137,16 @@ def _limits(parameters: dict[str, Any], text: str | None) -> str:
     return "; ".join(parts) or "none"
 
 
+def _citation_searching(ledger: Ledger, held: dict[str, int]) -> tuple[OtherMethod, ...]:
+    """``prisma-harvest cite`` runs, as one other method: which service, directions and records, when."""
+    runs = [run for run in list_runs(ledger, kind="cite") if run.status == "ok"]
+    if not runs:
+        return ()
+    done = "; ".join(f"{run.started_at[:10]} via {run.platform}, {' and '.join(run.parameters.get('directions', []))}"
+                     f" from {len(run.parameters.get('records', []))} record(s) (run #{run.id})" for run in runs)
+    return (OtherMethod(CITATION_SOURCE, f"citation searching: {done}", (), held.get(CITATION_SOURCE, 0)),)
+
+
 def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | None = None) -> SearchReport:
     """Gather the PRISMA-S items from the ledger's runs and files and the protocol's sources."""
     held = records_per_source(ledger)
@@ -182,7 +192,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
         OtherMethod(source.name, source.method or "other", tuple(str(path) for path in source.files),
                     held.get(source.name, 0))
         for source in protocol.sources if source.kind == "other"
-    )
+    ) + _citation_searching(ledger, held)
     dedupe_runs = [run for run in list_runs(ledger, kind="dedupe") if run.status == "ok"]
     if dedupe_runs:
         last = dedupe_runs[-1]

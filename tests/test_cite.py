@@ -20,7 +20,7 @@ from harvester.ledger.records import get_record, iter_records
 from harvester.ledger.runs import list_runs
 from harvester.pipeline import run_review
 from harvester.protocol import CITATION_SOURCE
-from harvester.review import counts_from_ledger
+from harvester.review import counts_from_ledger, search_report
 from harvester.screening.outcomes import record_outcomes
 from harvester.sources import europepmc, openalex
 from tests.conftest import example_protocol
@@ -115,6 +115,9 @@ def test_cite_stores_each_work_once_links_it_and_the_diagram_counts_it(example: 
         counts = counts_from_ledger(ledger, protocol)
         assert counts.citations_results == before + len(works)
         assert outcome["duplicates"] == 1
+        (other,) = [o for o in search_report(ledger, protocol).others if o.source == CITATION_SOURCE]
+        assert other.records == len(works)
+        assert f"via Europe PMC, backward and forward from {len(included)} record(s)" in other.method
     assert again.exit_code == 0, again.output
     assert "4 link(s) to 4 work(s) from 1 record(s) (backward via europepmc); 0 new" in again.output
 

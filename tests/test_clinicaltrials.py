@@ -69,3 +69,17 @@ def test_the_default_pace_is_50_a_minute_on_the_registers_own_host() -> None:
     mirror = Settings.from_env(SERVICE, environ={"PRISMA_HARVEST_CTGOV_URL": "http://mirror.test/api/v2",
                                                  "PRISMA_HARVEST_CTGOV_RATE": "100"})
     assert mirror.rate == 100 and mirror.base_url == "http://mirror.test/api/v2/"
+
+
+def test_a_register_counts_in_the_registers_box(tmp_path: Path) -> None:
+    from harvester.review import counts_from_ledger, search_report
+
+    protocol = protocol_with(tmp_path, "clinicaltrials", "ClinicalTrials.gov")
+    with FakeClinicalTrials(25) as fake:
+        search(protocol, services={"clinicaltrials": settings_for(SERVICE, fake.url)})
+    with Ledger.open(protocol.ledger_path) as ledger:
+        counts = counts_from_ledger(ledger, protocol)
+        (searched,) = search_report(ledger, protocol).databases
+    assert counts.register_results == 25 and not counts.database_results
+    assert [(line.name, line.n) for line in counts.register_specific_results] == [("ClinicalTrials.gov", 25)]
+    assert searched.data_version == DATA_TIMESTAMP and searched.query.startswith("EXPANSION[None](")
