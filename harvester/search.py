@@ -429,7 +429,8 @@ def _page_through(ledger: Ledger, client: live.PagedClient, source: Source, run_
             update_run(ledger, resume.run_id, message="; ".join(filter(None, (old_message,
                                                                                f"resumed by run #{run_id}"))))
         notes.append(f"resumes interrupted run #{resume.run_id}: " + (
-            f"continued after page {resume.page}" if not resume.finished else "it had stored every page"))
+            "it had stored every page" if resume.finished else f"continued after page {resume.page}"
+            if resume.page else "it had stored no page"))
     while not resume.finished:
         try:
             page = client.page(request, cursor, len(returned))
