@@ -23,7 +23,7 @@ from typing import Any
 from harvester.dedup import dedupe_new
 from harvester.errors import HarvestError
 from harvester.ledger import Ledger
-from harvester.ledger.citations import store_links
+from harvester.ledger.citations import close_abandoned_cites, store_links
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import StoredRecord, existing_records, get_record
 from harvester.ledger.runs import finish_run, start_run
@@ -140,6 +140,7 @@ def _cite(ledger: Ledger, protocol: Protocol, client: live.PagedClient, via: str
                        parameters={"method": "citation searching", "service": via, "directions": list(directions),
                                    "records": [seed.id for seed in seeds], **client.settings.public()})
     outcome = CiteOutcome(run_id, via, directions, tuple(seed.id for seed in seeds))
+    close_abandoned_cites(ledger, run_id)
     works: set[int] = set()
     try:
         for seed in seeds:

@@ -17,7 +17,7 @@ from harvester.ledger import Ledger
 from harvester.ledger.citations import list_links
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import get_record, iter_records
-from harvester.ledger.runs import list_runs
+from harvester.ledger.runs import get_run, list_runs, start_run
 from harvester.pipeline import run_review
 from harvester.protocol import CITATION_SOURCE
 from harvester.review import counts_from_ledger, search_report
@@ -127,6 +127,7 @@ def test_cite_via_openalex_follows_referenced_and_citing_works(example: Path, tm
     with Ledger.open(protocol.ledger_path) as ledger:
         seed = next(o.record_id for o in record_outcomes(ledger, protocol) if o.end == "included")
         record = get_record(ledger, seed).record
+        killed = start_run(ledger, "cite", source=CITATION_SOURCE)  # a cite killed earlier: still "running"
     with FakeOpenAlex(10) as fake:
         fake.aliases[f"doi:{record.doi.lower()}" if record.doi else f"pmid:{record.pmid}"] = "W4000000000"
         fake.references = {"W4000000000": ["W4000000001", "W4000000002"], "W4000000003": ["W4000000000"],
@@ -137,6 +138,7 @@ def test_cite_via_openalex_follows_referenced_and_citing_works(example: Path, tm
     with Ledger.open(protocol.ledger_path) as ledger:
         links = {(get_record(ledger, link.to_record).record.source_id, link.direction)
                  for link in list_links(ledger, outcome.run_id)}
+        assert get_run(ledger, killed).status == "interrupted"
     assert links == {("W4000000001", "backward"), ("W4000000002", "backward"), ("W4000000003", "forward"),
                      ("W4000000004", "forward")}
 

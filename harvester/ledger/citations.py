@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harvester.ledger.core import Ledger
+from harvester.ledger.core import Ledger, utc_now
 from harvester.ledger.records import add_records
 from harvester.records import Record
 
@@ -39,3 +39,16 @@ def list_links(ledger: Ledger, run_id: int | None = None) -> list[Link]:
         "SELECT run_id, from_record, to_record, direction, service FROM citation_links"
         " WHERE (? IS NULL OR run_id = ?) ORDER BY run_id, from_record, direction, to_record", (run_id, run_id))
     return [Link(*row) for row in rows]
+
+
+def close_abandoned_cites(ledger: Ledger, by: int) -> list[int]:
+    """Mark ``interrupted`` every earlier citation search still ``running`` (call holding the review's lock:
+    such a run was killed). What it stored stays: works and links were committed record by record."""
+    with ledger.transaction() as connection:
+        ids = [int(row[0]) for row in connection.execute(
+            "SELECT id FROM runs WHERE kind = 'cite' AND status = 'running' AND id != ? ORDER BY id", (by,))]
+        connection.executemany(
+            "UPDATE runs SET status = 'interrupted', ended_at = ?, message = ? WHERE id = ?",
+            [(utc_now(), f"stopped before finishing; what it stored is kept (found again by run #{by})", i)
+             for i in ids])
+    return ids
