@@ -102,6 +102,7 @@ class Dialect:
     notes: tuple[QueryWarning, ...] = ()  # always true of this target (e.g. synonym expansion)
     phrase_note: str = ""  # how the target's phrases differ (Scopus loose phrases)
     unfielded_note: str = ""  # what an unfielded term does here
+    unquoted_note: str = ""  # what the target does to an unquoted word (Web of Science lemmatises)
     custom: Callable[[Node, Dialect, str | None], Translation] | None = field(default=None, compare=False)
 
     def field_for(self, tag: str | None) -> tuple[str, FieldSyntax]:
@@ -196,6 +197,8 @@ class Writer:
             text += self.dialect.truncation or ""
         if raw:
             return text
+        if not term.phrase and self.dialect.unquoted_note:
+            self.warn("unquoted-word", self.dialect.unquoted_note)
         multiword = " " in term.text or not term.text.isalnum()
         if term.phrase and multiword:
             if self.dialect.phrase_note:
