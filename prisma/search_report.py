@@ -20,6 +20,7 @@ from harvester.ledger.records import list_files
 from harvester.ledger.reporting import duplicate_rules, records_per_source
 from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
+from harvester.query.report import SourceQuery, source_queries
 from prisma.counts import PrismaCounts
 
 NOT_IN_LEDGER = (
@@ -88,6 +89,7 @@ class SearchReport:
     deduplication: Deduplication
     records_per_source: dict[str, int]
     tool_version: str = __version__
+    queries: tuple[SourceQuery, ...] = ()  # per source: the string for its database, warnings, lint, recall
 
 
 def _limits(parameters: dict[str, Any], text: str | None) -> str:
@@ -151,7 +153,8 @@ def build_search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts
                               counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
     else:
         dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
-    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held)
+    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,
+                        queries=source_queries(ledger, protocol))
 
 
 def _n(value: int | None) -> str:
@@ -190,6 +193,7 @@ def to_markdown(report: SearchReport) -> str:
                 out += [f"Search strategy for {imported.database} ({imported.platform or 'platform not given'}), "
                         "as the protocol states it (limits: " + imported.limits + "):", "", "```", imported.query,
                         "```", ""]
+    out += _queries_markdown(report.queries)
     out += ["## Other methods", ""]
     if not report.others:
         out += ["None.", ""]
@@ -211,6 +215,24 @@ def to_markdown(report: SearchReport) -> str:
     for number, name, what in NOT_IN_LEDGER:
         out.append(f"- PRISMA-S item {number}, {name}: {what}")
     return "\n".join(out) + "\n"
+
+
+def _queries_markdown(queries: tuple[SourceQuery, ...]) -> list[str]:
+    """PRISMA-S items 8 and 13-16: each database's exact string, how it differs from the protocol's, the lint."""
+    if not queries:
+        return []
+    out = ["## Search strings per database", ""]
+    for item in queries:
+        out += [f"### {item.source} ({item.database or 'as written in the protocol'})", "",
+                f"- Date searched: {item.searched or 'not given'}", "- Search string:", "", "```", item.query, "```",
+                ""]
+        out += ["- Translation warnings:" if item.warnings else "- Translation warnings: none"]
+        out += [f"  - {warning}" for warning in item.warnings]
+        out += ["- Lint: " + "; ".join(item.lint)]
+        if item.recall:
+            out.append(f"- Known studies: {item.recall}")
+        out.append("")
+    return out
 
 
 def to_html(report: SearchReport) -> str:
@@ -247,6 +269,13 @@ def to_html(report: SearchReport) -> str:
                 platform = imported.platform or "platform not given"
                 out.append(f"<p>Search strategy for {e(imported.database)} ({e(platform)}), as the protocol states "
                            f"it (limits: {e(imported.limits)}):</p><pre>{e(imported.query)}</pre>")
+    for query in report.queries:
+        out.append(f"<h4>Search string for {e(query.source)} ({e(query.database or 'as written in the protocol')})</h4>"
+                   f"<dl><dt>Date searched</dt><dd>{e(query.searched or 'not given')}</dd>"
+                   f"<dt>Search string</dt><dd><pre>{e(query.query)}</pre></dd>"
+                   f"<dt>Translation warnings</dt><dd>{'<br>'.join(e(w) for w in query.warnings) or 'none'}</dd>"
+                   f"<dt>Lint</dt><dd>{e('; '.join(query.lint))}</dd>"
+                   + (f"<dt>Known studies</dt><dd>{e(query.recall)}</dd>" if query.recall else "") + "</dl>")
     out.append("<h3>Other methods</h3><ul>")
     for other in report.others:
         out.append(f"<li>{e(other.source)}: {e(other.method)}, {other.records:,} records</li>")

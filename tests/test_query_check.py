@@ -171,3 +171,27 @@ def test_example_review_known_studies_agree_with_the_truth_table(tmp_path: Path,
     for source in result.sources:
         assert source.held == source.selected + len(source.not_selected)
         assert all(item.clause and item.reasons for item in source.not_selected)
+
+
+def test_search_report_lists_each_database_string_warnings_lint_and_recall(review: Path, tmp_path: Path) -> None:
+    from harvester import protocol as protocol_module
+    from harvester.ledger import Ledger
+    from prisma.search_report import build_search_report, to_html, to_markdown
+
+    loaded = protocol_module.load(review)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        before = build_search_report(ledger, loaded)
+    assert [(q.source, q.database) for q in before.queries] == [("CINAHL", "cinahl"), ("Scopus", "scopus")]
+    assert all(q.recall == "" for q in before.queries)
+    known = tmp_path / "known.csv"
+    known.write_text("doi\n10.1000/a1\n10.1000/b2\n", encoding="utf-8")
+    check_protocol(review, known)
+    with Ledger.open(loaded.ledger_path) as ledger:
+        report = build_search_report(ledger, loaded)
+    markdown = to_markdown(report)
+    assert '(TI ("peer support*" OR mentor*) OR AB ("peer support*" OR mentor*)) AND (TI health OR AB health)' in markdown
+    assert "field-approximated: [tiab]: TI and AB do not search author keywords" in markdown
+    assert "- Lint: no problems found" in markdown
+    assert "1 of 2 known studies returned (50.0%)" in markdown  # CINAHL holds a1 only
+    assert "2 of 2 known studies returned (100.0%)" in markdown  # Scopus holds both
+    assert "TITLE-ABS-KEY(" in to_html(report)

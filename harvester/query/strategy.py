@@ -15,6 +15,7 @@ from harvester.query.known import KnownCheck, check_known
 from harvester.query.lint import LintIssue, lint
 from harvester.query.ovid import parse_ovid
 from harvester.query.parser import parse
+from harvester.query.report import record_known_check
 from harvester.query.translate import DATABASES, dialect, to_pubmed, translate
 
 SYNTAXES = ("protocol", "pubmed", "ovid")
@@ -110,4 +111,6 @@ def check_protocol(protocol: Path, known: Path | None = None) -> CheckResult:
     with Ledger.open(loaded.ledger_path) as ledger:
         sources = check_records(ledger, loaded)
         known_check = check_known(ledger, loaded, known) if known is not None else None
+        if known_check is not None:
+            record_known_check(ledger, known_check)
     return CheckResult(sources, known_check, loaded.query_lint)
