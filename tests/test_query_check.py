@@ -189,7 +189,8 @@ def test_search_report_lists_each_database_string_warnings_lint_and_recall(revie
     with Ledger.open(loaded.ledger_path) as ledger:
         report = build_search_report(ledger, loaded)
     markdown = to_markdown(report)
-    assert '(TI ("peer support*" OR mentor*) OR AB ("peer support*" OR mentor*)) AND (TI health OR AB health)' in markdown
+    cinahl = '(TI ("peer support*" OR mentor*) OR AB ("peer support*" OR mentor*)) AND (TI health OR AB health)'
+    assert cinahl in markdown
     assert "field-approximated: [tiab]: TI and AB do not search author keywords" in markdown
     assert "- Lint: no problems found" in markdown
     assert "1 of 2 known studies returned (50.0%)" in markdown  # CINAHL holds a1 only
