@@ -94,3 +94,12 @@ def test_translate_cli_json_for_all_and_from_ovid(repo: Path) -> None:
 def test_translate_cli_unknown_database_and_missing_input_are_usage_errors() -> None:
     assert runner.invoke(app, ["query", "translate", "--text", "a", "--for", "medline-ish"]).exit_code == 2
     assert runner.invoke(app, ["query", "translate"]).exit_code == 2
+
+
+def test_a_source_query_is_linted_for_that_source_database(tmp_path: Path) -> None:
+    protocol = tmp_path / "review.toml"
+    protocol.write_text('[review]\nid = "r"\n[query]\ntext = "peer AND health"\n[[sources]]\nname = "WoS"\n'
+                        'kind = "file"\ndatabase = "Web of Science"\nfiles = ["x.txt"]\n'
+                        "query = '\"peer support\"[tiab:~20]'\n", encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"sources\[0\] \(WoS\)\.query: column 1: Web of Science NEAR/n"):
+        load(protocol)

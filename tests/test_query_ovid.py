@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harvester.errors import QueryError
-from harvester.query import And, Near, Or, Term, parse, translate
+from harvester.query import And, Near, Node, Not, Or, Term, parse, translate
 from harvester.query.ovid import parse_ovid
 
 STRATEGY = """\
@@ -98,3 +100,42 @@ def test_250_nested_brackets_are_a_clear_error_not_a_recursion_error(reader: obj
         reader(deep)  # type: ignore[operator]
     fine = reader("(" * 100 + "a OR b" + ")" * 100)  # type: ignore[operator]
     assert isinstance(fine, Or) and [t.text for t in fine.items] == ["a", "b"]  # type: ignore[union-attr]
+
+
+words = st.from_regex(r"[a-z]{3,8}", fullmatch=True).filter(lambda w: w not in ("and", "not", "adj", "exp"))
+
+
+@st.composite
+def queries(draw: st.DrawFn, depth: int = 0) -> str:
+    if depth > 2 or draw(st.booleans()):
+        text = " ".join(draw(st.lists(words, min_size=1, max_size=3)))
+        star = "*" if draw(st.booleans()) else ""
+        field = draw(st.sampled_from(["tiab", "ti", "ab", "au"]))
+        return f'"{text}{star}"[{field}]'
+    op = draw(st.sampled_from(["AND", "OR", "NOT"]))
+    return f"({draw(queries(depth + 1))} {op} {draw(queries(depth + 1))})"
+
+
+@given(queries())
+def test_a_query_written_for_ovid_reads_back_to_the_same_terms_and_structure(query: str) -> None:
+    node = parse(query)
+    again = parse_ovid(translate(node, "ovid-medline").query).node
+    assert shape(again) == shape(node)
+
+
+def shape(node: Node) -> object:
+    """The tree with phrase marks left out (Ovid writes a one-word phrase as a word: the same search) and
+    nested groups of one kind merged ((a AND b) AND c is a AND b AND c)."""
+    if isinstance(node, Term):
+        return (node.text, node.truncated, node.field)
+    if isinstance(node, Not):
+        return ("NOT", shape(node.include), shape(node.exclude))
+    assert isinstance(node, And | Or)
+    merged: list[object] = []
+    for item in node.items:
+        inner = shape(item)
+        if isinstance(item, type(node)):
+            merged.extend(inner[1])  # type: ignore[index]
+        else:
+            merged.append(inner)
+    return (type(node).__name__, tuple(merged))
