@@ -214,3 +214,20 @@ def test_every_field_tag_compiles_for_every_target_with_balanced_brackets(databa
     result = translate(parse(f'("peer support"[{tag}] OR nurse[{tag}]) AND NOT_A_WORD'), database)
     assert result.query.count("(") == result.query.count(")")
     assert "peer support" in result.query and "nurse" in result.query
+
+
+SEED_WARNINGS = {
+    "pubmed": set(), "ovid-medline": set(), "ovid-embase": set(), "psycinfo": set(), "embase": set(),
+    "europepmc": set(),
+    "cinahl": {"field-approximated"},  # TI/AB without author keywords
+    "scopus": {"field-approximated", "phrase-approximated"},  # TITLE-ABS-KEY adds index terms; loose phrases
+    "wos": {"field-approximated"},  # TS= adds Keywords Plus; every word is quoted, so no lemmatisation warning
+    "cochrane": {"field-approximated"},  # :kw adds Cochrane's index keywords
+    "openalex": {"field-approximated", "stemming"},
+    "clinicaltrials": {"field-approximated", "synonym-expansion"},
+}
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_seed_query_gets_only_the_warnings_it_deserves(database: str) -> None:
+    assert codes(translate(parse(SEED), database, "tiab")) == SEED_WARNINGS[database]

@@ -37,8 +37,8 @@ def _fields(keywords: str, vocabulary: str) -> dict[str, FieldSyntax]:
         "tiab": FieldSyntax(f"{{}}.ti,ab,{keywords}.", TITLE_ABSTRACT_KEYWORDS),
         "ti": FieldSyntax("{}.ti.", ("title",)),
         "ab": FieldSyntax("{}.ab.", ("abstract",)),
-        "tw": FieldSyntax(f"{{}}.tw,{keywords},hw.", TEXT_WORDS, "Ovid .tw,kw,hw. (text words and heading words) "
-                          "stands for PubMed [tw]"),
+        "tw": FieldSyntax("{}.mp.", TEXT_WORDS, "Ovid .mp. (multi-purpose: title, abstract, headings, keywords "
+                          "and more) stands for PubMed [tw]"),
         "ot": FieldSyntax(f"{{}}.{keywords}.", ("keywords",)),
         "mh": FieldSyntax("exp {}/", ("mesh",), heading_note, raw=True),
         "mh:noexp": FieldSyntax("{}/", ("mesh",), heading_note, raw=True),
