@@ -139,3 +139,9 @@ def shape(node: Node) -> object:
         else:
             merged.append(inner)
     return (type(node).__name__, tuple(merged))
+
+
+def test_lines_combining_lines_cannot_nest_past_the_limit() -> None:
+    lines = ["1. a.ti."] + [f"{n}. {n - 1} {'and' if n % 2 else 'or'} w{n}.ti." for n in range(2, 300)]
+    with pytest.raises(QueryError, match="nest more than 100 deep"):
+        parse_ovid("\n".join(lines))
