@@ -20,7 +20,6 @@ from harvester.ledger.records import list_files
 from harvester.ledger.reporting import duplicate_rules, records_per_source
 from harvester.ledger.runs import list_runs
 from harvester.protocol import Protocol
-from harvester.query.report import SourceQuery, source_queries
 from prisma.counts import PrismaCounts
 
 NOT_IN_LEDGER = (
@@ -77,6 +76,20 @@ class Deduplication:
     method: str
     removed: int | None
     per_rule: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceQuery:
+    """One source's search string as its database takes it, with the warnings of writing it, the lint
+    result, the date searched and the known-studies recall (PRISMA-S items 8, 13-16), as plain values."""
+
+    source: str
+    database: str  # the target the string is written for ("" when none of the twelve: the protocol's text)
+    query: str
+    warnings: tuple[str, ...]
+    lint: tuple[str, ...]
+    searched: str
+    recall: str = ""  # "12 of 14 known studies returned (85.7%) ..."; empty when no --known check was run
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +166,8 @@ def build_search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts
                               counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
     else:
         dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
+    from harvester.strategy.report import source_queries  # values from the strategy stage (issue-12 moves this)
+
     return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,
                         queries=source_queries(ledger, protocol))
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from harvester.cli.main import app
 from harvester.errors import FormatError
 from harvester.pipeline import run_review
-from harvester.query.known import read_known
-from harvester.query.strategy import check_protocol
+from harvester.strategy.commands import check_protocol
+from harvester.strategy.known import read_known
 from tests.conftest import example_protocol
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from harvester.cli.app import JsonOption, app, print_json, reporting
-from harvester.query import strategy as strategies
+from harvester.strategy import commands as strategies
 
 query_app = typer.Typer(help="Translate, lint and check the review's boolean query.", no_args_is_help=True)
 app.add_typer(query_app, name="query")

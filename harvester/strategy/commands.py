@@ -9,14 +9,14 @@ from harvester import protocol as protocol_module
 from harvester.errors import LedgerError, QueryError
 from harvester.ledger import Ledger
 from harvester.query.ast import Node
-from harvester.query.check import NotSelected, SourceCheck, check_records
 from harvester.query.dialect import QueryWarning, Translation
-from harvester.query.known import KnownCheck, check_known
 from harvester.query.lint import LintIssue, lint
 from harvester.query.ovid import parse_ovid
 from harvester.query.parser import parse
-from harvester.query.report import record_known_check
 from harvester.query.translate import DATABASES, dialect, to_pubmed, translate
+from harvester.strategy.check import NotSelected, SourceCheck, check_records
+from harvester.strategy.known import KnownCheck, check_known
+from harvester.strategy.report import record_known_check
 
 SYNTAXES = ("protocol", "pubmed", "ovid")
 __all__ = ["NotSelected", "SourceCheck"]

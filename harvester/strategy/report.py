@@ -7,28 +7,16 @@ last ``query check --known`` when one was run (kept in the ledger as a ``query-c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harvester.ledger import Ledger
 from harvester.ledger.runs import finish_run, list_runs, start_run
 from harvester.protocol import Protocol
-from harvester.query.known import KnownCheck
 from harvester.query.lint import lint
 from harvester.query.parser import parse
 from harvester.query.translate import database_for, translate
+from harvester.strategy.known import KnownCheck
+from prisma.search_report import SourceQuery
 
 RUN_KIND = "query-check"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceQuery:
-    source: str
-    database: str  # the target the string is written for ("" when none of the twelve: the protocol's text)
-    query: str
-    warnings: tuple[str, ...]
-    lint: tuple[str, ...]
-    searched: str
-    recall: str = ""  # "12 of 14 known studies (85.7%), file refs.csv, checked 2026-12-06"
 
 
 def record_known_check(ledger: Ledger, known: KnownCheck) -> int:

@@ -25,7 +25,7 @@ from harvester.ledger import Ledger
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import StoredRecord, iter_records
 from harvester.protocol import Protocol
-from harvester.query.check import reading
+from harvester.strategy.check import reading
 
 #: Least rapidfuzz ratio (0-100) between two folded titles taken as the same study.
 TITLE_MATCH = 92
