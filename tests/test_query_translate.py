@@ -231,3 +231,29 @@ SEED_WARNINGS = {
 @pytest.mark.parametrize("database", DATABASES)
 def test_seed_query_gets_only_the_warnings_it_deserves(database: str) -> None:
     assert codes(translate(parse(SEED), database, "tiab")) == SEED_WARNINGS[database]
+
+
+TITLE_ABSTRACT_TRUNCATED = {
+    "pubmed": "nurse*[tiab]", "ovid-medline": "nurse*.ti,ab,kf.", "ovid-embase": "nurse*.ti,ab,kw.",
+    "psycinfo": "nurse*.ti,ab,id.", "embase": "nurse*:ti,ab,kw", "cinahl": "(TI nurse* OR AB nurse*)",
+    "scopus": "TITLE-ABS-KEY(nurse*)", "wos": "TS=(nurse*)", "cochrane": "nurse*:ti,ab,kw",
+    "europepmc": "(TITLE:nurse* OR ABSTRACT:nurse* OR KW:nurse*)", "openalex": "nurse", "clinicaltrials": "nurse",
+}
+TITLE = {
+    "pubmed": "nurse[ti]", "ovid-medline": "nurse.ti.", "embase": "nurse:ti", "cinahl": "TI nurse",
+    "scopus": "TITLE(nurse)", "wos": "TI=(nurse)", "cochrane": "nurse:ti", "europepmc": "TITLE:nurse",
+    "clinicaltrials": "(AREA[BriefTitle]nurse OR AREA[OfficialTitle]nurse)",
+}
+AUTHOR_KEYWORDS = {
+    "pubmed": "nurse[ot]", "ovid-medline": "nurse.kf.", "ovid-embase": "nurse.kw.", "psycinfo": "nurse.id.",
+    "embase": "nurse:kw", "cinahl": "KW nurse", "scopus": "AUTHKEY(nurse)", "wos": "AK=(nurse)",
+    "cochrane": "nurse:kw", "europepmc": "KW:nurse", "clinicaltrials": "AREA[Keyword]nurse",
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("nurse*[tiab]", TITLE_ABSTRACT_TRUNCATED), ("nurse[ti]", TITLE), ("nurse[ot]", AUTHOR_KEYWORDS),
+], ids=["tiab-truncated", "title", "author-keywords"])
+def test_each_target_writes_its_text_fields(query: str, expected: dict[str, str]) -> None:
+    node = parse(query)
+    assert {database: translate(node, database).query for database in expected} == expected
