@@ -257,3 +257,8 @@ AUTHOR_KEYWORDS = {
 def test_each_target_writes_its_text_fields(query: str, expected: dict[str, str]) -> None:
     node = parse(query)
     assert {database: translate(node, database).query for database in expected} == expected
+
+
+def test_a_phrase_holding_the_targets_quote_mark_gets_double_quotes() -> None:
+    assert translate(parse('"crohn\'s disease"[ti]'), "embase").query == '"crohn\'s disease":ti'
+    assert translate(parse('"peer support"[ti]'), "embase").query == "'peer support':ti"

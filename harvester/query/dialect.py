@@ -205,10 +205,16 @@ class Writer:
                 self.warn("phrase-approximated", self.dialect.phrase_note)
             if self.dialect.quote_only_when_needed and not (set(term.text.lower().split()) & OPERATOR_WORDS):
                 return text
-            return f"{self.dialect.quote}{text}{self.dialect.quote}"
+            return self.quoted(text)
         if term.phrase and not self.dialect.quote_only_when_needed and not truncate:
-            return f"{self.dialect.quote}{text}{self.dialect.quote}"
+            return self.quoted(text)
         return text
+
+    def quoted(self, text: str) -> str:
+        """The text in the target's phrase quotes (double quotes when it holds the target's own quote mark:
+        Embase.com ``'crohn's disease'`` would end at the apostrophe)."""
+        mark = self.dialect.quote if self.dialect.quote not in text else '"'
+        return f"{mark}{text}{mark}"
 
     def field_group(self, node: Or) -> str | None:
         """``FIELD(a OR b OR c)`` when every item of the OR is a term in the same (groupable) field."""
