@@ -81,7 +81,7 @@ def test_openalex_title_only_uses_the_title_filter_and_unfielded_uses_search() -
 PROXIMITY = {
     "pubmed": '"peer support"[tiab:~3]',
     "ovid-medline": "(peer adj4 support).ti,ab,kf.",
-    "ovid-embase": "(peer adj4 support).ti,ab,kw.",
+    "ovid-embase": "(peer adj4 support).ti,ab,kf.",
     "psycinfo": "(peer adj4 support).ti,ab,id.",
     "embase": "(peer NEAR/3 support):ti,ab,kw",
     "cinahl": "(TI (peer N3 support) OR AB (peer N3 support))",
@@ -99,9 +99,9 @@ TRUNCATED_PHRASE_IN_TITLE = {
     "psycinfo": "peer support*.ti.",
     "embase": "'peer support*':ti",
     "cinahl": 'TI "peer support*"',
-    "scopus": 'TITLE("peer support*")',
+    "scopus": "TITLE(peer PRE/0 support*)",  # a wildcard inside quotes is punctuation in Scopus
     "wos": 'TI=("peer support*")',
-    "cochrane": '"peer support*":ti',
+    "cochrane": "(peer NEXT support*):ti",  # Cochrane phrase searches take no wildcard
     "europepmc": 'TITLE:"peer support"',
     "openalex": '"peer support"',
     "clinicaltrials": '(AREA[BriefTitle]"peer support" OR AREA[OfficialTitle]"peer support")',
@@ -234,7 +234,7 @@ def test_seed_query_gets_only_the_warnings_it_deserves(database: str) -> None:
 
 
 TITLE_ABSTRACT_TRUNCATED = {
-    "pubmed": "nurse*[tiab]", "ovid-medline": "nurse*.ti,ab,kf.", "ovid-embase": "nurse*.ti,ab,kw.",
+    "pubmed": "nurse*[tiab]", "ovid-medline": "nurse*.ti,ab,kf.", "ovid-embase": "nurse*.ti,ab,kf.",
     "psycinfo": "nurse*.ti,ab,id.", "embase": "nurse*:ti,ab,kw", "cinahl": "(TI nurse* OR AB nurse*)",
     "scopus": "TITLE-ABS-KEY(nurse*)", "wos": "TS=(nurse*)", "cochrane": "nurse*:ti,ab,kw",
     "europepmc": "(TITLE:nurse* OR ABSTRACT:nurse* OR KW:nurse*)", "openalex": "nurse", "clinicaltrials": "nurse",
@@ -245,7 +245,7 @@ TITLE = {
     "clinicaltrials": "(AREA[BriefTitle]nurse OR AREA[OfficialTitle]nurse)",
 }
 AUTHOR_KEYWORDS = {
-    "pubmed": "nurse[ot]", "ovid-medline": "nurse.kf.", "ovid-embase": "nurse.kw.", "psycinfo": "nurse.id.",
+    "pubmed": "nurse[ot]", "ovid-medline": "nurse.kf.", "ovid-embase": "nurse.kf.", "psycinfo": "nurse.id.",
     "embase": "nurse:kw", "cinahl": "KW nurse", "scopus": "AUTHKEY(nurse)", "wos": "AK=(nurse)",
     "cochrane": "nurse:kw", "europepmc": "KW:nurse", "clinicaltrials": "AREA[Keyword]nurse",
 }
@@ -262,3 +262,10 @@ def test_each_target_writes_its_text_fields(query: str, expected: dict[str, str]
 def test_a_phrase_holding_the_targets_quote_mark_gets_double_quotes() -> None:
     assert translate(parse('"crohn\'s disease"[ti]'), "embase").query == '"crohn\'s disease":ti'
     assert translate(parse('"peer support"[ti]'), "embase").query == "'peer support':ti"
+
+
+def test_scopus_proximity_takes_no_or_inside_so_it_is_expanded() -> None:
+    from harvester.query.ovid import parse_ovid
+    result = translate(parse_ovid("(peer adj3 (mentor* or tutor*)).ti,ab.").node, "scopus")
+    assert result.query == "(TITLE-ABS-KEY(peer W/2 mentor*) OR TITLE-ABS-KEY(peer W/2 tutor*))"
+    assert "proximity-expanded" in codes(result)

@@ -8,6 +8,7 @@ is written as closely as it can and reported as a :class:`QueryWarning`, never s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -78,6 +79,8 @@ class FieldSyntax:
     def apply(self, text: str, compound: bool) -> str:
         if compound and not self.encloses:
             text = f"({text})"
+        elif self.encloses and _bracketed(text):
+            text = text[1:-1]  # TITLE((a PRE/0 b)) reads better as TITLE(a PRE/0 b)
         return self.template.replace("{}", text)
 
 
@@ -95,6 +98,10 @@ class Dialect:
     operators: tuple[str, str, str] = ("AND", "OR", "NOT")
     truncation: str | None = "*"  # None: the target cannot truncate
     phrase_truncation: bool = True
+    #: How a target that ignores wildcards inside quotes writes a truncated phrase: its words joined by this
+    #: adjacency operator (Scopus " PRE/0 ", Cochrane " NEXT "); empty: in quotes like any phrase.
+    truncated_phrase_joiner: str = ""
+    near_groups: bool = True  # proximity may take a bracketed OR as an operand (Scopus: it may not)
     quote: str = '"'
     quote_only_when_needed: bool = False  # Ovid: a multi-word term is a phrase without quotes
     group_fields: bool = False  # write ``FIELD(a OR b)`` once for an OR of terms in the same field
@@ -197,6 +204,8 @@ class Writer:
             text += self.dialect.truncation or ""
         if raw:
             return text
+        if truncate and term.phrase and " " in term.text and self.dialect.truncated_phrase_joiner:
+            return "(" + self.dialect.truncated_phrase_joiner.join(text.split()) + ")"
         if not term.phrase and self.dialect.unquoted_note:
             self.warn("unquoted-word", self.dialect.unquoted_note)
         multiword = " " in term.text or not term.text.isalnum()
@@ -238,6 +247,13 @@ class Writer:
         return syntax.apply(inner, compound=True)
 
     def proximity(self, near: Near) -> str:
+        if not self.dialect.near_groups and any(isinstance(item, Or) for item in near.items):
+            choices = [item.items if isinstance(item, Or) else (item,) for item in near.items]
+            combos = list(itertools.product(*choices))
+            self.warn("proximity-expanded", f"{self.dialect.label} proximity takes no OR inside it: written as "
+                      f"{len(combos)} proximity searches joined by OR")
+            return self.child(Or(tuple(Near(combo, near.distance, near.ordered, near.field, near.column)
+                                       for combo in combos)))
         operands = [self.operand(item) for item in near.items]
         if self.dialect.near is not None:
             written, notes = self.dialect.near(operands, near.distance, near.ordered)

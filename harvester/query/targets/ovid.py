@@ -59,7 +59,7 @@ def _dialect(database: str, label: str, keywords: str, vocabulary: str) -> Diale
 
 
 OVID_MEDLINE = _dialect("ovid-medline", "Ovid MEDLINE", "kf", "MeSH")
-OVID_EMBASE = _dialect("ovid-embase", "Ovid Embase", "kw", "Emtree")
+OVID_EMBASE = _dialect("ovid-embase", "Ovid Embase", "kf", "Emtree")  # .kf since September 2021, as MEDLINE
 PSYCINFO = _dialect("psycinfo", "Ovid APA PsycInfo", "id", "the APA Thesaurus of Psychological Index Terms")
 
 __all__ = ["OVID_EMBASE", "OVID_MEDLINE", "PSYCINFO", "TITLE_ABSTRACT"]
