@@ -35,6 +35,7 @@ def found(query: str, databases: tuple[str, ...] = ()) -> list[tuple[str, str, i
     ('"peer support"[tiab:~16]', ("wos",), ("near-over-limit", "error", 1)),
     ('"peer support"[au:~2]', ("pubmed",), ("proximity-field", "error", 1)),
     ("nur* AND health", ("pubmed",), ("truncation-too-short", "error", 1)),
+    ("nu* AND health", ("wos",), ("truncation-too-short", "error", 1)),
     ("harvard[ad] AND peer", ("cochrane",), ("field-not-available", "warning", 1)),
     ('peer AND "unterminated', (), ("syntax", "error", 10)),
 ])

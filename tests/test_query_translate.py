@@ -83,7 +83,7 @@ PROXIMITY = {
     "ovid-medline": "(peer adj4 support).ti,ab,kf.",
     "ovid-embase": "(peer adj4 support).ti,ab,kf.",
     "psycinfo": "(peer adj4 support).ti,ab,id.",
-    "embase": "(peer NEAR/3 support):ti,ab,kw",
+    "embase": "(peer NEAR/4 support):ti,ab,kw",  # Embase.com counts like Ovid: NEAR/1 is adjacent
     "cinahl": "(TI (peer N3 support) OR AB (peer N3 support))",
     "scopus": "TITLE-ABS-KEY(peer W/3 support)",
     "wos": "TS=(peer NEAR/3 support)",
