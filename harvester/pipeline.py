@@ -40,6 +40,7 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
     tell = say or (lambda _message: None)
     protocol = protocol_module.load(protocol_path)
     result = PipelineResult(protocol=str(protocol_path), out=out)
+    result.warnings.extend(f"query lint: {issue}" for issue in protocol.query_lint)
 
     def step(message: str) -> None:
         result.steps.append(message)

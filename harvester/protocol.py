@@ -320,16 +320,30 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
 
 def _lint_query(path: Path, text: str, sources: tuple[Source, ...], default_field: str | None
                 ) -> tuple[LintIssue, ...]:
-    """Lint the review's query for the databases its sources name: errors refuse, warnings are kept."""
-    databases = tuple(dict.fromkeys(target for source in sources if source.kind != "other"
-                                    if (target := database_for(source.kind if source.kind in LIVE_KINDS
-                                                               else source.database, source.platform))))
-    issues = lint(text, databases, default_field.lower() if default_field else None)
+    """Lint the review's query for the databases its sources name, and each source's own query for its
+    database: errors refuse the protocol, warnings are kept."""
+    field = default_field.lower() if default_field else None
+
+    def target(source: Source) -> str | None:
+        return database_for(source.kind if source.kind in LIVE_KINDS else source.database, source.platform)
+
+    shared = tuple(dict.fromkeys(t for s in sources if s.kind != "other" and not s.query if (t := target(s))))
+    issues = lint(text, shared, field)
+    _refuse(path, "query.text", issues)
+    for index, source in enumerate(sources):
+        if source.query is not None and source.kind != "other":
+            own = target(source)
+            found = lint(source.query, (own,) if own else (), field)
+            _refuse(path, f"sources[{index}] ({source.name}).query", found)
+            issues += found
+    return issues
+
+
+def _refuse(path: Path, key: str, issues: tuple[LintIssue, ...]) -> None:
     for issue in issues:
         if issue.severity == "error":
-            raise ProtocolError(str(path), "query.text", f"column {issue.column}: {issue.message} ({issue.code}"
+            raise ProtocolError(str(path), key, f"column {issue.column}: {issue.message} ({issue.code}"
                                 + (f", {issue.database}" if issue.database else "") + ")")
-    return issues
 
 
 def _parse_query(path: Path, key: str, text: str) -> Node:

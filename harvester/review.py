@@ -206,7 +206,9 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
                               counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
     else:
         dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
+    from harvester.strategy.report import source_queries  # values from the strategy stage
+
     return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,
-                        failed=tuple(failed))
+                        failed=tuple(failed), queries=source_queries(ledger, protocol))
 
 

@@ -90,6 +90,20 @@ class Deduplication:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceQuery:
+    """One source's search string as its database takes it, with the warnings of writing it, the lint
+    result, the date searched and the known-studies recall (PRISMA-S items 8, 13-16), as plain values."""
+
+    source: str
+    database: str  # the target the string is written for ("" when none of the twelve: the protocol's text)
+    query: str
+    warnings: tuple[str, ...]
+    lint: tuple[str, ...]
+    searched: str
+    recall: str = ""  # "12 of 14 known studies returned (85.7%) ..."; empty when no --known check was run
+
+
+@dataclass(frozen=True, slots=True)
 class SearchReport:
     title: str
     query: str
@@ -100,6 +114,7 @@ class SearchReport:
     records_per_source: dict[str, int]
     tool_version: str = __version__
     failed: tuple[FailedAttempt, ...] = ()
+    queries: tuple[SourceQuery, ...] = ()  # per source: the string for its database, warnings, lint, recall
 
 
 def _n(value: int | None) -> str:
@@ -142,6 +157,7 @@ def to_markdown(report: SearchReport) -> str:
                 out += [f"Search strategy for {imported.database} ({imported.platform or 'platform not given'}), "
                         "as the protocol states it (limits: " + imported.limits + "):", "", "```", imported.query,
                         "```", ""]
+    out += _queries_markdown(report.queries)
     out += ["## Other methods", ""]
     if not report.others:
         out += ["None.", ""]
@@ -169,6 +185,24 @@ def to_markdown(report: SearchReport) -> str:
             out.append(f"- {attempt.database} ({attempt.source}), run #{attempt.run_id} on {attempt.started}: "
                        f"{attempt.status}: {attempt.message}")
     return "\n".join(out) + "\n"
+
+
+def _queries_markdown(queries: tuple[SourceQuery, ...]) -> list[str]:
+    """PRISMA-S items 8 and 13-16: each database's exact string, how it differs from the protocol's, the lint."""
+    if not queries:
+        return []
+    out = ["## Search strings per database", ""]
+    for item in queries:
+        out += [f"### {item.source} ({item.database or 'as written in the protocol'})", "",
+                f"- Date searched: {item.searched or 'not given'}", "- Search string:", "", "```", item.query, "```",
+                ""]
+        out += ["- Translation warnings:" if item.warnings else "- Translation warnings: none"]
+        out += [f"  - {warning}" for warning in item.warnings]
+        out += ["- Lint: " + "; ".join(item.lint)]
+        if item.recall:
+            out.append(f"- Known studies: {item.recall}")
+        out.append("")
+    return out
 
 
 def to_html(report: SearchReport) -> str:
@@ -207,6 +241,13 @@ def to_html(report: SearchReport) -> str:
                 platform = imported.platform or "platform not given"
                 out.append(f"<p>Search strategy for {e(imported.database)} ({e(platform)}), as the protocol states "
                            f"it (limits: {e(imported.limits)}):</p><pre>{e(imported.query)}</pre>")
+    for query in report.queries:
+        out.append(f"<h4>Search string for {e(query.source)} ({e(query.database or 'as written in the protocol')})</h4>"
+                   f"<dl><dt>Date searched</dt><dd>{e(query.searched or 'not given')}</dd>"
+                   f"<dt>Search string</dt><dd><pre>{e(query.query)}</pre></dd>"
+                   f"<dt>Translation warnings</dt><dd>{'<br>'.join(e(w) for w in query.warnings) or 'none'}</dd>"
+                   f"<dt>Lint</dt><dd>{e('; '.join(query.lint))}</dd>"
+                   + (f"<dt>Known studies</dt><dd>{e(query.recall)}</dd>" if query.recall else "") + "</dl>")
     out.append("<h3>Other methods</h3><ul>")
     for other in report.others:
         out.append(f"<li>{e(other.source)}: {e(other.method)}, {other.records:,} records</li>")

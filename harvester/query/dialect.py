@@ -8,6 +8,7 @@ is written as closely as it can and reported as a :class:`QueryWarning`, never s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -78,6 +79,8 @@ class FieldSyntax:
     def apply(self, text: str, compound: bool) -> str:
         if compound and not self.encloses:
             text = f"({text})"
+        elif self.encloses and _bracketed(text):
+            text = text[1:-1]  # TITLE((a PRE/0 b)) reads better as TITLE(a PRE/0 b)
         return self.template.replace("{}", text)
 
 
@@ -95,6 +98,10 @@ class Dialect:
     operators: tuple[str, str, str] = ("AND", "OR", "NOT")
     truncation: str | None = "*"  # None: the target cannot truncate
     phrase_truncation: bool = True
+    #: How a target that ignores wildcards inside quotes writes a truncated phrase: its words joined by this
+    #: adjacency operator (Scopus " PRE/0 ", Cochrane " NEXT "); empty: in quotes like any phrase.
+    truncated_phrase_joiner: str = ""
+    near_groups: bool = True  # proximity may take a bracketed OR as an operand (Scopus: it may not)
     quote: str = '"'
     quote_only_when_needed: bool = False  # Ovid: a multi-word term is a phrase without quotes
     group_fields: bool = False  # write ``FIELD(a OR b)`` once for an OR of terms in the same field
@@ -102,6 +109,7 @@ class Dialect:
     notes: tuple[QueryWarning, ...] = ()  # always true of this target (e.g. synonym expansion)
     phrase_note: str = ""  # how the target's phrases differ (Scopus loose phrases)
     unfielded_note: str = ""  # what an unfielded term does here
+    unquoted_note: str = ""  # what the target does to an unquoted word (Web of Science lemmatises)
     custom: Callable[[Node, Dialect, str | None], Translation] | None = field(default=None, compare=False)
 
     def field_for(self, tag: str | None) -> tuple[str, FieldSyntax]:
@@ -196,16 +204,26 @@ class Writer:
             text += self.dialect.truncation or ""
         if raw:
             return text
+        if truncate and term.phrase and " " in term.text and self.dialect.truncated_phrase_joiner:
+            return "(" + self.dialect.truncated_phrase_joiner.join(text.split()) + ")"
+        if not term.phrase and self.dialect.unquoted_note:
+            self.warn("unquoted-word", self.dialect.unquoted_note)
         multiword = " " in term.text or not term.text.isalnum()
         if term.phrase and multiword:
             if self.dialect.phrase_note:
                 self.warn("phrase-approximated", self.dialect.phrase_note)
             if self.dialect.quote_only_when_needed and not (set(term.text.lower().split()) & OPERATOR_WORDS):
                 return text
-            return f"{self.dialect.quote}{text}{self.dialect.quote}"
+            return self.quoted(text)
         if term.phrase and not self.dialect.quote_only_when_needed and not truncate:
-            return f"{self.dialect.quote}{text}{self.dialect.quote}"
+            return self.quoted(text)
         return text
+
+    def quoted(self, text: str) -> str:
+        """The text in the target's phrase quotes (double quotes when it holds the target's own quote mark:
+        Embase.com ``'crohn's disease'`` would end at the apostrophe)."""
+        mark = self.dialect.quote if self.dialect.quote not in text else '"'
+        return f"{mark}{text}{mark}"
 
     def field_group(self, node: Or) -> str | None:
         """``FIELD(a OR b OR c)`` when every item of the OR is a term in the same (groupable) field."""
@@ -229,6 +247,13 @@ class Writer:
         return syntax.apply(inner, compound=True)
 
     def proximity(self, near: Near) -> str:
+        if not self.dialect.near_groups and any(isinstance(item, Or) for item in near.items):
+            choices = [item.items if isinstance(item, Or) else (item,) for item in near.items]
+            combos = list(itertools.product(*choices))
+            self.warn("proximity-expanded", f"{self.dialect.label} proximity takes no OR inside it: written as "
+                      f"{len(combos)} proximity searches joined by OR")
+            return self.child(Or(tuple(Near(combo, near.distance, near.ordered, near.field, near.column)
+                                       for combo in combos)))
         operands = [self.operand(item) for item in near.items]
         if self.dialect.near is not None:
             written, notes = self.dialect.near(operands, near.distance, near.ordered)

@@ -22,8 +22,8 @@ from harvester.query.translate import translate
 Severity = Literal["error", "warning"]
 #: Shortest stem before ``*`` that is not a typo (``a*`` finds every word starting with a).
 MIN_STEM = 3
-#: PubMed needs at least this many characters before ``*`` (PubMed help, "Truncation").
-PUBMED_MIN_STEM = 4
+#: Characters a database needs before ``*``: PubMed (help, "Truncation"), Web of Science (search rules).
+DATABASE_MIN_STEM = {"pubmed": 4, "wos": 3}
 _CURLY = "“”‘’„«»"
 
 
@@ -155,11 +155,12 @@ def _limits(node: Node, database: str, default_field: str | None) -> list[LintIs
             if database == "pubmed" and tag not in PROXIMITY_TAGS:
                 issues.append(LintIssue("proximity-field", "error", item.column, f"PubMed proximity works only in "
                                         f"[ti], [tiab] and [ad], not [{tag}]", database))
-        if isinstance(item, Term) and item.truncated and database == "pubmed":
-            stem = item.text.split()[-1]
-            if len(stem) < PUBMED_MIN_STEM:
-                issues.append(LintIssue("truncation-too-short", "error", item.column, f"PubMed needs at least "
-                                        f"{PUBMED_MIN_STEM} characters before '*', not {stem!r}", database))
+        if isinstance(item, Term) and item.truncated and database in DATABASE_MIN_STEM:
+            stem, least = item.text.split()[-1], DATABASE_MIN_STEM[database]
+            if len(stem) < least:
+                label = "PubMed" if database == "pubmed" else "Web of Science"
+                issues.append(LintIssue("truncation-too-short", "error", item.column, f"{label} needs at least "
+                                        f"{least} characters before '*', not {stem!r}", database))
     for warning in translate(node, database, default_field).warnings:
         if warning.code == "field-not-available":
             issues.append(LintIssue("field-not-available", "warning", 1, warning.message, database))

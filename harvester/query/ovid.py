@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from harvester.errors import QueryError
-from harvester.query.ast import And, Near, Node, Not, Or, Term, flat, with_field
+from harvester.query.ast import And, Near, Node, Not, Or, Term, depth, flat, with_field
 from harvester.query.dialect import QueryWarning
 from harvester.query.parser import MAX_DEPTH
 
@@ -68,6 +68,8 @@ def parse_ovid(text: str) -> ParsedStrategy:
             node = _Line(body, lines, warnings).parse()
         except QueryError as error:
             raise QueryError(body, error.column, f"strategy line {number}: {error.problem}") from None
+        if depth(node) > MAX_DEPTH:  # lines combining lines can nest deeper than any one line's brackets
+            raise QueryError(body, 1, f"strategy line {number}: its searches nest more than {MAX_DEPTH} deep")
         lines[number] = last = node
     if last is None:
         raise QueryError(text, 1, "the strategy is empty")

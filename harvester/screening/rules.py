@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -218,24 +218,37 @@ def _field(rule: Rule, record: Record) -> RuleResult:
 
 
 def matches(node: Node, record: Record, default_field: str = "all", evidence: list[str] | None = None,
-            texts: RecordText | None = None) -> bool:
-    """Evaluate a query AST on a record's fields (the local twin of running it in PubMed)."""
+            texts: RecordText | None = None, fields: Mapping[str, tuple[str, ...]] | None = None) -> bool:
+    """Evaluate a query AST on a record's fields (the local twin of running it in PubMed).
+
+    ``fields`` maps field tags to the Record fields they search (default :data:`FIELD_MAP`, PubMed's
+    reading); ``query check`` passes a database's own table to evaluate the query as that database reads it.
+    """
     texts = texts if texts is not None else RecordText(record)
     if isinstance(node, Term):
-        return _term(node, texts, default_field, evidence)
+        return _term(node, texts, default_field, evidence, fields)
     if isinstance(node, Not):
-        return matches(node.include, record, default_field, evidence, texts) and not matches(
-            node.exclude, record, default_field, None, texts)
+        return matches(node.include, record, default_field, evidence, texts, fields) and not matches(
+            node.exclude, record, default_field, None, texts, fields)
     if isinstance(node, And):
-        return all(matches(item, record, default_field, evidence, texts) for item in node.items)
+        return all(matches(item, record, default_field, evidence, texts, fields) for item in node.items)
     if isinstance(node, Or):
         found = False
         for item in node.items:  # no short cut: collect every matching term as evidence
-            found = matches(item, record, default_field, evidence, texts) or found
+            found = matches(item, record, default_field, evidence, texts, fields) or found
         return found
     if isinstance(node, Near):
-        return _near(node, texts, default_field, evidence)
+        return _near(node, texts, default_field, evidence, fields)
     raise TypeError(f"not a query node: {node!r}")
+
+
+def searched_fields(tag: str, fields: Mapping[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    """The Record fields a field tag searches (unknown tags: every field)."""
+    table = FIELD_MAP if fields is None else fields
+    for key in (tag, canonical_tag(tag)):
+        if key in table:
+            return table[key]
+    return table.get("all", FIELD_MAP["all"])
 
 
 @lru_cache(maxsize=4096)
@@ -243,9 +256,10 @@ def _term_words(text: str) -> tuple[str, ...]:
     return tuple(words(text))
 
 
-def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str] | None) -> bool:
+def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str] | None,
+          fields: Mapping[str, tuple[str, ...]] | None = None) -> bool:
     tag = (term.field or default_field).lower()
-    names = FIELD_MAP.get(tag) or FIELD_MAP.get(canonical_tag(tag), FIELD_MAP["all"])
+    names = searched_fields(tag, fields)
     wanted = list(_term_words(term.text))
     if not wanted:
         return False
@@ -279,10 +293,11 @@ def _spans(node: Node, tokens: list[str]) -> list[tuple[int, int]]:
     return found
 
 
-def _near(near: Near, texts: RecordText, default_field: str, evidence: list[str] | None) -> bool:
+def _near(near: Near, texts: RecordText, default_field: str, evidence: list[str] | None,
+          fields: Mapping[str, tuple[str, ...]] | None = None) -> bool:
     """Each operand within ``distance`` words of the next one (in order if ``ordered``), in one field value."""
     tag = (near.field or default_field).lower()
-    for name in FIELD_MAP.get(tag) or FIELD_MAP.get(canonical_tag(tag), FIELD_MAP["all"]):
+    for name in searched_fields(tag, fields):
         for tokens, _ in texts.values(name):
             spans = [_spans(item, tokens) for item in near.items]
             pairs = zip(spans, spans[1:], strict=False)

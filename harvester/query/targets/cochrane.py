@@ -1,7 +1,8 @@
 """Cochrane Library (Cochrane Library help: advanced search, https://www.cochranelibrary.com/help).
 
 ``:ti,ab,kw`` title, abstract and keywords; ``*`` truncates; ``NEAR/n`` within n words in any order,
-``NEXT`` adjacent in order; ``[mh "X"]`` explodes a MeSH heading, ``[mh ^"X"]`` does not.
+``NEXT`` adjacent in order; ``[mh "X"]`` explodes a MeSH heading, ``[mh ^"X"]`` does not. A phrase
+search takes no wildcard, so a truncated phrase is written with ``NEXT`` (``peer NEXT support*``).
 """
 
 from __future__ import annotations
@@ -39,4 +40,5 @@ FIELDS: dict[str, FieldSyntax] = {
     "ta": FieldSyntax("{}:so", ("journal", "journal_abbrev")),
 }
 
-COCHRANE = Dialect(database="cochrane", label="Cochrane Library", fields=FIELDS, near=near, group_fields=True)
+COCHRANE = Dialect(database="cochrane", label="Cochrane Library", fields=FIELDS, near=near, group_fields=True,
+                   truncated_phrase_joiner=" NEXT ")

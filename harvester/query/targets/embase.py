@@ -1,8 +1,9 @@
 """Embase.com (Elsevier; https://service.elsevier.com/app/answers/list/p/10847/ , Embase search help).
 
-Phrases in single quotes; ``*`` truncates; ``NEAR/n`` any order and ``NEXT/n`` in order, n = most
-words between; ``:ti,ab,kw`` title, abstract and author keywords; ``'x'/exp`` explodes an Emtree
-term, ``'x'/de`` does not, ``/mj`` major.
+Phrases in single quotes; ``*`` truncates; ``NEAR/n`` any order and ``NEXT/n`` in order, counted like
+Ovid's ``adjN``: ``NEAR/1`` is next to each other, so n-1 words between (librarians' guides list Ovid
+and Embase as the two that do not count n as the words between); ``:ti,ab,kw`` title, abstract and
+author keywords; ``'x'/exp`` explodes an Emtree term, ``'x'/de`` does not, ``/mj`` major.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ _EMTREE = "MeSH heading kept as written: check it against Emtree (controlled voc
 
 
 def near(operands: list[str], distance: int, ordered: bool) -> tuple[str | None, list[QueryWarning]]:
-    return f" {'NEXT' if ordered else 'NEAR'}/{distance} ".join(operands), []
+    return f" {'NEXT' if ordered else 'NEAR'}/{distance + 1} ".join(operands), []
 
 
 FIELDS: dict[str, FieldSyntax] = {

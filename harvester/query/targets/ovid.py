@@ -37,8 +37,8 @@ def _fields(keywords: str, vocabulary: str) -> dict[str, FieldSyntax]:
         "tiab": FieldSyntax(f"{{}}.ti,ab,{keywords}.", TITLE_ABSTRACT_KEYWORDS),
         "ti": FieldSyntax("{}.ti.", ("title",)),
         "ab": FieldSyntax("{}.ab.", ("abstract",)),
-        "tw": FieldSyntax(f"{{}}.tw,{keywords},hw.", TEXT_WORDS, "Ovid .tw,kw,hw. (text words and heading words) "
-                          "stands for PubMed [tw]"),
+        "tw": FieldSyntax("{}.mp.", TEXT_WORDS, "Ovid .mp. (multi-purpose: title, abstract, headings, keywords "
+                          "and more) stands for PubMed [tw]"),
         "ot": FieldSyntax(f"{{}}.{keywords}.", ("keywords",)),
         "mh": FieldSyntax("exp {}/", ("mesh",), heading_note, raw=True),
         "mh:noexp": FieldSyntax("{}/", ("mesh",), heading_note, raw=True),
@@ -59,7 +59,7 @@ def _dialect(database: str, label: str, keywords: str, vocabulary: str) -> Diale
 
 
 OVID_MEDLINE = _dialect("ovid-medline", "Ovid MEDLINE", "kf", "MeSH")
-OVID_EMBASE = _dialect("ovid-embase", "Ovid Embase", "kw", "Emtree")
+OVID_EMBASE = _dialect("ovid-embase", "Ovid Embase", "kf", "Emtree")  # .kf since September 2021, as MEDLINE
 PSYCINFO = _dialect("psycinfo", "Ovid APA PsycInfo", "id", "the APA Thesaurus of Psychological Index Terms")
 
 __all__ = ["OVID_EMBASE", "OVID_MEDLINE", "PSYCINFO", "TITLE_ABSTRACT"]

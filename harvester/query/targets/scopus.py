@@ -2,7 +2,9 @@
 
 Field codes wrap: ``TITLE-ABS-KEY(...)``; ``"..."`` is a loose phrase (punctuation and plurals
 ignored), ``{...}`` exact; ``*`` truncates; ``W/n`` within n words in any order, ``PRE/n`` in order.
-Scopus reads OR before AND, so every group is bracketed; exclusion is ``AND NOT``.
+Scopus reads OR before AND, so every group is bracketed; exclusion is ``AND NOT``. Inside quotes a
+wildcard is punctuation, so a truncated phrase is written with ``PRE/0`` (``peer PRE/0 support*``);
+proximity takes terms or phrases only, not an OR group, so an OR inside it is expanded.
 """
 
 from __future__ import annotations
@@ -40,6 +42,6 @@ FIELDS: dict[str, FieldSyntax] = {
 }
 
 SCOPUS = Dialect(database="scopus", label="Scopus", fields=FIELDS, near=near, group_fields=True,
-                 operators=("AND", "OR", "AND NOT"),
+                 operators=("AND", "OR", "AND NOT"), truncated_phrase_joiner=" PRE/0 ", near_groups=False,
                  phrase_note="Scopus \"...\" is a loose phrase (punctuation ignored, plurals and spelling variants "
                              "found); {...} would be exact but takes no truncation")

@@ -47,5 +47,5 @@ FIELDS: dict[str, FieldSyntax] = {
 }
 
 WOS = Dialect(database="wos", label="Web of Science", fields=FIELDS, near=near, group_fields=True,
-              notes=(QueryWarning("lemmatised", "Web of Science lemmatises unquoted words (finds plural and "
-                                  "spelling variants); quoted phrases are searched as written"),))
+              unquoted_note="Web of Science lemmatises unquoted words (finds plural and spelling variants); quote a "
+                            "word to search it as written")

@@ -6,15 +6,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harvester import protocol as protocol_module
-from harvester.errors import QueryError
+from harvester.errors import LedgerError, QueryError
+from harvester.ledger import Ledger
 from harvester.query.ast import Node
 from harvester.query.dialect import QueryWarning, Translation
 from harvester.query.lint import LintIssue, lint
 from harvester.query.ovid import parse_ovid
 from harvester.query.parser import parse
 from harvester.query.translate import DATABASES, dialect, to_pubmed, translate
+from harvester.strategy.check import NotSelected, SourceCheck, check_records
+from harvester.strategy.known import KnownCheck, check_known
+from harvester.strategy.report import record_known_check
 
 SYNTAXES = ("protocol", "pubmed", "ovid")
+__all__ = ["NotSelected", "SourceCheck"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +87,30 @@ def lint_strategy(protocol: Path | None, text: str | None, database: str = "all"
         return text, lint(text, names, default_field)
     strategy = read_strategy(protocol, text, syntax, default_field)
     return strategy.text, lint(strategy.text, names, strategy.default_field)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """``query check``: each source against its reading of the query, and the known studies when given."""
+
+    sources: tuple[SourceCheck, ...]
+    known: KnownCheck | None = None
+    lint: tuple[LintIssue, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"lint": [i.to_json() for i in self.lint], "sources": [s.to_json() for s in self.sources],
+                "known": self.known.to_json() if self.known else None}
+
+
+def check_protocol(protocol: Path, known: Path | None = None) -> CheckResult:
+    """Load the protocol, open its ledger, check every source's records (and the known studies)."""
+    loaded = protocol_module.load(protocol)
+    if not loaded.ledger_path.exists():
+        raise LedgerError(f"{loaded.ledger_path}: no ledger yet for this review; run 'prisma-harvest run "
+                          f"{protocol}' first")
+    with Ledger.open(loaded.ledger_path) as ledger:
+        sources = check_records(ledger, loaded)
+        known_check = check_known(ledger, loaded, known) if known is not None else None
+        if known_check is not None:
+            record_known_check(ledger, known_check)
+    return CheckResult(sources, known_check, loaded.query_lint)
