@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harvester.dedup import dedupe_new
-from harvester.errors import HarvestError
+from harvester.errors import HarvestError, UsageError
 from harvester.ledger import Ledger
 from harvester.ledger.citations import close_abandoned_cites, store_links
 from harvester.ledger.duplicates import current_duplicates
@@ -58,10 +58,10 @@ def cite(protocol: Protocol, *, directions: Sequence[str] = DIRECTIONS, start: S
          via: str = "europepmc", services: Mapping[str, live.Settings] | None = None) -> CiteOutcome:
     """Search the references and/or citing works of the chosen records into the review's ledger."""
     if via not in SERVICES:
-        raise HarvestError(f"--via: expected one of {', '.join(SERVICES)}, got {via!r}")
+        raise UsageError("--via", [f"expected one of {', '.join(SERVICES)}, got {via!r}"])
     unknown = [d for d in directions if d not in DIRECTIONS]
     if unknown or not directions:
-        raise HarvestError(f"directions: expected backward and/or forward, got {list(directions)!r}")
+        raise UsageError("--backward/--forward", [f"expected backward and/or forward, got {list(directions)!r}"])
     with ReviewLock(protocol.ledger_path, command="cite"), Ledger.open(protocol.ledger_path) as ledger:
         seeds = _seeds(ledger, protocol, start)
         client = _client(protocol, via, services)
@@ -96,12 +96,12 @@ def _seeds(ledger: Ledger, protocol: Protocol, start: Sequence[str]) -> list[Sto
             elif part.isdigit():
                 wanted.append(int(part))
             else:
-                raise HarvestError(f"--from: expected 'included' or ledger record ids, got {part!r}")
+                raise UsageError("--from", [f"expected 'included' or ledger record ids, got {part!r}"])
     wanted = list(dict.fromkeys(wanted))
-    missing = sorted(set(wanted) - existing_records(ledger, wanted))
+    missing = sorted(set(wanted) - existing_records(ledger, [i for i in wanted if i < 2**63]))
     if missing:
-        raise HarvestError(f"--from: record(s) {', '.join(map(str, missing))} are not in the ledger "
-                           f"{protocol.ledger_path}")
+        raise UsageError("--from", [f"record(s) {', '.join(map(str, missing))} are not in the ledger "
+                                    f"{protocol.ledger_path}"])
     return [get_record(ledger, record_id) for record_id in wanted]
 
 

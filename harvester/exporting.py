@@ -53,6 +53,9 @@ class ExportSummary:
     stage: str
     records: int
 
+    def to_json(self) -> dict[str, object]:
+        return {"format": self.format, "stage": self.stage, "records": self.records}
+
 
 class ExportError(HarvestError):
     """An export cannot be made as asked (unknown format or stage)."""

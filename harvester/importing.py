@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harvester.errors import FormatError, InputError
+from harvester.errors import FormatError, UsageError
 from harvester.formats import read_bytes
 from harvester.formats.base import Parsed, Rejected
 from harvester.formats.csv import mapping_problems
@@ -64,7 +64,7 @@ class ImportResult:
     def ok(self) -> bool:
         return self.status in ("imported", "already-imported")
 
-    def summary(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         """The result as JSON-ready values (for ``--json``)."""
         return {
             "path": self.path, "source": self.source, "status": self.status, "sha256": self.sha256,
@@ -85,11 +85,11 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
             source = protocol.source(name)
         except KeyError:
             known = ", ".join(s.name for s in file_sources) or "none"
-            raise InputError(str(path), [f"the protocol has no source named {name!r} (file sources: {known})"]) \
-                from None
+            raise UsageError("--source", [f"{path}: the protocol has no source named {name!r} (file sources: "
+                                          f"{known})"]) from None
         if source.kind not in FILE_KINDS:
-            raise InputError(str(path), [f"source {name!r} is a live {source.kind} search; files go in a source "
-                                         "of kind 'file' or 'other'"])
+            raise UsageError("--source", [f"{path}: source {name!r} is a live {source.kind} search; files go in a "
+                                          "source of kind 'file' or 'other'"])
         return source
     resolved = path.resolve()
     for source in file_sources:
@@ -102,8 +102,8 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
     if len(file_sources) == 1:
         return file_sources[0]
     known = ", ".join(repr(s.name) for s in file_sources) or "none"
-    raise InputError(str(path), [f"cannot tell which source this file belongs to; name it with --source "
-                                 f"(file sources: {known})"])
+    raise UsageError("--source", [f"{path}: cannot tell which source this file belongs to; name it with --source "
+                                  f"(file sources: {known})"])
 
 
 def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source: str | None = None,
@@ -159,7 +159,7 @@ def check_mapping(mapping: Mapping[str, str] | None) -> None:
     """Refuse a column mapping naming a field that cannot be mapped (the message lists those that can)."""
     problems = mapping_problems(mapping) if mapping is not None else []
     if problems:
-        raise InputError("--map", problems)
+        raise UsageError("--map", problems)
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -320,7 +320,7 @@ def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = 
     ``mapping``: a CSV column mapping for every file (see :func:`import_file`); a bad one refuses them all."""
     check_mapping(mapping)
     if not paths and mapping is not None and source is None:
-        raise InputError("--map", ["a column mapping reads the CSV files it is given: name the files, or the one "
+        raise UsageError("--map", ["a column mapping reads the CSV files it is given: name the files, or the one "
                                    "source (--source) whose files it fits"])
     if not paths:
         if source is not None:

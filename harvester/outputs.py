@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from harvester.errors import InputError
+from harvester.errors import InputError, UsageError
 from harvester.review import Review, open_review
 from prisma.check import Mismatch, box_count, check_counts, check_records, require_consistent
 from prisma.counts import PrismaCounts
@@ -41,6 +42,11 @@ class Diagram:
     path: Path
     template: str
     warnings: tuple[str, ...]
+    format: str = "svg"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "template": self.template, "format": self.format,
+                "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +65,27 @@ class CheckResult:
     warnings: tuple[str, ...] = ()
     updated: UpdatedCounts | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """Whether the diagram adds up, every problem, and every box with its count and the records behind it."""
+        return {"ok": not self.problems, "problems": [str(p) for p in self.problems],
+                "warnings": list(self.warnings),
+                **({"since": self.updated.to_json()} if self.updated is not None else {}),
+                "boxes": [{"box": b.key, "n": b.n, "records": list(b.records) if b.traced else None}
+                          for b in self.boxes]}
+
 
 def load_counts(protocol: Path | None = None, counts_csv: Path | None = None, since: str | None = None) -> LoadedCounts:
     """Counts from a CSV when given, else from the protocol's ledger; with ``since`` (a run id or a date), the
     updated-review counts: previous studies from the records up to it, the new identification after it."""
     if counts_csv is not None:
         if since is not None:
-            raise InputError(str(counts_csv), ["--since splits the ledger's records; it cannot apply to --counts "
+            raise UsageError("--since", ["--since splits the ledger's records; it cannot apply to --counts "
                                                "(give the CSV's previous_studies and previous_reports instead)"])
         read = read_counts(counts_csv)
         return LoadedCounts(read.counts, str(counts_csv), counts_csv.stem, read.layout, read.warnings,
                             tuple(sorted(read.renamed_boxes().items())))
     if protocol is None:
-        raise InputError("(command line)", ["give a PROTOCOL, or --counts FILE.csv"])
+        raise UsageError("PROTOCOL", ["give a PROTOCOL, or --counts FILE.csv"])
     return counts_of(open_review(protocol, since))
 
 
@@ -110,7 +124,7 @@ def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "
         warnings.append(f"provisional: {loaded.counts.awaiting:,} record(s) still await a decision")
     if allow_mismatch:
         warnings.extend(f"mismatch drawn as given: {p}" for p in check_counts(loaded.counts))
-    return Diagram(data, path, name, tuple(warnings))
+    return Diagram(data, path, name, tuple(warnings), fmt)
 
 
 def _require_split(updated: UpdatedCounts, where: str) -> None:

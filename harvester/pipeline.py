@@ -28,11 +28,23 @@ Say = Callable[[str], None]
 
 @dataclass(slots=True)
 class PipelineResult:
+    """What a whole run did. ``failed``: the steps that failed (a live source); the others still ran and
+    their work is kept, but the run as a whole failed (``prisma-harvest run`` exits 1)."""
+
     protocol: str
     out: Path
     steps: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, object]:
+        return {"protocol": self.protocol, "out": str(self.out), "ok": self.ok, "steps": self.steps,
+                "files": [str(p) for p in self.files], "warnings": self.warnings, "failed": self.failed}
 
 
 def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Say | None = None) -> PipelineResult:
@@ -54,6 +66,8 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
 
         for outcome in search(protocol):
             step(f"search {outcome.source}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""))
+            if outcome.status != "ok":
+                result.failed.append(outcome.error or f"search {outcome.source}: {outcome.status}")
 
     with Ledger.open(protocol.ledger_path) as ledger:
         for imported in import_protocol_files(ledger, protocol):

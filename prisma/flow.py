@@ -7,8 +7,8 @@ at the way out, because the diagram defines them: an end state is a place in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 Arm = Literal["databases", "registers", "other"]
 
@@ -47,3 +47,6 @@ class Outcome:
     reviewers: tuple[str, ...] = ()  # who decided the deciding stage (the resolver, or the agreeing screeners)
     flags: tuple[str, ...] = ()  # ids of flag rules that fired, for the screeners' attention
     note: str = ""  # why a record is still awaiting (e.g. "screeners disagree: JM include, JS exclude")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

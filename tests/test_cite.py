@@ -146,8 +146,8 @@ def test_cite_via_openalex_follows_referenced_and_citing_works(example: Path, tm
 def test_cite_names_what_it_cannot_do(example: Path, tmp_path: Path) -> None:
     protocol = _fresh(example, tmp_path)
     unknown = runner.invoke(app, ["cite", str(protocol.path), "--from", "999999"])
-    assert unknown.exit_code == 1 and "record(s) 999999 are not in the ledger" in unknown.output
+    assert unknown.exit_code == 2 and "record(s) 999999 are not in the ledger" in unknown.output
     no_key = runner.invoke(app, ["cite", str(protocol.path), "--via", "openalex"])
     assert no_key.exit_code == 1 and "OPENALEX_API_KEY" in no_key.output
     bad = runner.invoke(app, ["cite", str(protocol.path), "--via", "scopus"])
-    assert bad.exit_code != 0 and "europepmc, openalex" in bad.output
+    assert bad.exit_code == 2 and "europepmc, openalex" in bad.output

@@ -181,7 +181,7 @@ def test_cli_strict_format_and_errors(tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "medline"])
     assert wrong.exit_code == 1 and "does not look like MEDLINE" in wrong.output
     unknown = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "docx"])
-    assert unknown.exit_code == 1 and "unknown format" in unknown.output
+    assert unknown.exit_code == 2 and "unknown format" in unknown.output  # usage: Typer's own error (issue 12)
 
 
 STREAMED_FILES = ("scopus/ris/synthesisr__scopus.ris", "ebsco/ris/CiteSource__20221207_gambling-harms_crimjust_41.ris",
@@ -334,7 +334,7 @@ def test_import_map_errors_name_the_problem(tmp_path: Path) -> None:
                                   "--format", "ris", "--map", "title=TI"])
     assert not_csv.exit_code == 1 and "reads CSV files" in not_csv.output
     every_file = runner.invoke(app, ["import", str(protocol), "--map", "title=Paper title"])
-    assert every_file.exit_code == 1 and "name the files, or the one source" in every_file.output
+    assert every_file.exit_code == 2 and "name the files, or the one source" in every_file.output  # usage
     loaded = protocol_module.load(protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
         assert list(iter_records(ledger)) == []

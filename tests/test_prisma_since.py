@@ -245,7 +245,7 @@ def test_bad_boundaries_are_refused(update: Update, tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no run #99999" in unknown.output
     csv_file = REPO / "tests" / "data" / "seed_flow_2020.csv"
     both = runner.invoke(app, ["counts", "--counts", str(csv_file), "--since", "3"])
-    assert both.exit_code == 1 and "--since" in both.output
+    assert both.exit_code == 2 and "--since" in both.output  # usage: two options that do not fit (issue 12)
     future = json.loads(_run("counts", str(update.protocol), "--since", "2999-01-01"))
     assert future["database_results"] == 0 and future["previous_reports"] == future["total_reports"]
     assert any("new identification is empty" in w for w in future["since"]["warnings"])

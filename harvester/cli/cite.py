@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from harvester import citations
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, choice, print_json, reporting
 
 
-@app.command()
+class CiteService(StrEnum):
+    """The services citation searching goes through (``harvester.citations.SERVICES``)."""
+
+    europepmc = "europepmc"
+    openalex = "openalex"
+
+
 def cite(
     protocol: ProtocolArg,
     backward: Annotated[bool, typer.Option("--backward", help="The works the records cite (reference lists).")]
@@ -20,8 +27,9 @@ def cite(
     start: Annotated[list[str] | None, typer.Option(
         "--from", help="'included' (default: the included studies) or ledger record ids (repeat, or comma-separate).")]
     = None,
-    via: Annotated[str, typer.Option(help="The service: europepmc or openalex (needs OPENALEX_API_KEY).")]
-    = "europepmc",
+    via: Annotated[CiteService, typer.Option(
+        **choice(CiteService, "service"), help="The service (openalex needs OPENALEX_API_KEY).")]
+    = CiteService.europepmc,
     json_output: JsonOption = False,
 ) -> None:
     """Citation searching: fetch the references and citing works of the chosen records (both directions
@@ -29,7 +37,7 @@ def cite(
     directions = tuple(d for d, on in (("backward", backward), ("forward", forward)) if on) or citations.DIRECTIONS
     with reporting():
         loaded = protocol_module.load(protocol)
-        outcome = citations.cite(loaded, directions=directions, start=start or ["included"], via=via)
+        outcome = citations.cite(loaded, directions=directions, start=start or ["included"], via=via.value)
     if json_output:
         print_json(outcome.to_json())
         return

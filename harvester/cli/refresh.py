@@ -13,21 +13,21 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, is_terminal, print_json, reporting
-from harvester.delta import to_json, to_markdown
+from harvester.cli.app import JsonOption, ProtocolArg, is_terminal, print_json, reporting
+from harvester.delta import to_markdown
 from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
 
 #: Exit code with ``--exit-code`` when the refresh found new unique records.
 EXIT_NEW_RECORDS = 3
 
 
-@app.command("refresh")
 def refresh_command(
     protocol: ProtocolArg,
     json_output: JsonOption = False,
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 3 when new unique records were found (0 when none), for schedulers.")] = False,
     out: Annotated[Path | None, typer.Option(
+        file_okay=False,
         help="Folder to write the delta report (Markdown, JSON) and the new unique records into.")] = None,
     overlap_days: Annotated[int, typer.Option(
         min=0, help="Days searched again before the last successful search (records appear late).")]
@@ -49,7 +49,7 @@ def refresh_command(
         delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=progress),
                         offline=offline)
     if json_output:
-        print_json(to_json(delta))
+        print_json(delta.to_json())
     elif verbose:
         typer.echo(to_markdown(delta), nl=False)
     else:

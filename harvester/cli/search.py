@@ -15,10 +15,9 @@ import typer
 
 from harvester import protocol as protocol_module
 from harvester import search as searching
-from harvester.cli.app import JsonOption, ProtocolArg, app, is_terminal, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, is_terminal, print_json, reporting
 
 
-@app.command()
 def search(
     protocol: ProtocolArg,
     source: Annotated[list[str] | None, typer.Option(

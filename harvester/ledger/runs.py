@@ -7,7 +7,7 @@ runs (``parent_run_id``), so "which records came from which refresh" is a join o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from harvester import __version__
@@ -35,6 +35,9 @@ class Run:
     status: str
     message: str | None
     parent_run_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def without_secrets(parameters: dict[str, Any]) -> dict[str, Any]:

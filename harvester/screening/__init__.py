@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
-from harvester.errors import InputError, ProtocolError
+from harvester.errors import InputError, ProtocolError, UsageError
 from harvester.formats import ris
 from harvester.formats.encoding import decode, normalise_newlines
 from harvester.ledger.core import Ledger
@@ -66,6 +67,9 @@ class RulesSummary:
     fired: dict[str, int]  # rule id -> records it fired on
     rules: tuple[Rule, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "records": self.records, "fired": self.fired}
+
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
@@ -73,6 +77,10 @@ class Sheet:
     format: str
     text: str
     records: int
+
+    def to_json(self) -> dict[str, Any]:
+        """What was written (not the sheet itself, which is the command's output)."""
+        return {"stage": self.stage, "format": self.format, "records": self.records}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,9 @@ class ImportSummary:
     by_stage: dict[str, dict[str, int]]  # stage -> decision -> n
     reviewers: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ConflictReport:
@@ -92,6 +103,9 @@ class ConflictReport:
     agreements: list[Agreement] = field(default_factory=list)
     open: list[Conflict] = field(default_factory=list)  # not yet resolved: the records are not decided
     resolved: list[Conflict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def check_rules(protocol: Protocol) -> None:
@@ -135,7 +149,7 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
 def _stage(stage: str) -> str:
     found = STAGE_WORDS.get(stage.strip().lower())
     if found is None:
-        raise InputError("--stage", [f"unknown stage {stage!r} (known: {', '.join(STAGES)})"])
+        raise UsageError("--stage", [f"unknown stage {stage!r} (known: {', '.join(STAGES)})"])
     return found
 
 
@@ -143,7 +157,7 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
     """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence)."""
     stage = _stage(stage)
     if format not in ("csv", "ris"):
-        raise InputError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
+        raise UsageError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
     notes: list[tuple[StoredRecord, tuple[str, ...]]] = []
@@ -179,9 +193,9 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     path = Path(path)
     shown = str(path)
     if format not in FORMATS:
-        raise InputError(shown, [f"unknown decisions format {format!r} (known: {', '.join(FORMATS)})"])
+        raise UsageError("--format", [f"unknown decisions format {format!r} (known: {', '.join(FORMATS)})"])
     if role not in ROLES:
-        raise InputError(shown, [f"unknown role {role!r} (known: {', '.join(ROLES)})"])
+        raise UsageError("--role", [f"unknown role {role!r} (known: {', '.join(ROLES)})"])
     if stage is not None:
         stage = _stage(stage)
     elif format == "asreview":

@@ -11,6 +11,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import latest_rules_run, list_decisions, rule_history
@@ -41,6 +42,9 @@ class Tally:
     key: str
     n: int
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -56,6 +60,9 @@ class Event:
     file: str = ""
     line: int | None = None
     current: bool = True  # False for a superseded decision or a rule result / merge of an older run
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def summary(ledger: Ledger, protocol: Protocol, outcomes: list[Outcome] | None = None) -> list[Tally]:

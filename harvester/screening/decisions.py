@@ -32,7 +32,7 @@ from difflib import SequenceMatcher
 
 from harvester.formats.csv import write_csv
 from harvester.ledger.decisions import NewDecision
-from harvester.screening.rules import words
+from harvester.normalise import words
 
 FORMATS = ("ours", "rayyan", "asreview")
 STAGES = ("title-abstract", "retrieval", "full-text")
@@ -325,7 +325,7 @@ def _same_title(given: str, held: str | None) -> bool:
     """Titles as two exports write them (case, punctuation, a trailing period): the same words, near enough."""
     if not given.strip() or held is None:
         return True  # nothing to compare
-    a, b = " ".join(words(given)), " ".join(words(held))
+    a, b = words(given), words(held)
     return a == b or SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
