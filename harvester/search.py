@@ -356,6 +356,7 @@ class _Resume:
     finished: bool = False  # the interrupted run had stored its last page
     record_ids: tuple[int, ...] = ()
     run_id: int | None = None  # the interrupted run resumed
+    total: int | None = None  # the last total it was told (ClinicalTrials.gov gives it on the first page only)
 
 
 def _resume_point(ledger: Ledger, source: str, run_id: int, query: str, request: dict[str, str]) -> _Resume:
@@ -371,7 +372,9 @@ def _resume_point(ledger: Ledger, source: str, run_id: int, query: str, request:
     if not pages:
         return _Resume(record_ids=tuple(sighted_by(ledger, old.id)), run_id=old.id)
     last = pages[-1]
-    return _Resume(last.page, last.next_cursor, last.next_cursor is None, tuple(sighted_by(ledger, old.id)), old.id)
+    total = next((page.total for page in reversed(pages) if page.total is not None), None)
+    return _Resume(last.page, last.next_cursor, last.next_cursor is None, tuple(sighted_by(ledger, old.id)), old.id,
+                   total)
 
 
 def _search_paged(ledger: Ledger, protocol: Protocol, source: Source, window: live.Window | None,
@@ -420,8 +423,8 @@ def _page_through(ledger: Ledger, client: live.PagedClient, source: Source, run_
     carried = len(returned)
     held_before = set(held_records(ledger, source.name).values())
     page_no, cursor = resume.page, resume.cursor or client.first_cursor
-    first_total: int | None = None
-    total: int | None = None
+    first_total: int | None = resume.total
+    total: int | None = resume.total
     resumed_cursor = resume.cursor is not None
     if resume.run_id is not None:
         old_message = get_run(ledger, resume.run_id).message

@@ -118,6 +118,7 @@ def test_sigkill_half_way_then_rerun(tmp_path: Path, repo: Path, case: Case) -> 
         assert tuple(row) == (N, N)
         killed, resumed = list_runs(ledger, kind="search")
         assert killed.status == "interrupted" and resumed.status == "ok" and resumed.count_retrieved == N
+        assert resumed.count_reported == N  # carried from the killed run where the service told it once only
         assert f"resumes interrupted run #{killed.id}" in (resumed.message or "")
     asked_again = [key for key, times in served.items() if times > 1]
     assert len(asked_again) <= page_size, len(asked_again)
