@@ -25,7 +25,8 @@ def cite(
     = False,
     forward: Annotated[bool, typer.Option("--forward", help="The works citing the records.")] = False,
     start: Annotated[list[str] | None, typer.Option(
-        "--from", help="'included' (default: the included studies) or ledger record ids (repeat, or comma-separate).")]
+        "--from", metavar="included|RECORD",
+        help="'included' (default: the included studies) or ledger record ids (repeat, or comma-separate).")]
     = None,
     via: Annotated[CiteService, typer.Option(
         **choice(CiteService, "service"), help="The service (openalex needs OPENALEX_API_KEY).")]
