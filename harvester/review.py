@@ -132,6 +132,8 @@ def _limits(parameters: dict[str, Any], text: str | None) -> str:
     if parameters.get("mindate") or parameters.get("maxdate"):
         parts.append(f"{parameters.get('datetype', 'pdat')} from {parameters.get('mindate') or 'the start'} "
                      f"to {parameters.get('maxdate') or 'the search date'}")
+    if parameters.get("window"):  # a cursor-paged service searched over a refresh window (its index dates)
+        parts.append(f"records {parameters['window']}")
     if text:
         parts.append(text)
     return "; ".join(parts) or "none"
