@@ -20,7 +20,7 @@ from harvester.protocol import Protocol, Source
 from harvester.query.ast import And, Near, Node, Not, Or, Term
 from harvester.query.parser import parse
 from harvester.query.semantics import record_fields, searched_tree
-from harvester.query.translate import database_for, to_pubmed, translate
+from harvester.query.translate import DATABASES, database_for, to_pubmed, translate
 from harvester.records import Record
 from harvester.screening.rules import RecordText, matches
 
@@ -90,10 +90,16 @@ class Reading:
         return explain(self.tree, record, self.fields)
 
 
+def target_of(source: Source) -> str | None:
+    """The database a source's query is written for: a live source's kind names it (pubmed, europepmc,
+    clinicaltrials, openalex); an export's database and platform do (MEDLINE on Ovid: ovid-medline)."""
+    return database_for(source.kind if source.kind in DATABASES else source.database, source.platform)
+
+
 def reading(protocol: Protocol, source: Source) -> Reading:
     """How ``source``'s database runs the protocol's query for it (PubMed's reading for unknown databases)."""
     node = parse(source.query) if source.query else protocol.query
-    target = database_for("pubmed" if source.kind == "pubmed" else source.database, source.platform)
+    target = target_of(source)
     database = target or "pubmed"
     tree = searched_tree(node, database, protocol.default_field)
     query = translate(node, database, protocol.default_field).query

@@ -12,7 +12,8 @@ from harvester.ledger.runs import finish_run, list_runs, start_run
 from harvester.protocol import Protocol
 from harvester.query.lint import lint
 from harvester.query.parser import parse
-from harvester.query.translate import database_for, translate
+from harvester.query.translate import translate
+from harvester.strategy.check import target_of
 from harvester.strategy.known import KnownCheck
 from prisma.search_report import SourceQuery
 
@@ -38,7 +39,7 @@ def source_queries(ledger: Ledger, protocol: Protocol) -> tuple[SourceQuery, ...
         if source.kind == "other":
             continue
         text = protocol.query_for(source)
-        target = database_for("pubmed" if source.kind == "pubmed" else source.database, source.platform)
+        target = target_of(source)
         if target is None:
             query, warnings = text, ("the database is none of the twelve prisma-harvester writes for: the "
                                      "protocol's query is shown as written",)
