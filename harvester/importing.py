@@ -25,6 +25,7 @@ from harvester.importing_stream import BLOCK_BYTES, Stream, open_stream
 from harvester.ledger import Ledger
 from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file, finish_file
 from harvester.ledger.runs import finish_run, start_run
+from harvester.progress import Progress, counted
 from harvester.protocol import Protocol, Source
 from harvester.records import Record
 
@@ -108,9 +109,9 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
 
 def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source: str | None = None,
                 format: str | None = None, strict: bool = False,
-                mapping: Mapping[str, str] | None = None) -> ImportResult:
+                mapping: Mapping[str, str] | None = None, progress: Progress | None = None) -> ImportResult:
     """Import one export file for one of the protocol's sources. Raises :class:`FormatError` (after
-    recording the failed run) when the file cannot be read at all.
+    recording the failed run) when the file cannot be read at all. ``progress`` hears of the records stored.
 
     ``mapping`` (record field -> column header, ``import --map``) reads a CSV whose header matches no
     vendor's (Rayyan, ASReview, a spreadsheet); it is kept in the run's parameters."""
@@ -134,7 +135,7 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     if size > STREAM_ABOVE_BYTES and mapping is None:
         stream = open_stream(path, fmt)
         if stream is not None:
-            streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict)
+            streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict, progress)
             if streamed is not None:
                 return streamed
     try:
@@ -152,7 +153,7 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         chosen = choose_source(protocol, path, database=detected or parsed.database)
         if chosen.kind == "file" and parsed.database != chosen.database:
             parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
-    return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping)
+    return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping, progress)
 
 
 def check_mapping(mapping: Mapping[str, str] | None) -> None:
@@ -199,7 +200,8 @@ def _mismatch(path: Path, source: Source, detected: str | None) -> list[str]:
 
 
 def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
-                  strict: bool, mapping: Mapping[str, str] | None = None) -> ImportResult:
+                  strict: bool, mapping: Mapping[str, str] | None = None,
+                  progress: Progress | None = None) -> ImportResult:
     """A file read whole: its records go through :func:`_store`."""
     detected = parsed.detection.database if parsed.detection else None
     warnings = list(parsed.warnings) + _mismatch(path, source, detected)
@@ -210,11 +212,12 @@ def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha25
     items: tuple[Record | Rejected, ...] = (*parsed.records, *parsed.rejected)
     return _store(ledger, source, path, sha256=sha256, size=len(data), format=parsed.format,
                   database=parsed.database, evidence=_evidence(parsed), encoding=parsed.encoding, warnings=warnings,
-                  strict=strict, parameters=parameters, items=lambda _: iter(items))
+                  strict=strict, parameters=parameters, items=lambda _: iter(items), progress=progress,
+                  total=len(items))
 
 
 def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: Source | None, sha256: str,
-                  size: int, strict: bool) -> ImportResult | None:
+                  size: int, strict: bool, progress: Progress | None = None) -> ImportResult | None:
     """A large file read block by block: its records go through :func:`_store` as they are read. None (nothing
     written) when the file holds no record at all: the whole-file reader says why."""
     path = stream.path
@@ -228,12 +231,12 @@ def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: So
                   evidence=stream.detection.evidence, encoding=stream.encoding,
                   warnings=list(stream.warnings) + _mismatch(path, source, stream.detection.database),
                   strict=strict, parameters=parameters, items=lambda found: stream.items(database, found),
-                  how=", read block by block")
+                  how=", read block by block", progress=progress)
 
 
 def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int, format: str, database: str | None,
            evidence: str, encoding: str, warnings: list[str], strict: bool, parameters: dict[str, object],
-           items: Items, how: str = "") -> ImportResult:
+           items: Items, how: str = "", progress: Progress | None = None, total: int | None = None) -> ImportResult:
     """The one store-or-refuse routine: one import run, the file, its records and its rejections, in one
     transaction. ``strict`` with any rejected record refuses the file (the run and rejections are kept, no
     record is). ``database`` None: the database most of the records name."""
@@ -253,7 +256,7 @@ def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int
     databases: Counter[str] = Counter()
 
     def records() -> Iterator[Record]:
-        for item in items(reader_warnings):
+        for item in counted(items(reader_warnings), progress, f"importing {path.name}", total):
             if isinstance(item, Rejected):
                 rejected.append(item)
             else:
@@ -314,7 +317,7 @@ def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: s
 
 def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = None, *, source: str | None = None,
                  format: str | None = None, strict: bool = False,
-                 mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
+                 mapping: Mapping[str, str] | None = None, progress: Progress | None = None) -> list[ImportResult]:
     """Import the files given (none: every file the protocol names). A file that cannot be read does not
     stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger).
     ``mapping``: a CSV column mapping for every file (see :func:`import_file`); a bad one refuses them all."""
@@ -325,19 +328,21 @@ def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = 
     if not paths:
         if source is not None:
             choose_source(protocol, Path(protocol.path), source)  # an unknown name is an error, not "no files"
-        return import_protocol_files(ledger, protocol, strict=strict, source=source, mapping=mapping)
+        return import_protocol_files(ledger, protocol, strict=strict, source=source, mapping=mapping,
+                                     progress=progress)
     results: list[ImportResult] = []
     for path in paths:
         try:
             results.append(import_file(ledger, protocol, path, source=source, format=format, strict=strict,
-                                       mapping=mapping))
+                                       mapping=mapping, progress=progress))
         except FormatError as error:
             results.append(ImportResult(path=str(path), source=source or "", status="failed", message=str(error)))
     return results
 
 
 def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = False,
-                          source: str | None = None, mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
+                          source: str | None = None, mapping: Mapping[str, str] | None = None,
+                          progress: Progress | None = None) -> list[ImportResult]:
     """Import every file named by the protocol's file and other sources (or by one of them), in protocol order.
 
     A file that cannot be read does not stop the others: its result has status ``failed`` and the reason.
@@ -349,7 +354,7 @@ def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = 
         for path in named.files:
             try:
                 results.append(import_file(ledger, protocol, path, source=named.name, format=named.format,
-                                           strict=strict, mapping=mapping))
+                                           strict=strict, mapping=mapping, progress=progress))
             except FormatError as error:
                 results.append(ImportResult(path=str(path), source=named.name, status="failed",
                                             message=str(error)))

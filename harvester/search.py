@@ -24,12 +24,13 @@ calls it as a child of its own run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from harvester import progress as progress_module
 from harvester.errors import HarvestError, ProtocolError, SourceError
 from harvester.ledger import Ledger
 from harvester.ledger.harvest import (
@@ -53,7 +54,7 @@ from harvester.sources.http import HttpRefused
 from harvester.sources.pubmed import Plan, PubMed, Settings, Window
 
 #: ``progress(source_name, records_done, records_expected)``, called as batches are stored.
-Progress = Callable[[str, int, int], None]
+Progress = progress_module.Progress
 
 MISSING_REASON = "listed by ESearch but not returned by EFetch (deleted or withheld by PubMed)"
 

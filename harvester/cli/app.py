@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from harvester import protocol as protocol_module
 from harvester.errors import HarvestError, UsageError
 from harvester.ledger import Ledger
+from harvester.progress import Progress
 from harvester.protocol import Protocol
 
 #: Command names in the order of the work, as ``main.py`` registers them; ``--help`` lists them in this order.
@@ -114,6 +115,33 @@ class ListFormat(StrEnum):
     csv = "csv"
 
 
+class Stage(StrEnum):
+    title_abstract = "title-abstract"
+    retrieval = "retrieval"
+    full_text = "full-text"
+
+
+class SheetFormat(StrEnum):
+    csv = "csv"
+    ris = "ris"
+
+
+class DecisionsFormat(StrEnum):
+    ours = "ours"
+    rayyan = "rayyan"
+    asreview = "asreview"
+
+
+class Role(StrEnum):
+    screener = "screener"
+    resolver = "resolver"
+
+
+class AuditFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+
+
 class Layout(StrEnum):
     """The PRISMA templates (``prisma.templates.TEMPLATES``)."""
 
@@ -166,3 +194,38 @@ def print_json(value: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def show_progress(json_output: bool = False) -> bool:
+    """A bar is drawn only for a person watching: stderr is a terminal and no --json was asked for."""
+    return is_terminal() and not json_output
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress | None]:
+    """A bar per task on stderr (what, done of total, rate, time taken) when ``enabled``; None otherwise, so the
+    library reports nothing and nothing extra is printed."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed or (task.completed / task.elapsed if task.elapsed else None)
+            return Text(f"{speed:,.0f}/s" if speed else "")
+
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
+              console=Console(stderr=True))
+    tasks: dict[str, TaskID] = {}
+
+    def update(label: str, done: int, total: int | None) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    with bar:
+        yield update

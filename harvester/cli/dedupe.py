@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from harvester import dedup
-from harvester.cli.app import RECORD_ID_MAX, JsonOption, ListFormat, ProtocolArg, choice, print_json, reporting, review
+from harvester.cli.app import (
+    RECORD_ID_MAX,
+    JsonOption,
+    ListFormat,
+    ProtocolArg,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -26,8 +37,13 @@ def _print_summary(summary: dedup.Summary) -> None:
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """De-duplicate every record of the review's ledger (a new dedupe run; nothing is deleted)."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            label = "de-duplicating the ledger"
+            if progress is not None:  # the stages report no counts of their own: time taken, then records
+                progress(label, 0, None)
             summary = dedup.dedupe_ledger(ledger, loaded)
+            if progress is not None:
+                progress(label, summary.records, summary.records)
         if json_output:
             print_json(summary.to_json())
         else:
@@ -41,8 +57,8 @@ def duplicates_command(
     format: Annotated[ListFormat, typer.Option("--format", help="text or csv (csv: pairs side by side with a "
                                                "decision column to fill with same or different).",
                                                **choice(ListFormat, "format"))] = ListFormat.text,
-    out: Annotated[Path | None, typer.Option("--out",
-            dir_okay=False, help="Write to this file instead of the screen.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="Write to this file instead of the screen.")] = None,
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="Import a filled-in uncertain-pairs CSV (same/different), then de-duplicate again.")]
     = None,

@@ -68,9 +68,9 @@ def diagram(
     template: TemplateOption = None,
     fmt: Annotated[DiagramFormat, typer.Option("--format", help="Output format.", **choice(DiagramFormat, "format"))]
     = DiagramFormat.svg,
-    out: Annotated[Path | None, typer.Option("--out",
-            dir_okay=False, help="File to write (default: <name>-prisma-<template>.<fmt>).")
-                   ] = None,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="File to write (default: <name>-prisma-<template>.<fmt>).")]
+    = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour (journals printing in black).")] = False,
     font: Annotated[str, typer.Option("--font", help="Font family.")] = "Helvetica",
     font_size: Annotated[float, typer.Option("--font-size", help="Font size in points.", min=FONT_SIZES[0],
@@ -155,8 +155,8 @@ def check_command(
 
 def report(
     protocol: ProtocolArg,
-    out: Annotated[Path | None, typer.Option("--out",
-            dir_okay=False, help="File to write (default: <review>-prisma-report.html).")]
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="File to write (default: <review>-prisma-report.html).")]
     = None,
     template: TemplateOption = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour in the diagram.")] = False,

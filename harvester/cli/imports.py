@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import FileFormatName, JsonOption, ProtocolArg, choice, print_json, reporting, review
+from harvester.cli.app import (
+    FileFormatName,
+    JsonOption,
+    ProtocolArg,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 from harvester.importing import ImportResult, import_files
 
 
@@ -30,9 +40,9 @@ def import_command(
     """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
     columns = _mapping(mapping or [])
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
             results = import_files(ledger, loaded, files, source=source, format=format.value if format else None,
-                                   strict=strict, mapping=columns)
+                                   strict=strict, mapping=columns, progress=progress)
         if json_output:
             print_json([result.to_json() for result in results])
         else:

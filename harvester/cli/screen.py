@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harvester import screening
-from harvester.cli.app import RECORD_ID_MAX, JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.cli.app import (
+    RECORD_ID_MAX,
+    AuditFormat,
+    DecisionsFormat,
+    JsonOption,
+    ProtocolArg,
+    Role,
+    SheetFormat,
+    Stage,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 from harvester.errors import HarvestError
 from harvester.screening import audit as audit_module
 
@@ -18,34 +32,8 @@ screen_app = typer.Typer(help="Screening sheets and reviewers' decisions: export
                          no_args_is_help=True)
 
 
-class Stage(StrEnum):
-    title_abstract = "title-abstract"
-    retrieval = "retrieval"
-    full_text = "full-text"
-
-
-class SheetFormat(StrEnum):
-    csv = "csv"
-    ris = "ris"
-
-
-class DecisionsFormat(StrEnum):
-    ours = "ours"
-    rayyan = "rayyan"
-    asreview = "asreview"
-
-
-class Role(StrEnum):
-    screener = "screener"
-    resolver = "resolver"
-
-
-class AuditFormat(StrEnum):
-    text = "text"
-    csv = "csv"
-
-
-StageOption = Annotated[Stage, typer.Option("--stage", help="The screening stage.", show_default=False)]
+StageOption = Annotated[Stage, typer.Option("--stage", help="The screening stage.", show_default=False,
+                                            **choice(Stage, "stage"))]
 
 
 @screen_app.command("export")
@@ -53,15 +41,16 @@ def export(
     protocol: ProtocolArg,
     stage: StageOption,
     format: Annotated[SheetFormat, typer.Option("--format", help="csv (our sheet) or ris (for Rayyan, "
-                                                "ASReview, Covidence).")] = SheetFormat.csv,
-    out: Annotated[Path | None, typer.Option("--out",
-            dir_okay=False, help="Write the sheet here (default: print it).")] = None,
+                                                "ASReview, Covidence).",
+                                                **choice(SheetFormat, "sheet format"))] = SheetFormat.csv,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="Write the sheet here (default: print it).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Write the screening sheet of the records awaiting a stage, keyed by ledger record id."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value, progress)
         if out is None:
             typer.echo(sheet.text, nl=False)
         else:
@@ -76,15 +65,18 @@ def export(
 @screen_app.command("import")
 def import_(
     protocol: ProtocolArg,
-    file: Annotated[Path, typer.Argument(help="The decisions file (CSV).", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="The decisions file (CSV).", show_default=False, metavar="FILE",
+                                         exists=True, dir_okay=False)],
     reviewer: Annotated[str | None, typer.Option("--reviewer", help="Who decided (for Rayyan: import only this "
                                                  "reviewer's labels; default all in the file).")] = None,
     stage: Annotated[Stage | None, typer.Option("--stage", help="The stage, when the file has no stage "
-                                                "column.")] = None,
+                                                "column.", **choice(Stage, "stage"))] = None,
     format: Annotated[DecisionsFormat, typer.Option("--format", help="ours, rayyan (Rayyan CSV export) or "
-                                                    "asreview (ASReview LAB export).")] = DecisionsFormat.ours,
+                                                    "asreview (ASReview LAB export).",
+                                                    **choice(DecisionsFormat, "decisions format"))]
+    = DecisionsFormat.ours,
     role: Annotated[Role, typer.Option("--role", help="screener, or resolver for the third reviewer settling "
-                                       "conflicts.")] = Role.screener,
+                                       "conflicts.", **choice(Role, "role"))] = Role.screener,
     json_output: JsonOption = False,
 ) -> None:
     """Read reviewers' decisions back; a file with any problem is refused whole, listing every problem."""
@@ -130,8 +122,8 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
 def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            result = screening.apply_rules(ledger, loaded)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            result = screening.apply_rules(ledger, loaded, progress)
         if json_output:
             print_json(result.to_json())
             return
@@ -145,7 +137,8 @@ def audit(
     protocol: ProtocolArg,
     record: Annotated[int | None, typer.Argument(help="A ledger record id: print its whole history.",
                                                          min=1, max=RECORD_ID_MAX)] = None,
-    format: Annotated[AuditFormat, typer.Option("--format", help="text or csv.")] = AuditFormat.text,
+    format: Annotated[AuditFormat, typer.Option("--format", help="text or csv.", **choice(AuditFormat, "format"))]
+    = AuditFormat.text,
     records: Annotated[bool, typer.Option("--records", help="List every excluded record with its stage, reason "
                                           "and who or which rule.")] = False,
     json_output: JsonOption = False,

@@ -30,8 +30,16 @@ from harvester.ledger.decisions import (
     list_decisions,
 )
 from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import StoredRecord, iter_records, record_identity, record_keys, record_positions
+from harvester.ledger.records import (
+    StoredRecord,
+    count_records,
+    iter_records,
+    record_identity,
+    record_keys,
+    record_positions,
+)
 from harvester.ledger.runs import finish_run, start_run
+from harvester.progress import Progress, counted
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement
 from harvester.screening.decisions import (
@@ -119,8 +127,9 @@ def check_rules(protocol: Protocol) -> None:
                                     f"unknown field {name!r} (known: {known})")
 
 
-def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
-    """Evaluate every rule on every record in one ``rules`` run; each result (fired or not) is a row."""
+def apply_rules(ledger: Ledger, protocol: Protocol, progress: Progress | None = None) -> RulesSummary:
+    """Evaluate every rule on every record in one ``rules`` run; each result (fired or not) is a row.
+    ``progress`` hears of the records done."""
     check_rules(protocol)
     parameters = {"rules": [{"id": r.id, "kind": r.kind, "stage": r.stage, "action": r.action, "reason": r.reason,
                              "params": r.params} for r in protocol.rules]}
@@ -129,7 +138,8 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
     count = 0
     try:
         rows = []
-        for stored in iter_records(ledger):
+        total = count_records(ledger) if progress is not None else None
+        for stored in counted(iter_records(ledger), progress, "applying rules", total):
             count += 1
             texts = RecordText(stored.record)
             for rule in protocol.rules:
@@ -153,16 +163,19 @@ def _stage(stage: str) -> str:
     return found
 
 
-def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "csv") -> Sheet:
-    """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence)."""
+def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "csv",
+                 progress: Progress | None = None) -> Sheet:
+    """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence);
+    ``progress`` hears of the records looked at."""
     stage = _stage(stage)
     if format not in ("csv", "ris"):
         raise UsageError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
     notes: list[tuple[StoredRecord, tuple[str, ...]]] = []
-    awaiting = {o.record_id: o for o in record_outcomes(ledger, protocol) if o.end in AWAITING[stage]}
-    for stored in iter_records(ledger):
+    outcomes = record_outcomes(ledger, protocol)
+    awaiting = {o.record_id: o for o in outcomes if o.end in AWAITING[stage]}
+    for stored in counted(iter_records(ledger), progress, f"{stage} sheet", len(outcomes)):
         outcome = awaiting.get(stored.id)
         if outcome is None:
             continue
