@@ -418,6 +418,9 @@ def _page_through(ledger: Ledger, client: live.PagedClient, source: Source, run_
                   progress: Progress | None) -> SourceOutcome:
     """Page from the first page (or where an interrupted run stopped) to the last, one page per transaction."""
     notes = ["closed interrupted run " + ", ".join(f"#{i}" for i in abandoned)] if abandoned else []
+    unknown_version = get_run(ledger, run_id).parameters.get("data_version_unknown")
+    if unknown_version:
+        notes.append(f"the service's data version is unknown: {unknown_version}")
     resume = _resume_point(ledger, source.name, run_id, sent, request)
     sight(ledger, run_id, list(resume.record_ids))
     returned.update(dict.fromkeys(resume.record_ids))

@@ -83,3 +83,22 @@ def test_a_register_counts_in_the_registers_box(tmp_path: Path) -> None:
     assert counts.register_results == 25 and not counts.database_results
     assert [(line.name, line.n) for line in counts.register_specific_results] == [("ClinicalTrials.gov", 25)]
     assert searched.data_version == DATA_TIMESTAMP and searched.query.startswith("EXPANSION[None](")
+
+
+def test_a_mirror_without_the_version_endpoint_is_searched_and_says_so(tmp_path: Path) -> None:
+    from tests.fake_http import Answer
+
+    class NoVersion(FakeClinicalTrials):
+        def handle(self, method, path, params, key):  # type: ignore[no-untyped-def]
+            if path == "version":
+                return Answer(404, "Not Found", "text/plain")
+            return super().handle(method, path, params, key)
+
+    protocol = protocol_with(tmp_path, "clinicaltrials", "ClinicalTrials.gov")
+    with NoVersion(30) as fake:
+        (outcome,) = search(protocol, services={"clinicaltrials": settings_for(SERVICE, fake.url)})
+    assert outcome.status == "ok" and outcome.count_retrieved == 30
+    assert any(note.startswith("the service's data version is unknown: ") and "HTTP 404" in note
+               for note in outcome.notes)
+    with Ledger.open(protocol.ledger_path) as ledger:
+        assert get_run(ledger, outcome.run_id).parameters["data_timestamp"] is None

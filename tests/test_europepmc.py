@@ -153,3 +153,10 @@ def test_an_error_inside_http_200_is_retried(tmp_path: Path) -> None:
         (outcome,) = search(protocol, services={"europepmc": settings_for(SERVICE, fake.url)})
         assert fake.stats.total == 4
     assert outcome.status == "ok" and outcome.count_retrieved == 10
+
+
+def test_counts_written_as_strings_are_read() -> None:
+    from harvester.sources.europepmc import parse_page
+
+    page = parse_page(b'{"hitCount": "2", "resultList": {"result": [{"id": "1", "source": "MED"}]}}', 0, "test")
+    assert page.total == 2 and [r.source_id for r in page.records] == ["MED:1"] and page.next_cursor is None

@@ -26,8 +26,8 @@ from datetime import date
 from typing import Any
 
 from harvester.records import Record
-from harvester.sources.http import Retryable
-from harvester.sources.live import Page, PagedClient, Service, Window, parse_json, strings, text, year_of
+from harvester.sources.http import HttpRefused, Retryable
+from harvester.sources.live import Page, PagedClient, Service, Window, as_int, parse_json, strings, text, year_of
 
 SERVICE = Service(kind="clinicaltrials", name="ClinicalTrials.gov", default_url="https://clinicaltrials.gov/api/v2/",
                   env="PRISMA_HARVEST_CTGOV", limit=50 / 60, page_size=1000, hosts=("clinicaltrials.gov",))
@@ -60,6 +60,8 @@ class ClinicalTrials(PagedClient):
                              lambda body: parse_page(body, offset, what), what)
 
     def version(self) -> dict[str, Any]:
+        """``dataTimestamp`` and ``apiVersion``; a version endpoint that refuses (a mirror without it) does not
+        stop the search: the run then says the data version is unknown, and why."""
         what = "ClinicalTrials.gov data version"
 
         def check(body: bytes) -> dict[str, Any]:
@@ -68,7 +70,10 @@ class ClinicalTrials(PagedClient):
                 raise Retryable("version answer without dataTimestamp")
             return {"data_timestamp": text(data["dataTimestamp"]), "api_version": text(data.get("apiVersion"))}
 
-        return self.http.get(self.settings.base_url + "version", {}, check, what)
+        try:
+            return self.http.get(self.settings.base_url + "version", {}, check, what)
+        except HttpRefused as refused:
+            return {"data_timestamp": None, "data_version_unknown": str(refused)}
 
 
 def parse_page(body: bytes, offset: int, what: str) -> Page:
@@ -77,9 +82,8 @@ def parse_page(body: bytes, offset: int, what: str) -> Page:
         raise Retryable(f"not a studies answer: {text(json.dumps(data))[:120]}")
     records = tuple(to_record(study, offset + i) for i, study in enumerate(data["studies"], start=1)
                     if isinstance(study, dict))
-    total = data.get("totalCount")
     token = data.get("nextPageToken")
-    return Page(records, str(token) if token else None, int(total) if isinstance(total, int) else None)
+    return Page(records, str(token) if token else None, as_int(data.get("totalCount")))
 
 
 def to_record(study: Mapping[str, Any], position: int = 0) -> Record:

@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 from harvester.records import Record
 from harvester.sources.http import Retryable
-from harvester.sources.live import Page, PagedClient, Service, Window, parse_json, strings, text, year_of
+from harvester.sources.live import Page, PagedClient, Service, Window, as_int, parse_json, strings, text, year_of
 
 SERVICE = Service(kind="europepmc", name="Europe PMC",
                   default_url="https://www.ebi.ac.uk/europepmc/webservices/rest/",
@@ -124,22 +124,24 @@ def parse_page(body: bytes, offset: int, what: str) -> Page:
     if data.get("errCode") or data.get("errMsg"):
         raise Retryable(f"error inside HTTP 200: {text(data.get('errCode'))} {text(data.get('errMsg'))}".strip())
     result_list = data.get("resultList")
-    if not isinstance(result_list, dict) or not isinstance(data.get("hitCount"), int):
+    hits = as_int(data.get("hitCount"))
+    if not isinstance(result_list, dict) or hits is None:
         raise Retryable("Europe PMC answer without resultList or hitCount")
     items = result_list.get("result") or []
-    records = tuple(to_record(item, offset + i) for i, item in enumerate(items, start=1))
+    records = tuple(to_record(item, offset + i) for i, item in enumerate(items, start=1) if isinstance(item, dict))
     cursor = data.get("nextCursorMark")
-    return Page(records, str(cursor) if cursor else None, int(data["hitCount"]))
+    return Page(records, str(cursor) if cursor else None, hits)
 
 
 def _links_body(body: bytes, what: str, endpoint: str) -> tuple[list[dict[str, Any]], int]:
     data = parse_json(body, what)
-    if not isinstance(data, dict) or not isinstance(data.get("hitCount"), int):
+    hits = as_int(data.get("hitCount")) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or hits is None:
         raise Retryable(f"{what}: answer without hitCount")
     key = "referenceList" if endpoint == "references" else "citationList"
     inner = "reference" if endpoint == "references" else "citation"
     items = (data.get(key) or {}).get(inner) or []
-    return [item for item in items if isinstance(item, dict)], int(data["hitCount"])
+    return [item for item in items if isinstance(item, dict)], hits
 
 
 def record_key(item: Mapping[str, Any]) -> str:

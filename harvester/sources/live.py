@@ -191,6 +191,17 @@ def parse_json(body: bytes, what: str) -> Any:
         raise Retryable(f"malformed or truncated JSON from {what}: {error}") from error
 
 
+def as_int(value: Any) -> int | None:
+    """A count as the service wrote it (a JSON number, or digits in a string); None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
 def text(value: Any) -> str:
     """A JSON value as one line of text ('' for null)."""
     if value is None:

@@ -28,7 +28,7 @@ from typing import Any
 from harvester.errors import SourceError
 from harvester.records import Record
 from harvester.sources.http import Retryable
-from harvester.sources.live import Page, PagedClient, Service, Window, parse_json, strings, text
+from harvester.sources.live import Page, PagedClient, Service, Window, as_int, parse_json, strings, text
 
 SERVICE = Service(kind="openalex", name="OpenAlex", default_url="https://api.openalex.org/",
                   env="PRISMA_HARVEST_OPENALEX", limit=10.0, page_size=200, hosts=("openalex.org",),
@@ -127,9 +127,8 @@ def parse_page(body: bytes, offset: int, what: str) -> Page:
     meta = data.get("meta") or {}
     records = tuple(to_record(work, offset + i) for i, work in enumerate(data["results"], start=1)
                     if isinstance(work, dict))
-    count = meta.get("count")
     cursor = meta.get("next_cursor")
-    return Page(records, str(cursor) if cursor else None, int(count) if isinstance(count, int) else None)
+    return Page(records, str(cursor) if cursor else None, as_int(meta.get("count")))
 
 
 def short_id(value: Any) -> str:
