@@ -2,7 +2,7 @@
 
 What it reproduces (https://docs.openalex.org):
 
-- ``GET works`` with ``search``, ``filter`` (``openalex_id:W1|W2``, ``cites:W1``,
+- ``GET works`` with ``search``, ``filter`` (``openalex:W1|W2`` or ``ids.openalex:``, ``cites:W1``,
   ``from_created_date:``/``to_created_date:``, ``from_updated_date:``/``to_updated_date:``, comma-joined),
   ``per_page`` (1-200; more is refused with HTTP 400), ``cursor`` (``*`` first, then ``meta.next_cursor``;
   a page with results always carries a next cursor, so the end is an empty page with ``next_cursor`` null,
@@ -93,7 +93,7 @@ class FakeOpenAlex(FakeService):
         created_from, created_to = date.min, date.max
         for part in [p for p in filters.split(",") if p]:
             name, _, value = part.partition(":")
-            if name == "openalex_id":
+            if name in ("openalex", "ids.openalex"):
                 ids = [v.rsplit("/", 1)[-1] for v in value.split("|")]
             elif name == "cites":
                 ids = sorted(w for w, cited in self.references.items() if value in cited)

@@ -33,7 +33,7 @@ from harvester.sources.live import Page, PagedClient, Service, Window, as_int, p
 SERVICE = Service(kind="openalex", name="OpenAlex", default_url="https://api.openalex.org/",
                   env="PRISMA_HARVEST_OPENALEX", limit=10.0, page_size=200, hosts=("openalex.org",),
                   key_env="OPENALEX_API_KEY")
-#: Work ids per ``openalex_id:`` filter (OpenAlex takes up to 100 values OR-ed with ``|``).
+#: Work ids per ``openalex:`` filter (alias of ``ids.openalex``; OpenAlex takes up to 100 values OR-ed with ``|``).
 IDS_PER_REQUEST = 100
 
 
@@ -83,7 +83,7 @@ class OpenAlex(PagedClient):
         found: list[Record] = []
         for start in range(0, len(ids), IDS_PER_REQUEST):
             chunk = ids[start:start + IDS_PER_REQUEST]
-            parameters = {"filter": "openalex_id:" + "|".join(chunk), "per_page": str(len(chunk))}
+            parameters = {"filter": "openalex:" + "|".join(chunk), "per_page": str(len(chunk))}
             found.extend(self.page(parameters, "*", 0).records)
         return found
 
