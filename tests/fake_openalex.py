@@ -4,14 +4,15 @@ What it reproduces (https://docs.openalex.org):
 
 - ``GET works`` with ``search``, ``filter`` (``openalex:W1|W2`` or ``ids.openalex:``, ``cites:W1``,
   ``from_created_date:``/``to_created_date:``, ``from_updated_date:``/``to_updated_date:``, comma-joined),
-  ``per_page`` (1-200; more is refused with HTTP 400), ``cursor`` (``*`` first, then ``meta.next_cursor``;
-  a page with results always carries a next cursor, so the end is an empty page with ``next_cursor`` null,
-  unless the client stops at ``meta.count``); an unknown cursor is refused with HTTP 400;
-- the API key: ``api_key`` is required (HTTP 403 with OpenAlex's JSON error without it); the key is
+  ``per_page`` (1-100, as the 2026 developer docs say; more is refused with HTTP 400), ``cursor`` (``*``
+  first, then ``meta.next_cursor``; a page with results always carries a next cursor, so the end is an
+  empty page with ``next_cursor`` null, unless the client stops at ``meta.count``); an unknown cursor is
+  refused with HTTP 400;
+- the API key: ``api_key`` is required (HTTP 401 with OpenAlex's JSON error without it); the key is
   removed from the request log;
 - works with ``abstract_inverted_index``, ``authorships``, ``primary_location``, ``biblio``, ``ids``
   (DOI, PMID) and ``referenced_works`` taken from a reference graph given to the fake;
-- errors: ``{"error": ..., "message": ...}`` with HTTP 400/403, and inside HTTP 200 as a fault.
+- errors: ``{"error": ..., "message": ...}`` with HTTP 400/401, and inside HTTP 200 as a fault.
 
 Every search matches every work (this is not a search engine).
 """
@@ -117,7 +118,7 @@ class FakeOpenAlex(FakeService):
 
     def handle(self, method: str, path: str, params: dict[str, str], key: str) -> Answer:
         if not key:
-            return Answer(403, json.dumps({"error": "API key required",
+            return Answer(401, json.dumps({"error": "API key required",
                                            "message": "Pass your API key as api_key (free at openalex.org)"}))
         if path != "works":
             return Answer(404, json.dumps({"error": "Not found", "message": path}))
@@ -125,9 +126,9 @@ class FakeOpenAlex(FakeService):
             per_page = int(params.get("per_page", "25"))
         except ValueError:
             per_page = 0
-        if not 1 <= per_page <= 200:
+        if not 1 <= per_page <= 100:
             return Answer(400, json.dumps({"error": "Invalid query parameters error.",
-                                           "message": "per-page parameter must be between 1 and 200"}))
+                                           "message": "per-page parameter must be between 1 and 100"}))
         try:
             selected = self._filtered(params.get("filter", ""))
         except ValueError as error:

@@ -26,9 +26,9 @@ def test_a_search_pages_with_the_cursor_and_never_stores_the_key(tmp_path: Path)
         pages = fake.requests_to("works")
         assert fake.stats.keys_seen == {KEY}
     assert outcome.status == "ok", outcome.error
-    assert (outcome.count_reported, outcome.count_retrieved) == (450, 450) and len(pages) == 3
-    assert [p["params"]["cursor"] != "*" for p in pages] == [False, True, True]
-    assert all(p["params"]["per_page"] == "200" and p["params"]["search"] == pages[0]["params"]["search"]
+    assert (outcome.count_reported, outcome.count_retrieved) == (450, 450) and len(pages) == 5
+    assert [p["params"]["cursor"] != "*" for p in pages] == [False, True, True, True, True]
+    assert all(p["params"]["per_page"] == "100" and p["params"]["search"] == pages[0]["params"]["search"]
                for p in pages)
     with Ledger.open(protocol.ledger_path) as ledger:
         run = get_run(ledger, outcome.run_id)
@@ -54,7 +54,7 @@ def test_without_a_key_the_search_fails_at_once_saying_so(tmp_path: Path) -> Non
 
 
 def test_a_refused_key_is_reported_without_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 403 from the service (a revoked key) is not retried, and its message does not hold the key."""
+    """A 401 from the service (a revoked key) is not retried, and its message does not hold the key."""
     protocol = protocol_with(tmp_path, "openalex", "OpenAlex")
 
     class Refusing(FakeOpenAlex):
@@ -66,14 +66,14 @@ def test_a_refused_key_is_reported_without_the_key(tmp_path: Path, monkeypatch: 
         monkeypatch.setenv("OPENALEX_API_KEY", KEY)
         (outcome,) = search(protocol)
         assert fake.stats.total == 1
-    assert outcome.status == "failed" and "HTTP 403" in (outcome.error or "") and KEY not in (outcome.error or "")
+    assert outcome.status == "failed" and "HTTP 401" in (outcome.error or "") and KEY not in (outcome.error or "")
     assert KEY.encode() not in ledger_bytes(protocol)
 
 
 def test_the_key_comes_from_the_environment_and_stays_out_of_repr() -> None:
     settings = Settings.from_env(SERVICE, environ={"OPENALEX_API_KEY": KEY})
     assert settings.api_key == KEY and KEY not in repr(settings) and settings.public()["api_key_used"] is True
-    assert settings.page_size == 200 and settings.rate == 10.0
+    assert settings.page_size == 100 and settings.rate == 10.0
 
 
 def test_the_abstract_is_rebuilt_from_its_inverted_index() -> None:

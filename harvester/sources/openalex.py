@@ -2,8 +2,13 @@
 
 What the service does and what we ask (https://docs.openalex.org, ``../shared/notes/query-and-sources.md``):
 
-- ``GET /works?search=...&per_page=200&cursor=*&api_key=...``: then each page with ``meta.next_cursor``
-  of the page before; ``meta.count`` is the total. ``per_page`` is at most 200.
+- ``GET /works?search=...&per_page=100&cursor=*&api_key=...``: then each page with ``meta.next_cursor``
+  of the page before; ``meta.count`` is the total. ``per_page`` is at most 100 (the developer
+  documentation of 2026; the older docs.openalex.org said 200). The end is ``next_cursor`` null with no
+  results; we stop at ``meta.count`` and save that last empty request.
+- **Budget**: with a free key OpenAlex allows $1 a day: a search request costs $0.001 and a list or
+  filter request $0.0001, so about 1,000 search pages (100,000 records) a day; the pace limit is 100
+  requests a second, of which we use 10.
 - **The key** (free, required since February 2026) comes from ``OPENALEX_API_KEY``, is sent as the
   ``api_key`` parameter, and is never stored (the run records only that one was used), logged or shown
   (every message is scrubbed of it). Without it the search fails at once saying so.
@@ -12,7 +17,7 @@ What the service does and what we ask (https://docs.openalex.org, ``../shared/no
   warnings go into the run's message.
 - **Refresh windows**: ``filter=from_created_date:...,to_created_date:...`` (entered OpenAlex) and
   ``from_updated_date``/``to_updated_date`` (changed).
-- **Errors**: HTTP 403 without a valid key, 400 for a bad parameter (``{"error": ..., "message": ...}``),
+- **Errors**: HTTP 401/403 without a valid key, 400 for a bad parameter (``{"error": ..., "message": ...}``),
   429 past the pace (10 requests a second); a JSON body holding ``error`` instead of ``results`` in
   HTTP 200 is retried.
 - **Identity**: the work id (``W2741809807``); DOI and PMID kept; ``referenced_works`` in the tags, for
@@ -31,7 +36,7 @@ from harvester.sources.http import Retryable
 from harvester.sources.live import Page, PagedClient, Service, Window, as_int, parse_json, strings, text
 
 SERVICE = Service(kind="openalex", name="OpenAlex", default_url="https://api.openalex.org/",
-                  env="PRISMA_HARVEST_OPENALEX", limit=10.0, page_size=200, hosts=("openalex.org",),
+                  env="PRISMA_HARVEST_OPENALEX", limit=10.0, page_size=100, hosts=("openalex.org",),
                   key_env="OPENALEX_API_KEY")
 #: Work ids per ``openalex:`` filter (alias of ``ids.openalex``; OpenAlex takes up to 100 values OR-ed with ``|``).
 IDS_PER_REQUEST = 100
@@ -44,7 +49,7 @@ class OpenAlex(PagedClient):
     page_size_parameter = "per_page"
 
     def ready(self) -> None:
-        """Refuse to start without a key (OpenAlex answers 403; say why before asking)."""
+        """Refuse to start without a key (OpenAlex answers 401; say why before asking)."""
         if not self.settings.api_key:
             raise SourceError("OpenAlex needs an API key (free, required since February 2026): set "
                               "OPENALEX_API_KEY in the environment; it is never stored or logged")
