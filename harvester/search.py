@@ -374,8 +374,8 @@ def _resume_point(ledger: Ledger, source: str, run_id: int, query: str, request:
         return _Resume(record_ids=tuple(sighted_by(ledger, old.id)), run_id=old.id)
     last = pages[-1]
     total = next((page.total for page in reversed(pages) if page.total is not None), None)
-    return _Resume(last.page, last.next_cursor, last.next_cursor is None, tuple(sighted_by(ledger, old.id)), old.id,
-                   total)
+    finished = last.next_cursor is None or last.next_cursor == last.cursor  # the service's own end of the list
+    return _Resume(last.page, last.next_cursor, finished, tuple(sighted_by(ledger, old.id)), old.id, total)
 
 
 def _search_paged(ledger: Ledger, protocol: Protocol, source: Source, window: live.Window | None,

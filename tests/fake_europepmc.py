@@ -5,7 +5,8 @@ What it reproduces (https://europepmc.org/RestfulWebService, ``../shared/notes/q
 - ``GET search`` and ``POST searchPOST`` (form-encoded) with ``query``, ``format=json``,
   ``resultType`` (``core`` adds abstract, MeSH, keywords and journal details), ``pageSize`` (at most
   1000: larger is cut to 1000), ``cursorMark`` (``*`` first, then the ``nextCursorMark`` of the page
-  before; the last page has none, or with ``last_cursor="same"`` the same cursor again, as Solr does);
+  before; the last page gives the same cursor back, as Europe PMC's Solr does, or with
+  ``last_cursor="absent"`` none);
   an unknown cursor is refused with HTTP 400 and Europe PMC's ``errCode``/``errMsg`` JSON;
 - ``hitCount`` on every page; records from several sources (``MED``, ``PMC``, ``PPR``) with PMIDs,
   PMCIDs and DOIs where such records have them; a ``FIRST_IDATE:[a TO b]`` clause in the query limits
@@ -38,7 +39,7 @@ class FakeEuropePmc(FakeService):
     prefix = "/europepmc/webservices/rest/"
 
     def __init__(self, n: int = 100, *, start: date = date(2015, 1, 1), days: int = 3000,
-                 last_cursor: str = "absent", references: dict[str, list[str]] | None = None,
+                 last_cursor: str = "same", references: dict[str, list[str]] | None = None,
                  limit: float | None = None, faults: Faults | None = None) -> None:
         super().__init__(limit=limit, faults=faults)
         self.n = n

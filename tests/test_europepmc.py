@@ -29,7 +29,7 @@ def test_a_search_pages_to_the_end_and_stores_every_record_once(tmp_path: Path) 
         requests = fake.requests_to("search")
     assert outcome.status == "ok", outcome.error
     assert (outcome.count_reported, outcome.count_retrieved, outcome.new) == (2_345, 2_345, 2_345)
-    assert len(requests) == 3  # 1000 + 1000 + 345: the short last page has no nextCursorMark
+    assert len(requests) == 3  # 1000 + 1000 + 345: the last page gives its own cursor back
     first, second = requests[0]["params"], requests[1]["params"]
     assert first["cursorMark"] == "*" and second["cursorMark"] not in ("", "*")
     for params in (first, second):
@@ -42,7 +42,7 @@ def test_a_search_pages_to_the_end_and_stores_every_record_once(tmp_path: Path) 
         assert run.query == first["query"] and run.count_reported == 2_345
         assert run.parameters["request"]["synonym"] == "false"
         pages = list_pages(ledger, outcome.run_id)
-        assert [p.records for p in pages] == [1000, 1000, 345] and pages[-1].next_cursor is None
+        assert [p.records for p in pages] == [1000, 1000, 345] and pages[-1].next_cursor == pages[-1].cursor
         stored = list(iter_records(ledger))
     assert sorted(s.record.source_id for s in stored) == sorted(fake.keys())
     by_key = {s.record.source_id: s.record for s in stored}
