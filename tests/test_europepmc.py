@@ -160,3 +160,14 @@ def test_counts_written_as_strings_are_read() -> None:
 
     page = parse_page(b'{"hitCount": "2", "resultList": {"result": [{"id": "1", "source": "MED"}]}}', 0, "test")
     assert page.total == 2 and [r.source_id for r in page.records] == ["MED:1"] and page.next_cursor is None
+
+
+def test_a_429_is_waited_out_as_retry_after_says(tmp_path: Path) -> None:
+    from tests.fake_http import Faults
+
+    protocol = _protocol(tmp_path)
+    with FakeEuropePmc(10, faults=Faults(script=["429"], retry_after="0.4")) as fake:
+        (outcome,) = search(protocol, services={"europepmc": settings_for(SERVICE, fake.url)})
+        refused, answered = fake.requests_to("search")
+    assert outcome.count_retrieved == 10 and refused["status"] == 429 and answered["status"] == 200
+    assert answered["at"] - refused["at"] >= 0.4  # the backoff alone would be about 0.01 s
