@@ -28,8 +28,7 @@ sys.path.insert(0, str(REPO))  # for tests.synthetic, the generator the refresh 
 from harvester import protocol as protocol_module  # noqa: E402
 from harvester.dedup import dedupe_ledger, dedupe_new  # noqa: E402
 from harvester.ledger import Ledger, duplicates  # noqa: E402
-from harvester.ledger.records import add_records  # noqa: E402
-from harvester.ledger.refresh import max_record_id, record_ids_after  # noqa: E402
+from harvester.ledger.records import add_records, max_record_id, record_ids_after  # noqa: E402
 from harvester.ledger.runs import finish_run, start_run  # noqa: E402
 from harvester.records import Record  # noqa: E402
 from tests.synthetic import article, second_copy  # noqa: E402

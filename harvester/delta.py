@@ -99,6 +99,9 @@ class Delta:
         """True when screening has something new to do (drives ``--exit-code``)."""
         return bool(self.new_unique)
 
+    def to_json(self) -> dict[str, Any]:
+        return to_json(self)
+
 
 def to_json(delta: Delta) -> dict[str, Any]:
     """The report as plain JSON-ready values, with the counts a scheduler branches on at the top."""

@@ -7,14 +7,15 @@ sheets bring decisions back with), where the record came from (the file or the s
 database's own id, the record it duplicates, and its place in the flow (stage, decision, reason).
 
 Formats: ``csv`` (our columns, ``formats/csv_columns.EXPORT_COLUMNS``; safe to open in a spreadsheet),
-``ris`` (part A's writer in ``formats/ris.py``, with the ledger id in ``ID``) and ``bibtex`` (the entry
-key is the ledger id). Importing a CSV or BibTeX export gives back the same normalised records.
-Writing streams record by record, so a large ledger does not have to fit in memory as text.
+``ris`` (``formats/ris.py``'s writer, with the ledger id in ``ID``) and ``bibtex`` (the entry key is the
+ledger id): one writer per format, which a refresh's new records go through too (:func:`write_rows`).
+Importing a CSV or BibTeX export gives back the same normalised records. Writing streams record by
+record, so a large ledger does not have to fit in memory as text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -52,6 +53,9 @@ class ExportSummary:
     stage: str
     records: int
 
+    def to_json(self) -> dict[str, object]:
+        return {"format": self.format, "stage": self.stage, "records": self.records}
+
 
 class ExportError(HarvestError):
     """An export cannot be made as asked (unknown format or stage)."""
@@ -76,7 +80,7 @@ def placements(ledger: Ledger, protocol: Protocol) -> dict[int, Placement]:
 
 def stage_choices() -> tuple[str, ...]:
     """What ``--stage`` accepts: ``all``, ``unique`` (every record not removed as a duplicate), or an end state."""
-    from harvester.screening.outcomes import END_STATES
+    from prisma.flow import END_STATES
 
     return ("all", "unique", *END_STATES)
 
@@ -122,24 +126,19 @@ def export(ledger: Ledger, protocol: Protocol, format: str, out: TextIO, stage: 
     """Write the ledger's records (of one stage) to ``out`` as CSV, RIS or BibTeX; returns how many."""
     if format not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {format!r}; use one of: {', '.join(EXPORT_FORMATS)}")
-    rows = export_rows(ledger, protocol, stage)
-    count = 0
-    if format == "csv":
-        count = write_csv((csv_row(row) for row in rows), out)
-    elif format == "ris":
-        for row in rows:
-            out.write(_ris_entry(row))
-            count += 1
-    else:
-        for row in rows:
-            entry = next(iter(bibtex.write_bibtex([row.stored.record], keys=[str(row.stored.id)])))
-            out.write(entry)
-            count += 1
+    count = write_rows(export_rows(ledger, protocol, stage), format, out)
     return ExportSummary(format=format, stage=stage, records=count)
 
 
-def _ris_entry(row: ExportRow) -> str:
-    """Part A's RIS writer, with the ledger record id as ``ID`` (screening tools keep it)."""
-    text = ris.dumps([row.stored.record])
-    first, _, rest = text.partition("\n")
-    return f"{first}\nID  - {row.stored.id}\n{rest}"
+def write_rows(rows: Iterable[ExportRow], format: str, out: TextIO) -> int:
+    """Write export rows to ``out`` in one format, through that format's one writer; returns how many."""
+    if format == "csv":
+        return write_csv((csv_row(row) for row in rows), out)
+    count = 0
+    for row in rows:
+        if format == "ris":
+            out.write(ris.dump(row.stored.record, record_id=row.stored.id))
+        else:
+            out.write(bibtex.entry(row.stored.record, str(row.stored.id)))
+        count += 1
+    return count

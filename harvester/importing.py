@@ -12,25 +12,32 @@ A file that cannot be read at all (empty, binary, not an export) is also a faile
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harvester.errors import FormatError, InputError
+from harvester.errors import FormatError, UsageError
 from harvester.formats import read_bytes
 from harvester.formats.base import Parsed, Rejected
 from harvester.formats.csv import mapping_problems
+from harvester.importing_stream import BLOCK_BYTES, Stream, open_stream
 from harvester.ledger import Ledger
-from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file
+from harvester.ledger.records import Rejection, add_file, add_records, add_rejections, find_file, finish_file
 from harvester.ledger.runs import finish_run, start_run
+from harvester.progress import Progress, counted
 from harvester.protocol import Protocol, Source
+from harvester.records import Record
 
 #: Source kinds whose records come from files.
 FILE_KINDS = ("file", "other")
 #: Files larger than this are imported block by block when their format can read that way (RIS), so
 #: memory stays flat however large the export; smaller files are read whole (simpler, same records).
 STREAM_ABOVE_BYTES = 8 * 1024 * 1024
-BLOCK_BYTES = 1 << 20
+
+#: Where the records of one file come from, read afresh at each call (a strict import reads them twice);
+#: the reader adds its warnings to the list it is given.
+Items = Callable[[list[str]], Iterator[Record | Rejected]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +65,7 @@ class ImportResult:
     def ok(self) -> bool:
         return self.status in ("imported", "already-imported")
 
-    def summary(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         """The result as JSON-ready values (for ``--json``)."""
         return {
             "path": self.path, "source": self.source, "status": self.status, "sha256": self.sha256,
@@ -79,11 +86,11 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
             source = protocol.source(name)
         except KeyError:
             known = ", ".join(s.name for s in file_sources) or "none"
-            raise InputError(str(path), [f"the protocol has no source named {name!r} (file sources: {known})"]) \
-                from None
+            raise UsageError("--source", [f"{path}: the protocol has no source named {name!r} (file sources: "
+                                          f"{known})"]) from None
         if source.kind not in FILE_KINDS:
-            raise InputError(str(path), [f"source {name!r} is a live {source.kind} search; files go in a source "
-                                         "of kind 'file' or 'other'"])
+            raise UsageError("--source", [f"{path}: source {name!r} is a live {source.kind} search; files go in a "
+                                          "source of kind 'file' or 'other'"])
         return source
     resolved = path.resolve()
     for source in file_sources:
@@ -96,15 +103,15 @@ def choose_source(protocol: Protocol, path: Path, name: str | None = None, datab
     if len(file_sources) == 1:
         return file_sources[0]
     known = ", ".join(repr(s.name) for s in file_sources) or "none"
-    raise InputError(str(path), [f"cannot tell which source this file belongs to; name it with --source "
-                                 f"(file sources: {known})"])
+    raise UsageError("--source", [f"{path}: cannot tell which source this file belongs to; name it with --source "
+                                  f"(file sources: {known})"])
 
 
 def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source: str | None = None,
                 format: str | None = None, strict: bool = False,
-                mapping: Mapping[str, str] | None = None) -> ImportResult:
+                mapping: Mapping[str, str] | None = None, progress: Progress | None = None) -> ImportResult:
     """Import one export file for one of the protocol's sources. Raises :class:`FormatError` (after
-    recording the failed run) when the file cannot be read at all.
+    recording the failed run) when the file cannot be read at all. ``progress`` hears of the records stored.
 
     ``mapping`` (record field -> column header, ``import --map``) reads a CSV whose header matches no
     vendor's (Rayyan, ASReview, a spreadsheet); it is kept in the run's parameters."""
@@ -126,11 +133,11 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     chosen = _source_before_parsing(protocol, path, source)
     fmt = format or (chosen.format if chosen else None)
     if size > STREAM_ABOVE_BYTES and mapping is None:
-        from harvester.importing_stream import stream_import  # it builds on this module
-
-        streamed = stream_import(ledger, protocol, path, chosen, sha256, size, fmt, strict)
-        if streamed is not None:
-            return streamed
+        stream = open_stream(path, fmt)
+        if stream is not None:
+            streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict, progress)
+            if streamed is not None:
+                return streamed
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -146,14 +153,14 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
         chosen = choose_source(protocol, path, database=detected or parsed.database)
         if chosen.kind == "file" and parsed.database != chosen.database:
             parsed = read_bytes(data, str(path), format=fmt, database=chosen.database, mapping=mapping)
-    return _store(ledger, chosen, path, data, sha256, parsed, strict, mapping)
+    return _store_parsed(ledger, chosen, path, data, sha256, parsed, strict, mapping, progress)
 
 
 def check_mapping(mapping: Mapping[str, str] | None) -> None:
     """Refuse a column mapping naming a field that cannot be mapped (the message lists those that can)."""
     problems = mapping_problems(mapping) if mapping is not None else []
     if problems:
-        raise InputError("--map", problems)
+        raise UsageError("--map", problems)
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -185,47 +192,113 @@ def _evidence(parsed: Parsed) -> str:
     return parsed.detection.evidence if parsed.detection else f"format {parsed.format}"
 
 
-def _store(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
-           strict: bool, mapping: Mapping[str, str] | None = None) -> ImportResult:
-    warnings = list(parsed.warnings)
-    detected = parsed.detection.database if parsed.detection else None
+def _mismatch(path: Path, source: Source, detected: str | None) -> list[str]:
     if source.kind == "file" and detected and detected.lower() != source.database.lower():
-        warnings.append(f"{path}: the content looks like {detected} but source {source.name!r} is "
-                        f"{source.database}; the records are stored as {source.database}")
-    evidence = _evidence(parsed)
-    rejections = [Rejection(r.position, r.line, r.reason, r.raw) for r in parsed.rejected]
-    refused = strict and bool(parsed.rejected)
+        return [f"{path}: the content looks like {detected} but source {source.name!r} is "
+                f"{source.database}; the records are stored as {source.database}"]
+    return []
+
+
+def _store_parsed(ledger: Ledger, source: Source, path: Path, data: bytes, sha256: str, parsed: Parsed,
+                  strict: bool, mapping: Mapping[str, str] | None = None,
+                  progress: Progress | None = None) -> ImportResult:
+    """A file read whole: its records go through :func:`_store`."""
+    detected = parsed.detection.database if parsed.detection else None
+    warnings = list(parsed.warnings) + _mismatch(path, source, detected)
     parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": parsed.format,
                                      "strict": strict, "encoding": parsed.encoding}
     if mapping is not None:
         parameters["mapping"] = dict(mapping)
-    with ledger.transaction():
-        run_id = start_run(ledger, "import", source=source.name, database=parsed.database,
-                           platform=source.platform or None, parameters=parameters)
+    items: tuple[Record | Rejected, ...] = (*parsed.records, *parsed.rejected)
+    return _store(ledger, source, path, sha256=sha256, size=len(data), format=parsed.format,
+                  database=parsed.database, evidence=_evidence(parsed), encoding=parsed.encoding, warnings=warnings,
+                  strict=strict, parameters=parameters, items=lambda _: iter(items), progress=progress,
+                  total=len(items))
+
+
+def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: Source | None, sha256: str,
+                  size: int, strict: bool, progress: Progress | None = None) -> ImportResult | None:
+    """A large file read block by block: its records go through :func:`_store` as they are read. None (nothing
+    written) when the file holds no record at all: the whole-file reader says why."""
+    path = stream.path
+    source = chosen or choose_source(protocol, path, database=stream.detection.database)
+    database = source.database if source.kind == "file" else stream.detection.database
+    if next(stream.items(database, []), None) is None:
+        return None
+    parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": stream.format.name,
+                                     "strict": strict, "encoding": stream.encoding, "streamed": True}
+    return _store(ledger, source, path, sha256=sha256, size=size, format=stream.format.name, database=database,
+                  evidence=stream.detection.evidence, encoding=stream.encoding,
+                  warnings=list(stream.warnings) + _mismatch(path, source, stream.detection.database),
+                  strict=strict, parameters=parameters, items=lambda found: stream.items(database, found),
+                  how=", read block by block", progress=progress)
+
+
+def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int, format: str, database: str | None,
+           evidence: str, encoding: str, warnings: list[str], strict: bool, parameters: dict[str, object],
+           items: Items, how: str = "", progress: Progress | None = None, total: int | None = None) -> ImportResult:
+    """The one store-or-refuse routine: one import run, the file, its records and its rejections, in one
+    transaction. ``strict`` with any rejected record refuses the file (the run and rejections are kept, no
+    record is). ``database`` None: the database most of the records name."""
+    if strict:
+        read = 0
+        refused: list[Rejected] = []
+        for item in items([]):
+            read += 1
+            if isinstance(item, Rejected):
+                refused.append(item)
         if refused:
-            add_rejections(ledger, rejections, run_id=run_id, source=source.name, path=str(path))
-            message = (f"strict: the whole file is refused because {len(rejections)} of {parsed.records_read} "
-                       "records could not be read; nothing imported")
-            finish_run(ledger, run_id, "failed", message, count_retrieved=0)
-            return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256,
-                                format=parsed.format, database=parsed.database, detection=evidence,
-                                encoding=parsed.encoding, records_read=parsed.records_read, imported=0,
-                                rejected=parsed.rejected, warnings=tuple(warnings), run_id=run_id,
-                                message=message)
-        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=len(data),
-                           format=parsed.format, database=parsed.database, source=source.name,
-                           records_read=parsed.records_read, encoding=parsed.encoding, detection=evidence,
-                           export_date=source.searched)
-        ids = add_records(ledger, parsed.records, run_id=run_id, source=source.name, file_id=file_id)
-        add_rejections(ledger, rejections, run_id=run_id, source=source.name, path=str(path), file_id=file_id)
-        message = (f"{parsed.records_read} records read: {len(ids)} imported, {len(rejections)} rejected "
-                   f"({parsed.format}, {parsed.database}, {parsed.encoding})")
+            return _refuse(ledger, source, path, sha256=sha256, format=format, database=database or "",
+                           evidence=evidence, encoding=encoding, warnings=warnings, rejected=refused,
+                           parameters=parameters, records_read=read)
+    reader_warnings: list[str] = []
+    rejected: list[Rejected] = []
+    databases: Counter[str] = Counter()
+
+    def records() -> Iterator[Record]:
+        for item in counted(items(reader_warnings), progress, f"importing {path.name}", total):
+            if isinstance(item, Rejected):
+                rejected.append(item)
+            else:
+                databases[item.database] += 1
+                yield item
+
+    with ledger.transaction():
+        run_id = start_run(ledger, "import", source=source.name, database=database, platform=source.platform or None,
+                           parameters=parameters)
+        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=size, format=format,
+                           database=database or format, source=source.name, records_read=0, encoding=encoding,
+                           detection=evidence, export_date=source.searched)
+        ids = add_records(ledger, records(), run_id=run_id, source=source.name, file_id=file_id)
+        add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
+                       source=source.name, path=str(path), file_id=file_id)
+        database = database or (databases.most_common(1)[0][0] if databases else format)
+        records_read = len(ids) + len(rejected)
+        finish_file(ledger, file_id, records_read=records_read, database=database)
+        message = (f"{records_read} records read: {len(ids)} imported, {len(rejected)} rejected "
+                   f"({format}, {database}, {encoding}{how})")
         finish_run(ledger, run_id, "ok", message, count_retrieved=len(ids))
-    return ImportResult(path=str(path), source=source.name, status="imported", sha256=sha256, format=parsed.format,
-                        database=parsed.database, detection=evidence, encoding=parsed.encoding,
-                        records_read=parsed.records_read, imported=len(ids), rejected=parsed.rejected,
-                        warnings=tuple(warnings), run_id=run_id, file_id=file_id, message=message,
-                        record_ids=tuple(ids))
+    return ImportResult(path=str(path), source=source.name, status="imported", sha256=sha256, format=format,
+                        database=database, detection=evidence, encoding=encoding, records_read=records_read,
+                        imported=len(ids), rejected=tuple(rejected), warnings=tuple(warnings + reader_warnings),
+                        run_id=run_id, file_id=file_id, message=message, record_ids=tuple(ids))
+
+
+def _refuse(ledger: Ledger, source: Source, path: Path, *, sha256: str, format: str, database: str, evidence: str,
+            encoding: str, warnings: list[str], rejected: list[Rejected], parameters: dict[str, object],
+            records_read: int) -> ImportResult:
+    """A strict import of a file with rejected records: the run and the rejections, no record."""
+    with ledger.transaction():
+        run_id = start_run(ledger, "import", source=source.name, database=database or None,
+                           platform=source.platform or None, parameters=parameters)
+        add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
+                       source=source.name, path=str(path))
+        message = (f"strict: the whole file is refused because {len(rejected)} of {records_read} records could "
+                   "not be read; nothing imported")
+        finish_run(ledger, run_id, "failed", message, count_retrieved=0)
+    return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256, format=format,
+                        database=database, detection=evidence, encoding=encoding, records_read=records_read,
+                        rejected=tuple(rejected), warnings=tuple(warnings), run_id=run_id, message=message)
 
 
 def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: str, fmt: str | None,
@@ -244,30 +317,32 @@ def _record_failure(ledger: Ledger, source: Source | None, path: Path, sha256: s
 
 def import_files(ledger: Ledger, protocol: Protocol, paths: list[Path] | None = None, *, source: str | None = None,
                  format: str | None = None, strict: bool = False,
-                 mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
+                 mapping: Mapping[str, str] | None = None, progress: Progress | None = None) -> list[ImportResult]:
     """Import the files given (none: every file the protocol names). A file that cannot be read does not
     stop the others: its result has status ``failed`` and the reason (the failed run is in the ledger).
     ``mapping``: a CSV column mapping for every file (see :func:`import_file`); a bad one refuses them all."""
     check_mapping(mapping)
     if not paths and mapping is not None and source is None:
-        raise InputError("--map", ["a column mapping reads the CSV files it is given: name the files, or the one "
+        raise UsageError("--map", ["a column mapping reads the CSV files it is given: name the files, or the one "
                                    "source (--source) whose files it fits"])
     if not paths:
         if source is not None:
             choose_source(protocol, Path(protocol.path), source)  # an unknown name is an error, not "no files"
-        return import_protocol_files(ledger, protocol, strict=strict, source=source, mapping=mapping)
+        return import_protocol_files(ledger, protocol, strict=strict, source=source, mapping=mapping,
+                                     progress=progress)
     results: list[ImportResult] = []
     for path in paths:
         try:
             results.append(import_file(ledger, protocol, path, source=source, format=format, strict=strict,
-                                       mapping=mapping))
+                                       mapping=mapping, progress=progress))
         except FormatError as error:
             results.append(ImportResult(path=str(path), source=source or "", status="failed", message=str(error)))
     return results
 
 
 def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = False,
-                          source: str | None = None, mapping: Mapping[str, str] | None = None) -> list[ImportResult]:
+                          source: str | None = None, mapping: Mapping[str, str] | None = None,
+                          progress: Progress | None = None) -> list[ImportResult]:
     """Import every file named by the protocol's file and other sources (or by one of them), in protocol order.
 
     A file that cannot be read does not stop the others: its result has status ``failed`` and the reason.
@@ -279,7 +354,7 @@ def import_protocol_files(ledger: Ledger, protocol: Protocol, *, strict: bool = 
         for path in named.files:
             try:
                 results.append(import_file(ledger, protocol, path, source=named.name, format=named.format,
-                                           strict=strict, mapping=mapping))
+                                           strict=strict, mapping=mapping, progress=progress))
             except FormatError as error:
                 results.append(ImportResult(path=str(path), source=named.name, status="failed",
                                             message=str(error)))

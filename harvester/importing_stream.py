@@ -1,46 +1,72 @@
-"""Importing a large export block by block, so memory stays flat however many records it holds.
+"""Reading a large export block by block, so memory stays flat however many records it holds.
 
-:func:`harvester.importing.import_file` hands a file over here when it is larger than
-``STREAM_ABOVE_BYTES`` and its format module offers ``iter_chunks(chunks, path, database, warnings)``
-(RIS does). The format and encoding are decided on the file's first 256 KB, exactly as
+:func:`harvester.importing.import_file` asks :func:`open_stream` for a file larger than
+``STREAM_ABOVE_BYTES`` whose format declares a block reader (``FileFormat.stream``; RIS does). The
+format and encoding are decided on the file's first 256 KB, exactly as
 :func:`harvester.formats.read_bytes` decides them for a whole file; the records then go to the ledger
-as they are read, inside the one transaction of the import. A file that turns out not to be UTF-8
-after its first 256 KB is read as Windows-1252, with the same warning the whole-file reader gives (the
-whole file is checked before anything is written, so nothing needs undoing inside a caller's transaction).
-Anything unusual (a format that cannot stream, a head that cannot be decoded) returns None and the
-caller reads the file whole, so every error message stays the one the whole-file reader gives.
+as they are read, through the same store routine as a whole file, inside the one transaction of the
+import. A file that turns out not to be UTF-8 after its first 256 KB is read as Windows-1252, with the
+same warning the whole-file reader gives (the whole file is checked before anything is written, so
+nothing needs undoing inside a caller's transaction). Anything unusual (a format that cannot stream, a
+head that cannot be decoded) gives None and the caller reads the file whole, so every error message
+stays the one the whole-file reader gives. Nothing here writes to the ledger.
 """
 
 from __future__ import annotations
 
 import codecs
-import itertools
-import sys
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harvester.errors import FormatError
 from harvester.formats import decide
-from harvester.formats.base import Detection, FileFormat, Rejected
+from harvester.formats.base import Detection, FileFormat, Rejected, Streamer
 from harvester.formats.encoding import decode
-from harvester.importing import BLOCK_BYTES, ImportResult, choose_source
-from harvester.ledger import Ledger
-from harvester.ledger.imports import finish_file
-from harvester.ledger.records import Rejection, add_file, add_records, add_rejections
-from harvester.ledger.runs import finish_run, start_run
-from harvester.protocol import Protocol, Source
 from harvester.records import Record
 
 HEAD_BYTES = 256 * 1024
-Chunker = Callable[[Iterable[str], str, "str | None", "list[str] | None"], Iterator["Record | Rejected"]]
+BLOCK_BYTES = 1 << 20
 
 
-def _chunker(fmt: FileFormat) -> Chunker | None:
-    module = sys.modules.get(fmt.read.__module__)
-    found: Any = getattr(module, "iter_chunks", None)
-    return found if callable(found) else None
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A file that can be read block by block: its format, what decided it, its encoding and the warnings
+    the decoding gave."""
+
+    path: Path
+    format: FileFormat
+    detection: Detection
+    encoding: str
+    warnings: tuple[str, ...]
+    _reader: Streamer
+    _stream_encoding: str
+
+    def items(self, database: str | None, warnings: list[str]) -> Iterator[Record | Rejected]:
+        """The file's records and rejected records, in order, read afresh from the start."""
+        return self._reader(_blocks(self.path, self._stream_encoding), str(self.path), database, warnings)
+
+
+def open_stream(path: Path, format: str | None) -> Stream | None:
+    """The file as a :class:`Stream`, or None when it cannot be streamed (the caller reads it whole)."""
+    head = _head(path)
+    if head is None:
+        return None
+    text, encoding, warnings, bom = head
+    try:
+        fmt, detection = decide(text, str(path), format)
+    except FormatError:
+        return None
+    if fmt.stream is None:
+        return None
+    stream_encoding = _stream_encoding(encoding, bom)
+    if not _decodes(path, stream_encoding):
+        if stream_encoding not in ("utf-8", "utf-8-sig"):
+            return None  # the whole-file reader gives its own message
+        warnings.append(f"{path}: not valid UTF-8 after the first {HEAD_BYTES // 1024} KB; read as Windows-1252 "
+                        "(check accented characters)")
+        stream_encoding = encoding = "cp1252"
+    return Stream(path, fmt, detection, encoding, tuple(warnings), fmt.stream, stream_encoding)
 
 
 def _head(path: Path) -> tuple[str, str, list[str], bool] | None:
@@ -76,37 +102,6 @@ def _blocks(path: Path, encoding: str) -> Iterator[str]:
             yield block
 
 
-def stream_import(ledger: Ledger, protocol: Protocol, path: Path, chosen: Source | None, sha256: str, size: int,
-                  format: str | None, strict: bool) -> ImportResult | None:
-    """Import a large file block by block; None when it cannot be streamed (the caller reads it whole)."""
-    head = _head(path)
-    if head is None:
-        return None
-    text, encoding, warnings, bom = head
-    try:
-        fmt, detection = decide(text, str(path), format)
-    except FormatError:
-        return None
-    chunker = _chunker(fmt)
-    if chunker is None:
-        return None
-    source = chosen or choose_source(protocol, path, database=detection.database)
-    named = source.database if source.kind == "file" else None
-    if source.kind == "file" and detection.database and detection.database.lower() != source.database.lower():
-        warnings.append(f"{path}: the content looks like {detection.database} but source {source.name!r} is "
-                        f"{source.database}; the records are stored as {source.database}")
-    stream_encoding = _stream_encoding(encoding, bom)
-    if not _decodes(path, stream_encoding):
-        # checked before anything is written: inside a caller's transaction (refresh) a retry could not undo
-        if stream_encoding not in ("utf-8", "utf-8-sig"):
-            return None  # the whole-file reader gives its own message
-        warnings.append(f"{path}: not valid UTF-8 after the first {HEAD_BYTES // 1024} KB; read as Windows-1252 "
-                        "(check accented characters)")
-        stream_encoding = encoding = "cp1252"
-    return _store(ledger, source, path, sha256, size, fmt, detection, chunker, named, stream_encoding, encoding,
-                  warnings, strict)
-
-
 def _decodes(path: Path, encoding: str) -> bool:
     """Whether the whole file decodes in this encoding (read in blocks; nothing is kept)."""
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -118,74 +113,3 @@ def _decodes(path: Path, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _store(ledger: Ledger, source: Source, path: Path, sha256: str, size: int, fmt: FileFormat,
-           detection: Detection, chunker: Chunker, named: str | None, stream_encoding: str, encoding: str,
-           warnings: list[str], strict: bool) -> ImportResult | None:
-    database = named or detection.database
-    reader_warnings: list[str] = []
-    rejected: list[Rejected] = []
-    databases: Counter[str] = Counter()
-    parameters = {"path": str(path), "sha256": sha256, "format": fmt.name, "strict": strict, "encoding": encoding,
-                  "streamed": True}
-    if strict:
-        read = 0
-        for item in chunker(_blocks(path, stream_encoding), str(path), database, []):
-            read += 1
-            if isinstance(item, Rejected):
-                rejected.append(item)
-        if rejected:
-            return _refuse(ledger, source, path, sha256, fmt, detection, encoding, warnings, rejected, parameters,
-                           read)
-
-    items = chunker(_blocks(path, stream_encoding), str(path), database, reader_warnings)
-    first = next(items, None)
-    if first is None:
-        return None  # no record at all: the whole-file reader says why, before anything is written
-
-    def records() -> Iterator[Record]:
-        for item in itertools.chain((first,), items):
-            if isinstance(item, Rejected):
-                rejected.append(item)
-            else:
-                databases[item.database] += 1
-                yield item
-
-    with ledger.transaction():
-        run_id = start_run(ledger, "import", source=source.name, database=database, platform=source.platform or None,
-                           parameters=parameters)
-        file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=size, format=fmt.name,
-                           database=database or fmt.name, source=source.name, records_read=0, encoding=encoding,
-                           detection=detection.evidence, export_date=source.searched)
-        ids = add_records(ledger, records(), run_id=run_id, source=source.name, file_id=file_id)
-        add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
-                       source=source.name, path=str(path), file_id=file_id)
-        database = database or (databases.most_common(1)[0][0] if databases else fmt.name)
-        records_read = len(ids) + len(rejected)
-        finish_file(ledger, file_id, records_read=records_read, database=database)
-        message = (f"{records_read} records read: {len(ids)} imported, {len(rejected)} rejected "
-                   f"({fmt.name}, {database}, {encoding}, read block by block)")
-        finish_run(ledger, run_id, "ok", message, count_retrieved=len(ids))
-    return ImportResult(path=str(path), source=source.name, status="imported", sha256=sha256, format=fmt.name,
-                        database=database, detection=detection.evidence, encoding=encoding,
-                        records_read=records_read, imported=len(ids), rejected=tuple(rejected),
-                        warnings=tuple(warnings + reader_warnings), run_id=run_id, file_id=file_id, message=message,
-                        record_ids=tuple(ids))
-
-
-def _refuse(ledger: Ledger, source: Source, path: Path, sha256: str, fmt: FileFormat, detection: Detection,
-            encoding: str, warnings: list[str], rejected: list[Rejected], parameters: dict[str, object],
-            records_read: int) -> ImportResult:
-    with ledger.transaction():
-        run_id = start_run(ledger, "import", source=source.name, database=detection.database,
-                           platform=source.platform or None, parameters=parameters)
-        add_rejections(ledger, [Rejection(r.position, r.line, r.reason, r.raw) for r in rejected], run_id=run_id,
-                       source=source.name, path=str(path))
-        message = (f"strict: the whole file is refused because {len(rejected)} of {records_read} records could "
-                   "not be read; nothing imported")
-        finish_run(ledger, run_id, "failed", message, count_retrieved=0)
-    return ImportResult(path=str(path), source=source.name, status="refused", sha256=sha256, format=fmt.name,
-                        database=detection.database or "", detection=detection.evidence, encoding=encoding,
-                        records_read=records_read, rejected=tuple(rejected), warnings=tuple(warnings), run_id=run_id,
-                        message=message)

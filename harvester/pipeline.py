@@ -18,7 +18,9 @@ from harvester.dedup.runs import dedupe_ledger
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.decisions import list_decisions
+from harvester.outputs import check_loaded, counts_of, draw_diagram, write_outputs
 from harvester.protocol import DecisionFile, Protocol
+from harvester.review import Review, review_of
 from harvester.screening import apply_rules, import_decisions
 
 Say = Callable[[str], None]
@@ -26,11 +28,23 @@ Say = Callable[[str], None]
 
 @dataclass(slots=True)
 class PipelineResult:
+    """What a whole run did. ``failed``: the steps that failed (a live source); the others still ran and
+    their work is kept, but the run as a whole failed (``prisma-harvest run`` exits 1)."""
+
     protocol: str
     out: Path
     steps: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, object]:
+        return {"protocol": self.protocol, "out": str(self.out), "ok": self.ok, "steps": self.steps,
+                "files": [str(p) for p in self.files], "warnings": self.warnings, "failed": self.failed}
 
 
 def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Say | None = None) -> PipelineResult:
@@ -52,6 +66,8 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
 
         for outcome in search(protocol):
             step(f"search {outcome.source}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""))
+            if outcome.status != "ok":
+                result.failed.append(outcome.error or f"search {outcome.source}: {outcome.status}")
 
     with Ledger.open(protocol.ledger_path) as ledger:
         for imported in import_protocol_files(ledger, protocol):
@@ -67,8 +83,9 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
         step(f"rules: {fired}")
         for sheet in protocol.decisions:
             step(_import_sheet(ledger, protocol, sheet))
+        review = review_of(ledger, protocol)
 
-    step("outputs: " + ", ".join(str(p) for p in _write_outputs(protocol, out, result)))
+    step("outputs: " + ", ".join(str(p) for p in _write_outputs(review, out, result)))
     return result
 
 
@@ -81,14 +98,14 @@ def _import_sheet(ledger: Ledger, protocol: Protocol, sheet: DecisionFile) -> st
     return f"decisions {sheet.file.name}: {summary.stored} stored ({', '.join(summary.reviewers)})"
 
 
-def _write_outputs(protocol: Protocol, out: Path, result: PipelineResult) -> list[Path]:
-    """The way out's files, plus the 2009 layout the seed review used; problems of the check become warnings."""
-    from prisma.commands import check, make_diagram, write_outputs
-
-    written = write_outputs(protocol.path, out)
-    written.append(make_diagram(protocol.path, None, template="2009", fmt="svg", out=out / "prisma-2009.svg",
+def _write_outputs(review: Review, out: Path, result: PipelineResult) -> list[Path]:
+    """The way out's files, plus the 2009 layout the seed review used; problems of the check become warnings.
+    All from the one review the pipeline computed (its counts are not computed again)."""
+    written = write_outputs(review, out)
+    loaded = counts_of(review)
+    written.append(draw_diagram(loaded, template="2009", fmt="svg", out=out / "prisma-2009.svg",
                                 allow_mismatch=True).path)
-    checked = check(protocol.path)
+    checked = check_loaded(loaded)
     result.warnings.extend(f"check: {problem}" for problem in checked.problems)
     if checked.counts.awaiting:
         result.warnings.append(f"provisional: {checked.counts.awaiting:,} record(s) still await a decision")

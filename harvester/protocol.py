@@ -214,6 +214,11 @@ def load(path: str | Path) -> Protocol:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise ProtocolError(str(path), "", "no such protocol file") from error
+    except IsADirectoryError as error:
+        raise ProtocolError(str(path), "", "is a folder; give the review's protocol file (a .toml file in it)"
+                            ) from error
+    except OSError as error:
+        raise ProtocolError(str(path), "", f"cannot read the protocol file: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
         raise ProtocolError(str(path), "", f"not UTF-8 text: {error}") from error
     except tomllib.TOMLDecodeError as error:

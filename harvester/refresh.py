@@ -36,28 +36,32 @@ from typing import Any
 from harvester.dedup import dedupe_new
 from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_json, to_markdown
 from harvester.errors import HarvestError
-from harvester.exporting import csv_row, export_rows
-from harvester.formats import ris
-from harvester.formats.csv import write_csv
+from harvester.exporting import export_rows, write_rows
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.core import utc_now
 from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import get_record
-from harvester.ledger.refresh import (
-    adopt_runs,
-    close_abandoned_refreshes,
-    last_successful_search,
-    last_total_count,
+from harvester.ledger.records import (
+    count_records_of_runs,
+    get_record,
+    list_files,
     live_record_ids,
     max_record_id,
-    max_run_id,
     record_ids_after,
     revisions_already_seen,
+)
+from harvester.ledger.runs import (
+    adopt_runs,
+    close_abandoned_refreshes,
+    finish_run,
+    get_run,
+    last_successful_search,
+    last_total_count,
+    max_run_id,
     run_tree,
     set_run_parameters,
+    start_run,
 )
-from harvester.ledger.runs import finish_run, get_run, start_run
 from harvester.lock import ReviewLock
 from harvester.protocol import Protocol, Source
 from harvester.search import count_source, search_source
@@ -284,18 +288,17 @@ def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: 
 
 def _file_sources(ledger: Ledger, protocol: Protocol, refresh_id: int) -> list[SourceDelta]:
     tree = set(run_tree(ledger, refresh_id))
-    rows = ledger.execute("SELECT source, run_id, records_read FROM files ORDER BY id").fetchall()
+    files = list_files(ledger)
     result = []
     for source in protocol.sources:
         if source.kind == "pubmed" or not source.files:
             continue
-        changed = [row for row in rows if row["source"] == source.name and row["run_id"] in tree]
+        changed = [file for file in files if file.source == source.name and file.run_id in tree]
         if changed:
-            runs = tuple(sorted({int(r["run_id"]) for r in changed}))
-            marks = ",".join("?" * len(runs))
-            new = ledger.execute(f"SELECT COUNT(*) AS n FROM records WHERE run_id IN ({marks})", runs).fetchone()
+            runs = tuple(sorted({file.run_id for file in changed}))
             result.append(SourceDelta(source.name, source.kind, "imported", run_ids=runs,
-                                      returned=sum(int(r["records_read"]) for r in changed), new=int(new["n"]),
+                                      returned=sum(file.records_read for file in changed),
+                                      new=count_records_of_runs(ledger, runs),
                                       note=f"{len(changed)} new or changed file(s)"))
         else:
             result.append(SourceDelta(source.name, source.kind, "unchanged", note="no new or changed file"))
@@ -371,11 +374,8 @@ def write_outputs(delta: Delta, protocol: Protocol, out: Path, ledger: Ledger | 
         return written
     wanted = {record.id for record in delta.new_unique}
     rows = [row for row in export_rows(ledger, protocol, "all") if row.stored.id in wanted]
-    ris_path, csv_path = out / f"{stem}-new.ris", out / f"{stem}-new.csv"
-    with ris_path.open("w", encoding="utf-8", newline="") as handle:
-        for row in rows:
-            first, _, rest = ris.dumps([row.stored.record]).partition("\n")
-            handle.write(f"{first}\nID  - {row.stored.id}\n{rest}")
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        write_csv((csv_row(row) for row in rows), handle)
-    return [*written, ris_path, csv_path]
+    paths = [out / f"{stem}-new.ris", out / f"{stem}-new.csv"]
+    for path, format in zip(paths, ("ris", "csv"), strict=True):
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            write_rows(rows, format, handle)
+    return [*written, *paths]

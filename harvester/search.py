@@ -17,11 +17,12 @@ calls it as a child of its own run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from harvester import progress as progress_module
 from harvester.errors import HarvestError, ProtocolError, SourceError
 from harvester.ledger import Ledger
 from harvester.ledger.harvest import (
@@ -39,7 +40,7 @@ from harvester.query import parse, to_pubmed
 from harvester.sources.pubmed import Plan, PubMed, Settings, Window
 
 #: ``progress(source_name, records_done, records_expected)``, called as batches are stored.
-Progress = Callable[[str, int, int], None]
+Progress = progress_module.Progress
 
 MISSING_REASON = "listed by ESearch but not returned by EFetch (deleted or withheld by PubMed)"
 

@@ -1,4 +1,4 @@
-"""The counts model: every box of the PRISMA 2020 flow diagrams, and the one way to fill it from a ledger.
+"""The counts model: every box of the PRISMA 2020 flow diagrams, and the one way to fill it from outcomes.
 
 Field names reuse the PRISMA2020 R package's CSV keys (``database_results``, ``dbr_excluded``...), so a
 CSV written by :mod:`prisma.prisma2020_csv` opens in the Shiny app and ours reads theirs. A count of
@@ -9,22 +9,19 @@ as ``key/name``) to the ledger ids of the records behind it, so every number on 
 traced to the records that make it (``prisma-harvest check --records``). Counts read from someone
 else's CSV carry no ids.
 
-Rendering only reads a :class:`PrismaCounts`; nothing here touches the ledger except
-:func:`counts_from_ledger`, which asks screening for each record's :class:`Outcome` and aggregates.
+Rendering only reads a :class:`PrismaCounts`; nothing here touches the ledger: the harvester computes one
+:class:`~prisma.flow.Outcome` per record (``harvester.review.counts_from_ledger``) and
+:func:`counts_from_outcomes` aggregates them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harvester.errors import HarvestError
-
-if TYPE_CHECKING:
-    from harvester.ledger import Ledger
-    from harvester.protocol import Protocol
-    from harvester.screening.outcomes import Outcome
+from prisma.flow import Outcome
 
 #: How each other-method kind of the protocol (``OTHER_METHODS``) is printed, and the PRISMA2020 CSV
 #: key it fills. Kinds without a key are written as extra ``other_method_results`` lines.
@@ -332,27 +329,3 @@ def _retrieval(arm: str, outcome: Outcome, put: Any, end: str | None = None) -> 
         put(f"{arm}_included", rid)
     else:
         raise HarvestError(f"record {rid}: unknown outcome end state {end!r}")
-
-
-def counts_from_ledger(ledger: Ledger, protocol: Protocol) -> PrismaCounts:
-    """The one way from a ledger to counts: screening's outcome per record, aggregated.
-
-    ``record_outcomes`` is imported here, not at module level, so that rendering someone else's CSV
-    never needs the screening stage.
-    """
-    try:
-        from harvester.screening.outcomes import record_outcomes  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as error:
-        raise HarvestError(
-            "harvester.screening.outcomes.record_outcomes is not available yet: counts from the ledger need "
-            "the screening stage (render from a CSV with --counts meanwhile)"
-        ) from error
-    outcomes = record_outcomes(ledger, protocol)
-    methods = {source.name: source.method or "other" for source in protocol.sources if source.kind == "other"}
-    return counts_from_outcomes(
-        outcomes,
-        other_methods=methods,
-        previous_studies=protocol.previous_studies,
-        previous_reports=protocol.previous_reports,
-        reasons_order=protocol.screening.full_text_reasons,
-    )

@@ -62,6 +62,18 @@ class DiagramOptions:
     #: count key -> the wording to print for its line instead of the template's (translations, renamed boxes)
     labels: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        for name, value, low, high in (("font_size", self.font_size, *FONT_SIZES), ("box_width", self.box_width,
+                                       *BOX_WIDTHS), ("dpi", self.dpi, *DPIS)):
+            if not low <= value <= high:
+                raise RenderError(f"{name.replace('_', '-')} {value:g} is out of range: give {low:g} to {high:g}")
+
+
+#: What the renderer draws legibly (points; inches; dots per inch: above 2,400 graphviz-pure runs out of memory).
+FONT_SIZES: tuple[float, float] = (4.0, 72.0)
+BOX_WIDTHS: tuple[float, float] = (1.0, 12.0)
+DPIS: tuple[int, int] = (36, 2400)
+
 
 def number(n: int) -> str:
     return f"{n:,}"
@@ -270,7 +282,9 @@ def _pure(dot: str, fmt: str, extra: list[str] | None = None) -> bytes:
     result = subprocess.run([executable, "-Kneato", f"-T{fmt}", *(extra or [])], input=dot.encode("utf-8"),
                             capture_output=True, check=False, timeout=120)
     if result.returncode != 0:
-        raise RenderError(f"graphviz-pure failed to render {fmt}: {result.stderr.decode('utf-8', 'replace')[:500]}")
+        reason = result.stderr.decode("utf-8", "replace").strip()[:500] or (
+            f"it stopped with exit code {result.returncode} and no message (too large an image? try a lower --dpi)")
+        raise RenderError(f"graphviz-pure failed to render {fmt}: {reason}")
     return result.stdout
 
 

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from harvester.ledger import Ledger
-from harvester.ledger.reporting import record_titles
-from harvester.protocol import Protocol
 from prisma.check import BOX_NAMES, box_count, check_counts, check_records
-from prisma.counts import PrismaCounts, counts_from_ledger
+from prisma.counts import PrismaCounts
 from prisma.diagram import DiagramOptions, draw
-from prisma.search_report import build_search_report, to_html
+from prisma.search_report import SearchReport, to_html
+from prisma.since import UpdatedCounts, check_since
 from prisma.templates import TEMPLATES, Template, choose_template
 
-if TYPE_CHECKING:
-    from prisma.since import UpdatedCounts
+#: Record id -> (source, title, year): what the lists of records behind each box show.
+Titles = Mapping[int, tuple[str, str, int | None]]
 
 STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 75em; color: #111; line-height: 1.4; }
@@ -64,7 +62,7 @@ def _name(key: str) -> str:
     return BOX_NAMES.get(key) or EXTRA_NAMES.get(key) or key
 
 
-def _record_table(ids: tuple[int, ...], titles: dict[int, tuple[str, str, int | None]]) -> str:
+def _record_table(ids: tuple[int, ...], titles: Titles) -> str:
     e = html.escape
     rows = []
     for rid in ids:
@@ -74,7 +72,7 @@ def _record_table(ids: tuple[int, ...], titles: dict[int, tuple[str, str, int | 
             + "</table>")
 
 
-def _box_sections(counts: PrismaCounts, titles: dict[int, tuple[str, str, int | None]],
+def _box_sections(counts: PrismaCounts, titles: Titles,
                   linked: tuple[str, ...] = ()) -> str:
     """One section per box (and per named line), including the boxes the diagram links to that are empty."""
     groups: dict[str, list[str]] = {key: [] for key in linked}
@@ -123,17 +121,12 @@ def _reasons(counts: PrismaCounts) -> str:
             "<th>Reason</th><th>Records</th></tr>" + "".join(rows) + "</table></section>")
 
 
-def build_report(ledger: Ledger, protocol: Protocol, template: Template | None = None,
-                 options: DiagramOptions | None = None) -> str:
-    """The whole report as one HTML document (a string)."""
-    counts = counts_from_ledger(ledger, protocol)
-    return report_html(ledger, protocol, counts, template, options)
-
-
-def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, template: Template | None = None,
-                options: DiagramOptions | None = None, *, updated: UpdatedCounts | None = None) -> str:
-    """The report for counts already computed (split out so tests can pass hand-made counts); ``updated``
-    (``--since``) adds where the previous version ends, and the split's own check."""
+def report_html(title: str, counts: PrismaCounts, search: SearchReport, titles: Titles,
+                template: Template | None = None, options: DiagramOptions | None = None, *,
+                updated: UpdatedCounts | None = None) -> str:
+    """The whole report as one HTML document, from values the harvester computed once: the review's title,
+    its counts, its search report and the records' titles; ``updated`` (``--since``) adds where the previous
+    version ends, and the split's own check."""
     e = html.escape
     template = template or TEMPLATES[choose_template(counts)]
     options = replace(options or DiagramOptions(), links=True)
@@ -141,8 +134,6 @@ def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, templa
     svg = svg[svg.index("<svg"):]  # inline: drop the XML declaration and DOCTYPE
     problems = check_counts(counts) + check_records(counts)
     if updated is not None:
-        from prisma.since import check_since  # prisma.since needs the screening stage; a CSV report does not
-
         problems += check_since(updated)
     if problems:
         checked = ('<p class="problem">The numbers do not add up:</p><ul>'
@@ -153,14 +144,12 @@ def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, templa
     if counts.awaiting:
         checked += (f"<p class=problem>Provisional: {counts.awaiting:,} record(s) still await a decision at some "
                     "stage.</p>")
-    search = build_search_report(ledger, protocol, counts)
     dedup = search.deduplication
     dedup_html = (f'<section id="deduplication"><h2>De-duplication</h2><p>{counts.duplicates or 0:,} duplicate '
                   f"records removed from {counts.identified_dbr:,} records identified in databases and registers, "
                   f'<a href="#{_anchor("duplicates")}">listed below</a>; method: {e(dedup.method)}, prisma-harvester '
                   f"{e(dedup.tool_version)}.</p>"
                   + "".join(f"<p>{e(rule)}: {n:,}</p>" for rule, n in sorted(dedup.per_rule.items())) + "</section>")
-    titles = record_titles(ledger)
     split = ""
     if updated is not None:
         split = (f'<p>Updated review. Previous version: the {len(updated.previous_ids):,} records first brought into '
@@ -172,7 +161,7 @@ def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, templa
                  "before is counted in its duplicates removed.</p>"
                  + "".join(f"<p class=problem>{e(w)}</p>" for w in updated.warnings))
     body = "\n".join([
-        f"<h1>{e(protocol.title)}</h1>",
+        f"<h1>{e(title)}</h1>",
         f"<p>{e(template.title)}. Click a box to see the records behind its count.</p>",
         split,
         f'<div class="diagram">{svg}</div>',
@@ -182,5 +171,5 @@ def report_html(ledger: Ledger, protocol: Protocol, counts: PrismaCounts, templa
         to_html(search),
         _box_sections(counts, titles, tuple(box.link for box in template.boxes if box.link)),
     ])
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(protocol.title)}: PRISMA '
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}: PRISMA '
             f"report</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")

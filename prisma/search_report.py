@@ -6,21 +6,17 @@ the file, its database and platform, export date and the records read. Then othe
 de-duplication: method, software version, records removed per rule. Every value comes from a run,
 file or record row; items the ledger cannot know (peer review of the strategy, prior work) are listed
 as "declared by the authors" so the report shows the gap instead of hiding it.
+
+The harvester gathers the values (``harvester.review.search_report``); this module holds them and writes
+them out as Markdown or HTML.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
 
 from harvester import __version__
-from harvester.ledger import Ledger
-from harvester.ledger.records import list_files
-from harvester.ledger.reporting import duplicate_rules, records_per_source
-from harvester.ledger.runs import list_runs
-from harvester.protocol import Protocol
-from prisma.counts import PrismaCounts
 
 NOT_IN_LEDGER = (
     ("14", "Peer review", "Describe any search peer review process (e.g. PRESS)."),
@@ -103,73 +99,6 @@ class SearchReport:
     records_per_source: dict[str, int]
     tool_version: str = __version__
     queries: tuple[SourceQuery, ...] = ()  # per source: the string for its database, warnings, lint, recall
-
-
-def _limits(parameters: dict[str, Any], text: str | None) -> str:
-    parts = []
-    if parameters.get("mindate") or parameters.get("maxdate"):
-        parts.append(f"{parameters.get('datetype', 'pdat')} from {parameters.get('mindate') or 'the start'} "
-                     f"to {parameters.get('maxdate') or 'the search date'}")
-    if text:
-        parts.append(text)
-    return "; ".join(parts) or "none"
-
-
-def build_search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | None = None) -> SearchReport:
-    """Gather the PRISMA-S items from the ledger's runs and files and the protocol's sources."""
-    held = records_per_source(ledger)
-    databases: list[DatabaseSearch] = []
-    searches = [run for run in list_runs(ledger, kind="search")]
-    for source in protocol.sources:
-        if source.kind != "pubmed":
-            continue
-        runs = [run for run in searches if run.source == source.name]
-        ok = [run for run in runs if run.status == "ok"] or runs
-        if not ok:
-            continue
-        last = ok[-1]
-        databases.append(DatabaseSearch(
-            source=source.name, database=last.database or source.database, platform=last.platform or source.platform,
-            searched=last.started_at[:10], query=last.query or protocol.query_for(source),
-            translation=last.query_translation or "", limits=_limits(last.parameters, source.limits),
-            reported=last.count_reported, retrieved=last.count_retrieved, run_id=last.id, status=last.status,
-            earlier=tuple(run.started_at[:10] for run in ok[:-1]),
-        ))
-    files: list[FileImport] = []
-    kinds = {source.name: source for source in protocol.sources}
-    for stored in list_files(ledger):
-        declared = kinds.get(stored.source)
-        if declared is not None and declared.kind == "other":
-            continue
-        files.append(FileImport(
-            source=stored.source, database=stored.database, platform=declared.platform if declared else "",
-            path=stored.path, format=stored.format, export_date=stored.export_date or "",
-            searched=(declared.searched or "") if declared else "", records_read=stored.records_read,
-            sha256=stored.sha256, query=protocol.query_for(declared) if declared else "",
-            limits=(declared.limits or "none") if declared else "none",
-        ))
-    others = tuple(
-        OtherMethod(source.name, source.method or "other", tuple(str(path) for path in source.files),
-                    held.get(source.name, 0))
-        for source in protocol.sources if source.kind == "other"
-    )
-    dedupe_runs = [run for run in list_runs(ledger, kind="dedupe") if run.status == "ok"]
-    if dedupe_runs:
-        last = dedupe_runs[-1]
-        settings = ", ".join(f"{key.replace('_', ' ')} {last.parameters[key]}" for key in ("mode", "rules_version")
-                             if last.parameters.get(key))
-        method = str(last.parameters.get("method") or "prisma-harvester de-duplication (exact identifiers, then "
-                     "fuzzy title, authors and citation)") + (f", {settings}" if settings else "")
-        if last.message:
-            method += f": {last.message}"
-        dedup = Deduplication(last.id, last.started_at[:10], last.tool_version, method,
-                              counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
-    else:
-        dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
-    from harvester.strategy.report import source_queries  # values from the strategy stage (issue-12 moves this)
-
-    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,
-                        queries=source_queries(ledger, protocol))
 
 
 def _n(value: int | None) -> str:

@@ -1,4 +1,4 @@
-"""The updated-review diagram from the ledger: previous studies and the new identification, split at a boundary.
+"""The updated-review diagram: previous studies and the new identification, split at a boundary.
 
 A living review keeps one ledger across its versions. ``--since REF`` names the end of the previous version
 (a run, typically its last refresh, or a date) and splits the ledger's records in two:
@@ -14,29 +14,21 @@ A new record in the same cluster as a record held before REF is a duplicate remo
 identification, whichever record the de-duplication keeps: when it keeps the new one (a preferred source),
 the cluster's record from the previous version stands for it there, so the previous version's decisions
 still count (:func:`split_clusters`). Counts then follow from one outcome per record, as for a new review.
+
+The harvester reads the ledger (``harvester.review.counts_since``: the boundary's run, the records on each
+side, the clusters as they stood); everything here works on the values it hands over.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from harvester.errors import HarvestError
-from harvester.ledger import Ledger
-from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.refresh import (
-    duplicates_as_of,
-    last_run_before,
-    records_added_after,
-    records_since,
-    run_tree,
-)
-from harvester.ledger.runs import Run, get_run
-from harvester.protocol import Protocol
-from harvester.screening.outcomes import Outcome, record_outcomes
 from prisma.check import Mismatch
 from prisma.counts import PrismaCounts, counts_from_outcomes
+from prisma.flow import Outcome
 
 _RUN = re.compile(r"#?(\d+)")
 _DATE = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})")
@@ -92,24 +84,15 @@ def parse_since(text: str) -> int | str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def resolve_boundary(ledger: Ledger, text: str) -> Boundary:
-    """Check REF against the ledger: the run must exist and have finished ``ok``."""
-    try:
-        ref = parse_since(text)
-    except ValueError as error:
-        raise HarvestError(str(error)) from None
-    if isinstance(ref, str):
-        return Boundary(text, moment=ref, description=f"{ref[:10] if ref.endswith('T00:00:00.000000Z') else ref}"
-                        + (" (00:00 UTC)" if ref.endswith("T00:00:00.000000Z") else ""))
-    try:
-        run: Run = get_run(ledger, ref)
-    except KeyError:
-        raise HarvestError(f"--since {text}: the ledger has no run #{ref} (list them with `prisma-harvest runs`)"
-                           ) from None
-    if run.status != "ok":
-        raise HarvestError(f"--since {text}: run #{ref} ({run.kind}) ended {run.status}, so it cannot mark the end "
-                           "of the previous version; give the last run of that version that finished ok")
-    return Boundary(text, run_id=ref, description=f"{run.kind} run #{ref} (started {run.started_at})")
+def boundary_at(given: str, ref: str) -> Boundary:
+    """The boundary for a moment (an ISO 8601 UTC time as :func:`parse_since` gives it)."""
+    return Boundary(given, moment=ref, description=f"{ref[:10] if ref.endswith('T00:00:00.000000Z') else ref}"
+                    + (" (00:00 UTC)" if ref.endswith("T00:00:00.000000Z") else ""))
+
+
+def boundary_after_run(given: str, run_id: int, kind: str, started_at: str) -> Boundary:
+    """The boundary after a run (and its child runs)."""
+    return Boundary(given, run_id=run_id, description=f"{kind} run #{run_id} (started {started_at})")
 
 
 def split_clusters(duplicates: dict[int, int], new: set[int], kept_before: dict[int, int]) -> dict[int, int]:
@@ -136,47 +119,42 @@ def split_clusters(duplicates: dict[int, int], new: set[int], kept_before: dict[
     return result
 
 
-def counts_since(ledger: Ledger, protocol: Protocol, since: str) -> UpdatedCounts:
-    """The updated-review counts: previous studies from the records up to ``since``, the new identification
-    after it (see the module docstring). Every record of the ledger is in exactly one of the two."""
-    boundary = resolve_boundary(ledger, since)
-    if boundary.run_id is not None:
-        new = set(records_since(ledger, boundary.run_id))
-        last_run = max(run_tree(ledger, boundary.run_id))
-    else:
-        assert boundary.moment is not None
-        new = set(records_added_after(ledger, boundary.moment))
-        last_run = last_run_before(ledger, boundary.moment) or 0
-    clusters = split_clusters(current_duplicates(ledger), new, duplicates_as_of(ledger, last_run))
-    outcomes = record_outcomes(ledger, protocol, duplicates=clusters)
+def updated_counts(outcomes: Iterable[Outcome], new: set[int], boundary: Boundary, *,
+                   other_methods: Mapping[str, str] | None = None, reasons_order: Iterable[str] = (),
+                   declared: Mapping[str, int | None] | None = None, where: str = "the protocol") -> UpdatedCounts:
+    """The updated-review counts from one outcome per record (clusters already split, see
+    :func:`split_clusters`) and the records brought in after the boundary (``new``): previous studies from
+    the others, the new identification from these. ``declared`` holds the protocol's own
+    ``previous_studies`` / ``previous_reports`` (compared, never used), ``where`` names the protocol file."""
+    outcomes = list(outcomes)
     previous = [o for o in outcomes if o.record_id not in new]
     fresh = [o for o in outcomes if o.record_id in new]
     included = sorted(o.record_id for o in previous if o.end == "included")
     studies = len({_study(o) for o in previous if o.end == "included"})
-    methods = {source.name: source.method or "other" for source in protocol.sources if source.kind == "other"}
-    counts = counts_from_outcomes(fresh, other_methods=methods, previous_studies=studies,
-                                  previous_reports=len(included), reasons_order=protocol.screening.full_text_reasons)
+    counts = counts_from_outcomes(fresh, other_methods=other_methods, previous_studies=studies,
+                                  previous_reports=len(included), reasons_order=reasons_order)
     records = dict(counts.records)
     records[PREVIOUS_IDENTIFIED] = tuple(sorted(o.record_id for o in previous))
     records["previous_reports"] = tuple(included)
     records["total_reports"] = tuple(sorted({*included, *records.get("new_reports", ())}))
     counts = replace(counts, records=records)
     return UpdatedCounts(counts, boundary, records[PREVIOUS_IDENTIFIED], tuple(sorted(new)),
-                         tuple(_warnings(protocol, boundary, counts, previous)))
+                         tuple(_warnings(declared or {}, where, boundary, counts, previous)))
 
 
 def _study(outcome: Outcome) -> str:
     return outcome.study_id or f"record:{outcome.record_id}"
 
 
-def _warnings(protocol: Protocol, boundary: Boundary, counts: PrismaCounts, previous: list[Outcome]) -> list[str]:
+def _warnings(declared: Mapping[str, int | None], protocol_path: str, boundary: Boundary, counts: PrismaCounts,
+              previous: list[Outcome]) -> list[str]:
     """What the reviewer must know: the protocol disagrees, a side is empty, old records still await."""
     found: list[str] = []
     where = f"records identified up to {boundary.description}"
     for key, derived in (("previous_studies", counts.previous_studies), ("previous_reports", counts.previous_reports)):
-        given = getattr(protocol, key)
+        given = declared.get(key)
         if given is not None and given != derived:
-            found.append(f"{protocol.path}: [review] {key} = {given:,}, but the ledger holds {derived or 0:,} from "
+            found.append(f"{protocol_path}: [review] {key} = {given:,}, but the ledger holds {derived or 0:,} from "
                          f"the {where}; the diagram shows the ledger's {derived or 0:,}")
     if not previous:
         found.append(f"no {where}: the previous version is empty (is --since {boundary.given} the right boundary?)")

@@ -212,17 +212,18 @@ def test_keys_are_stored_once_and_made_again_when_the_code_changes(
     with Ledger.open(protocol.ledger_path) as ledger:
         _add(ledger, "CINAHL", stroke[:300])
         dedupe_ledger(ledger, protocol)
-        versions = {r["version"] for r in ledger.execute("SELECT version FROM dedup_keys")}
-        assert ledger.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 300 and len(versions) == 1
+        versions = {r["version"] for r in ledger.connection.execute("SELECT version FROM dedup_keys")}
+        assert ledger.connection.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 300 and len(versions) == 1
         new_ids = _add(ledger, "MEDLINE", stroke[300:400])
         assert dedupe_new(ledger, protocol, new_ids).mode == "incremental"
-        assert ledger.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 400
+        assert ledger.connection.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 400
         # the normaliser changed: the next run is a full one and stores every key again
         monkeypatch.setattr(runs, "KEYS_VERSION", "changed")
         new_ids = _add(ledger, "MEDLINE", stroke[400:450])
         summary = dedupe_new(ledger, protocol, new_ids)
         assert summary.mode == "full"
-        assert {tuple(r) for r in ledger.execute("SELECT version, COUNT(*) FROM dedup_keys GROUP BY version")} == {
+        assert {tuple(r) for r in ledger.connection.execute(
+            "SELECT version, COUNT(*) FROM dedup_keys GROUP BY version")} == {
             ("changed", 450)}
         # another source preference: a full run too (the kept records may change)
         other = replace(protocol, dedup=replace(protocol.dedup, source_preference=("CINAHL", "MEDLINE")))
@@ -262,10 +263,10 @@ def test_a_failed_run_stores_no_keys_and_is_logged_failed(
         monkeypatch.setattr(store, "write_run_result", broken)
         with pytest.raises(OSError):
             dedupe_new(ledger, protocol, new_ids)
-        assert ledger.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 200
-        last = ledger.execute("SELECT status FROM runs WHERE kind = 'dedupe' ORDER BY id DESC").fetchone()
+        assert ledger.connection.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 200
+        last = ledger.connection.execute("SELECT status FROM runs WHERE kind = 'dedupe' ORDER BY id DESC").fetchone()
         assert last[0] == "failed"
         assert store.latest_dedupe_run(ledger) == previous
         monkeypatch.undo()
         assert dedupe_new(ledger, protocol, new_ids).mode == "incremental"
-        assert ledger.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 260
+        assert ledger.connection.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 260

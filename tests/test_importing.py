@@ -65,13 +65,15 @@ def test_import_stores_file_run_records_and_rejections(tmp_path: Path) -> None:
         files = list_files(ledger)
         assert len(files) == 1 and files[0].records_read == 4 and files[0].export_date == "2014/06/15"
         assert files[0].sha256 == result.sha256 and len(result.sha256) == 64
-        rows = ledger.execute("SELECT position, line, reason, file_id FROM rejections").fetchall()
+        rows = ledger.connection.execute("SELECT position, line, reason, file_id FROM rejections").fetchall()
         assert [(r["position"], r["line"], r["file_id"]) for r in rows] == [(3, 13, files[0].id)]
         run = list_runs(ledger, kind="import")[0]
         assert run.status == "ok" and run.count_retrieved == 3 and run.source == "CINAHL"
         # counts are derived from rows: read = imported + rejected
-        imported = ledger.execute("SELECT COUNT(*) FROM records WHERE file_id = ?", (files[0].id,)).fetchone()[0]
-        rejected = ledger.execute("SELECT COUNT(*) FROM rejections WHERE file_id = ?", (files[0].id,)).fetchone()[0]
+        imported = ledger.connection.execute(
+            "SELECT COUNT(*) FROM records WHERE file_id = ?", (files[0].id,)).fetchone()[0]
+        rejected = ledger.connection.execute(
+            "SELECT COUNT(*) FROM rejections WHERE file_id = ?", (files[0].id,)).fetchone()[0]
         assert imported + rejected == files[0].records_read
 
 
@@ -82,11 +84,11 @@ def test_importing_the_same_bytes_again_changes_nothing(tmp_path: Path) -> None:
     loaded = protocol_module.load(_protocol(tmp_path))
     with Ledger.open(loaded.ledger_path) as ledger:
         import_file(ledger, loaded, path, source="CINAHL")
-        before = [tuple(r) for r in ledger.execute("SELECT * FROM records").fetchall()]
+        before = [tuple(r) for r in ledger.connection.execute("SELECT * FROM records").fetchall()]
         runs_before = len(list_runs(ledger))
         again = import_file(ledger, loaded, copy, source="Scopus")
         assert again.status == "already-imported" and "nothing changed" in again.message
-        assert [tuple(r) for r in ledger.execute("SELECT * FROM records").fetchall()] == before
+        assert [tuple(r) for r in ledger.connection.execute("SELECT * FROM records").fetchall()] == before
         assert len(list_runs(ledger)) == runs_before
 
 
@@ -96,9 +98,9 @@ def test_strict_refuses_the_whole_file_but_keeps_the_reasons(tmp_path: Path) -> 
     with Ledger.open(loaded.ledger_path) as ledger:
         result = import_file(ledger, loaded, path, source="CINAHL", strict=True)
         assert result.status == "refused" and result.imported == 0 and not result.ok
-        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+        assert ledger.connection.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
         assert list_files(ledger) == []
-        assert ledger.execute("SELECT COUNT(*) FROM rejections").fetchone()[0] == 1
+        assert ledger.connection.execute("SELECT COUNT(*) FROM rejections").fetchone()[0] == 1
         assert list_runs(ledger)[0].status == "failed"
         # not strict: the same file now comes in
         assert import_file(ledger, loaded, path, source="CINAHL").status == "imported"
@@ -113,7 +115,7 @@ def test_unreadable_file_is_a_failed_run_with_the_reason(tmp_path: Path) -> None
             import_file(ledger, loaded, path, source="CINAHL")
         run = list_runs(ledger)[0]
         assert run.status == "failed" and "binary" in (run.message or "")
-        assert ledger.execute("SELECT reason FROM rejections").fetchone()[0].startswith(str(path))
+        assert ledger.connection.execute("SELECT reason FROM rejections").fetchone()[0].startswith(str(path))
         results = import_files(ledger, loaded, [path, _write(tmp_path, "ok.ris", GOOD)], source="CINAHL")
         assert [r.status for r in results] == ["failed", "imported"]
 
@@ -179,7 +181,7 @@ def test_cli_strict_format_and_errors(tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "medline"])
     assert wrong.exit_code == 1 and "does not look like MEDLINE" in wrong.output
     unknown = runner.invoke(app, ["import", str(protocol), str(path), "--source", "CINAHL", "--format", "docx"])
-    assert unknown.exit_code == 1 and "unknown format" in unknown.output
+    assert unknown.exit_code == 2 and "unknown format" in unknown.output  # usage: Typer's own error (issue 12)
 
 
 STREAMED_FILES = ("scopus/ris/synthesisr__scopus.ris", "ebsco/ris/CiteSource__20221207_gambling-harms_crimjust_41.ris",
@@ -230,7 +232,8 @@ def test_a_streamed_file_that_stops_being_utf8_is_read_as_windows_1252(
         assert result.imported == 3 and result.encoding == "cp1252"
         assert any("Windows-1252" in w for w in result.warnings)
         assert [s.record.title for s in iter_records(ledger)][-1] == "Caf\u00e9"
-        assert ledger.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # checked before writing: one run
+        assert ledger.connection.execute(
+            "SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # checked before writing: one run
 
 
 def test_a_streamed_strict_import_refuses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,7 +245,7 @@ def test_a_streamed_strict_import_refuses_the_file(tmp_path: Path, monkeypatch: 
     with Ledger.open(loaded.ledger_path) as ledger:
         result = import_file(ledger, loaded, path, source="CINAHL", strict=True)
         assert result.status == "refused" and result.records_read == 4 and len(result.rejected) == 1
-        assert ledger.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+        assert ledger.connection.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
@@ -331,7 +334,7 @@ def test_import_map_errors_name_the_problem(tmp_path: Path) -> None:
                                   "--format", "ris", "--map", "title=TI"])
     assert not_csv.exit_code == 1 and "reads CSV files" in not_csv.output
     every_file = runner.invoke(app, ["import", str(protocol), "--map", "title=Paper title"])
-    assert every_file.exit_code == 1 and "name the files, or the one source" in every_file.output
+    assert every_file.exit_code == 2 and "name the files, or the one source" in every_file.output  # usage
     loaded = protocol_module.load(protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
         assert list(iter_records(ledger)) == []

@@ -40,7 +40,7 @@ def test_live_records_are_stored_once_per_source_id_and_sighted_per_run(tmp_path
         assert count_records(ledger) == 1
         stored = get_record(ledger, ids1[0])
         assert stored.record == record
-        sightings = ledger.execute("SELECT COUNT(*) FROM sightings").fetchone()[0]
+        sightings = ledger.connection.execute("SELECT COUNT(*) FROM sightings").fetchone()[0]
         assert sightings == 2
         assert [r.id for r in iter_records(ledger, run_id=first)] == ids1
         assert len(list_runs(ledger, kind="search")) == 2
@@ -51,7 +51,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         run_id = start_run(ledger, "search", source="MEDLINE")
         with pytest.raises(sqlite3.IntegrityError), ledger.transaction():
             add_records(ledger, [Record(title="a", source_id="9")], run_id=run_id, source="MEDLINE")
-            ledger.execute("INSERT INTO records (id) VALUES (NULL)")  # violates NOT NULL
+            ledger.connection.execute("INSERT INTO records (id) VALUES (NULL)")  # violates NOT NULL
         assert count_records(ledger) == 0
 
 
@@ -80,7 +80,7 @@ def test_batched_live_records_keep_input_order_and_one_row_per_source_id(tmp_pat
         assert get_record(ledger, ids2[1]).record.title == "new 5"  # the first one read is the one kept
         assert get_record(ledger, ids2[2]).record.title == "no id"
         assert count_records(ledger) == 4 + 3 + 1
-        sightings = {tuple(row) for row in ledger.execute("SELECT record_id, run_id FROM sightings")}
+        sightings = {tuple(row) for row in ledger.connection.execute("SELECT record_id, run_id FROM sightings")}
         assert {(i, second) for i in ids2} <= sightings and {(i, first) for i in ids1} <= sightings
         assert len(sightings) == 4 + 5 + 1
 

@@ -248,3 +248,26 @@ def test_names_already_split_are_not_split_again() -> None:
     found = normalise.authors(("Society for Research and Education", "Smith, J"))
     assert [a.key() for a in found] == ["society for research and education", "smith j"]
     assert found[0].collective
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Caf&amp;eacute; culture", "cafe culture"),  # escaped twice: one pass left "&eacute;"
+    ("\uff06amp; health", "& health"),  # a full-width ampersand becomes "&" only after NFKC
+    ("\u00c9TUDE \u0130STANBUL", "etude istanbul"),  # accents and a dotted capital I: one pass is enough
+    ("Plain ASCII Title", "plain ascii title"),
+])
+def test_fold_repeats_until_nothing_changes(raw: str, expected: str) -> None:
+    assert normalise.fold(raw) == expected
+
+
+@given(st.text(max_size=60))
+def test_fold_is_stable(text: str) -> None:
+    once = normalise.fold(text)
+    assert normalise.fold(once) == once
+
+
+def test_a_less_than_sign_is_text_not_the_start_of_a_tag() -> None:
+    """Found by reading PubMed XML with Biopython beside ours: '<' before the next tag swallowed the words between."""
+    assert normalise.words("Lactate at P < 0.001 (n = 13) and LE<sub>min</sub> in runners") == (
+        "lactate at p 0 001 n 13 and le min in runners")
+    assert normalise.words("Caf&eacute; <i>culture</i> <br/>") == "cafe culture"

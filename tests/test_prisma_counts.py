@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harvester.errors import HarvestError, InputError
-from harvester.screening.outcomes import END_STATES, Outcome
 from prisma.check import END_BOXES, check_counts, check_records, require_consistent
 from prisma.counts import Line, counts_from_outcomes
+from prisma.flow import END_STATES, Outcome
 
 
 def _outcome(rid: int, end: str, *, arm: str = "databases", database: str = "MEDLINE", source: str = "MEDLINE",

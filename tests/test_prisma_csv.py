@@ -106,7 +106,7 @@ def test_write_then_read_gives_the_same_counts(database: int | None, screened: i
 
 
 def test_box_wording_changed_in_the_csv_is_drawn(tmp_path: Path) -> None:
-    from prisma.commands import make_diagram
+    from harvester.outputs import make_diagram
 
     translated = tmp_path / "pt.csv"
     translated.write_text((DATA / "seed_flow_2020.csv").read_text(encoding="utf-8")

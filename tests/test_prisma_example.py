@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harvester.cli.main import app
-from prisma.commands import write_outputs
+from harvester.outputs import write_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 DECISIONS = REPO / "examples" / "peer-support" / "decisions"

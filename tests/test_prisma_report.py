@@ -21,7 +21,7 @@ from harvester.ledger import Ledger
 from harvester.ledger.records import add_file, add_records
 from harvester.ledger.runs import finish_run, start_run, update_run
 from harvester.records import Record
-from harvester.screening.outcomes import Outcome
+from prisma.flow import Outcome
 from prisma.prisma2020_csv import read_counts
 from tests.conftest import missing_tool
 
@@ -217,7 +217,7 @@ def test_report_renders_in_headless_chromium(review: Path, tmp_path: Path) -> No
 
 
 def test_write_outputs_leaves_every_artefact_in_one_folder(review: Path, tmp_path: Path) -> None:
-    from prisma.commands import write_outputs
+    from harvester.outputs import write_outputs
 
     written = write_outputs(review, tmp_path / "out")
     names = sorted(path.name for path in written)

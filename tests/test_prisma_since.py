@@ -28,10 +28,10 @@ from harvester.formats import ris
 from harvester.ledger import Ledger
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import get_record
-from harvester.ledger.refresh import max_run_id, refresh_runs
-from harvester.ledger.runs import get_run
+from harvester.ledger.runs import get_run, max_run_id, refresh_runs
 from harvester.records import Record
-from prisma.since import check_since, counts_since, parse_since, split_clusters
+from harvester.review import counts_since
+from prisma.since import check_since, parse_since, split_clusters
 from tests.conftest import example_protocol
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,7 +123,7 @@ def update(tmp_path_factory: pytest.TempPathFactory) -> Update:
     _run("refresh", str(path))
     _run("rules", str(path))
     with Ledger.open(loaded.ledger_path) as ledger:
-        rows = ledger.execute("SELECT id, title, source_id FROM records WHERE source = 'Embase'").fetchall()
+        rows = ledger.connection.execute("SELECT id, title, source_id FROM records WHERE source = 'Embase'").fetchall()
         new = {row["source_id"]: int(row["id"]) for row in rows}
         (refresh,) = refresh_runs(ledger)
         assert refresh.id > ref
@@ -194,7 +194,7 @@ def test_check_since_adds_up_and_lists_the_records_behind_each_box(update: Updat
 def _records_in_ledger(update: Update) -> int:
     loaded = protocol_module.load(update.protocol)
     with Ledger.open(loaded.ledger_path) as ledger:
-        return int(ledger.execute("SELECT COUNT(*) AS n FROM records").fetchone()["n"])
+        return int(ledger.connection.execute("SELECT COUNT(*) AS n FROM records").fetchone()["n"])
 
 
 def test_the_diagram_uses_the_updated_template_and_matches_the_golden_file(update: Update, tmp_path: Path) -> None:
@@ -245,7 +245,7 @@ def test_bad_boundaries_are_refused(update: Update, tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no run #99999" in unknown.output
     csv_file = REPO / "tests" / "data" / "seed_flow_2020.csv"
     both = runner.invoke(app, ["counts", "--counts", str(csv_file), "--since", "3"])
-    assert both.exit_code == 1 and "--since" in both.output
+    assert both.exit_code == 2 and "--since" in both.output  # usage: two options that do not fit (issue 12)
     future = json.loads(_run("counts", str(update.protocol), "--since", "2999-01-01"))
     assert future["database_results"] == 0 and future["previous_reports"] == future["total_reports"]
     assert any("new identification is empty" in w for w in future["since"]["warnings"])

@@ -107,7 +107,8 @@ def test_a_second_search_only_sights_what_is_held(tmp_path: Path) -> None:
     assert sorted(again.record_ids) == sorted(first.record_ids)
     with Ledger.open(protocol.ledger_path) as ledger:
         assert count_records(ledger) == 250
-        sightings = ledger.execute("SELECT COUNT(*) FROM sightings WHERE run_id = ?", (again.run_id,)).fetchone()[0]
+        sightings = ledger.connection.execute(
+            "SELECT COUNT(*) FROM sightings WHERE run_id = ?", (again.run_id,)).fetchone()[0]
         assert sightings == 250
         assert "250 record(s) already held" in (get_run(ledger, again.run_id).message or "")
 
@@ -128,9 +129,9 @@ def test_25000_records_with_every_fault_land_once_and_our_pace_draws_no_429(tmp_
     assert stats.pace_429 == 0, "the harvester's own pace drew a 429"
     assert set(stats.faults) == set(FAULT_KINDS), f"not every fault happened: {stats.faults}"
     with Ledger.open(protocol.ledger_path) as ledger:
-        rows = ledger.execute("SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM records").fetchone()
+        rows = ledger.connection.execute("SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM records").fetchone()
         assert (rows["n"], rows["d"]) == (25_000, 25_000)
-        pmids = {r["source_id"] for r in ledger.execute("SELECT source_id FROM records")}
+        pmids = {r["source_id"] for r in ledger.connection.execute("SELECT source_id FROM records")}
         assert pmids == {str(p) for p in fake.pmids()}
         slices = list_slices(ledger, outcome.run_id)
         assert all(s.count_reported <= CAP and s.ids_listed == s.count_reported for s in slices)
@@ -268,7 +269,7 @@ def test_search_source_over_a_window_for_a_refresh(tmp_path: Path) -> None:
         settings = _settings(fake)
         full = search(protocol, settings=settings)[0]
         with Ledger.open(protocol.ledger_path) as ledger:
-            parent = ledger.execute("INSERT INTO runs (kind, started_at, tool_version, status) VALUES "
+            parent = ledger.connection.execute("INSERT INTO runs (kind, started_at, tool_version, status) VALUES "
                                     "('refresh', '2026-01-01', 'x', 'running')").lastrowid
             window = search_source(ledger, protocol, source, mindate="2010/01/01", maxdate="2010/12/31",
                                    datetype="crdt", parent_run_id=parent, settings=settings)
@@ -348,7 +349,7 @@ def test_sigkill_mid_harvest_then_resume(tmp_path: Path, repo: Path) -> None:
         assert second.returncode == 0, second.stderr
         served = fake.stats.served
     with Ledger.open(protocol.ledger_path) as ledger:
-        rows = ledger.execute("SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM records").fetchone()
+        rows = ledger.connection.execute("SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM records").fetchone()
         assert (rows["n"], rows["d"]) == (25_000, 25_000)
         killed, resumed = list_runs(ledger, kind="search")
         assert killed.status == "interrupted" and f"resumed by run #{resumed.id}" in (killed.message or "")

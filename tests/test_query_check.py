@@ -176,7 +176,8 @@ def test_example_review_known_studies_agree_with_the_truth_table(tmp_path: Path,
 def test_search_report_lists_each_database_string_warnings_lint_and_recall(review: Path, tmp_path: Path) -> None:
     from harvester import protocol as protocol_module
     from harvester.ledger import Ledger
-    from prisma.search_report import build_search_report, to_html, to_markdown
+    from harvester.review import search_report as build_search_report
+    from prisma.search_report import to_html, to_markdown
 
     loaded = protocol_module.load(review)
     with Ledger.open(loaded.ledger_path) as ledger:

@@ -28,9 +28,8 @@ from harvester.delta import to_markdown
 from harvester.errors import HarvestError, SourceError
 from harvester.ledger import Ledger
 from harvester.ledger.core import utc_now
-from harvester.ledger.records import add_file, add_records, iter_records
-from harvester.ledger.refresh import records_from_refresh, records_since, refresh_runs
-from harvester.ledger.runs import finish_run, list_runs, start_run, update_run
+from harvester.ledger.records import add_file, add_records, iter_records, records_from_refresh, records_since
+from harvester.ledger.runs import finish_run, list_runs, refresh_runs, start_run, update_run
 from harvester.protocol import Protocol, Source
 from harvester.records import Record
 from harvester.refresh import SearchResult, Steps, Window, plan_windows, refresh
@@ -153,16 +152,17 @@ def snapshot(path: Path) -> dict[str, Any]:
         records = [(s.source, s.record.source_id, s.record.title, s.file_id is not None, s.record.position)
                    for s in iter_records(ledger)]
         by_id = {s.id: (s.source, s.record.source_id or s.record.position) for s in iter_records(ledger)}
-        latest = ledger.execute("SELECT MAX(id) AS id FROM runs WHERE kind = 'dedupe' AND status = 'ok'").fetchone()
-        pairs = sorted((by_id[row["record_id"]], by_id[row["duplicate_of"]]) for row in ledger.execute(
+        latest = ledger.connection.execute(
+            "SELECT MAX(id) AS id FROM runs WHERE kind = 'dedupe' AND status = 'ok'").fetchone()
+        pairs = sorted((by_id[row["record_id"]], by_id[row["duplicate_of"]]) for row in ledger.connection.execute(
             "SELECT record_id, duplicate_of FROM duplicates WHERE run_id = ?", (latest["id"],)))
-        files = [row["sha256"] for row in ledger.execute("SELECT sha256 FROM files ORDER BY id")]
+        files = [row["sha256"] for row in ledger.connection.execute("SELECT sha256 FROM files ORDER BY id")]
     return {"records": records, "duplicates": pairs, "files": files}
 
 
 def table_rows(path: Path, table: str) -> list[tuple[Any, ...]]:
     with Ledger.open(path) as ledger:
-        return [tuple(row) for row in ledger.execute(f"SELECT * FROM {table} ORDER BY 1")]
+        return [tuple(row) for row in ledger.connection.execute(f"SELECT * FROM {table} ORDER BY 1")]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import harvester.cli.refresh as refresh_cli
 from harvester.cli.main import app
 from harvester.ledger import Ledger
-from harvester.ledger.refresh import refresh_runs
+from harvester.ledger.runs import refresh_runs
 from harvester.refresh import Steps
 from tests.test_refresh import TODAY, FakePubMed, article, title_dedupe, write_protocol
 

@@ -30,8 +30,7 @@ from harvester import protocol as protocol_module
 from harvester.cli.main import app
 from harvester.formats import ris
 from harvester.ledger import Ledger
-from harvester.ledger.refresh import refresh_runs
-from harvester.ledger.runs import list_runs
+from harvester.ledger.runs import list_runs, refresh_runs
 from harvester.protocol import Protocol
 from harvester.records import Record
 from tests import fake_eutils

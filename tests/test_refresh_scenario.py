@@ -21,8 +21,7 @@ from harvester.formats import ris
 from harvester.ledger import Ledger
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import get_record
-from harvester.ledger.refresh import refresh_runs
-from harvester.ledger.runs import list_runs
+from harvester.ledger.runs import list_runs, refresh_runs
 from harvester.protocol import Protocol
 from harvester.records import Record
 from harvester.refresh import Steps, refresh
@@ -135,12 +134,13 @@ def test_the_updated_diagram_after_the_refresh(review: tuple[Protocol, FakePubMe
     from typer.testing import CliRunner
 
     from harvester.cli.main import app
-    from prisma.since import check_since, counts_since
+    from harvester.review import counts_since
+    from prisma.since import check_since
 
     protocol, pubmed = review
     with Ledger.open(protocol.ledger_path) as ledger:
         boundary = refresh_runs(ledger)[-1].id
-        exported = {int(row["id"]): row["title"] for row in ledger.execute(
+        exported = {int(row["id"]): row["title"] for row in ledger.connection.execute(
             "SELECT id, title FROM records WHERE source = 'CINAHL' ORDER BY id LIMIT 2")}
     sheet = tmp_path / "decisions.csv"
     sheet.write_text("record_id,stage,reviewer,decision\n" + "".join(

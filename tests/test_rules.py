@@ -9,10 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harvester import protocol as protocol_module
+from harvester.normalise import fold
 from harvester.protocol import Rule
 from harvester.query import parse
 from harvester.records import Record
-from harvester.screening.rules import evaluate, fold, matches, words
+from harvester.screening.rules import evaluate, matches, words
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -24,8 +24,9 @@ from harvester.ledger.runs import finish_run, list_runs, start_run
 from harvester.protocol import Protocol
 from harvester.records import Record
 from harvester.screening import apply_rules, conflicts, export_sheet, import_decisions
-from harvester.screening.decisions import read_sheet, write_csv
-from harvester.screening.outcomes import END_STATES, record_outcomes
+from harvester.screening.decisions import read_sheet, write_sheet
+from harvester.screening.outcomes import record_outcomes
+from prisma.flow import END_STATES
 
 PROTOCOL = '''
 [review]
@@ -148,7 +149,7 @@ def test_rules_run_stores_every_result_and_drives_outcomes(review: Protocol) -> 
         summary = apply_rules(ledger, review)
         assert summary.records == 9
         assert summary.fired == {"english-only": 1, "editorials": 1, "online-or-telephone": 1}
-        rows = ledger.execute("SELECT COUNT(*) AS n FROM rule_results WHERE run_id = ?", (summary.run_id,))
+        rows = ledger.connection.execute("SELECT COUNT(*) AS n FROM rule_results WHERE run_id = ?", (summary.run_id,))
         assert rows.fetchone()["n"] == 9 * 3
         outcomes = {o.record_id: o for o in record_outcomes(ledger, review)}
     assert outcomes[2].end == "ineligible-automation"
@@ -447,7 +448,7 @@ def test_a_written_sheet_reads_back_with_its_lines(rows: list[tuple[int, str, st
     """Titles with commas, quotes and line breaks survive; each row's line is where it starts in the file."""
     entries = [{"record_id": str(i), "title": title, "abstract": abstract, "decision": "include"}
                for i, title, abstract in rows]
-    text = write_csv(entries)
+    text = write_sheet(entries)
     read, problems = read_sheet(text, "ours", "sheet.csv")
     assert not problems
     assert [r.key for r in read] == [str(i) for i, _, _ in rows]

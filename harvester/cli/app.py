@@ -9,40 +9,172 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from harvester import protocol as protocol_module
-from harvester.errors import HarvestError
+from harvester.errors import HarvestError, UsageError
 from harvester.ledger import Ledger
+from harvester.progress import Progress
 from harvester.protocol import Protocol
+
+#: Command names in the order of the work, as ``main.py`` registers them; ``--help`` lists them in this order.
+WORK_ORDER: list[str] = []
+
+
+class WorkOrderGroup(TyperGroup):
+    """Lists commands and command groups (``screen``) together in the order of the work."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        rank = {name: i for i, name in enumerate(WORK_ORDER)}
+        return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
+
 
 app = typer.Typer(
     name="prisma-harvest",
+    cls=WorkOrderGroup,
+    rich_markup_mode=None,
     help="Run a systematic review's searches into an auditable ledger and draw its PRISMA flow diagram.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
+#: The largest ledger id (SQLite's INTEGER): a larger number cannot name a record.
+RECORD_ID_MAX = 2**63 - 1
+
 ProtocolArg = Annotated[
-    Path, typer.Argument(help="The review's protocol file (queries/*.toml).", show_default=False)
+    Path, typer.Argument(help="The review's protocol file (queries/*.toml).", show_default=False, metavar="PROTOCOL",
+                         exists=True, file_okay=True, dir_okay=False, readable=True)
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON, for scripts and schedulers.")]
 
 
+# --- the choices of every --format, as enums (help lists them; another value is Typer's usage error, exit 2) --
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+def choice(kind: type[Choice], what: str) -> dict[str, Any]:
+    """``typer.Option`` arguments for an enum's values: listed in help, and any other value refused as
+    Typer's usage error (exit 2) in our words: ``unknown template '2021': use one of new, ..., 2009``."""
+    names = [item.value for item in kind]
+
+    def parse(value: str | Choice) -> Choice:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(value)
+        except ValueError:
+            raise typer.BadParameter(f"unknown {what} {value!r}: use one of {', '.join(names)}") from None
+
+    return {"parser": parse, "metavar": "[" + "|".join(names) + "]"}
+
+
+class FileFormatName(StrEnum):
+    """Export file formats the importer reads (``harvester.formats``; aliases are for protocol files)."""
+
+    bibtex = "bibtex"
+    csv = "csv"
+    endnote_xml = "endnote-xml"
+    enw = "enw"
+    medline = "medline"
+    ovid = "ovid"
+    pubmed_xml = "pubmed-xml"
+    ris = "ris"
+    wos_plain = "wos-plain"
+    wos_tab = "wos-tab"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    ris = "ris"
+    bibtex = "bibtex"
+
+
+class DiagramFormat(StrEnum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+
+
+class CountsFormat(StrEnum):
+    json = "json"
+    prisma2020_csv = "prisma2020-csv"
+
+
+class ListFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+
+
+class Stage(StrEnum):
+    title_abstract = "title-abstract"
+    retrieval = "retrieval"
+    full_text = "full-text"
+
+
+class SheetFormat(StrEnum):
+    csv = "csv"
+    ris = "ris"
+
+
+class DecisionsFormat(StrEnum):
+    ours = "ours"
+    rayyan = "rayyan"
+    asreview = "asreview"
+
+
+class Role(StrEnum):
+    screener = "screener"
+    resolver = "resolver"
+
+
+class AuditFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+
+
+class Layout(StrEnum):
+    """The PRISMA templates (``prisma.templates.TEMPLATES``)."""
+
+    new = "new"
+    new_other = "new-other"
+    updated = "updated"
+    updated_other = "updated-other"
+    prisma_2009 = "2009"
+
+
+def register(name: str, command: Callable[..., Any] | typer.Typer) -> None:
+    """Add one command (or command group) to the application, after those already registered."""
+    WORK_ORDER.append(name)
+    if isinstance(command, typer.Typer):
+        app.add_typer(command, name=name)
+    else:
+        app.command(name)(command)
+
+
 @contextmanager
 def reporting() -> Iterator[None]:
-    """Turn a library error into one line on stderr and its exit code."""
+    """Turn a library error into one line on stderr and its exit code (a usage error into Typer's own, exit 2)."""
     try:
         yield
+    except UsageError as error:
+        raise typer.BadParameter("; ".join(error.problems), param_hint=error.path) from None
     except HarvestError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
+    except OSError as error:  # a file or folder the command was asked to write or read
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}{error.strerror or error}; check the path and its permissions", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         typer.echo("interrupted: the ledger keeps everything committed so far; run again to resume", err=True)
         raise typer.Exit(130) from None
@@ -62,3 +194,38 @@ def print_json(value: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def show_progress(json_output: bool = False) -> bool:
+    """A bar is drawn only for a person watching: stderr is a terminal and no --json was asked for."""
+    return is_terminal() and not json_output
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress | None]:
+    """A bar per task on stderr (what, done of total, rate, time taken) when ``enabled``; None otherwise, so the
+    library reports nothing and nothing extra is printed."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed or (task.completed / task.elapsed if task.elapsed else None)
+            return Text(f"{speed:,.0f}/s" if speed else "")
+
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
+              console=Console(stderr=True))
+    tasks: dict[str, TaskID] = {}
+
+    def update(label: str, done: int, total: int | None) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    with bar:
+        yield update

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harvester import dedup
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import (
+    RECORD_ID_MAX,
+    JsonOption,
+    ListFormat,
+    ProtocolArg,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -24,26 +34,31 @@ def _print_summary(summary: dedup.Summary) -> None:
         typer.echo(f"  removed from {database}: {count}")
 
 
-@app.command("dedupe")
 def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """De-duplicate every record of the review's ledger (a new dedupe run; nothing is deleted)."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            label = "de-duplicating the ledger"
+            if progress is not None:  # the stages report no counts of their own: time taken, then records
+                progress(label, 0, None)
             summary = dedup.dedupe_ledger(ledger, loaded)
+            if progress is not None:
+                progress(label, summary.records, summary.records)
         if json_output:
-            print_json(asdict(summary))
+            print_json(summary.to_json())
         else:
             _print_summary(summary)
 
 
-@app.command("duplicates")
 def duplicates_command(
     protocol: ProtocolArg,
     uncertain: Annotated[bool, typer.Option("--uncertain", help="List the uncertain pairs waiting for people.")]
     = False,
-    format: Annotated[str, typer.Option("--format", help="text or csv (csv: pairs side by side with a "
-                                        "decision column to fill with same or different).")] = "text",
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of the screen.")] = None,
+    format: Annotated[ListFormat, typer.Option("--format", help="text or csv (csv: pairs side by side with a "
+                                               "decision column to fill with same or different).",
+                                               **choice(ListFormat, "format"))] = ListFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="Write to this file instead of the screen.")] = None,
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="Import a filled-in uncertain-pairs CSV (same/different), then de-duplicate again.")]
     = None,
@@ -53,13 +68,11 @@ def duplicates_command(
 ) -> None:
     """Show the clusters with their evidence, export uncertain pairs for people, or import their decisions."""
     with reporting():
-        if format not in ("text", "csv"):
-            raise typer.BadParameter("use text or csv", param_hint="--format")
         with review(protocol) as (loaded, ledger):
             if decisions is not None:
                 stored, summary = dedup.apply_decisions(ledger, loaded, decisions, reviewer)
                 if json_output:
-                    print_json({"decisions_stored": stored, "run": asdict(summary)})
+                    print_json({"decisions_stored": stored, "run": summary.to_json()})
                 else:
                     typer.echo(f"{stored} decisions stored from {decisions}")
                     _print_summary(summary)
@@ -67,9 +80,9 @@ def duplicates_command(
             rows = dedup.uncertain_pairs(ledger) if uncertain else dedup.clusters(ledger)
         if json_output:
             text = json.dumps(rows, indent=2, ensure_ascii=False)
-        elif uncertain and format == "csv":
+        elif uncertain and format is ListFormat.csv:
             text = dedup.uncertain_csv(rows)
-        elif format == "csv":
+        elif format is ListFormat.csv:
             raise typer.BadParameter("csv is for --uncertain pairs; use --json for clusters", param_hint="--format")
         else:
             text = _uncertain_text(rows) if uncertain else _clusters_text(rows)
@@ -113,10 +126,10 @@ def _uncertain_text(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-@app.command("split")
 def split_command(
     protocol: ProtocolArg,
-    record: Annotated[int, typer.Argument(help="The record id to take out of its cluster.")],
+    record: Annotated[int, typer.Argument(help="The record id to take out of its cluster.", min=1,
+                                                max=RECORD_ID_MAX)],
     reviewer: Annotated[str, typer.Option(help="Who decided (stored with the decision).")],
     note: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
     json_output: JsonOption = False,
@@ -126,7 +139,7 @@ def split_command(
         with review(protocol) as (loaded, ledger):
             summary = dedup.split(ledger, loaded, record, reviewer, note)
         if json_output:
-            print_json(asdict(summary))
+            print_json(summary.to_json())
         else:
             typer.echo(f"record {record} split from its cluster by {reviewer}")
             _print_summary(summary)

@@ -7,21 +7,32 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, app, print_json, reporting
-from prisma import commands
-from prisma.diagram import FORMATS, DiagramOptions
+from harvester import outputs as commands
+from harvester.cli.app import (
+    CountsFormat,
+    DiagramFormat,
+    JsonOption,
+    Layout,
+    ProtocolArg,
+    choice,
+    print_json,
+    reporting,
+)
+from prisma.diagram import BOX_WIDTHS, DPIS, FONT_SIZES, DiagramOptions
 from prisma.since import parse_since
-from prisma.templates import TEMPLATES
 
 OptionalProtocol = Annotated[
-    Path | None, typer.Argument(help="The review's protocol file (optional with --counts).", show_default=False)
+    Path | None, typer.Argument(help="The review's protocol file (optional with --counts).", show_default=False,
+                                metavar="PROTOCOL", exists=True, dir_okay=False, readable=True)
 ]
 CountsOption = Annotated[
     Path | None, typer.Option("--counts", help="Use someone else's numbers: a PRISMA2020-package CSV (or a PRISMA "
-                              "2009 counts file) instead of the ledger.")
+                              "2009 counts file) instead of the ledger.", metavar="FILE.csv", exists=True,
+                              dir_okay=False, readable=True)
 ]
 TemplateOption = Annotated[
-    str | None, typer.Option("--template", help=f"Layout: {', '.join(TEMPLATES)} (default: chosen from the counts).")
+    Layout | None, typer.Option("--template", help="Layout (default: chosen from the counts).",
+                                **choice(Layout, "template"))
 ]
 
 
@@ -42,60 +53,65 @@ def _since(value: str | None) -> str | None:
     return value
 
 
-def _template(name: str | None) -> str | None:
-    if name is not None and name not in TEMPLATES:
-        raise typer.BadParameter(f"unknown template {name!r}: use one of {', '.join(TEMPLATES)}")
-    return name
+def _template(layout: Layout | None) -> str | None:
+    return layout.value if layout is not None else None
 
 
-@app.command()
+def _source(protocol: Path | None, counts: Path | None) -> None:
+    if protocol is None and counts is None:
+        raise typer.BadParameter("give a PROTOCOL, or --counts FILE.csv", param_hint="PROTOCOL")
+
+
 def diagram(
     protocol: OptionalProtocol = None,
     counts: CountsOption = None,
     template: TemplateOption = None,
-    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "svg",
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: <name>-prisma-<template>.<fmt>).")
-                   ] = None,
+    fmt: Annotated[DiagramFormat, typer.Option("--format", help="Output format.", **choice(DiagramFormat, "format"))]
+    = DiagramFormat.svg,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="File to write (default: <name>-prisma-<template>.<fmt>).")]
+    = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour (journals printing in black).")] = False,
     font: Annotated[str, typer.Option("--font", help="Font family.")] = "Helvetica",
-    font_size: Annotated[float, typer.Option("--font-size", help="Font size in points.")] = 10.0,
-    box_width: Annotated[float, typer.Option("--box-width", help="Box width in inches.")] = 3.2,
-    dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution (dots per inch).")] = 300,
+    font_size: Annotated[float, typer.Option("--font-size", help="Font size in points.", min=FONT_SIZES[0],
+                                             max=FONT_SIZES[1])] = 10.0,
+    box_width: Annotated[float, typer.Option("--box-width", help="Box width in inches.", min=BOX_WIDTHS[0],
+                                             max=BOX_WIDTHS[1])] = 3.2,
+    dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution (dots per inch).", min=DPIS[0], max=DPIS[1])]
+    = 300,
     footnotes: Annotated[bool, typer.Option("--footnotes", help="Print the template's * and ** footnotes.")] = False,
     allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Draw counts that do not add up.")] = False,
     since: SinceOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Draw the PRISMA flow diagram from the ledger (or from a CSV), after checking that it adds up."""
+    _source(protocol, counts)
     with reporting():
-        if fmt not in FORMATS:
-            raise typer.BadParameter(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         options = DiagramOptions(font=font, font_size=font_size, box_width=box_width, greyscale=greyscale, dpi=dpi,
                                  footnotes=footnotes)
-        result = commands.make_diagram(protocol, counts, _template(template), fmt, out, options, allow_mismatch,
-                                       _since(since))
+        result = commands.make_diagram(protocol, counts, _template(template), fmt.value, out, options,
+                                       allow_mismatch, _since(since))
         if json_output:
-            print_json({"path": str(result.path), "template": result.template, "format": fmt,
-                        "warnings": list(result.warnings)})
+            print_json(result.to_json())
             return
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
-        typer.echo(f"wrote {result.path} ({result.template} layout, {fmt})")
+        typer.echo(f"wrote {result.path} ({result.template} layout, {fmt.value})")
 
 
-@app.command("counts")
 def counts_command(
     protocol: OptionalProtocol = None,
     counts: CountsOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="prisma2020-csv (the R package's CSV) or json.")] = "json",
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: print).")] = None,
+    fmt: Annotated[CountsFormat, typer.Option("--format", help="prisma2020-csv (the R package's CSV) or json (with "
+                                              "the record ids behind each box).",
+                                              **choice(CountsFormat, "format"))] = CountsFormat.json,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="File to write (default: print).")] = None,
     since: SinceOption = None,
 ) -> None:
     """Print every box's count: as the PRISMA2020 package's CSV, or as JSON with the record ids behind each box."""
+    _source(protocol, counts)
     with reporting():
-        if fmt not in ("prisma2020-csv", "json"):
-            raise typer.BadParameter(f"unknown format {fmt!r}: use prisma2020-csv or json")
-        text = commands.counts_text(protocol, counts, fmt, _since(since))
+        text = commands.counts_text(protocol, counts, fmt.value, _since(since))
         if out is None:
             typer.echo(text, nl=not text.endswith("\n"))
         else:
@@ -103,7 +119,6 @@ def counts_command(
             typer.echo(f"wrote {out}")
 
 
-@app.command("check")
 def check_command(
     protocol: OptionalProtocol = None,
     counts: CountsOption = None,
@@ -112,14 +127,11 @@ def check_command(
     json_output: JsonOption = False,
 ) -> None:
     """Check the arithmetic: every box equals the boxes feeding it, every record follows exactly one path."""
+    _source(protocol, counts)
     with reporting():
         result = commands.check(protocol, counts, _since(since))
         if json_output:
-            print_json({"ok": not result.problems, "problems": [str(p) for p in result.problems],
-                        "warnings": list(result.warnings),
-                        **({"since": result.updated.to_json()} if result.updated is not None else {}),
-                        "boxes": [{"box": b.key, "n": b.n, "records": list(b.records) if b.traced else None}
-                                  for b in result.boxes]})
+            print_json(result.to_json())
         else:
             if result.updated is not None:
                 split = result.updated
@@ -141,10 +153,10 @@ def check_command(
             raise typer.Exit(1)
 
 
-@app.command()
 def report(
-    protocol: Annotated[Path, typer.Argument(help="The review's protocol file (queries/*.toml).", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: <review>-prisma-report.html).")]
+    protocol: ProtocolArg,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="File to write (default: <review>-prisma-report.html).")]
     = None,
     template: TemplateOption = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour in the diagram.")] = False,

@@ -11,32 +11,32 @@ from typing import Annotated
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
-from harvester.exporting import EXPORT_FORMATS, ExportSummary, export
+from harvester.cli.app import ExportFormat, JsonOption, ProtocolArg, choice, print_json, reporting, review
+from harvester.exporting import ExportSummary, export
 from harvester.ledger import Ledger
 
 
-@app.command("export")
 def export_command(
     protocol: ProtocolArg,
-    format: Annotated[str, typer.Option(
-        "--format", help=f"The file format: {', '.join(EXPORT_FORMATS)}.", show_default=True)] = "csv",
+    format: Annotated[ExportFormat, typer.Option(
+        "--format", help="The file format.", show_default=True, **choice(ExportFormat, "export format"))]
+    = ExportFormat.csv,
     stage: Annotated[str, typer.Option(
         help="Only records at this point of the flow: all, unique (no duplicates), or an end state such as "
              "awaiting-screening, excluded-screening, awaiting-assessment, included.")] = "all",
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write to this file (replaced only once complete); default: standard output.")] = None,
+        "--out", dir_okay=False,
+        help="Write to this file (replaced only once complete); default: standard output.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Export the ledger's records (one per record, duplicates marked) as CSV, RIS or BibTeX."""
     with reporting():
         with review(protocol) as (loaded, ledger):
             if out is None:
-                summary = export(ledger, loaded, format, sys.stdout, stage=stage)
+                summary = export(ledger, loaded, format.value, sys.stdout, stage=stage)
             else:
-                summary = _export_to_file(ledger, loaded, format, stage, out)
-        result = {"format": summary.format, "stage": summary.stage, "records": summary.records,
-                  "out": str(out) if out else None}
+                summary = _export_to_file(ledger, loaded, format.value, stage, out)
+        result = {**summary.to_json(), "out": str(out) if out else None}
         if json_output and out is None:
             typer.echo(json.dumps(result), err=True)  # standard output carries the export itself
         elif json_output:

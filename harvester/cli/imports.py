@@ -7,19 +7,29 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import (
+    FileFormatName,
+    JsonOption,
+    ProtocolArg,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 from harvester.importing import ImportResult, import_files
 
 
-@app.command("import")
 def import_command(
     protocol: ProtocolArg,
     files: Annotated[list[Path] | None, typer.Argument(
         help="Export files to import; none: every file the protocol's file and other sources name.",
-        show_default=False)] = None,
+        show_default=False, metavar="[FILE]...", exists=True, dir_okay=False)] = None,
     source: Annotated[str | None, typer.Option(help="The protocol source the files belong to.")] = None,
-    format: Annotated[str | None, typer.Option(
-        "--format", help="The file format (ris, medline, wos-plain, enw, ovid, csv...); default: detected.")] = None,
+    format: Annotated[FileFormatName | None, typer.Option(
+        "--format", help="The file format; default: detected from the content.", **choice(FileFormatName, "format"))]
+    = None,
     strict: Annotated[bool, typer.Option(help="Refuse a whole file if any record in it cannot be read.")] = False,
     mapping: Annotated[list[str] | None, typer.Option(
         "--map", metavar="FIELD=HEADER", show_default=False,
@@ -30,11 +40,11 @@ def import_command(
     """Import export files (RIS, MEDLINE, Web of Science, EndNote, Ovid, CSV...): detection, counts, rejections."""
     columns = _mapping(mapping or [])
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            results = import_files(ledger, loaded, files, source=source, format=format, strict=strict,
-                                   mapping=columns)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            results = import_files(ledger, loaded, files, source=source, format=format.value if format else None,
+                                   strict=strict, mapping=columns, progress=progress)
         if json_output:
-            print_json([result.summary() for result in results])
+            print_json([result.to_json() for result in results])
         else:
             if not results:
                 typer.echo("no files: name them, or list them in the protocol's file sources")
@@ -64,7 +74,7 @@ def _mapping(pairs: list[str]) -> dict[str, str] | None:
 def _print(result: ImportResult) -> None:
     typer.echo(f"{result.path} -> source {result.source!r}: {result.status}")
     if result.status == "failed":
-        typer.echo(f"  {result.message}")
+        typer.echo(f"error: {result.message}", err=True)
         return
     typer.echo(f"  format {result.format}, database {result.database}, encoding {result.encoding}")
     if result.detection:

@@ -1,18 +1,44 @@
-"""Entry point: import every command module of this package so that each registers its commands."""
+"""Entry point: every command, registered here explicitly in the order of the work (``--help`` lists them so).
+
+A new command is one line in :data:`COMMANDS`, where it falls in the work: a module in this package that
+is not listed here is not a command (``tests/test_cli.py`` checks that every command module is listed).
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from collections.abc import Callable
+from typing import Any
 
-import harvester.cli
-from harvester.cli.app import app
+import typer
 
-_NOT_COMMANDS = {"app", "main"}
+from harvester.cli import dedupe, diagrams, export, imports, pipeline, query, refresh, screen, search, setup
+from harvester.cli.app import app, register
 
-for _module in sorted(pkgutil.iter_modules(harvester.cli.__path__), key=lambda m: m.name):
-    if _module.name not in _NOT_COMMANDS:
-        importlib.import_module(f"harvester.cli.{_module.name}")
+#: (name, command or command group), in the order a review does the work.
+COMMANDS: tuple[tuple[str, Callable[..., Any] | typer.Typer], ...] = (
+    ("init", setup.init),
+    ("query", query.query_app),
+    ("search", search.search),
+    # citation searching (`cite`) goes here: a search that starts from records already held
+    ("import", imports.import_command),
+    ("dedupe", dedupe.dedupe_command),
+    ("duplicates", dedupe.duplicates_command),
+    ("split", dedupe.split_command),
+    ("rules", screen.rules),
+    ("screen", screen.screen_app),
+    ("audit", screen.audit),
+    ("diagram", diagrams.diagram),
+    ("check", diagrams.check_command),
+    ("counts", diagrams.counts_command),
+    ("report", diagrams.report),
+    ("refresh", refresh.refresh_command),
+    ("run", pipeline.run),
+    ("export", export.export_command),
+    ("runs", setup.runs),
+)
+
+for _name, _command in COMMANDS:
+    register(_name, _command)
 
 
 def main() -> None:

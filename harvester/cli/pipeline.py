@@ -7,26 +7,30 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting
 from harvester.pipeline import run_review
 
 
-@app.command()
 def run(
     protocol: ProtocolArg,
-    out: Annotated[Path, typer.Option(help="Folder for the diagrams, the search report and the HTML report.")] = Path(
+    out: Annotated[Path, typer.Option(
+            file_okay=False, help="Folder for the diagrams, the search report and the HTML report.")] = Path(
         "out"
     ),
     offline: Annotated[bool, typer.Option(help="Skip live searches; use what the ledger and files hold.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Run the review end to end: search, import, de-duplicate, rules, decisions, diagrams and reports."""
+    """Run the review end to end: search, import, de-duplicate, rules, decisions, diagrams and reports.
+    Exit 1 when a live source failed (the other steps still ran and what they did is kept)."""
     with reporting():
         result = run_review(protocol, out, offline=offline, say=None if json_output else typer.echo)
-        if json_output:
-            print_json({"protocol": result.protocol, "out": str(result.out), "steps": result.steps,
-                        "files": [str(p) for p in result.files], "warnings": result.warnings})
-            return
+    if json_output:
+        print_json(result.to_json())
+    else:
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
         typer.echo(f"done: the diagram, the search report and the HTML report are in {result.out.resolve()}")
+    for failure in result.failed:
+        typer.echo(f"error: {failure}", err=True)
+    if result.failed:
+        raise typer.Exit(1)

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, app, print_json, reporting
+from harvester.cli.app import JsonOption, print_json, reporting
 from harvester.strategy import commands as strategies
 
 query_app = typer.Typer(help="Translate, lint and check the review's boolean query.", no_args_is_help=True)
-app.add_typer(query_app, name="query")
 
 OptionalProtocol = Annotated[Path | None, typer.Argument(help="The review's protocol file (queries/*.toml).",
                                                          show_default=False)]
@@ -71,7 +70,9 @@ def lint_command(
             typer.echo(f"{' ' * (issue.column - 1)}^ {issue}")
         if not issues:
             typer.echo("no problems found")
-    if any(issue.severity == "error" for issue in issues):
+    errors = [issue for issue in issues if issue.severity == "error"]
+    if errors:
+        typer.echo(f"error: {len(errors)} lint error(s), the first: {errors[0]}", err=True)
         raise typer.Exit(2)
 
 

@@ -7,27 +7,29 @@ Built for schedulers: quiet unless asked, progress lines only on a terminal, the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, is_terminal, print_json, reporting
-from harvester.delta import to_json, to_markdown
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, progress_bar, reporting, show_progress
+from harvester.delta import to_markdown
+from harvester.progress import Progress
 from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
 
 #: Exit code with ``--exit-code`` when the refresh found new unique records.
 EXIT_NEW_RECORDS = 3
 
 
-@app.command("refresh")
 def refresh_command(
     protocol: ProtocolArg,
     json_output: JsonOption = False,
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 3 when new unique records were found (0 when none), for schedulers.")] = False,
     out: Annotated[Path | None, typer.Option(
+        file_okay=False,
         help="Folder to write the delta report (Markdown, JSON) and the new unique records into.")] = None,
     overlap_days: Annotated[int, typer.Option(
         min=0, help="Days searched again before the last successful search (records appear late).")]
@@ -35,17 +37,17 @@ def refresh_command(
     full: Annotated[bool, typer.Option(
         help="Search every live source in full (no window): also lists records no longer returned.")] = False,
     verbose: Annotated[bool, typer.Option(
-        "--verbose/--quiet", help="Print each step on stderr (only when stderr is a terminal), and the "
-                                  "full report instead of the summary.")] = False,
+        "--verbose/--quiet", help="Print the full report instead of the summary (each step is shown on "
+                                  "stderr as it runs when stderr is a terminal, without --json).")] = False,
 ) -> None:
     """Re-run every live search since its last successful run, re-import changed export files,
     de-duplicate the newcomers against the whole ledger, and report what is new."""
     with reporting():
         loaded = protocol_module.load(protocol)
-        progress = (lambda message: typer.echo(message, err=True)) if verbose and is_terminal() else None
-        delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=progress))
+        with progress_bar(show_progress(json_output)) as bar:
+            delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=_steps(bar)))
     if json_output:
-        print_json(to_json(delta))
+        print_json(delta.to_json())
     elif verbose:
         typer.echo(to_markdown(delta), nl=False)
     else:
@@ -54,3 +56,19 @@ def refresh_command(
                    f"{len(delta.revised)} revised")
     if exit_code and delta.found_new:
         raise typer.Exit(EXIT_NEW_RECORDS)
+
+
+def _steps(bar: Progress | None) -> Callable[[str], None] | None:
+    """Each step of the refresh (a search window, the re-import, the de-duplication) as a line of the bar, with
+    the time it took; nothing when no bar is drawn."""
+    if bar is None:
+        return None
+    done: list[str] = []
+
+    def step(message: str) -> None:
+        if done:
+            bar(done[-1], 1, 1)
+        done.append(message)
+        bar(message, 0, None)
+
+    return step

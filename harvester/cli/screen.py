@@ -2,51 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from enum import StrEnum
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harvester import screening
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import (
+    RECORD_ID_MAX,
+    AuditFormat,
+    DecisionsFormat,
+    JsonOption,
+    ProtocolArg,
+    Role,
+    SheetFormat,
+    Stage,
+    choice,
+    print_json,
+    progress_bar,
+    reporting,
+    review,
+    show_progress,
+)
 from harvester.errors import HarvestError
 from harvester.screening import audit as audit_module
 
 screen_app = typer.Typer(help="Screening sheets and reviewers' decisions: export, import, conflicts.",
                          no_args_is_help=True)
-app.add_typer(screen_app, name="screen")
 
 
-class Stage(StrEnum):
-    title_abstract = "title-abstract"
-    retrieval = "retrieval"
-    full_text = "full-text"
-
-
-class SheetFormat(StrEnum):
-    csv = "csv"
-    ris = "ris"
-
-
-class DecisionsFormat(StrEnum):
-    ours = "ours"
-    rayyan = "rayyan"
-    asreview = "asreview"
-
-
-class Role(StrEnum):
-    screener = "screener"
-    resolver = "resolver"
-
-
-class AuditFormat(StrEnum):
-    text = "text"
-    csv = "csv"
-
-
-StageOption = Annotated[Stage, typer.Option("--stage", help="The screening stage.", show_default=False)]
+StageOption = Annotated[Stage, typer.Option("--stage", help="The screening stage.", show_default=False,
+                                            **choice(Stage, "stage"))]
 
 
 @screen_app.command("export")
@@ -54,33 +41,42 @@ def export(
     protocol: ProtocolArg,
     stage: StageOption,
     format: Annotated[SheetFormat, typer.Option("--format", help="csv (our sheet) or ris (for Rayyan, "
-                                                "ASReview, Covidence).")] = SheetFormat.csv,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the sheet here (default: print it).")] = None,
+                                                "ASReview, Covidence).",
+                                                **choice(SheetFormat, "sheet format"))] = SheetFormat.csv,
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                             help="Write the sheet here (default: print it).")] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Write the screening sheet of the records awaiting a stage, keyed by ledger record id."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            sheet = screening.export_sheet(ledger, loaded, stage.value, format.value, progress)
         if out is None:
             typer.echo(sheet.text, nl=False)
-            return
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(sheet.text, encoding="utf-8")
-        typer.echo(f"wrote {out}: {sheet.records} record(s) awaiting {sheet.stage}", err=True)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(sheet.text, encoding="utf-8")
+        if json_output:  # on stderr when the sheet itself is on standard output
+            typer.echo(json.dumps({**sheet.to_json(), "out": str(out) if out else None}), err=out is None)
+        elif out is not None:
+            typer.echo(f"wrote {out}: {sheet.records} record(s) awaiting {sheet.stage}", err=True)
 
 
 @screen_app.command("import")
 def import_(
     protocol: ProtocolArg,
-    file: Annotated[Path, typer.Argument(help="The decisions file (CSV).", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="The decisions file (CSV).", show_default=False, metavar="FILE",
+                                         exists=True, dir_okay=False)],
     reviewer: Annotated[str | None, typer.Option("--reviewer", help="Who decided (for Rayyan: import only this "
                                                  "reviewer's labels; default all in the file).")] = None,
     stage: Annotated[Stage | None, typer.Option("--stage", help="The stage, when the file has no stage "
-                                                "column.")] = None,
+                                                "column.", **choice(Stage, "stage"))] = None,
     format: Annotated[DecisionsFormat, typer.Option("--format", help="ours, rayyan (Rayyan CSV export) or "
-                                                    "asreview (ASReview LAB export).")] = DecisionsFormat.ours,
+                                                    "asreview (ASReview LAB export).",
+                                                    **choice(DecisionsFormat, "decisions format"))]
+    = DecisionsFormat.ours,
     role: Annotated[Role, typer.Option("--role", help="screener, or resolver for the third reviewer settling "
-                                       "conflicts.")] = Role.screener,
+                                       "conflicts.", **choice(Role, "role"))] = Role.screener,
     json_output: JsonOption = False,
 ) -> None:
     """Read reviewers' decisions back; a file with any problem is refused whole, listing every problem."""
@@ -89,7 +85,7 @@ def import_(
             result = screening.import_decisions(ledger, loaded, file, format=format.value, reviewer=reviewer,
                                                 stage=stage.value if stage else None, role=role.value)
         if json_output:
-            print_json(asdict(result))
+            print_json(result.to_json())
             return
         typer.echo(f"stored {result.stored} decision(s) from {result.path} (run {result.run_id}; "
                    f"reviewers {', '.join(result.reviewers)})")
@@ -104,7 +100,7 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
         with review(protocol) as (loaded, ledger):
             report = screening.conflicts(ledger, loaded, stage.value)
         if json_output:
-            print_json(asdict(report))
+            print_json(report.to_json())
             return
         typer.echo(f"{report.stage}: screeners {', '.join(report.screeners) or '(none yet)'}")
         for pair in report.agreements:
@@ -123,14 +119,13 @@ def conflicts(protocol: ProtocolArg, stage: StageOption, json_output: JsonOption
                        + f" -> {item.resolution} by {item.resolved_by}")
 
 
-@app.command()
 def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Apply the protocol's inclusion rules to every record (a new rules run; earlier results stay)."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
-            result = screening.apply_rules(ledger, loaded)
+        with review(protocol) as (loaded, ledger), progress_bar(show_progress(json_output)) as progress:
+            result = screening.apply_rules(ledger, loaded, progress)
         if json_output:
-            print_json({"run_id": result.run_id, "records": result.records, "fired": result.fired})
+            print_json(result.to_json())
             return
         typer.echo(f"rules run {result.run_id}: {result.records} record(s)")
         for rule in result.rules:
@@ -138,13 +133,15 @@ def rules(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
                        f"- {rule.reason}")
 
 
-@app.command()
 def audit(
     protocol: ProtocolArg,
-    record: Annotated[int | None, typer.Argument(help="A ledger record id: print its whole history.")] = None,
-    format: Annotated[AuditFormat, typer.Option("--format", help="text or csv.")] = AuditFormat.text,
+    record: Annotated[int | None, typer.Argument(help="A ledger record id: print its whole history.",
+                                                         min=1, max=RECORD_ID_MAX)] = None,
+    format: Annotated[AuditFormat, typer.Option("--format", help="text or csv.", **choice(AuditFormat, "format"))]
+    = AuditFormat.text,
     records: Annotated[bool, typer.Option("--records", help="List every excluded record with its stage, reason "
                                           "and who or which rule.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Exclusions per stage by reason, rule and reviewer; or one record's history (origin, merges, decisions)."""
     with reporting():
@@ -153,11 +150,18 @@ def audit(
                 try:
                     events = audit_module.history(ledger, loaded, record)
                 except KeyError:
-                    raise HarvestError(f"{loaded.ledger_path}: no record {record} in this ledger") from None
+                    raise HarvestError(f"{loaded.ledger_path}: no record {record} in this ledger; list the "
+                                       "records with `prisma-harvest export`") from None
+                if json_output:
+                    print_json([event.to_json() for event in events])
+                    return
                 _print_history(events, format)
                 return
             if records:
                 excluded = audit_module.excluded_records(ledger, loaded)
+                if json_output:
+                    print_json([outcome.to_json() for outcome in excluded])
+                    return
                 if format is AuditFormat.csv:
                     typer.echo(audit_module.excluded_csv(excluded), nl=False)
                     return
@@ -168,6 +172,9 @@ def audit(
                                f"{o.reason or '-'} ({who})")
                 return
             tallies = audit_module.summary(ledger, loaded)
+        if json_output:
+            print_json([tally.to_json() for tally in tallies])
+            return
         if format is AuditFormat.csv:
             typer.echo(audit_module.summary_csv(tallies), nl=False)
             return

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, app, print_json, reporting, review
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
 from harvester.ledger.runs import list_runs
 from harvester.templates import new_protocol_text
 
 
-@app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the new protocol file.")],
     query: Annotated[str | None, typer.Option(help="The boolean query to start from.")] = None,
@@ -32,14 +30,13 @@ def init(
         typer.echo(f"wrote {path}")
 
 
-@app.command()
 def runs(protocol: ProtocolArg, json_output: JsonOption = False) -> None:
     """Print the search log: database, platform, date, exact query, PubMed's translation, counts."""
     with reporting():
         with review(protocol) as (loaded, ledger):
             rows = list_runs(ledger)
         if json_output:
-            print_json([asdict(run) for run in rows])
+            print_json([run.to_json() for run in rows])
             return
         if not rows:
             typer.echo("no runs yet")

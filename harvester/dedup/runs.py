@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,17 @@ from harvester.dedup.prepare import Keys, keys_from_json, keys_to_json, prepare
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
-from harvester.ledger.records import StoredRecord, count_records, get_record, iter_records
+from harvester.ledger.records import (
+    StoredRecord,
+    count_records,
+    existing_records,
+    get_record,
+    iter_records,
+    max_record_id,
+    record_ids,
+    record_ids_after,
+    record_sources,
+)
 from harvester.ledger.runs import finish_run, get_run, start_run
 from harvester.protocol import Protocol
 from harvester.records import Record
@@ -54,6 +64,9 @@ class Summary:
     blocked: int
     decisions: int
     removed_by_database: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def _decisions(ledger: Ledger) -> list[Decision]:
@@ -94,7 +107,7 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
     mode = "incremental" if new_ids is not None and previous is not None and _fits(earlier, preference) else "full"
     run_id = start_run(ledger, "dedupe", parameters={
         "mode": mode, "rules_version": RULES_VERSION, "code_version": CODE_VERSION, "keys_version": KEYS_VERSION,
-        "source_preference": preference, "max_record_id": store.max_record_id(ledger),
+        "source_preference": preference, "max_record_id": max_record_id(ledger),
         "max_decision_id": store.max_decision_id(ledger), "previous_run": previous})
     try:
         if mode == "incremental":
@@ -152,14 +165,14 @@ class _LedgerHeld:
         return found
 
     def sources(self, ids: Collection[int]) -> dict[int, str]:
-        return store.record_sources(self.ledger, ids)
+        return record_sources(self.ledger, ids)
 
 
 def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids: set[int],
                  preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
     """The new records (those given, those added since the previous run, and any without stored keys)
     against what the ledger holds, reading only the records they can meet (see dedup/incremental.py)."""
-    fresh_ids = store.existing_records(ledger, new_ids) | store.records_after(ledger, int(earlier["max_record_id"]))
+    fresh_ids = existing_records(ledger, new_ids) | set(record_ids_after(ledger, int(earlier["max_record_id"])))
     fresh_ids |= store.records_without_keys(ledger, KEYS_VERSION)
     fresh = {i: prepare(i, get_record(ledger, i).record) for i in sorted(fresh_ids)}
     decisions = store.decision_rows(ledger)
@@ -241,7 +254,7 @@ def import_decisions(ledger: Ledger, path: Path, reviewer: str | None = None) ->
     missing = [c for c in ("a_id", "b_id", "decision") if c not in columns]
     if missing:
         raise InputError(str(path), [f"missing column {c!r}" for c in missing])
-    known = store.record_ids(ledger)
+    known = record_ids(ledger)
     problems: list[str] = []
     found: list[tuple[int, int, str, str, str, str | None, int | None, str | None]] = []
     for line, row in enumerate(reader, start=2):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from harvester.records import Record
@@ -49,6 +49,11 @@ class Parsed:
         return replace(self, encoding=encoding, detection=detection, warnings=tuple(warnings) + self.warnings)
 
 
+#: A reader of text arriving in pieces: ``(pieces, path, database, warnings)`` -> records and rejected records,
+#: in file order, holding no more than a piece and one record at a time.
+Streamer = Callable[[Iterable[str], str, "str | None", "list[str] | None"], Iterator["Record | Rejected"]]
+
+
 @dataclass(frozen=True, slots=True)
 class FileFormat:
     """A format module's entry in the registry.
@@ -57,6 +62,7 @@ class FileFormat:
     be cheap (look at the start of the text). ``read(text, path, database)`` parses the whole text; a
     malformed record becomes a :class:`Rejected` (with file line and record number) and reading goes on.
     ``database`` is the detected or user-named database (None: the format decides, e.g. "PubMed").
+    ``stream`` (None: the format is read whole) reads the text block by block, for large files.
     """
 
     name: str
@@ -65,3 +71,4 @@ class FileFormat:
     read: Callable[[str, str, str | None], Parsed]
     aliases: tuple[str, ...] = field(default=())
     extensions: tuple[str, ...] = field(default=())
+    stream: Streamer | None = None

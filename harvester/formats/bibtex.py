@@ -472,6 +472,11 @@ def write_bibtex(records: Iterable[Record], keys: Iterable[str] | None = None) -
         yield _entry_text(record, key)
 
 
+def entry(record: Record, key: str) -> str:
+    """One BibTeX entry under ``key`` as given (the export's ledger id)."""
+    return next(iter(write_bibtex([record], keys=[key])))
+
+
 def _unique_key(wanted: str, used: set[str], number: int) -> str:
     key = re.sub(r"[^A-Za-z0-9_:.\-/]", "", wanted) or f"record{number}"
     base = key

@@ -679,10 +679,14 @@ def dumps(records: Iterable[Record]) -> str:
     RIS has no MeSH tag: MeSH headings are written as ``KW`` after the keywords. The PMID goes in
     ``N1  - PMID: ...`` (a 4-letter tag would break other RIS readers).
     """
-    return "".join(_dump_one(record) for record in records)
+    return "".join(dump(record) for record in records)
 
 
-def _dump_one(record: Record) -> str:
+def dump(record: Record, *, record_id: int | str | None = None, notes: Iterable[str] = ()) -> str:
+    """One record as RIS (see :func:`dumps`), the one RIS writer of the project: the export, a refresh's new
+    records and the screening sheets all write through it. ``record_id`` (the ledger id) goes in ``ID``,
+    right after ``TY``, where screening tools (Rayyan, ASReview, Covidence) keep it; ``notes`` are extra
+    ``N1`` lines (a sheet's flags)."""
     out: list[str] = []
 
     def put(tag: str, value: str | int | None) -> None:
@@ -694,6 +698,7 @@ def _dump_one(record: Record) -> str:
 
     types = [t.lower() for t in record.publication_types]
     put("TY", next((WRITE_TYPES[t] for t in types if t in WRITE_TYPES), "JOUR"))
+    put("ID", record_id)
     put("TI", record.title)
     for name in record.authors:
         put("AU", name)
@@ -710,6 +715,8 @@ def _dump_one(record: Record) -> str:
     put("DO", record.doi)
     if record.pmid:
         put("N1", f"PMID: {record.pmid}")
+    for note in notes:
+        put("N1", note)
     put("AB", record.abstract)
     for word in record.keywords + record.mesh:
         put("KW", word)
@@ -733,4 +740,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("ris-tagged",),
     extensions=(".ris", ".txt"),
+    stream=iter_chunks,
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from harvester.errors import LedgerError
 
@@ -15,6 +16,17 @@ from harvester.errors import LedgerError
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with microseconds (sortable as text)."""
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+#: Ids per SQL statement (SQLite's limit on bound parameters is 999 on old builds).
+CHUNK = 900
+
+
+def chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    """``values`` in lists of at most :data:`CHUNK`: one ``IN (...)`` statement each."""
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
 
 
 def _migrations() -> list[tuple[str, str]]:
@@ -80,9 +92,6 @@ class Ledger:
             self.connection.execute("COMMIT")
         finally:
             self._depth = 0
-
-    def execute(self, sql: str, parameters: tuple[object, ...] | dict[str, object] = ()) -> sqlite3.Cursor:
-        return self.connection.execute(sql, parameters)
 
     def applied_migrations(self) -> list[str]:
         rows = self.connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()

@@ -2,18 +2,16 @@
 
 Nothing here updates or deletes a row. The current rule results are those of the latest successful
 ``rules`` run; a reviewer's current decision on a record at a stage is their latest row (highest id).
-Also the read-only look-ups the audit needs (sightings, duplicate rows, the file a record came from).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from harvester.ledger.core import Ledger, utc_now
+from harvester.ledger.runs import latest_ok_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +64,7 @@ class StoredDecision:
 
 
 def latest_rules_run(ledger: Ledger) -> int | None:
-    row = ledger.execute("SELECT MAX(id) AS id FROM runs WHERE kind = 'rules' AND status = 'ok'").fetchone()
-    return int(row["id"]) if row["id"] is not None else None
+    return latest_ok_run(ledger, "rules")
 
 
 def add_rule_results(ledger: Ledger, run_id: int, rows: Iterable[tuple[int, str, str, str, str, bool, str, str]]
@@ -91,7 +88,7 @@ def current_rule_results(ledger: Ledger, fired_only: bool = True) -> dict[int, l
     run_id = latest_rules_run(ledger)
     if run_id is None:
         return {}
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT * FROM rule_results WHERE run_id = ? AND (? = 0 OR fired = 1) ORDER BY record_id, id",
         (run_id, int(fired_only)),
     )
@@ -104,7 +101,7 @@ def current_rule_results(ledger: Ledger, fired_only: bool = True) -> dict[int, l
 
 def rule_history(ledger: Ledger, record_id: int) -> list[StoredRuleResult]:
     """Every rule result ever stored for one record, oldest first."""
-    rows = ledger.execute("SELECT * FROM rule_results WHERE record_id = ? ORDER BY id", (record_id,))
+    rows = ledger.connection.execute("SELECT * FROM rule_results WHERE record_id = ? ORDER BY id", (record_id,))
     return [_rule_result(row) for row in rows]
 
 
@@ -127,85 +124,14 @@ def add_decisions(ledger: Ledger, run_id: int, decisions: Iterable[NewDecision],
 
 def list_decisions(ledger: Ledger, stage: str | None = None, record_id: int | None = None) -> list[StoredDecision]:
     """Decisions as history, oldest first, optionally of one stage or one record."""
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT * FROM decisions WHERE (? IS NULL OR stage = ?) AND (? IS NULL OR record_id = ?) ORDER BY id",
         (stage, stage, record_id, record_id),
     )
     return [StoredDecision(**dict(row)) for row in rows]
 
 
-def record_ids(ledger: Ledger) -> set[int]:
-    return {int(row["id"]) for row in ledger.execute("SELECT id FROM records")}
-
-
-def record_identity(ledger: Ledger) -> list[tuple[int, str, str, str]]:
-    """(id, title, doi, pmid) of every record: what a decisions row is checked against."""
-    rows = ledger.execute("SELECT id, title, doi, pmid FROM records ORDER BY id")
-    return [(int(row["id"]), row["title"] or "", row["doi"] or "", row["pmid"] or "") for row in rows]
-
-
-def record_keys(ledger: Ledger) -> dict[tuple[str, str], list[int]]:
-    """(source, source_id) -> record ids: the alternative key a decisions sheet may use."""
-    found: dict[tuple[str, str], list[int]] = {}
-    for row in ledger.execute("SELECT id, source, source_id FROM records WHERE source_id IS NOT NULL ORDER BY id"):
-        found.setdefault((row["source"], row["source_id"]), []).append(int(row["id"]))
-    return found
-
-
-def record_positions(ledger: Ledger) -> dict[tuple[str, int], list[int]]:
-    """(source, position in its file or result set) -> record ids: the key for records without a database id
-    (a reference manager's export of hand-searched records), unique when the source has one file."""
-    found: dict[tuple[str, int], list[int]] = {}
-    for row in ledger.execute("SELECT id, source, position FROM records WHERE position IS NOT NULL ORDER BY id"):
-        found.setdefault((row["source"], int(row["position"])), []).append(int(row["id"]))
-    return found
-
-
-def duplicate_rows(ledger: Ledger, record_id: int) -> list[dict[str, Any]]:
-    """Every duplicates row naming the record (as the duplicate or as the kept one), with its run."""
-    rows = ledger.execute(
-        "SELECT d.*, r.status AS run_status FROM duplicates d JOIN runs r ON r.id = d.run_id"
-        " WHERE d.record_id = ? OR d.duplicate_of = ? ORDER BY d.id",
-        (record_id, record_id),
-    )
-    found = []
-    for row in rows:
-        data = dict(row)
-        with contextlib.suppress(json.JSONDecodeError):
-            data["scores"] = json.loads(data.get("scores") or "{}")
-        found.append(data)
-    return found
-
-
-def sightings(ledger: Ledger, record_id: int) -> list[dict[str, Any]]:
-    """The runs that returned the record, with their kind, source and start time."""
-    rows = ledger.execute(
-        "SELECT r.id, r.kind, r.source, r.started_at, r.status FROM sightings s JOIN runs r ON r.id = s.run_id"
-        " WHERE s.record_id = ? ORDER BY r.id",
-        (record_id,),
-    )
-    return [dict(row) for row in rows]
-
-
-def file_of(ledger: Ledger, file_id: int) -> dict[str, Any] | None:
-    row = ledger.execute("SELECT id, path, sha256, format, database, imported_at FROM files WHERE id = ?",
-                         (file_id,)).fetchone()
-    return dict(row) if row else None
-
-
-def record_place(ledger: Ledger, record_id: int) -> dict[str, Any] | None:
-    """Where the record sits in its file or result set (position and line)."""
-    row = ledger.execute("SELECT position, line FROM records WHERE id = ?", (record_id,)).fetchone()
-    return dict(row) if row else None
-
-
 def _rule_result(row: Any) -> StoredRuleResult:
     data = dict(row)
     data["fired"] = bool(data["fired"])
     return StoredRuleResult(**data)
-
-
-def record_sources(ledger: Ledger) -> list[tuple[int, str, str]]:
-    """(id, source, database) of every record held, by id: all the outcome computation needs of a record."""
-    rows = ledger.execute("SELECT id, source, database FROM records ORDER BY id")
-    return [(int(row["id"]), row["source"], row["database"]) for row in rows]

@@ -7,12 +7,14 @@ holds the evidence (pairs per run) and people's same/different decisions.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from harvester.ledger.core import Ledger, utc_now
+from harvester.ledger.core import Ledger, chunks, utc_now
+from harvester.ledger.runs import latest_ok_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +53,49 @@ class DecisionRow:
 
 
 def latest_dedupe_run(ledger: Ledger) -> int | None:
-    row = ledger.execute("SELECT MAX(id) AS id FROM runs WHERE kind = 'dedupe' AND status = 'ok'").fetchone()
-    return int(row["id"]) if row["id"] is not None else None
+    return latest_ok_run(ledger, "dedupe")
 
 
 def current_duplicates(ledger: Ledger) -> dict[int, int]:
     """Removed record id -> kept record id, from the latest successful dedupe run (empty before any)."""
-    run_id = latest_dedupe_run(ledger)
+    return _removed(ledger, latest_dedupe_run(ledger))
+
+
+def duplicates_as_of(ledger: Ledger, last_run_id: int) -> dict[int, int]:
+    """Removed record id -> kept record id, as the latest successful dedupe run up to run ``last_run_id`` left
+    them (empty when none had run): which record of a cluster the previous version of a review screened."""
+    return _removed(ledger, latest_ok_run(ledger, "dedupe", up_to=last_run_id))
+
+
+def _removed(ledger: Ledger, run_id: int | None) -> dict[int, int]:
     if run_id is None:
         return {}
-    rows = ledger.execute("SELECT record_id, duplicate_of FROM duplicates WHERE run_id = ?", (run_id,))
+    rows = ledger.connection.execute("SELECT record_id, duplicate_of FROM duplicates WHERE run_id = ?", (run_id,))
     return {int(row["record_id"]): int(row["duplicate_of"]) for row in rows}
+
+
+def duplicate_rules(ledger: Ledger, run_id: int) -> dict[str, int]:
+    """How many records one dedupe run removed, per matching rule (``reviewer`` for a person's merge)."""
+    rows = ledger.connection.execute(
+        "SELECT rule, COUNT(*) AS n FROM duplicates WHERE run_id = ? GROUP BY rule ORDER BY rule", (run_id,)
+    )
+    return {str(row["rule"]): int(row["n"]) for row in rows}
+
+
+def duplicate_history(ledger: Ledger, record_id: int) -> list[dict[str, Any]]:
+    """Every duplicates row naming the record (as the duplicate or as the kept one), with its run."""
+    rows = ledger.connection.execute(
+        "SELECT d.*, r.status AS run_status FROM duplicates d JOIN runs r ON r.id = d.run_id"
+        " WHERE d.record_id = ? OR d.duplicate_of = ? ORDER BY d.id",
+        (record_id, record_id),
+    )
+    found = []
+    for row in rows:
+        data = dict(row)
+        with contextlib.suppress(json.JSONDecodeError):
+            data["scores"] = json.loads(data.get("scores") or "{}")
+        found.append(data)
+    return found
 
 
 def duplicates_removed_by_database(ledger: Ledger) -> dict[str, int]:
@@ -69,7 +103,7 @@ def duplicates_removed_by_database(ledger: Ledger) -> dict[str, int]:
     run_id = latest_dedupe_run(ledger)
     if run_id is None:
         return {}
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT r.database AS database, COUNT(*) AS n FROM duplicates d JOIN records r ON r.id = d.record_id"
         " WHERE d.run_id = ? GROUP BY r.database ORDER BY r.database", (run_id,))
     return {row["database"]: int(row["n"]) for row in rows}
@@ -99,14 +133,15 @@ def duplicate_rows(ledger: Ledger, run_id: int | None = None) -> list[DuplicateR
     run_id = run_id if run_id is not None else latest_dedupe_run(ledger)
     if run_id is None:
         return []
-    rows = ledger.execute("SELECT * FROM duplicates WHERE run_id = ? ORDER BY duplicate_of, record_id", (run_id,))
+    rows = ledger.connection.execute("SELECT * FROM duplicates WHERE run_id = ? ORDER BY duplicate_of, record_id",
+                                     (run_id,))
     return [DuplicateRow(int(r["record_id"]), int(r["duplicate_of"]), r["matched_with"], r["rule"],
                          json.loads(r["scores"]), int(r["run_id"]), r["decided_at"]) for r in rows]
 
 
 def pair_rows(ledger: Ledger, run_id: int, verdict: str | None = None, only_open: bool = False) -> list[PairRow]:
     """The pairs a run kept, optionally of one verdict, optionally only those waiting for a person."""
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT * FROM dedup_pairs WHERE run_id = ? AND (? IS NULL OR verdict = ?) AND (? = 0 OR open = 1)"
         " ORDER BY record_a, record_b", (run_id, verdict, verdict, int(only_open)))
     return [PairRow(int(r["record_a"]), int(r["record_b"]), r["verdict"], r["rule"], json.loads(r["scores"]),
@@ -131,23 +166,12 @@ def add_decisions(ledger: Ledger, decisions: Iterable[tuple[int, int, str, str, 
 
 def decision_rows(ledger: Ledger) -> list[DecisionRow]:
     """Every decision, oldest first (a later one for the same pair supersedes)."""
-    return [DecisionRow(**dict(r)) for r in ledger.execute("SELECT * FROM dedup_decisions ORDER BY id")]
+    return [DecisionRow(**dict(r)) for r in ledger.connection.execute("SELECT * FROM dedup_decisions ORDER BY id")]
 
-
-def record_ids(ledger: Ledger) -> set[int]:
-    return {int(r["id"]) for r in ledger.execute("SELECT id FROM records")}
 
 
 # --- stored keys: what lets an incremental run read only the records its new records can meet ------
 
-#: Ids per SQL statement (SQLite's limit on bound parameters is 999 on old builds).
-_CHUNK = 900
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    items = list(values)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
 
 
 def store_keys(ledger: Ledger, version: str,
@@ -168,13 +192,13 @@ def store_keys(ledger: Ledger, version: str,
 
 def stale_keys(ledger: Ledger, version: str) -> bool:
     """Whether any stored keys were made by other code than ``version``."""
-    row = ledger.execute("SELECT 1 FROM dedup_keys WHERE version != ? LIMIT 1", (version,)).fetchone()
+    row = ledger.connection.execute("SELECT 1 FROM dedup_keys WHERE version != ? LIMIT 1", (version,)).fetchone()
     return row is not None
 
 
 def records_without_keys(ledger: Ledger, version: str, up_to: int | None = None) -> set[int]:
     """Ids of records (optionally up to an id) with no keys stored by code ``version``."""
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT r.id FROM records r LEFT JOIN dedup_keys k ON k.record_id = r.id AND k.version = ?"
         " WHERE k.record_id IS NULL AND (? IS NULL OR r.id <= ?)", (version, up_to, up_to))
     return {int(r["id"]) for r in rows}
@@ -183,8 +207,8 @@ def records_without_keys(ledger: Ledger, version: str, up_to: int | None = None)
 def block_members(ledger: Ledger, blocks: Iterable[str]) -> dict[str, list[tuple[int, int | None]]]:
     """Blocking key -> ``(record id, year)`` of every record holding it (through the block index)."""
     found: dict[str, list[tuple[int, int | None]]] = {}
-    for chunk in _chunks(set(blocks)):
-        rows = ledger.execute(f"SELECT block, record_id, year FROM dedup_blocks WHERE block IN"
+    for chunk in chunks(set(blocks)):
+        rows = ledger.connection.execute(f"SELECT block, record_id, year FROM dedup_blocks WHERE block IN"
                               f" ({', '.join('?' * len(chunk))}) ORDER BY block, record_id", tuple(chunk))
         for row in rows:
             found.setdefault(row["block"], []).append((int(row["record_id"]), row["year"]))
@@ -194,39 +218,17 @@ def block_members(ledger: Ledger, blocks: Iterable[str]) -> dict[str, list[tuple
 def stored_keys(ledger: Ledger, ids: Iterable[int], version: str) -> dict[int, str]:
     """Record id -> its stored keys JSON made by code ``version`` (records without are left out)."""
     found: dict[int, str] = {}
-    for chunk in _chunks(set(ids)):
-        rows = ledger.execute(f"SELECT record_id, keys FROM dedup_keys WHERE version = ? AND record_id IN"
+    for chunk in chunks(set(ids)):
+        rows = ledger.connection.execute(f"SELECT record_id, keys FROM dedup_keys WHERE version = ? AND record_id IN"
                               f" ({', '.join('?' * len(chunk))})", (version, *chunk))
         found.update((int(row["record_id"]), row["keys"]) for row in rows)
     return found
 
 
-def record_sources(ledger: Ledger, ids: Iterable[int]) -> dict[int, str]:
-    """Record id -> the protocol source that brought it in."""
-    found: dict[int, str] = {}
-    for chunk in _chunks(set(ids)):
-        rows = ledger.execute(f"SELECT id, source FROM records WHERE id IN ({', '.join('?' * len(chunk))})",
-                              tuple(chunk))
-        found.update((int(row["id"]), row["source"]) for row in rows)
-    return found
-
-
-def existing_records(ledger: Ledger, ids: Iterable[int]) -> set[int]:
-    """Which of ``ids`` are records of this ledger."""
-    return set(record_sources(ledger, ids))
 
 
 def max_decision_id(ledger: Ledger) -> int:
     """The id of the latest person's decision (0 before any): decisions after it are new to a run."""
-    row = ledger.execute("SELECT MAX(id) AS id FROM dedup_decisions").fetchone()
+    row = ledger.connection.execute("SELECT MAX(id) AS id FROM dedup_decisions").fetchone()
     return int(row["id"] or 0)
 
-
-def max_record_id(ledger: Ledger) -> int:
-    row = ledger.execute("SELECT MAX(id) AS id FROM records").fetchone()
-    return int(row["id"] or 0)
-
-
-def records_after(ledger: Ledger, after: int) -> set[int]:
-    """Ids of the records added after record ``after``."""
-    return {int(r["id"]) for r in ledger.execute("SELECT id FROM records WHERE id > ?", (after,))}

@@ -63,7 +63,7 @@ def add_slices(ledger: Ledger, run_id: int, slices: Iterable[SliceRow]) -> None:
 
 
 def list_slices(ledger: Ledger, run_id: int) -> list[SliceRow]:
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT mindate, maxdate, datetype, uid_range, count_reported, ids_listed FROM search_slices"
         " WHERE run_id = ? ORDER BY id", (run_id,)
     )
@@ -72,7 +72,7 @@ def list_slices(ledger: Ledger, run_id: int) -> list[SliceRow]:
 
 def held_records(ledger: Ledger, source: str) -> dict[str, int]:
     """Source id (PMID) -> ledger id, for every live record held for ``source``."""
-    rows = ledger.execute(
+    rows = ledger.connection.execute(
         "SELECT source_id, id FROM records WHERE source = ? AND file_id IS NULL AND source_id IS NOT NULL",
         (source,),
     )
@@ -104,6 +104,6 @@ def store_batch(ledger: Ledger, run_id: int, source: str, records: Sequence[Reco
 
 def list_missing(ledger: Ledger, run_id: int) -> list[tuple[str, str]]:
     """``(PMID, reason)`` for every PMID the run's search listed but EFetch did not return."""
-    rows = ledger.execute("SELECT source_id, reason FROM search_missing WHERE run_id = ? ORDER BY source_id",
+    rows = ledger.connection.execute("SELECT source_id, reason FROM search_missing WHERE run_id = ? ORDER BY source_id",
                           (run_id,))
     return [(str(row["source_id"]), str(row["reason"])) for row in rows]

@@ -1,14 +1,17 @@
-"""Records, export files, sightings and rejected input."""
+"""The records table and the tables about where records came from: export files, sightings (which run
+returned which record) and rejected input. Every query on these tables is written here, once."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from harvester.errors import LedgerError
-from harvester.ledger.core import Ledger, utc_now
+from harvester.ledger.core import Ledger, chunks, utc_now
+from harvester.ledger.runs import run_tree
 from harvester.records import Record
 
 
@@ -52,12 +55,25 @@ class StoredFile:
 
 
 def find_file(ledger: Ledger, sha256: str) -> StoredFile | None:
-    row = ledger.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+    row = ledger.connection.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
     return StoredFile(**dict(row)) if row else None
 
 
 def list_files(ledger: Ledger) -> list[StoredFile]:
-    return [StoredFile(**dict(row)) for row in ledger.execute("SELECT * FROM files ORDER BY id")]
+    return [StoredFile(**dict(row)) for row in ledger.connection.execute("SELECT * FROM files ORDER BY id")]
+
+
+def file_of(ledger: Ledger, file_id: int) -> dict[str, Any] | None:
+    row = ledger.connection.execute("SELECT id, path, sha256, format, database, imported_at FROM files WHERE id = ?",
+                                    (file_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def finish_file(ledger: Ledger, file_id: int, *, records_read: int, database: str) -> None:
+    """Set what a file held once a streamed import has read it to the end (inside the import's transaction)."""
+    with ledger.transaction() as connection:
+        connection.execute("UPDATE files SET records_read = ?, database = ? WHERE id = ?",
+                           (records_read, database, file_id))
 
 
 def add_file(ledger: Ledger, *, run_id: int, sha256: str, path: str, size: int, format: str, database: str,
@@ -203,7 +219,7 @@ def add_rejections(ledger: Ledger, rejections: Iterable[Rejection], *, run_id: i
 
 
 def get_record(ledger: Ledger, record_id: int) -> StoredRecord:
-    row = ledger.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+    row = ledger.connection.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
     if row is None:
         raise KeyError(record_id)
     return _stored(row)
@@ -211,7 +227,7 @@ def get_record(ledger: Ledger, record_id: int) -> StoredRecord:
 
 def iter_records(ledger: Ledger, source: str | None = None, run_id: int | None = None) -> Iterator[StoredRecord]:
     """Every record held, by ledger id, optionally of one source or first brought in by one run."""
-    cursor = ledger.execute(
+    cursor = ledger.connection.execute(
         "SELECT * FROM records WHERE (? IS NULL OR source = ?) AND (? IS NULL OR run_id = ?) ORDER BY id",
         (source, source, run_id, run_id),
     )
@@ -220,19 +236,10 @@ def iter_records(ledger: Ledger, source: str | None = None, run_id: int | None =
 
 
 def count_records(ledger: Ledger, source: str | None = None) -> int:
-    row = ledger.execute(
+    row = ledger.connection.execute(
         "SELECT COUNT(*) AS n FROM records WHERE (? IS NULL OR source = ?)", (source, source)
     ).fetchone()
     return int(row["n"])
-
-
-def source_ids(ledger: Ledger, source: str) -> set[str]:
-    """The database ids of the live records held for one source."""
-    rows = ledger.execute(
-        "SELECT source_id FROM records WHERE source = ? AND file_id IS NULL AND source_id IS NOT NULL",
-        (source,),
-    )
-    return {row["source_id"] for row in rows}
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(Record))
@@ -253,3 +260,160 @@ def _stored(row: object) -> StoredRecord:
         id=data["id"], source=data["source"], database=data["database"], origin=data["origin"],
         run_id=data["run_id"], file_id=data["file_id"], added_at=data["added_at"], record=record,
     )
+
+
+# --- ids and look-ups -------------------------------------------------------------------------------------
+
+
+
+def record_ids(ledger: Ledger) -> set[int]:
+    return {int(row["id"]) for row in ledger.connection.execute("SELECT id FROM records")}
+
+
+def max_record_id(ledger: Ledger) -> int:
+    """The largest record id held (0 before any): the records stored later have larger ids."""
+    row = ledger.connection.execute("SELECT COALESCE(MAX(id), 0) AS id FROM records").fetchone()
+    return int(row["id"])
+
+
+def record_ids_after(ledger: Ledger, record_id: int) -> list[int]:
+    """Ids of the records stored after the record ``record_id`` (0: all), in order."""
+    return [int(row["id"]) for row in ledger.connection.execute("SELECT id FROM records WHERE id > ? ORDER BY id",
+                                                                (record_id,))]
+
+
+def records_added_after(ledger: Ledger, moment: str) -> list[int]:
+    """Ids of the records first stored after ``moment`` (an ISO 8601 UTC time as :func:`utc_now` writes it, or
+    a prefix of one such as ``2026-03-01``, which means 00:00 UTC that day), in order."""
+    rows = ledger.connection.execute("SELECT id FROM records WHERE added_at >= ? ORDER BY id", (moment,))
+    return [int(row["id"]) for row in rows]
+
+
+def record_sources(ledger: Ledger, ids: Iterable[int]) -> dict[int, str]:
+    """Record id -> the protocol source that brought it in (ids not held are left out)."""
+    found: dict[int, str] = {}
+    for chunk in chunks(set(ids)):
+        rows = ledger.connection.execute(
+            f"SELECT id, source FROM records WHERE id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+        found.update((int(row["id"]), row["source"]) for row in rows)
+    return found
+
+
+def existing_records(ledger: Ledger, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` are records of this ledger."""
+    return set(record_sources(ledger, ids))
+
+
+def record_origins(ledger: Ledger) -> list[tuple[int, str, str]]:
+    """(id, source, database) of every record held, by id: all the outcome computation needs of a record."""
+    rows = ledger.connection.execute("SELECT id, source, database FROM records ORDER BY id")
+    return [(int(row["id"]), row["source"], row["database"]) for row in rows]
+
+
+def records_per_source(ledger: Ledger) -> dict[str, int]:
+    """Records held per protocol source name (every record as read, before de-duplication)."""
+    rows = ledger.connection.execute("SELECT source, COUNT(*) AS n FROM records GROUP BY source ORDER BY source")
+    return {str(row["source"]): int(row["n"]) for row in rows}
+
+
+def record_titles(ledger: Ledger) -> dict[int, tuple[str, str, int | None]]:
+    """Record id -> (source, title, year), for lists of the records behind a box."""
+    rows = ledger.connection.execute("SELECT id, source, title, year FROM records ORDER BY id")
+    return {int(row["id"]): (str(row["source"]), row["title"] or "", row["year"]) for row in rows}
+
+
+def record_identity(ledger: Ledger) -> list[tuple[int, str, str, str]]:
+    """(id, title, doi, pmid) of every record: what a decisions row is checked against."""
+    rows = ledger.connection.execute("SELECT id, title, doi, pmid FROM records ORDER BY id")
+    return [(int(row["id"]), row["title"] or "", row["doi"] or "", row["pmid"] or "") for row in rows]
+
+
+def record_keys(ledger: Ledger) -> dict[tuple[str, str], list[int]]:
+    """(source, source_id) -> record ids: the alternative key a decisions sheet may use."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for row in ledger.connection.execute(
+            "SELECT id, source, source_id FROM records WHERE source_id IS NOT NULL ORDER BY id"):
+        found.setdefault((row["source"], row["source_id"]), []).append(int(row["id"]))
+    return found
+
+
+def record_positions(ledger: Ledger) -> dict[tuple[str, int], list[int]]:
+    """(source, position in its file or result set) -> record ids: the key for records without a database id
+    (a reference manager's export of hand-searched records), unique when the source has one file."""
+    found: dict[tuple[str, int], list[int]] = {}
+    for row in ledger.connection.execute(
+            "SELECT id, source, position FROM records WHERE position IS NOT NULL ORDER BY id"):
+        found.setdefault((row["source"], int(row["position"])), []).append(int(row["id"]))
+    return found
+
+
+def record_place(ledger: Ledger, record_id: int) -> dict[str, Any] | None:
+    """Where the record sits in its file or result set (position and line)."""
+    row = ledger.connection.execute("SELECT position, line FROM records WHERE id = ?", (record_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def live_record_ids(ledger: Ledger, source: str) -> set[int]:
+    """Ids of the live (searched, not imported) records held for one source."""
+    rows = ledger.connection.execute("SELECT id FROM records WHERE source = ? AND file_id IS NULL", (source,))
+    return {int(row["id"]) for row in rows}
+
+
+# --- records by the run that brought them in ----------------------------------------------------------------
+
+
+def count_records_of_runs(ledger: Ledger, run_ids: Sequence[int]) -> int:
+    """How many records these runs brought in (first stored)."""
+    if not run_ids:
+        return 0
+    marks = ",".join("?" * len(run_ids))
+    row = ledger.connection.execute(f"SELECT COUNT(*) AS n FROM records WHERE run_id IN ({marks})",
+                                    tuple(run_ids)).fetchone()
+    return int(row["n"])
+
+
+def records_since(ledger: Ledger, run_id: int) -> list[int]:
+    """Ids of the records first brought in after run ``run_id`` and its child runs: the new identification.
+
+    For an updated-review PRISMA diagram: pass the id of the last refresh (or search) of the previous
+    version of the review; every other record is the previous identification.
+    """
+    tree = run_tree(ledger, run_id)
+    marks = ",".join("?" * len(tree))
+    rows = ledger.connection.execute(
+        f"SELECT id FROM records WHERE run_id > ? AND run_id NOT IN ({marks}) ORDER BY id", (run_id, *tree))
+    return [int(row["id"]) for row in rows]
+
+
+def records_from_refresh(ledger: Ledger, refresh_run_id: int) -> list[int]:
+    """Ids of the records first brought in by one refresh (by its searches and imports)."""
+    tree = run_tree(ledger, refresh_run_id)
+    marks = ",".join("?" * len(tree))
+    return [int(row["id"]) for row in ledger.connection.execute(
+        f"SELECT id FROM records WHERE run_id IN ({marks}) ORDER BY id", tuple(tree))]
+
+
+# --- sightings: which run returned which record ----------------------------------------------------------
+
+
+def sightings(ledger: Ledger, record_id: int) -> list[dict[str, Any]]:
+    """The runs that returned the record, with their kind, source and start time."""
+    rows = ledger.connection.execute(
+        "SELECT r.id, r.kind, r.source, r.started_at, r.status FROM sightings s JOIN runs r ON r.id = s.run_id"
+        " WHERE s.record_id = ? ORDER BY r.id",
+        (record_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+def revisions_already_seen(ledger: Ledger, source: str, since: str, refresh_run_id: int) -> set[int]:
+    """Ids of the records that an earlier successful MDAT-window search of ``source`` started on or after
+    ``since`` (``YYYY-MM-DD``) returned: revisions an overlapping refresh already reported."""
+    rows = ledger.connection.execute(
+        "SELECT DISTINCT s.record_id FROM sightings s JOIN runs r ON r.id = s.run_id WHERE r.kind = 'search'"
+        " AND r.source = ? AND r.status = 'ok' AND substr(r.started_at, 1, 10) >= ?"
+        " AND json_extract(r.parameters, '$.refresh_window') LIKE 'mdat %'"
+        " AND COALESCE(json_extract(r.parameters, '$.refresh_run_id'), -1) != ?",
+        (source, since, refresh_run_id),
+    )
+    return {int(row["record_id"]) for row in rows}

@@ -1,9 +1,13 @@
-"""Runs: every search, import, de-duplication or screening pass is a row, with its status."""
+"""The runs table: every search, import, de-duplication, screening pass or refresh is a row, with its status.
+
+A refresh is a run of kind ``refresh``; the searches, imports and de-duplication it does are its child
+runs (``parent_run_id``), so "which records came from which refresh" is a join on the run tree.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from harvester import __version__
@@ -31,6 +35,9 @@ class Run:
     status: str
     message: str | None
     parent_run_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def without_secrets(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +103,7 @@ def finish_run(ledger: Ledger, run_id: int, status: str = "ok", message: str | N
 
 
 def get_run(ledger: Ledger, run_id: int) -> Run:
-    row = ledger.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+    row = ledger.connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
         raise KeyError(run_id)
     return _run(row)
@@ -105,10 +112,122 @@ def get_run(ledger: Ledger, run_id: int) -> Run:
 def list_runs(ledger: Ledger, kind: str | None = None, source: str | None = None) -> list[Run]:
     """Runs in the order they started, optionally of one kind and source."""
     sql = "SELECT * FROM runs WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR source = ?) ORDER BY id"
-    return [_run(row) for row in ledger.execute(sql, (kind, kind, source, source))]
+    return [_run(row) for row in ledger.connection.execute(sql, (kind, kind, source, source))]
 
 
 def _run(row: Any) -> Run:
     data = dict(row)
     data["parameters"] = json.loads(data["parameters"] or "{}")
     return Run(**data)
+
+
+def latest_ok_run(ledger: Ledger, kind: str, up_to: int | None = None) -> int | None:
+    """The id of the latest run of ``kind`` that finished ``ok`` (optionally no later than run ``up_to``)."""
+    row = ledger.connection.execute(
+        "SELECT MAX(id) AS id FROM runs WHERE kind = ? AND status = 'ok' AND (? IS NULL OR id <= ?)",
+        (kind, up_to, up_to)).fetchone()
+    return int(row["id"]) if row["id"] is not None else None
+
+
+def max_run_id(ledger: Ledger) -> int:
+    row = ledger.connection.execute("SELECT COALESCE(MAX(id), 0) AS id FROM runs").fetchone()
+    return int(row["id"])
+
+
+def last_run_before(ledger: Ledger, moment: str) -> int | None:
+    """The id of the last run started before ``moment`` (None when there is none)."""
+    row = ledger.connection.execute("SELECT MAX(id) AS id FROM runs WHERE started_at < ?", (moment,)).fetchone()
+    return int(row["id"]) if row["id"] is not None else None
+
+
+def run_tree(ledger: Ledger, run_id: int) -> list[int]:
+    """``run_id`` and every run below it (children, grandchildren...)."""
+    rows = ledger.connection.execute(
+        "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT runs.id FROM runs JOIN tree"
+        " ON runs.parent_run_id = tree.id) SELECT id FROM tree ORDER BY id",
+        (run_id,),
+    )
+    return [int(row["id"]) for row in rows]
+
+
+def set_run_parameters(ledger: Ledger, run_id: int, extra: dict[str, object]) -> None:
+    """Merge ``extra`` into a run's stored parameters (keeping what the run itself stored)."""
+    parameters = dict(get_run(ledger, run_id).parameters)
+    parameters.update(extra)
+    update_run(ledger, run_id, parameters=parameters)
+
+
+# --- scheduled refreshes ------------------------------------------------------------------------------
+
+
+def last_successful_search(ledger: Ledger, source: str) -> Run | None:
+    """The latest search of ``source`` that finished ``ok`` (a failed or killed one does not count)."""
+    row = ledger.connection.execute(
+        "SELECT id FROM runs WHERE kind = 'search' AND source = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
+        (source,),
+    ).fetchone()
+    return get_run(ledger, int(row["id"])) if row else None
+
+
+def last_total_count(ledger: Ledger, source: str) -> int | None:
+    """The query's total count for ``source`` at the last successful run that knew it.
+
+    A refresh stores the total it saw in its parameters (``totals``); before any refresh, a search run
+    with no refresh window reported the total itself (``count_reported``). Window searches report only
+    their window's count and are skipped.
+    """
+    rows = ledger.connection.execute(
+        "SELECT id, kind, parameters, count_reported FROM runs WHERE status = 'ok' AND"
+        " ((kind = 'refresh') OR (kind = 'search' AND source = ?)) ORDER BY id DESC",
+        (source,),
+    )
+    for row in rows:
+        parameters = json.loads(row["parameters"] or "{}")
+        if row["kind"] == "refresh":
+            total = parameters.get("totals", {}).get(source)
+            if total is not None:
+                return int(total)
+        elif "refresh_window" not in parameters and row["count_reported"] is not None:
+            return int(row["count_reported"])
+    return None
+
+
+def refresh_runs(ledger: Ledger) -> list[Run]:
+    """Every refresh, in the order they started, whatever their status."""
+    return list_runs(ledger, kind="refresh")
+
+
+def adopt_runs(ledger: Ledger, parent_run_id: int, after_run_id: int) -> list[int]:
+    """Make the orphan runs started after ``after_run_id`` children of ``parent_run_id``.
+
+    Imports and de-duplication create their own runs without a parent; inside a refresh they belong to
+    it, so that the run tree tells which refresh brought which record in.
+    """
+    with ledger.transaction() as connection:
+        rows = connection.execute(
+            "SELECT id FROM runs WHERE id > ? AND id != ? AND parent_run_id IS NULL ORDER BY id",
+            (after_run_id, parent_run_id),
+        ).fetchall()
+        ids = [int(row["id"]) for row in rows]
+        connection.executemany("UPDATE runs SET parent_run_id = ? WHERE id = ?", [(parent_run_id, i) for i in ids])
+    return ids
+
+
+def close_abandoned_refreshes(ledger: Ledger) -> list[int]:
+    """Mark ``interrupted`` every refresh still ``running`` (and its running child runs).
+
+    Called by a refresh that holds the review's lock: no other refresh can be alive, so a running one
+    was killed. Its work was rolled back with its transaction; only these log rows remain.
+    """
+    ids: list[int] = []
+    for run in refresh_runs(ledger):
+        if run.status == "running":
+            ids.extend(run_tree(ledger, run.id))
+    if ids:
+        marks = ",".join("?" * len(ids))
+        with ledger.transaction() as connection:
+            connection.execute(
+                f"UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?), message = COALESCE("
+                f"message, 'killed before it finished; nothing it found was kept') WHERE status = 'running'"
+                f" AND id IN ({marks})", (utc_now(), *ids))
+    return ids

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
-from harvester.errors import InputError, ProtocolError
+from harvester.errors import InputError, ProtocolError, UsageError
+from harvester.formats import ris
 from harvester.formats.encoding import decode, normalise_newlines
 from harvester.ledger.core import Ledger
 from harvester.ledger.decisions import (
@@ -26,13 +28,18 @@ from harvester.ledger.decisions import (
     add_decisions,
     add_rule_results,
     list_decisions,
+)
+from harvester.ledger.duplicates import current_duplicates
+from harvester.ledger.records import (
+    StoredRecord,
+    count_records,
+    iter_records,
     record_identity,
     record_keys,
     record_positions,
 )
-from harvester.ledger.duplicates import current_duplicates
-from harvester.ledger.records import iter_records
 from harvester.ledger.runs import finish_run, start_run
+from harvester.progress import Progress, counted
 from harvester.protocol import Protocol, Rule
 from harvester.screening.agreement import Agreement, Conflict, agreement
 from harvester.screening.decisions import (
@@ -43,11 +50,11 @@ from harvester.screening.decisions import (
     Context,
     check_rows,
     read_sheet,
-    write_csv,
-    write_ris,
+    write_sheet,
 )
-from harvester.screening.outcomes import Outcome, arm_of, record_outcomes, screeners_needed, settle
+from harvester.screening.outcomes import arm_of, record_outcomes, screeners_needed, settle
 from harvester.screening.rules import FIELD_MAP, RECORD_TEXT_FIELDS, RecordText, evaluate
+from prisma.flow import Outcome
 
 __all__ = ["apply_rules", "export_sheet", "import_decisions", "conflicts", "record_outcomes", "RulesSummary",
            "Sheet", "ImportSummary", "ConflictReport"]
@@ -68,6 +75,9 @@ class RulesSummary:
     fired: dict[str, int]  # rule id -> records it fired on
     rules: tuple[Rule, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "records": self.records, "fired": self.fired}
+
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
@@ -75,6 +85,10 @@ class Sheet:
     format: str
     text: str
     records: int
+
+    def to_json(self) -> dict[str, Any]:
+        """What was written (not the sheet itself, which is the command's output)."""
+        return {"stage": self.stage, "format": self.format, "records": self.records}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +100,9 @@ class ImportSummary:
     by_stage: dict[str, dict[str, int]]  # stage -> decision -> n
     reviewers: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ConflictReport:
@@ -94,6 +111,9 @@ class ConflictReport:
     agreements: list[Agreement] = field(default_factory=list)
     open: list[Conflict] = field(default_factory=list)  # not yet resolved: the records are not decided
     resolved: list[Conflict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def check_rules(protocol: Protocol) -> None:
@@ -107,8 +127,9 @@ def check_rules(protocol: Protocol) -> None:
                                     f"unknown field {name!r} (known: {known})")
 
 
-def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
-    """Evaluate every rule on every record in one ``rules`` run; each result (fired or not) is a row."""
+def apply_rules(ledger: Ledger, protocol: Protocol, progress: Progress | None = None) -> RulesSummary:
+    """Evaluate every rule on every record in one ``rules`` run; each result (fired or not) is a row.
+    ``progress`` hears of the records done."""
     check_rules(protocol)
     parameters = {"rules": [{"id": r.id, "kind": r.kind, "stage": r.stage, "action": r.action, "reason": r.reason,
                              "params": r.params} for r in protocol.rules]}
@@ -117,7 +138,8 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
     count = 0
     try:
         rows = []
-        for stored in iter_records(ledger):
+        total = count_records(ledger) if progress is not None else None
+        for stored in counted(iter_records(ledger), progress, "applying rules", total):
             count += 1
             texts = RecordText(stored.record)
             for rule in protocol.rules:
@@ -137,19 +159,23 @@ def apply_rules(ledger: Ledger, protocol: Protocol) -> RulesSummary:
 def _stage(stage: str) -> str:
     found = STAGE_WORDS.get(stage.strip().lower())
     if found is None:
-        raise InputError("--stage", [f"unknown stage {stage!r} (known: {', '.join(STAGES)})"])
+        raise UsageError("--stage", [f"unknown stage {stage!r} (known: {', '.join(STAGES)})"])
     return found
 
 
-def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "csv") -> Sheet:
-    """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence)."""
+def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "csv",
+                 progress: Progress | None = None) -> Sheet:
+    """The screening sheet of the records awaiting ``stage`` (CSV, or RIS for Rayyan/ASReview/Covidence);
+    ``progress`` hears of the records looked at."""
     stage = _stage(stage)
     if format not in ("csv", "ris"):
-        raise InputError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
+        raise UsageError("--format", [f"unknown sheet format {format!r} (known: csv, ris)"])
     rules = {rule.id: rule for rule in protocol.rules}
     entries: list[dict[str, str]] = []
-    awaiting = {o.record_id: o for o in record_outcomes(ledger, protocol) if o.end in AWAITING[stage]}
-    for stored in iter_records(ledger):
+    notes: list[tuple[StoredRecord, tuple[str, ...]]] = []
+    outcomes = record_outcomes(ledger, protocol)
+    awaiting = {o.record_id: o for o in outcomes if o.end in AWAITING[stage]}
+    for stored in counted(iter_records(ledger), progress, f"{stage} sheet", len(outcomes)):
         outcome = awaiting.get(stored.id)
         if outcome is None:
             continue
@@ -162,7 +188,11 @@ def export_sheet(ledger: Ledger, protocol: Protocol, stage: str, format: str = "
             "flags": "; ".join(rules[f].reason if f in rules else f for f in outcome.flags),
             "stage": stage, "decision": "", "reason": "", "note": "",
         })
-    text = write_csv(entries) if format == "csv" else write_ris(entries)
+        notes.append((stored, tuple(rules[f].reason if f in rules else f for f in outcome.flags)))
+    if format == "csv":
+        text = write_sheet(entries)
+    else:  # RIS for Rayyan, ASReview and Covidence: the ledger id in ID, the flags as N1 notes
+        text = "".join(ris.dump(stored.record, record_id=stored.id, notes=flags) for stored, flags in notes)
     return Sheet(stage, format, text, len(entries))
 
 
@@ -176,9 +206,9 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     path = Path(path)
     shown = str(path)
     if format not in FORMATS:
-        raise InputError(shown, [f"unknown decisions format {format!r} (known: {', '.join(FORMATS)})"])
+        raise UsageError("--format", [f"unknown decisions format {format!r} (known: {', '.join(FORMATS)})"])
     if role not in ROLES:
-        raise InputError(shown, [f"unknown role {role!r} (known: {', '.join(ROLES)})"])
+        raise UsageError("--role", [f"unknown role {role!r} (known: {', '.join(ROLES)})"])
     if stage is not None:
         stage = _stage(stage)
     elif format == "asreview":

@@ -11,22 +11,16 @@ import csv
 import io
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from harvester.ledger.core import Ledger
-from harvester.ledger.decisions import (
-    duplicate_rows,
-    file_of,
-    latest_rules_run,
-    list_decisions,
-    record_place,
-    rule_history,
-    sightings,
-)
-from harvester.ledger.duplicates import latest_dedupe_run
-from harvester.ledger.records import get_record
+from harvester.ledger.decisions import latest_rules_run, list_decisions, rule_history
+from harvester.ledger.duplicates import duplicate_history, latest_dedupe_run
+from harvester.ledger.records import file_of, get_record, record_place, sightings
 from harvester.ledger.runs import get_run
 from harvester.protocol import Protocol
-from harvester.screening.outcomes import Outcome, record_outcomes
+from harvester.screening.outcomes import record_outcomes
+from prisma.flow import Outcome
 
 #: End states that are exclusions, and the stage each belongs to, in flow order.
 EXCLUSIONS: dict[str, str] = {
@@ -48,6 +42,9 @@ class Tally:
     key: str
     n: int
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -63,6 +60,9 @@ class Event:
     file: str = ""
     line: int | None = None
     current: bool = True  # False for a superseded decision or a rule result / merge of an older run
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def summary(ledger: Ledger, protocol: Protocol, outcomes: list[Outcome] | None = None) -> list[Tally]:
@@ -121,7 +121,7 @@ def history(ledger: Ledger, protocol: Protocol, record_id: int) -> list[Event]:
                                 what=f"returned again by {seen['kind']} run {seen['id']}", run=seen["id"]))
 
     dedupe_run = latest_dedupe_run(ledger)
-    for row in duplicate_rows(ledger, record_id):
+    for row in duplicate_history(ledger, record_id):
         current = row["run_id"] == dedupe_run
         scores = ", ".join(f"{k} {v}" for k, v in row["scores"].items()) if isinstance(row["scores"], dict) \
             else str(row["scores"])

@@ -9,7 +9,7 @@ Shapes read (column names compared case-insensitively):
 
 - ``ours``: ``record_id`` (the ledger id), or ``source`` + ``source_id``, or ``source`` + ``position`` (its
   place in the source's file, for records without a database id); ``decision``; optional
-  ``stage``, ``reason``, ``reviewer``, ``note``, ``decided_at``. What :func:`write_csv` writes.
+  ``stage``, ``reason``, ``reviewer``, ``note``, ``decided_at``. What ``export_sheet`` writes.
 - ``rayyan``: Rayyan's CSV export. The record is ``record_id`` if present, else ``key`` (Rayyan keeps
   the ``key`` column of a CSV it imported: ours carries the ledger id there). Each reviewer's label
   is in ``notes`` as ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"}``; the reasons as
@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
 
+from harvester.formats.csv import write_csv
 from harvester.ledger.decisions import NewDecision
-from harvester.screening.rules import words
+from harvester.normalise import words
 
 FORMATS = ("ours", "rayyan", "asreview")
 STAGES = ("title-abstract", "retrieval", "full-text")
@@ -324,7 +325,7 @@ def _same_title(given: str, held: str | None) -> bool:
     """Titles as two exports write them (case, punctuation, a trailing period): the same words, near enough."""
     if not given.strip() or held is None:
         return True  # nothing to compare
-    a, b = " ".join(words(given)), " ".join(words(held))
+    a, b = words(given), words(held)
     return a == b or SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
@@ -361,36 +362,9 @@ def _by_key(row: SheetRow, context: Context, trouble: list[str]) -> int | None:
     return None
 
 
-# --- writing sheets ------------------------------------------------------------------------------------------
-
-#: RIS tags written for a sheet record (Rayyan, ASReview and Covidence read RIS): tag -> sheet column.
-RIS_TAGS: tuple[tuple[str, str], ...] = (
-    ("ID", "record_id"), ("TI", "title"), ("AU", "authors"), ("PY", "year"), ("JO", "journal"), ("DO", "doi"),
-    ("AN", "source_id"), ("DB", "source"), ("AB", "abstract"), ("N1", "flags"),
-)
-
-
-def write_csv(entries: list[dict[str, str]]) -> str:
-    """Our sheet: one row per record, keyed by ``record_id`` (also as ``key``, the column Rayyan keeps)."""
+def write_sheet(entries: Iterable[dict[str, str]]) -> str:
+    """Our sheet as CSV text: one row per record, keyed by ``record_id`` (also as ``key``, the column Rayyan
+    keeps), written by the project's one CSV writer (cells safe to open in a spreadsheet)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*SHEET_COLUMNS, "key"], extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for entry in entries:
-        writer.writerow({**entry, "key": entry.get("record_id", "")})
+    write_csv(({**entry, "key": entry.get("record_id", "")} for entry in entries), out, (*SHEET_COLUMNS, "key"))
     return out.getvalue()
-
-
-def write_ris(entries: list[dict[str, str]]) -> str:
-    """The sheet as RIS, authors one ``AU`` line each; the ledger id is in ``ID``."""
-    lines: list[str] = []
-    for entry in entries:
-        lines.append("TY  - JOUR")
-        for tag, column in RIS_TAGS:
-            value = entry.get(column, "")
-            if not value:
-                continue
-            values = value.split("; ") if column == "authors" else [value]
-            lines.extend(f"{tag}  - {' '.join(v.split())}" for v in values if v.strip())
-        lines.append("ER  - ")
-        lines.append("")
-    return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Where each record ends up in the flow: the one table PRISMA counts are aggregated from.
 
 Contract between screening (which computes outcomes from the ledger) and ``prisma.counts`` (which only
-aggregates them): every record held in the ledger has exactly one :class:`Outcome`, so every identified
-record falls into exactly one path through the diagram.
+aggregates them): every record held in the ledger has exactly one :class:`~prisma.flow.Outcome`, so every
+identified record falls into exactly one path through the diagram. The words (arms, end states) are
+``prisma.flow``'s; this module decides which applies to each record.
 """
 
 from __future__ import annotations
@@ -12,45 +13,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from harvester.ledger.core import Ledger
-from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions, record_sources
+from harvester.ledger.decisions import StoredDecision, current_rule_results, list_decisions
 from harvester.ledger.duplicates import current_duplicates
+from harvester.ledger.records import record_origins
 from harvester.protocol import Protocol
-
-Arm = Literal["databases", "registers", "other"]
-
-#: The end states, in flow order. "awaiting-*" are records not yet decided at that stage.
-END_STATES: tuple[str, ...] = (
-    "duplicate",  # removed before screening as a duplicate of another record
-    "ineligible-automation",  # removed before screening by an automation rule
-    "removed-other",  # removed before screening for another reason
-    "awaiting-screening",
-    "excluded-screening",  # excluded at title/abstract (by a reviewer or a title-abstract rule)
-    "awaiting-retrieval",
-    "not-retrieved",
-    "awaiting-assessment",
-    "excluded-full-text",  # reason is mandatory
-    "included",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    record_id: int
-    source: str  # the protocol source's name
-    database: str
-    arm: Arm
-    end: str  # one of END_STATES
-    reason: str | None = None  # exclusion reason (rule reason or reviewer's reason)
-    by: Literal["automation", "reviewer"] | None = None
-    duplicate_of: int | None = None
-    study_id: str | None = None  # reports of one study share it; default: the record's own id
-    # optional, for the audit (added by screening): where it ended, by which rule or which people, and why
-    stage: str | None = None  # dedupe | automation | title-abstract | retrieval | full-text
-    rule: str | None = None  # the rule id, when a rule decided
-    reviewers: tuple[str, ...] = ()  # who decided the deciding stage (the resolver, or the agreeing screeners)
-    flags: tuple[str, ...] = ()  # ids of flag rules that fired, for the screeners' attention
-    note: str = ""  # why a record is still awaiting (e.g. "screeners disagree: JM include, JS exclude")
-
+from prisma.flow import Arm, Outcome
 
 # --- computing outcomes (screening owns this; prisma.counts only aggregates) -----------------------------
 #
@@ -147,7 +114,7 @@ def record_outcomes(ledger: Ledger, protocol: Protocol, *,
     needed = {stage: screeners_needed(protocol, stage) for stage in ("title-abstract", "retrieval", "full-text")}
 
     outcomes: list[Outcome] = []
-    for record_id, source, database in record_sources(ledger):
+    for record_id, source, database in record_origins(ledger):
         arm = arm_of(protocol, source)
         results = fired.get(record_id, [])
         flags = tuple(r.rule_id for r in results if r.action == "flag")

@@ -17,11 +17,12 @@ business and the ledger's; this module only answers "does it fire, and on what e
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from harvester import normalise
+from harvester.normalise import fold
 from harvester.protocol import Rule
 from harvester.query import And, Near, Node, Not, Or, Term, parse
 from harvester.query.dialect import canonical_tag
@@ -71,7 +72,6 @@ LANGUAGE_NAMES: tuple[tuple[str, ...], ...] = (
     ("cze", "ces", "cs", "czech"), ("hun", "hu", "hungarian"), ("per", "fas", "fa", "persian"),
 )
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +83,10 @@ class RuleResult:
     evidence: str = ""
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, so ``Pédiatrie`` and ``pediatrie`` compare equal (and folding is stable:
-    compatibility forms such as circled letters decompose before case is folded)."""
-    if text.isascii():
-        return text.lower()  # the common case, and 20 times faster
-    for _ in range(2):
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return text
-
-
 def words(text: str) -> list[str]:
-    """The folded words of a text, in order (punctuation and hyphens separate words)."""
-    return _WORD.findall(fold(text))
+    """The folded words of a text, in order (punctuation and hyphens separate words): ``normalise.words``
+    as a list (the one normaliser; rules used a fold of their own without HTML decoding before)."""
+    return normalise.words(text).split()
 
 
 def field_texts(record: Record, names: Iterable[str]) -> list[str]:

@@ -1,7 +1,9 @@
-"""What each PRISMA command does, as one library call (``harvester/cli/diagrams.py`` only parses and prints).
+"""What each command of the way out does, as one library call (``harvester/cli/diagrams.py`` only parses and
+prints): ``diagram``, ``counts``, ``check``, ``report``, and the outputs of ``run``.
 
-Counts come from the ledger (a protocol) or from someone else's CSV (``--counts``); either way they are
-checked before drawing, and refused with the failing boxes named unless the caller allows a mismatch.
+Counts come from the ledger (a protocol, opened once into a :class:`~harvester.review.Review`) or from
+someone else's CSV (``--counts``); either way they are checked before drawing, and refused with the
+failing boxes named unless the caller allows a mismatch. ``prisma`` draws and writes from the values.
 """
 
 from __future__ import annotations
@@ -9,17 +11,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from harvester import protocol as protocol_module
-from harvester.errors import InputError
-from harvester.ledger import Ledger
+from harvester.errors import InputError, UsageError
+from harvester.review import Review, open_review
 from prisma.check import Mismatch, box_count, check_counts, check_records, require_consistent
-from prisma.counts import PrismaCounts, counts_from_ledger
+from prisma.counts import PrismaCounts
 from prisma.diagram import DiagramOptions, draw
 from prisma.html_report import report_html
 from prisma.prisma2020_csv import read_counts, write_counts
-from prisma.search_report import build_search_report, to_markdown
-from prisma.since import UpdatedCounts, check_since, counts_since
+from prisma.search_report import to_markdown
+from prisma.since import UpdatedCounts, check_since
 from prisma.templates import TEMPLATES, choose_template
 
 
@@ -40,6 +42,11 @@ class Diagram:
     path: Path
     template: str
     warnings: tuple[str, ...]
+    format: str = "svg"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "template": self.template, "format": self.format,
+                "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +65,35 @@ class CheckResult:
     warnings: tuple[str, ...] = ()
     updated: UpdatedCounts | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """Whether the diagram adds up, every problem, and every box with its count and the records behind it."""
+        return {"ok": not self.problems, "problems": [str(p) for p in self.problems],
+                "warnings": list(self.warnings),
+                **({"since": self.updated.to_json()} if self.updated is not None else {}),
+                "boxes": [{"box": b.key, "n": b.n, "records": list(b.records) if b.traced else None}
+                          for b in self.boxes]}
+
 
 def load_counts(protocol: Path | None = None, counts_csv: Path | None = None, since: str | None = None) -> LoadedCounts:
     """Counts from a CSV when given, else from the protocol's ledger; with ``since`` (a run id or a date), the
     updated-review counts: previous studies from the records up to it, the new identification after it."""
     if counts_csv is not None:
         if since is not None:
-            raise InputError(str(counts_csv), ["--since splits the ledger's records; it cannot apply to --counts "
+            raise UsageError("--since", ["--since splits the ledger's records; it cannot apply to --counts "
                                                "(give the CSV's previous_studies and previous_reports instead)"])
         read = read_counts(counts_csv)
         return LoadedCounts(read.counts, str(counts_csv), counts_csv.stem, read.layout, read.warnings,
                             tuple(sorted(read.renamed_boxes().items())))
     if protocol is None:
-        raise InputError("(command line)", ["give a PROTOCOL, or --counts FILE.csv"])
-    loaded = protocol_module.load(protocol)
-    with Ledger.open(loaded.ledger_path) as ledger:
-        if since is not None:
-            updated = counts_since(ledger, loaded, since)
-            return LoadedCounts(updated.counts, str(loaded.ledger_path), loaded.id, "2020", updated.warnings,
-                                updated=updated)
-        counts = counts_from_ledger(ledger, loaded)
-    return LoadedCounts(counts, str(loaded.ledger_path), loaded.id, "2020")
+        raise UsageError("PROTOCOL", ["give a PROTOCOL, or --counts FILE.csv"])
+    return counts_of(open_review(protocol, since))
+
+
+def counts_of(review: Review) -> LoadedCounts:
+    """The counts of a review already opened."""
+    updated = review.updated
+    return LoadedCounts(review.counts, review.where, review.protocol.id, "2020",
+                        updated.warnings if updated is not None else (), updated=updated)
 
 
 def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str | None = None, fmt: str = "svg",
@@ -86,7 +101,12 @@ def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str |
                  allow_mismatch: bool = False, since: str | None = None) -> Diagram:
     """Check the counts, draw them in a template and write the file; returns what was written. With ``since``
     the counts are the updated review's, and the updated template is chosen unless one is given."""
-    loaded = load_counts(protocol, counts_csv, since)
+    return draw_diagram(load_counts(protocol, counts_csv, since), template, fmt, out, options, allow_mismatch)
+
+
+def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "svg", out: Path | None = None,
+                 options: DiagramOptions | None = None, allow_mismatch: bool = False) -> Diagram:
+    """Check counts already loaded, draw them and write the file (see :func:`make_diagram`)."""
     if not allow_mismatch:
         require_consistent(loaded.counts, loaded.where)
         if loaded.updated is not None:
@@ -104,7 +124,7 @@ def make_diagram(protocol: Path | None, counts_csv: Path | None, template: str |
         warnings.append(f"provisional: {loaded.counts.awaiting:,} record(s) still await a decision")
     if allow_mismatch:
         warnings.extend(f"mismatch drawn as given: {p}" for p in check_counts(loaded.counts))
-    return Diagram(data, path, name, tuple(warnings))
+    return Diagram(data, path, name, tuple(warnings), fmt)
 
 
 def _require_split(updated: UpdatedCounts, where: str) -> None:
@@ -129,7 +149,11 @@ def counts_text(protocol: Path | None, counts_csv: Path | None = None, fmt: str 
 def check(protocol: Path | None, counts_csv: Path | None = None, since: str | None = None) -> CheckResult:
     """Every box with its count and the records behind it, and every identity that fails (with ``since``, also
     the split: each record on one side, total = previous + new on the record ids)."""
-    loaded = load_counts(protocol, counts_csv, since)
+    return check_loaded(load_counts(protocol, counts_csv, since))
+
+
+def check_loaded(loaded: LoadedCounts) -> CheckResult:
+    """:func:`check` for counts already loaded."""
     counts = loaded.counts
     problems = tuple(check_counts(counts) + check_records(counts)
                      + (check_since(loaded.updated) if loaded.updated is not None else []))
@@ -154,42 +178,40 @@ def write_report(protocol: Path, out: Path | None = None, template: str | None =
                  options: DiagramOptions | None = None, markdown: bool = False, since: str | None = None) -> Path:
     """The self-contained HTML report (or, with ``markdown``, the PRISMA-S search report) written to a file;
     with ``since``, of the updated review (see :func:`load_counts`)."""
-    loaded = protocol_module.load(protocol)
-    with Ledger.open(loaded.ledger_path) as ledger:
-        updated = counts_since(ledger, loaded, since) if since is not None else None
-        counts = updated.counts if updated is not None else counts_from_ledger(ledger, loaded)
-        if markdown:
-            text = to_markdown(build_search_report(ledger, loaded, counts))
-        else:
-            text = report_html(ledger, loaded, counts, TEMPLATES[template] if template else None, options,
-                               updated=updated)
-    path = out or Path(f"{loaded.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
+    review = open_review(protocol, since)
+    if markdown:
+        text = to_markdown(review.search)
+    else:
+        text = report_html(review.title, review.counts, review.search, review.titles,
+                           TEMPLATES[template] if template else None, options, updated=review.updated)
+    path = out or Path(f"{review.protocol.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def write_outputs(protocol: Path, folder: Path, options: DiagramOptions | None = None) -> list[Path]:
+def write_outputs(review: Review | Path, folder: Path, options: DiagramOptions | None = None) -> list[Path]:
     """Everything the way out produces, into one folder (for a pipeline's ``--out``): the diagram (SVG, and
     PNG at ``options.dpi``), the counts as PRISMA2020 CSV and JSON, the PRISMA-S search report (Markdown)
     and the HTML report. Counts that do not add up are still written, and the check's problems are in the
-    HTML report; the caller runs :func:`check` to decide its exit code."""
-    loaded = protocol_module.load(protocol)
+    HTML report; the caller runs :func:`check_loaded` to decide its exit code. ``review``: one already
+    opened (the pipeline's), or a protocol file to open."""
+    if not isinstance(review, Review):
+        review = open_review(review)
     folder.mkdir(parents=True, exist_ok=True)
-    with Ledger.open(loaded.ledger_path) as ledger:
-        counts = counts_from_ledger(ledger, loaded)
-        name = choose_template(counts)
-        written = []
-        for fmt in ("svg", "png"):
-            path = folder / f"prisma-{name}.{fmt}"
-            path.write_bytes(draw(counts, TEMPLATES[name], fmt, options))
-            written.append(path)
-        texts = {
-            "prisma-counts.csv": write_counts(counts),
-            "prisma-counts.json": json.dumps(counts.to_json(), indent=2, ensure_ascii=False),
-            "search-report.md": to_markdown(build_search_report(ledger, loaded, counts)),
-            "report.html": report_html(ledger, loaded, counts, TEMPLATES[name], options),
-        }
+    counts = review.counts
+    name = choose_template(counts)
+    written = []
+    for fmt in ("svg", "png"):
+        path = folder / f"prisma-{name}.{fmt}"
+        path.write_bytes(draw(counts, TEMPLATES[name], fmt, options))
+        written.append(path)
+    texts = {
+        "prisma-counts.csv": write_counts(counts),
+        "prisma-counts.json": json.dumps(counts.to_json(), indent=2, ensure_ascii=False),
+        "search-report.md": to_markdown(review.search),
+        "report.html": report_html(review.title, counts, review.search, review.titles, TEMPLATES[name], options),
+    }
     for filename, text in texts.items():
         path = folder / filename
         path.write_text(text, encoding="utf-8")

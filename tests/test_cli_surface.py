@@ -1,0 +1,177 @@
+"""The whole command line, tried as a new user gets it wrong.
+
+Every command and every option is run with a value missing, of the wrong type, out of range, or naming a
+path that does not exist (or is a folder), one at a time on an otherwise valid command. Whatever the
+value, the command must end the way ``docs/cli.md`` says: exit 0, 1 or 2 (3 only for
+``refresh --exit-code``), never a traceback, and a failure must say what is wrong in a few lines.
+The commands and options are read from the application itself, so a command added later is tried too.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+from enum import Enum
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+import harvester.cli
+from harvester.cli import main
+from harvester.cli.main import app
+
+runner = CliRunner()
+
+#: Lines a failure may print on stderr (Typer's usage error is four: usage, hint, blank, the error).
+MAX_ERROR_LINES = 6
+#: Exit codes a command may end with (docs/cli.md); 3 only for ``refresh --exit-code``.
+EXIT_CODES = {0, 1, 2}
+
+
+def _commands() -> list[tuple[tuple[str, ...], Any]]:
+    found = []
+    for name, command in get_command(app).commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            found.extend(((name, sub), each) for sub, each in subcommands.items())
+        else:
+            found.append(((name,), command))
+    return found
+
+
+def _kind(param: Any) -> Any:
+    annotation = param.type_descriptor.annotation
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation)
+    return annotation
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A protocol from ``init`` (its ledger beside it, in the test's folder), a decisions sheet, a text file."""
+    folder = tmp_path_factory.mktemp("surface") / "review"
+    protocol = folder / "review.toml"
+    assert runner.invoke(app, ["init", str(protocol)]).exit_code == 0
+    sheet = folder / "decisions.csv"
+    sheet.write_text("record_id,stage,decision\n", encoding="utf-8")
+    junk = folder / "junk.txt"
+    junk.write_text("not a protocol, not a sheet\n", encoding="utf-8")
+    return {"protocol": protocol, "sheet": sheet, "junk": junk, "folder": folder}
+
+
+def _valid(param: Any, review: dict[str, Path], tmp_path: Path) -> list[str]:
+    """A value this parameter accepts, for the parameters a command cannot run without."""
+    kind = _kind(param)
+    if param.name == "protocol":
+        return [str(review["protocol"])]
+    if kind is Path:
+        return [str(review["sheet"])] if param.name in ("file", "files") else [str(tmp_path / "new.toml")]
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return [str(next(iter(kind)).value)]
+    if kind in (int, float):
+        return ["1"]
+    return ["JM"]
+
+
+def _bad(param: Any, review: dict[str, Path]) -> list[str]:
+    """Values a user gets wrong for this parameter."""
+    kind = _kind(param)
+    if kind is Path:
+        return ["/nonexistent/folder/file.toml", str(review["folder"]), str(review["junk"])]
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return ["nope", ""]
+    if kind is int:
+        return ["abc", "-1", "0", "99999999999999999999"]
+    if kind is float:
+        return ["abc", "-1", "0", "1e300", "nan"]
+    return ["", "nope", "--"]
+
+
+def _cases(review: dict[str, Path], tmp_path: Path) -> list[tuple[str, list[str]]]:
+    cases: list[tuple[str, list[str]]] = []
+    for path, command in _commands():
+        params = [p for p in command.params if p.name != "help"]
+        arguments = [p for p in params if not p.opts or not p.opts[0].startswith("-")]
+        required = [p for p in params if p.required and p not in arguments]
+
+        def base(skip: Any = None, arguments: list[Any] = arguments, required: list[Any] = required) -> list[str]:
+            args = [value for p in arguments if p is not skip and p.required for value in _valid(p, review, tmp_path)]
+            for p in required:
+                if p is not skip:
+                    args += [p.opts[0], *_valid(p, review, tmp_path)]
+            return args
+
+        cases.append((" ".join(path) + " (nothing)", list(path)))
+        for param in params:
+            is_flag = getattr(param, "is_flag", False)
+            if is_flag:
+                continue
+            name = " ".join(path)
+            if param in arguments:
+                cases.append((f"{name} without {param.name}", [*path, *base(skip=param)]))
+                cases += [(f"{name} {param.name}={value!r}", [*path, value, *base(skip=param)])
+                          if param.name == "protocol" else
+                          (f"{name} {param.name}={value!r}", [*path, *base(skip=param), value])
+                          for value in _bad(param, review)]
+            else:
+                option = param.opts[0]
+                cases.append((f"{name} {option} (no value)", [*path, *base(skip=param), option]))
+                cases += [(f"{name} {option}={value!r}", [*path, *base(skip=param), option, value])
+                          for value in _bad(param, review)]
+    return cases
+
+
+def test_every_command_and_option_fails_cleanly_on_bad_values(review: dict[str, Path], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRISMA_HARVEST_EUTILS_ATTEMPTS", "1")  # the conftest's refusing address: fail at once
+    monkeypatch.chdir(tmp_path)  # files a command writes by default land here
+    cases = _cases(review, tmp_path)
+    assert len(cases) > 200  # every command, every option
+    problems = []
+    for label, args in cases:
+        result = runner.invoke(app, args)
+        code = result.exit_code
+        crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
+        if crashed or "Traceback" in result.output:
+            problems.append(f"{label}: traceback ({type(result.exception).__name__}: {result.exception})")
+        elif code not in EXIT_CODES:
+            problems.append(f"{label}: exit {code}")
+        elif code:
+            lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("warning:")]
+            if len(lines) > MAX_ERROR_LINES or not lines:
+                problems.append(f"{label}: exit {code} with {len(lines)} line(s) on stderr: {lines[:8]}")
+    assert not problems, f"{len(problems)} of {len(cases)} cases:\n" + "\n".join(problems)
+
+
+def test_help_lists_the_commands_in_the_order_of_the_work() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.startswith("  ")
+              and not line.startswith("   ")]
+    work = ["init", "search", "import", "dedupe", "duplicates", "rules", "screen", "audit", "diagram", "check",
+            "counts", "report", "refresh", "run", "export", "runs"]
+    assert [name for name in listed if name in work] == work
+    assert listed == [name for name, _ in main.COMMANDS]
+
+
+def test_every_command_module_is_registered() -> None:
+    """A module of harvester/cli/ that main.py does not list would be a command nobody can run."""
+    registered = {command.__module__ if callable(command) and not hasattr(command, "registered_commands")
+                  else command.registered_commands[0].callback.__module__  # a command group
+                  for _, command in main.COMMANDS}
+    modules = {f"harvester.cli.{m.name}" for m in pkgutil.iter_modules(harvester.cli.__path__)} - {
+        "harvester.cli.app", "harvester.cli.main"}
+    assert modules == registered
+
+
+def test_run_exits_1_when_a_live_source_fails_and_keeps_the_rest(review: dict[str, Path], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRISMA_HARVEST_EUTILS_ATTEMPTS", "1")  # the conftest's refusing address
+    result = runner.invoke(app, ["run", str(review["protocol"]), "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 1
+    assert "error: source 'MEDLINE'" in result.stderr
+    assert (tmp_path / "out" / "report.html").is_file() and (tmp_path / "out" / "prisma-counts.json").is_file()
+    offline = runner.invoke(app, ["run", str(review["protocol"]), "--out", str(tmp_path / "out2"), "--offline"])
+    assert offline.exit_code == 0, offline.output
