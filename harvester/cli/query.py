@@ -70,9 +70,9 @@ def lint_command(
             typer.echo(f"{' ' * (issue.column - 1)}^ {issue}")
         if not issues:
             typer.echo("no problems found")
-    errors = sum(1 for issue in issues if issue.severity == "error")
+    errors = [issue for issue in issues if issue.severity == "error"]
     if errors:
-        typer.echo(f"error: the query has {errors} lint error(s)", err=True)
+        typer.echo(f"error: {len(errors)} lint error(s), the first: {errors[0]}", err=True)
         raise typer.Exit(2)
 
 
