@@ -63,6 +63,7 @@ class SourceDelta:
     current_total: int | None = None  # the query's total count now
     no_longer_returned: int | None = None  # estimated from counts, or exact after a full re-run
     note: str = ""
+    known: int | None = None  # of the new, the same article as a record already held (de-duplication)
 
     @property
     def total_change(self) -> int | None:
@@ -161,13 +162,15 @@ def to_markdown(delta: Delta) -> str:
               f"- {len(delta.revised)} held record(s) revised at the source",
               f"- {len(delta.no_longer_returned)} held record(s) no longer returned (full re-run)", ""]
     if delta.sources:
-        lines += ["| source | status | window | returned | new | total before | total now | change | note |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["| source | status | window | returned | new | known | gone | total before | total now | change "
+                  "| note |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for s in delta.sources:
             change = s.total_change
             lines.append(
                 f"| {_cell(s.source)} | {s.status} | {_cell('; '.join(s.windows)) or '-'} | {s.returned} | {s.new} "
-                f"| {_num(s.previous_total)} | {_num(s.current_total)} "
+                f"| {_num(s.known)} | {_num(s.no_longer_returned)} | {_num(s.previous_total)} "
+                f"| {_num(s.current_total)} "
                 f"| {'-' if change is None else f'{change:+d}'} | {_cell(s.note)} |")
         lines.append("")
     _section(lines, "New unique records", [f"{r.id}. {r.cite()}" for r in delta.new_unique])

@@ -19,7 +19,7 @@ from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.decisions import list_decisions
 from harvester.outputs import check_loaded, counts_of, draw_diagram, layout_problems, notices, write_outputs
-from harvester.protocol import DecisionFile, Protocol
+from harvester.protocol import LIVE_KINDS, DecisionFile, Protocol
 from harvester.review import Review, review_of
 from harvester.screening import apply_rules, import_decisions
 
@@ -54,12 +54,13 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
     tell = say or (lambda _message: None)
     protocol = protocol_module.load(protocol_path)
     result = PipelineResult(protocol=str(protocol_path), out=out)
+    result.warnings.extend(f"query lint: {issue}" for issue in protocol.query_lint)
 
     def step(message: str) -> None:
         result.steps.append(message)
         tell(message)
 
-    live = [s for s in protocol.sources if s.kind == "pubmed"]
+    live = [s for s in protocol.sources if s.kind in LIVE_KINDS]
     if live and offline:
         step(f"search: skipped {len(live)} live source(s) (--offline)")
     elif live:

@@ -17,14 +17,28 @@ from typing import Any
 from harvester import languages
 from harvester.errors import ProtocolError, QueryError
 from harvester.query import FIELD_TAGS, Node, parse
+from harvester.query.lint import LintIssue, lint
+from harvester.query.translate import database_for
 
-SOURCE_KINDS = ("pubmed", "file", "register", "other")
+SOURCE_KINDS = ("pubmed", "europepmc", "clinicaltrials", "openalex", "file", "register", "other")
+#: Sources searched over the network by ``prisma-harvest search`` (docs/pubmed.md, docs/sources.md).
+LIVE_KINDS = ("pubmed", "europepmc", "clinicaltrials", "openalex")
 #: Source kinds that are study registers, not bibliographic databases (PRISMA 2020's "Registers" line): export
-#: files of ClinicalTrials.gov or the WHO ICTRP (kind "register"); live register kinds join this list.
-REGISTER_KINDS = ("register",)
+#: files of ClinicalTrials.gov or the WHO ICTRP (kind "register") and the live ClinicalTrials.gov search.
+REGISTER_KINDS = ("register", "clinicaltrials")
 #: Source kinds whose export files come from one declared database or register (the content is checked
 #: against it); "other" files are the reviewers' own finds.
 DATABASE_FILE_KINDS = ("file", "register")
+#: Each live kind's database and platform when the protocol names none.
+LIVE_DEFAULTS = {
+    "pubmed": ("MEDLINE", "PubMed (E-utilities)"),
+    "europepmc": ("Europe PMC", "Europe PMC REST API"),
+    "clinicaltrials": ("ClinicalTrials.gov", "ClinicalTrials.gov API v2"),
+    "openalex": ("OpenAlex", "OpenAlex API"),
+}
+#: The source name under which ``prisma-harvest cite`` stores the works it finds (other methods:
+#: citation searching); a protocol source of kind "other" with this name is refused.
+CITATION_SOURCE = "Citation searching"
 OTHER_METHODS = ("websites", "organisations", "citation searching", "grey literature", "hand searching", "other")
 RULE_KINDS = ("language", "year", "publication-type", "field", "query")
 RULE_STAGES = ("automation", "title-abstract")
@@ -34,10 +48,10 @@ DATE_TYPES = ("pdat", "edat", "crdt", "mdat")
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One place records come from: a live PubMed search, export files, or other methods."""
+    """One place records come from: a live search, export files, or other methods."""
 
     name: str
-    kind: str  # pubmed | file | register | other
+    kind: str  # pubmed | europepmc | clinicaltrials | openalex | file | register | other
     database: str
     platform: str = ""
     files: tuple[Path, ...] = ()
@@ -111,6 +125,7 @@ class Protocol:
     previous_studies: int | None = None
     previous_reports: int | None = None
     email: str | None = None
+    query_lint: tuple[LintIssue, ...] = ()  # the query's lint warnings (errors refuse the protocol)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -303,6 +318,8 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         if names.count(name) > 1:
             raise ProtocolError(str(path), "sources", f"two sources are named {name!r}; names must be unique")
 
+    query_lint = _lint_query(path, query_text, sources, default_field)
+
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
         raise top.fail("rules", "expected [[rules]] tables")
@@ -352,6 +369,7 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
         previous_studies=review.integer("previous_studies"),
         previous_reports=review.integer("previous_reports"),
         email=review.text("email"),
+        query_lint=query_lint,
     )
 
 
@@ -377,6 +395,34 @@ def _ledger_problem(path: Path) -> str | None:
 #: The deepest bracket nesting a query may have: real search strategies nest a few levels; the parser is
 #: recursive, and hundreds of levels would exhaust Python's stack.
 MAX_QUERY_DEPTH = 50
+
+
+def _lint_query(path: Path, text: str, sources: tuple[Source, ...], default_field: str | None
+                ) -> tuple[LintIssue, ...]:
+    """Lint the review's query for the databases its sources name, and each source's own query for its
+    database: errors refuse the protocol, warnings are kept."""
+    field = default_field.lower() if default_field else None
+
+    def target(source: Source) -> str | None:
+        return database_for(source.kind if source.kind in LIVE_KINDS else source.database, source.platform)
+
+    shared = tuple(dict.fromkeys(t for s in sources if s.kind != "other" and not s.query if (t := target(s))))
+    issues = lint(text, shared, field)
+    _refuse(path, "query.text", issues)
+    for index, source in enumerate(sources):
+        if source.query is not None and source.kind != "other":
+            own = target(source)
+            found = lint(source.query, (own,) if own else (), field)
+            _refuse(path, f"sources[{index}] ({source.name}).query", found)
+            issues += found
+    return issues
+
+
+def _refuse(path: Path, key: str, issues: tuple[LintIssue, ...]) -> None:
+    for issue in issues:
+        if issue.severity == "error":
+            raise ProtocolError(str(path), key, f"column {issue.column}: {issue.message} ({issue.code}"
+                                + (f", {issue.database}" if issue.database else "") + ")")
 
 
 def _parse_query(path: Path, key: str, text: str) -> Node:
@@ -413,9 +459,13 @@ def _source(path: Path, base: Path, index: int, raw: Any) -> Source:
     kind = reader.choice("kind", SOURCE_KINDS)
     assert name is not None and kind is not None
     reader.where = f"sources[{index}] ({name})"
-    files = tuple((base / f).resolve() for f in reader.strings("files", required=kind != "pubmed"))
-    if kind == "pubmed" and files:
-        raise reader.fail("files", "a pubmed source runs live; put export files in a source of kind 'file'")
+    if name == CITATION_SOURCE:
+        raise reader.fail("name", f"{CITATION_SOURCE!r} is where 'prisma-harvest cite' stores what it finds; "
+                          "name this source otherwise")
+    live = kind in LIVE_KINDS
+    files = tuple((base / f).resolve() for f in reader.strings("files", required=not live))
+    if live and files:
+        raise reader.fail("files", f"a {kind} source runs live; put export files in a source of kind 'file'")
     query = reader.text("query")
     if query is not None:
         _parse_query(path, reader.key("query"), query)
@@ -432,12 +482,12 @@ def _source(path: Path, base: Path, index: int, raw: Any) -> Source:
         raise reader.fail("mindate", "date limits apply to live pubmed sources only")
     if mindate and maxdate and mindate > maxdate:
         raise reader.fail("maxdate", f"{maxdate} is before mindate {mindate}")
-    default_db = {"pubmed": "MEDLINE", "other": name}.get(kind, name)
+    default_db, default_platform = LIVE_DEFAULTS.get(kind, (name, ""))
     return Source(
         name=name,
         kind=kind,
         database=reader.text("database", default=default_db) or default_db,
-        platform=reader.text("platform", default="PubMed (E-utilities)" if kind == "pubmed" else "") or "",
+        platform=reader.text("platform", default=default_platform) or default_platform,
         files=files,
         format=reader.text("format"),
         query=query,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,8 +63,8 @@ from harvester.ledger.runs import (
     start_run,
 )
 from harvester.lock import ReviewLock
-from harvester.protocol import Protocol, Source
-from harvester.search import count_source, search_source
+from harvester.protocol import LIVE_KINDS, Protocol, Source
+from harvester.search import count_source, search_source, window_datetypes
 
 #: Days searched again before the last successful search: records become searchable some time after
 #: their create date, and a scheduler may have run late; re-seen records cost a sighting, nothing more.
@@ -121,7 +121,7 @@ def search_window(ledger: Ledger, protocol: Protocol, source: Source, window: Wi
 
 
 def count_now(protocol: Protocol, source: Source) -> int | None:
-    """The query's total count at PubMed now (one request), for the change in the delta report."""
+    """The query's total count at the source now (one request), for the change in the delta report."""
     return int(count_source(protocol, source))
 
 
@@ -160,13 +160,16 @@ def refresh(
     full: bool = False,
     out: Path | None = None,
     steps: Steps | None = None,
+    offline: bool = False,
 ) -> Delta:
     """Refresh one review: search each live source since its last successful run, re-import changed
     export files, de-duplicate the newcomers, and return the delta report.
 
     ``full`` searches every live source in full (no window), which also lists the held records a source
-    no longer returns. ``out``: write the delta (Markdown, JSON) and the new unique records (RIS, CSV)
-    there. Raises :class:`~harvester.errors.LockError` if another refresh runs, and a
+    no longer returns. ``offline`` searches no live source (each is listed as skipped) and does everything
+    that needs no network: re-importing export files and de-duplicating. ``out``: write the delta
+    (Markdown, JSON) and the new unique records (RIS, CSV) there. Raises
+    :class:`~harvester.errors.LockError` if another refresh runs, and a
     :class:`~harvester.errors.HarvestError` naming the rolled-back refresh run if a stage fails.
     """
     steps = steps or Steps()
@@ -180,22 +183,23 @@ def refresh(
             notes.append("run(s) " + ", ".join(f"#{i}" for i in abandoned) + " of a refresh killed before it "
                          "finished were marked interrupted; nothing they found had been kept")
         refresh_id = start_run(ledger, "refresh", parameters={"overlap_days": overlap_days, "full": full,
-                                                              "today": today.isoformat()})
+                                                              "today": today.isoformat(), "offline": offline})
         started_at = get_run(ledger, refresh_id).started_at
-        delta = _run(ledger, protocol, refresh_id, started_at, today, overlap_days, full, steps, notes)
+        delta = _run(ledger, protocol, refresh_id, started_at, today, overlap_days, full, steps, notes, offline)
         if out is not None:
             write_outputs(delta, protocol, out, ledger)
     return delta
 
 
 def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, today: date, overlap_days: int,
-         full: bool, steps: Steps, notes: list[str]) -> Delta:
+         full: bool, steps: Steps, notes: list[str], offline: bool = False) -> Delta:
     """Everything inside one transaction; on failure, roll back and write the failure to the run log."""
     held_until = max_record_id(ledger)
     current: dict[str, Any] = {}
     try:
         with ledger.transaction():
-            searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, current, notes)
+            searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, current, notes,
+                                       offline)
             sources = list(searched.sources)
             current.clear()
             has_files = any(s.kind in ("file", "register", "other") and s.files for s in protocol.sources)
@@ -239,10 +243,15 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
 
 def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: date, overlap_days: int,
                     full: bool, steps: Steps, current: dict[str, Any],
-                    notes: list[str]) -> _Searched:
+                    notes: list[str], offline: bool = False) -> _Searched:
     searched = _Searched()
     for source in protocol.sources:
-        if source.kind != "pubmed":
+        if source.kind not in LIVE_KINDS:
+            continue
+        if offline:
+            searched.sources.append(SourceDelta(source.name, source.kind, "skipped", note=(
+                "offline (--offline): not searched; the next refresh with the network searches from its last "
+                "successful search")))
             continue
         if source.maxdate is not None:
             searched.sources.append(SourceDelta(source.name, source.kind, "skipped", note=(
@@ -253,6 +262,8 @@ def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: 
                          "the refresh windows; check newcomers published before it at screening")
         last = last_successful_search(ledger, source.name)
         windows = None if full else plan_windows(last.started_at if last else None, today, overlap_days)
+        if windows is not None:  # a service without a modification date is searched by its index date only
+            windows = tuple(w for w in windows if w.datetype in window_datetypes(source)) or None
         held_before = live_record_ids(ledger, source.name)
         previous_total = last_total_count(ledger, source.name)
         returned: dict[str, set[int]] = {}
@@ -297,7 +308,7 @@ def _file_sources(ledger: Ledger, protocol: Protocol, refresh_id: int) -> list[S
     files = list_files(ledger)
     result = []
     for source in protocol.sources:
-        if source.kind == "pubmed" or not source.files:
+        if source.kind in LIVE_KINDS or not source.files:
             continue
         changed = [file for file in files if file.source == source.name and file.run_id in tree]
         if changed:
@@ -334,6 +345,11 @@ def _delta(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str,
         else:
             among.append(KnownRecord(_summary(ledger, record_id), (_summary(ledger, kept),)))
     revised, gone = sorted(searched.revised), sorted(searched.gone)
+    known_by_source: dict[str, int] = {}
+    for item in known:
+        known_by_source[item.record.source] = known_by_source.get(item.record.source, 0) + 1
+    sources = [replace(s, known=known_by_source.get(s.source, 0)) if s.status in ("searched", "imported") else s
+               for s in sources]
     return Delta(
         review=protocol.id, refresh_run_id=refresh_id, started_at=started_at, ended_at=utc_now(), status="ok",
         sources=tuple(sources), new_unique=tuple(unique), known=tuple(known), duplicates_among_new=tuple(among),

@@ -29,11 +29,11 @@ from harvester.ledger.records import (
 )
 from harvester.ledger.runs import get_run, last_run_before, list_runs, run_tree
 from harvester.ledger.withdrawals import current_withdrawals, withdrawn_records
-from harvester.protocol import Protocol
+from harvester.protocol import CITATION_SOURCE, LIVE_KINDS, Protocol
 from harvester.screening import outcomes as screening_outcomes
 from prisma.counts import PrismaCounts, counts_from_outcomes
 from prisma.html_report import Titles
-from prisma.search_report import DatabaseSearch, Deduplication, FileImport, OtherMethod, SearchReport
+from prisma.search_report import DatabaseSearch, Deduplication, FailedAttempt, FileImport, OtherMethod, SearchReport
 from prisma.since import (
     Boundary,
     UpdatedCounts,
@@ -81,7 +81,8 @@ def review_of(ledger: Ledger, protocol: Protocol, since: str | None = None) -> R
 
 
 def _other_methods(protocol: Protocol) -> dict[str, str]:
-    return {source.name: source.method or "other" for source in protocol.sources if source.kind == "other"}
+    methods = {source.name: source.method or "other" for source in protocol.sources if source.kind == "other"}
+    return {CITATION_SOURCE: "citation searching", **methods}
 
 
 def counts_from_ledger(ledger: Ledger, protocol: Protocol) -> PrismaCounts:
@@ -154,9 +155,21 @@ def _limits(parameters: dict[str, Any], text: str | None) -> str:
     if parameters.get("mindate") or parameters.get("maxdate"):
         parts.append(f"{parameters.get('datetype', 'pdat')} from {parameters.get('mindate') or 'the start'} "
                      f"to {parameters.get('maxdate') or 'the search date'}")
+    if parameters.get("window"):  # a cursor-paged service searched over a refresh window (its index dates)
+        parts.append(f"records {parameters['window']}")
     if text:
         parts.append(text)
     return "; ".join(parts) or "none"
+
+
+def _citation_searching(ledger: Ledger, held: dict[str, int]) -> tuple[OtherMethod, ...]:
+    """``prisma-harvest cite`` runs, as one other method: which service, directions and records, when."""
+    runs = [run for run in list_runs(ledger, kind="cite") if run.status == "ok"]
+    if not runs:
+        return ()
+    done = "; ".join(f"{run.started_at[:10]} via {run.platform}, {' and '.join(run.parameters.get('directions', []))}"
+                     f" from {len(run.parameters.get('records', []))} record(s) (run #{run.id})" for run in runs)
+    return (OtherMethod(CITATION_SOURCE, f"citation searching: {done}", (), held.get(CITATION_SOURCE, 0)),)
 
 
 def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | None = None) -> SearchReport:
@@ -170,11 +183,18 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
                                f"{w.reason} ({w.who}, {w.at[:10]})" for w in in_force if w.file_id is not None}
     databases: list[DatabaseSearch] = []
     searches = [run for run in list_runs(ledger, kind="search")]
+    failed: list[FailedAttempt] = []
     for source in protocol.sources:
-        if source.kind != "pubmed":
+        if source.kind not in LIVE_KINDS:
             continue
         runs = [run for run in searches if run.source == source.name]
-        ok = [run for run in runs if run.status == "ok"] or runs
+        # Only successful runs are searches the review reports; the others go to the appendix (a killed
+        # search that a later run resumed is part of that run, not an attempt of its own).
+        failed += [FailedAttempt(source.name, run.database or source.database, run.started_at[:16].replace("T", " "),
+                                 run.id, run.status, run.message or "")
+                   for run in runs if run.status == "failed"
+                   or (run.status == "interrupted" and "resumed by run" not in (run.message or ""))]
+        ok = [run for run in runs if run.status == "ok"]
         if not ok:
             continue
         last = ok[-1]
@@ -184,6 +204,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
             translation=last.query_translation or "", limits=_limits(last.parameters, source.limits),
             reported=last.count_reported, retrieved=last.count_retrieved, run_id=last.id, status=last.status,
             earlier=tuple(run.started_at[:10] for run in ok[:-1]),
+            data_version=str(last.parameters.get("data_timestamp") or ""), notes=last.message or "",
         ))
     files: list[FileImport] = []
     kinds = {source.name: source for source in protocol.sources}
@@ -203,7 +224,7 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
         OtherMethod(source.name, source.method or "other", tuple(shown_path(path, protocol) for path in source.files),
                     held.get(source.name, 0))
         for source in protocol.sources if source.kind == "other"
-    )
+    ) + _citation_searching(ledger, held)
     dedupe_runs = [run for run in list_runs(ledger, kind="dedupe") if run.status == "ok"]
     if dedupe_runs:
         last = dedupe_runs[-1]
@@ -217,6 +238,9 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
                               counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
     else:
         dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
-    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held)
+    from harvester.strategy.report import source_queries  # values from the strategy stage
+
+    return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,
+                        failed=tuple(failed), queries=source_queries(ledger, protocol))
 
 

@@ -36,6 +36,12 @@ platform = "PubMed (E-utilities)"
 # maxdate = "2014/06/30"
 # datetype = "pdat"               # pdat (publication), edat (Entrez), crdt (created), mdat (modified)
 
+# Other live sources (docs/sources.md): Europe PMC, ClinicalTrials.gov (a register), OpenAlex (needs
+# OPENALEX_API_KEY). The query above is compiled for each; its warnings go into the search log.
+# [[sources]]
+# name = "Europe PMC"
+# kind = "europepmc"              # or "clinicaltrials", "openalex"
+
 # Export files from a database with no open API (RIS, CSV, MEDLINE, Web of Science, BibTeX, EndNote...).
 # [[sources]]
 # name = "Scopus"

@@ -39,6 +39,21 @@ class DatabaseSearch:
     run_id: int
     status: str
     earlier: tuple[str, ...] = ()  # dates of earlier runs of the same search (PRISMA-S item 12)
+    data_version: str = ""  # a register's own date for its data (ClinicalTrials.gov's dataTimestamp)
+    notes: str = ""  # the run's message: gaps, the query compiler's warnings
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """A search that did not complete (failed, or stopped and not resumed): kept in the log, listed in an
+    appendix, never as a search the review reports."""
+
+    source: str
+    database: str
+    started: str
+    run_id: int
+    status: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,20 @@ class Deduplication:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceQuery:
+    """One source's search string as its database takes it, with the warnings of writing it, the lint
+    result, the date searched and the known-studies recall (PRISMA-S items 8, 13-16), as plain values."""
+
+    source: str
+    database: str  # the target the string is written for ("" when none of the twelve: the protocol's text)
+    query: str
+    warnings: tuple[str, ...]
+    lint: tuple[str, ...]
+    searched: str
+    recall: str = ""  # "12 of 14 known studies returned (85.7%) ..."; empty when no --known check was run
+
+
+@dataclass(frozen=True, slots=True)
 class SearchReport:
     title: str
     query: str
@@ -86,6 +115,8 @@ class SearchReport:
     deduplication: Deduplication
     records_per_source: dict[str, int]
     tool_version: str = __version__
+    failed: tuple[FailedAttempt, ...] = ()
+    queries: tuple[SourceQuery, ...] = ()  # per source: the string for its database, warnings, lint, recall
 
 
 def _n(value: int | None) -> str:
@@ -123,6 +154,10 @@ def to_markdown(report: SearchReport) -> str:
                 f"- Date searched: {item.searched} (run #{item.run_id}, {item.status})",
                 f"- Records found: {_n(item.reported)} reported by the database, {_n(item.retrieved)} retrieved",
                 f"- Limits: {item.limits}"]
+        if item.data_version:
+            out.append(f"- Register data as of: {item.data_version}")
+        if item.notes:
+            out.append(f"- Notes: {item.notes}")
         if item.earlier:
             out.append(f"- Earlier runs of this search: {', '.join(item.earlier)}")
         out += ["- Query as run:", "", "```", item.query, "```", ""]
@@ -136,6 +171,7 @@ def to_markdown(report: SearchReport) -> str:
     ):
         if files or empty:
             out += _files_markdown(heading, files, empty)
+    out += _queries_markdown(report.queries)
     out += ["## Other methods", ""]
     if not report.others:
         out += ["None.", ""]
@@ -156,7 +192,31 @@ def to_markdown(report: SearchReport) -> str:
     out += ["", "## Declared by the authors (not in the ledger)", ""]
     for number, name, what in NOT_IN_LEDGER:
         out.append(f"- PRISMA-S item {number}, {name}: {what}")
+    if report.failed:
+        out += ["", "## Appendix: search attempts that did not complete", "",
+                "Kept in the search log; the searches above are the successful runs.", ""]
+        for attempt in report.failed:
+            out.append(f"- {attempt.database} ({attempt.source}), run #{attempt.run_id} on {attempt.started}: "
+                       f"{attempt.status}: {attempt.message}")
     return "\n".join(out) + "\n"
+
+
+def _queries_markdown(queries: tuple[SourceQuery, ...]) -> list[str]:
+    """PRISMA-S items 8 and 13-16: each database's exact string, how it differs from the protocol's, the lint."""
+    if not queries:
+        return []
+    out = ["## Search strings per database", ""]
+    for item in queries:
+        out += [f"### {item.source} ({item.database or 'as written in the protocol'})", "",
+                f"- Date searched: {item.searched or 'not given'}", "- Search string:", "", "```", item.query, "```",
+                ""]
+        out += ["- Translation warnings:" if item.warnings else "- Translation warnings: none"]
+        out += [f"  - {warning}" for warning in item.warnings]
+        out += ["- Lint: " + "; ".join(item.lint)]
+        if item.recall:
+            out.append(f"- Known studies: {item.recall}")
+        out.append("")
+    return out
 
 
 def to_html(report: SearchReport) -> str:
@@ -171,6 +231,8 @@ def to_html(report: SearchReport) -> str:
                    f"<dt>Date searched</dt><dd>{e(item.searched)} (run #{item.run_id}, {e(item.status)})</dd>"
                    f"<dt>Records found</dt><dd>{_n(item.reported)} reported, {_n(item.retrieved)} retrieved</dd>"
                    f"<dt>Limits</dt><dd>{e(item.limits)}</dd>"
+                   + (f"<dt>Register data as of</dt><dd>{e(item.data_version)}</dd>" if item.data_version else "")
+                   + (f"<dt>Notes</dt><dd>{e(item.notes)}</dd>" if item.notes else "")
                    + (f"<dt>Earlier runs</dt><dd>{e(', '.join(item.earlier))}</dd>" if item.earlier else "")
                    + f"<dt>Query as run</dt><dd><pre>{e(item.query)}</pre></dd>"
                    + (f"<dt>PubMed's translation</dt><dd><pre>{e(item.translation)}</pre></dd>"
@@ -195,6 +257,13 @@ def to_html(report: SearchReport) -> str:
                 platform = imported.platform or "platform not given"
                 out.append(f"<p>Search strategy for {e(imported.database)} ({e(platform)}), as the protocol states "
                            f"it (limits: {e(imported.limits)}):</p><pre>{e(imported.query)}</pre>")
+    for query in report.queries:
+        out.append(f"<h4>Search string for {e(query.source)} ({e(query.database or 'as written in the protocol')})</h4>"
+                   f"<dl><dt>Date searched</dt><dd>{e(query.searched or 'not given')}</dd>"
+                   f"<dt>Search string</dt><dd><pre>{e(query.query)}</pre></dd>"
+                   f"<dt>Translation warnings</dt><dd>{'<br>'.join(e(w) for w in query.warnings) or 'none'}</dd>"
+                   f"<dt>Lint</dt><dd>{e('; '.join(query.lint))}</dd>"
+                   + (f"<dt>Known studies</dt><dd>{e(query.recall)}</dd>" if query.recall else "") + "</dl>")
     out.append("<h3>Other methods</h3><ul>")
     for other in report.others:
         out.append(f"<li>{e(other.source)}: {e(other.method)}, {other.records:,} records</li>")
@@ -211,5 +280,10 @@ def to_html(report: SearchReport) -> str:
                + "</ul>")
     out.append("<h3>Declared by the authors (not in the ledger)</h3><ul>"
                + "".join(f"<li>PRISMA-S item {n}, {e(name)}: {e(what)}</li>" for n, name, what in NOT_IN_LEDGER)
-               + "</ul></section>")
+               + "</ul>")
+    if report.failed:
+        out.append("<h3>Appendix: search attempts that did not complete</h3><ul>"
+                   + "".join(f"<li>{e(a.database)} ({e(a.source)}), run #{a.run_id} on {e(a.started)}: "
+                             f"{e(a.status)}: {e(a.message)}</li>" for a in report.failed) + "</ul>")
+    out.append("</section>")
     return "\n".join(out)

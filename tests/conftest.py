@@ -75,3 +75,13 @@ def screened_example(folder: Path) -> Path:
         result = runner.invoke(app, step)
         assert result.exit_code == 0, result.output
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_real_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach Europe PMC, ClinicalTrials.gov or OpenAlex either: refusing addresses unless a
+    test sets its own fake server, and no OpenAlex key from the environment."""
+    for name in ("EUROPEPMC", "CTGOV", "OPENALEX"):
+        monkeypatch.setenv(f"PRISMA_HARVEST_{name}_URL", f"http://127.0.0.1:9/{name.lower()}/")
+    monkeypatch.delenv("OPENALEX_API_KEY", raising=False)
+

@@ -31,11 +31,9 @@ Every query matches every record (this is not a search engine): tests vary ``n``
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import random
 import re
-import socket
 import threading
 import time
 from collections import Counter, deque
@@ -46,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
+
+from tests.fake_http import drop, send_bytes
 
 CAP = 9999
 DATETYPES = ("pdat", "edat", "crdt", "mdat")
@@ -438,34 +438,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_bytes(self, status: int, data: bytes, content_type: str,
                     headers: dict[str, str] | None = None) -> bool:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", f"{content_type}; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
-            return True
-        except (TimeoutError, BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-            return False
+        return send_bytes(self, status, data, content_type, headers)
 
     def _drop(self, data: bytes) -> None:
         """Promise the whole body, send half, and close the connection."""
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
+        drop(self, data, "text/xml")
 
 
 def _xml(root: str, body: str, doctype: str | None = None) -> str:

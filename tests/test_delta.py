@@ -15,7 +15,7 @@ DELTA = Delta(
     review="peer-support", refresh_run_id=12, started_at="2026-11-26T06:00:00Z", ended_at="2026-11-26T06:01:00Z",
     status="ok",
     sources=(SourceDelta("MEDLINE", "pubmed", "searched", ("crdt 2026/11/20-2026/11/26",), (13, 14), 5, 2,
-                         previous_total=400, current_total=402, no_longer_returned=0),
+                         previous_total=400, current_total=402, no_longer_returned=0, known=1),
              SourceDelta("CINAHL", "file", "unchanged", note="no new or changed file")),
     new_unique=(NEW,), known=(KnownRecord(DeltaRecord(8, "MEDLINE", "Peer workers in clinics", pmid="42"), (OLD,)),),
     notes=("took over a stale lock",),
@@ -42,8 +42,8 @@ def test_markdown_summary_table_and_lists() -> None:
     text = to_markdown(DELTA)
     assert text.startswith("# Refresh of peer-support: run #12 (ok)\n")
     assert "- **1 new unique record(s)** to screen" in text
-    assert "| MEDLINE | searched | crdt 2026/11/20-2026/11/26 | 5 | 2 | 400 | 402 | +2 |" in text
-    assert "| CINAHL | unchanged | - | 0 | 0 | - | - | - | no new or changed file |" in text
+    assert "| MEDLINE | searched | crdt 2026/11/20-2026/11/26 | 5 | 2 | 1 | 0 | 400 | 402 | +2 |" in text
+    assert "| CINAHL | unchanged | - | 0 | 0 | - | - | - | - | - | no new or changed file |" in text
     assert "- 7. Smith et al. (2025). Peer workers | in clinics BMJ Open. [PMID 41, doi:10.1/x]" in text
     assert "- 8. [no author] (n.d.). Peer workers in clinics [PMID 42] — same as #3 (CINAHL)" in text
     assert "## Notes (1)" in text and "## Revised" not in text

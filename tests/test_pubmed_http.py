@@ -158,11 +158,15 @@ def test_giving_up_names_every_problem_and_never_the_key() -> None:
     assert "SECRETKEY42" not in message
 
 
-def test_a_connection_refused_is_retried_then_reported() -> None:
+def test_a_host_never_reached_ends_at_once_with_a_hint() -> None:
+    """No retries when the first connection cannot be made (an offline machine, a missing proxy): one
+    attempt, and a message saying what to check. Retries once the host has answered: tests/test_offline.py."""
     settings = Settings(base_url="http://127.0.0.1:9/eutils/", api_key="SECRETKEY42", rate=100.0,
-                        policy=RetryPolicy(attempts=2, backoff=0.01, connect_timeout=0.5, read_timeout=0.5))
-    with pytest.raises(SourceError, match=r"failed after 2 attempts \(2x connection failed") as caught:
-        PubMed(settings).esearch("x")
+                        policy=RetryPolicy(attempts=4, backoff=0.01, connect_timeout=0.5, read_timeout=0.5))
+    client = PubMed(settings)
+    with pytest.raises(SourceError, match=r"cannot reach 127.0.0.1:9 \(connection refused") as caught:
+        client.esearch("x")
+    assert client.http.stats["requests"] == 1 and "PRISMA_HARVEST_EUTILS_URL" in str(caught.value)
     assert "SECRETKEY42" not in str(caught.value)
 
 

@@ -10,7 +10,6 @@ import json
 import math
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from harvester.search import count_source, search, search_source
 from harvester.sources.http import RetryPolicy
 from harvester.sources.pubmed import CAP, PubMed, Settings
 from tests.fake_eutils import FAULT_KINDS, FakeEutils, Faults
+from tests.live_support import held
 
 QUERY = '("peer supporter" OR "peer mentor") AND health'
 SENT = '("peer supporter"[tiab] OR "peer mentor"[tiab]) AND health[tiab]'
@@ -309,19 +309,6 @@ def test_cli_search_prints_json_and_exits_1_when_a_source_fails(tmp_path: Path,
 # --------------------------------------------------------------------------------------------- SIGKILL
 
 
-def _held(ledger_path: Path) -> int:
-    if not ledger_path.exists():
-        return 0
-    try:
-        connection = sqlite3.connect(f"file:{ledger_path}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(connection.execute("SELECT COUNT(*) FROM records").fetchone()[0])
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.mark.slow
 def test_sigkill_mid_harvest_then_resume(tmp_path: Path, repo: Path) -> None:
     """Killed with SIGKILL in the middle of the faulty 25,000-record harvest, then started again: the
@@ -336,14 +323,14 @@ def test_sigkill_mid_harvest_then_resume(tmp_path: Path, repo: Path) -> None:
         command = [sys.executable, "-m", "harvester.cli.main", "search", str(protocol.path)]
         first = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 240
-        while _held(protocol.ledger_path) < 9_000:
+        while held(protocol.ledger_path) < 9_000:
             assert first.poll() is None, first.communicate()
             assert time.monotonic() < deadline, "the first harvest did not get far enough"
             time.sleep(0.02)
         time.sleep(0.05)  # into the next batch's fetch or store, not just after a commit
         first.send_signal(signal.SIGKILL)
         first.wait()
-        held_at_kill = _held(protocol.ledger_path)
+        held_at_kill = held(protocol.ledger_path)
         assert 9_000 <= held_at_kill < 25_000 and held_at_kill % batch == 0  # whole batches only
         second = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
         assert second.returncode == 0, second.stderr

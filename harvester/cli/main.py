@@ -11,15 +11,29 @@ from typing import Any
 
 import typer
 
-from harvester.cli import dedupe, diagrams, export, imports, pipeline, refresh, screen, search, setup, studies, withdraw
+from harvester.cli import (
+    cite,
+    dedupe,
+    diagrams,
+    export,
+    imports,
+    pipeline,
+    query,
+    refresh,
+    screen,
+    search,
+    setup,
+    studies,
+    withdraw,
+)
 from harvester.cli.app import app, register
 
 #: (name, command or command group), in the order a review does the work.
 COMMANDS: tuple[tuple[str, Callable[..., Any] | typer.Typer], ...] = (
     ("init", setup.init),
-    # the query compiler's command (`query`) goes here: it works on the protocol before anything is searched
+    ("query", query.query_app),
     ("search", search.search),
-    # citation searching (`cite`) goes here: a search that starts from records already held
+    ("cite", cite.cite),
     ("import", imports.import_command),
     ("withdraw", withdraw.withdraw),  # undoes an import: its records leave the counts, logged and reversible
     ("dedupe", dedupe.dedupe_command),

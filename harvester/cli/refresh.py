@@ -44,6 +44,9 @@ def refresh_command(
     = DEFAULT_OVERLAP_DAYS,
     full: Annotated[bool, typer.Option(
         help="Search every live source in full (no window): also lists records no longer returned.")] = False,
+    offline: Annotated[bool, typer.Option(
+        help="Search no live source; re-import changed export files and de-duplicate (no network needed).")]
+    = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose/--quiet", help="Print the full report instead of the summary (each step is shown on "
                                   "stderr as it runs when stderr is a terminal, without --json).")] = False,
@@ -53,7 +56,8 @@ def refresh_command(
     with reporting():
         loaded = protocol_module.load(protocol)
         with holding(loaded, "refresh"), progress_bar(show_progress(json_output)) as bar:
-            delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=_steps(bar)))
+            delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=_steps(bar)),
+                            offline=offline)
     if json_output:
         print_json(delta.to_json())
     elif verbose:

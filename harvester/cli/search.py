@@ -1,4 +1,4 @@
-"""``search``: run the protocol's live sources (PubMed) into its ledger.
+"""``search``: run the protocol's live sources (PubMed, Europe PMC, ClinicalTrials.gov, OpenAlex) into its ledger.
 
 Quiet unless something is wrong, except for a progress bar of records fetched of the expected total,
 drawn on stderr only when stderr is a terminal and no --json was asked for. Exit 1 when any source failed
@@ -30,7 +30,8 @@ def search(
         "--source", help="Search only this live source (repeat for several); default: every live source.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Run the protocol's live PubMed searches into its ledger (resumes a search that was killed)."""
+    """Run the protocol's live searches (PubMed, Europe PMC, ClinicalTrials.gov, OpenAlex) into its ledger
+    (resumes a search that was killed)."""
     with reporting():
         loaded = protocol_module.load(protocol)
         with holding(loaded, "search"), progress_bar(show_progress(json_output)) as progress:
@@ -39,11 +40,14 @@ def search(
         print_json([outcome.to_json() for outcome in outcomes])
     else:
         if not outcomes:
-            typer.echo("no live sources in this protocol (kind = \"pubmed\"); nothing searched")
+            typer.echo("no live sources in this protocol (kind pubmed, europepmc, clinicaltrials or openalex); "
+                       "nothing searched")
         for outcome in outcomes:
             if outcome.status != "ok":
                 continue
-            typer.echo(f"{outcome.source}: run #{outcome.run_id} ok: PubMed reported {outcome.count_reported}, "
+            searched = loaded.source(outcome.source)
+            service = "PubMed" if searched.kind == "pubmed" else searched.database
+            typer.echo(f"{outcome.source}: run #{outcome.run_id} ok: {service} reported {outcome.count_reported}, "
                        f"retrieved {outcome.count_retrieved} ({outcome.new} new, {outcome.already_held} already held)")
             for note in outcome.notes:
                 typer.echo(f"    {note}")

@@ -107,3 +107,41 @@ def list_missing(ledger: Ledger, run_id: int) -> list[tuple[str, str]]:
     rows = ledger.connection.execute("SELECT source_id, reason FROM search_missing WHERE run_id = ? ORDER BY source_id",
                           (run_id,))
     return [(str(row["source_id"]), str(row["reason"])) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    """One page of a cursor-paged search, as stored."""
+
+    page: int
+    cursor: str
+    next_cursor: str | None
+    records: int
+    total: int | None
+
+
+def store_page(ledger: Ledger, run_id: int, source: str, records: Sequence[Record], page: PageRow,
+               count_retrieved: int) -> list[int]:
+    """One page of a cursor-paged search, atomically: its records, the page with the cursor that follows
+    it (where a killed search resumes), and the run's count so far. Returns the records' ledger ids."""
+    with ledger.transaction() as connection:
+        ids = add_records(ledger, records, run_id=run_id, source=source)
+        connection.execute(
+            "INSERT OR REPLACE INTO search_pages (run_id, page, cursor, next_cursor, records, total)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, page.page, page.cursor, page.next_cursor, page.records, page.total),
+        )
+        connection.execute("UPDATE runs SET count_retrieved = ? WHERE id = ?", (count_retrieved, run_id))
+    return ids
+
+
+def list_pages(ledger: Ledger, run_id: int) -> list[PageRow]:
+    rows = ledger.connection.execute(
+        "SELECT page, cursor, next_cursor, records, total FROM search_pages WHERE run_id = ? ORDER BY page", (run_id,))
+    return [PageRow(**dict(row)) for row in rows]
+
+
+def sighted_by(ledger: Ledger, run_id: int) -> list[int]:
+    """The ledger ids of every record a run returned (new or already held), in id order."""
+    rows = ledger.connection.execute("SELECT record_id FROM sightings WHERE run_id = ? ORDER BY record_id", (run_id,))
+    return [int(row["record_id"]) for row in rows]

@@ -17,7 +17,7 @@ from harvester.ledger.decisions import StoredDecision, current_rule_results, lis
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import record_origins
 from harvester.ledger.withdrawals import Withdrawal, current_studies, withdrawn_records
-from harvester.protocol import Protocol
+from harvester.protocol import CITATION_SOURCE, Protocol
 from prisma.flow import Arm, Outcome
 
 # --- computing outcomes (screening owns this; prisma.counts only aggregates) -----------------------------
@@ -93,7 +93,10 @@ def settle(decisions: list[StoredDecision], needed: int) -> Settled:
 
 
 def arm_of(protocol: Protocol, source: str) -> Arm:
-    """"other" for protocol sources of kind other, else "databases" (registers are not harvested yet)."""
+    """"other" for protocol sources of kind other and for citation searching (``prisma-harvest cite``),
+    "registers" for live register sources (ClinicalTrials.gov), else "databases"."""
+    if source == CITATION_SOURCE:
+        return "other"
     for item in protocol.sources:
         if item.name == source:
             return "other" if item.kind == "other" else "registers" if item.is_register else "databases"

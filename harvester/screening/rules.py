@@ -17,14 +17,15 @@ business and the ledger's; this module only answers "does it fire, and on what e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from harvester import languages, normalise
 from harvester.normalise import fold
 from harvester.protocol import Rule
-from harvester.query import And, Node, Not, Or, Term, parse
+from harvester.query import And, Near, Node, Not, Or, Term, parse
+from harvester.query.dialect import canonical_tag
 from harvester.records import Record
 
 #: Query field tags -> the Record fields searched. ``all`` is every text field.
@@ -38,6 +39,9 @@ FIELD_MAP: dict[str, tuple[str, ...]] = {
     "tw": ("title", "abstract", "keywords", "mesh"),
     "ot": ("keywords",),
     "mh": ("mesh",),
+    "mh:noexp": ("mesh",),
+    "majr:noexp": ("mesh",),
+    "ad": (),
     "mesh": ("mesh",),
     "majr": ("mesh",),
     "au": ("authors",),
@@ -190,22 +194,37 @@ def _field(rule: Rule, record: Record) -> RuleResult:
 
 
 def matches(node: Node, record: Record, default_field: str = "all", evidence: list[str] | None = None,
-            texts: RecordText | None = None) -> bool:
-    """Evaluate a query AST on a record's fields (the local twin of running it in PubMed)."""
+            texts: RecordText | None = None, fields: Mapping[str, tuple[str, ...]] | None = None) -> bool:
+    """Evaluate a query AST on a record's fields (the local twin of running it in PubMed).
+
+    ``fields`` maps field tags to the Record fields they search (default :data:`FIELD_MAP`, PubMed's
+    reading); ``query check`` passes a database's own table to evaluate the query as that database reads it.
+    """
     texts = texts if texts is not None else RecordText(record)
     if isinstance(node, Term):
-        return _term(node, texts, default_field, evidence)
+        return _term(node, texts, default_field, evidence, fields)
     if isinstance(node, Not):
-        return matches(node.include, record, default_field, evidence, texts) and not matches(
-            node.exclude, record, default_field, None, texts)
+        return matches(node.include, record, default_field, evidence, texts, fields) and not matches(
+            node.exclude, record, default_field, None, texts, fields)
     if isinstance(node, And):
-        return all(matches(item, record, default_field, evidence, texts) for item in node.items)
+        return all(matches(item, record, default_field, evidence, texts, fields) for item in node.items)
     if isinstance(node, Or):
         found = False
         for item in node.items:  # no short cut: collect every matching term as evidence
-            found = matches(item, record, default_field, evidence, texts) or found
+            found = matches(item, record, default_field, evidence, texts, fields) or found
         return found
+    if isinstance(node, Near):
+        return _near(node, texts, default_field, evidence, fields)
     raise TypeError(f"not a query node: {node!r}")
+
+
+def searched_fields(tag: str, fields: Mapping[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    """The Record fields a field tag searches (unknown tags: every field)."""
+    table = FIELD_MAP if fields is None else fields
+    for key in (tag, canonical_tag(tag)):
+        if key in table:
+            return table[key]
+    return table.get("all", FIELD_MAP["all"])
 
 
 @lru_cache(maxsize=4096)
@@ -213,9 +232,10 @@ def _term_words(text: str) -> tuple[str, ...]:
     return tuple(words(text))
 
 
-def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str] | None) -> bool:
+def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str] | None,
+          fields: Mapping[str, tuple[str, ...]] | None = None) -> bool:
     tag = (term.field or default_field).lower()
-    names = FIELD_MAP.get(tag, FIELD_MAP["all"])
+    names = searched_fields(tag, fields)
     wanted = list(_term_words(term.text))
     if not wanted:
         return False
@@ -229,6 +249,59 @@ def _term(term: Term, texts: RecordText, default_field: str, evidence: list[str]
                     evidence.append(f"{shown}{'*' if term.truncated else ''}[{tag}]")
                 return True
     return False
+
+
+def _spans(node: Node, tokens: list[str]) -> list[tuple[int, int]]:
+    """Where a proximity operand (a term, or an OR of terms) occurs in a field's words: (first, last) word."""
+    if isinstance(node, Or):
+        return [span for item in node.items for span in _spans(item, tokens)]
+    if not isinstance(node, Term):
+        return []
+    wanted = list(_term_words(node.text))
+    size = len(wanted)
+    found = []
+    for start in range(len(tokens) - size + 1):
+        if tokens[start : start + size - 1] != wanted[:-1]:
+            continue
+        end = tokens[start + size - 1]
+        if end == wanted[-1] or (node.truncated and end.startswith(wanted[-1])):
+            found.append((start, start + size - 1))
+    return found
+
+
+def _near(near: Near, texts: RecordText, default_field: str, evidence: list[str] | None,
+          fields: Mapping[str, tuple[str, ...]] | None = None) -> bool:
+    """Each operand within ``distance`` words of the next one (in order if ``ordered``), in one field value."""
+    tag = (near.field or default_field).lower()
+    for name in searched_fields(tag, fields):
+        for tokens, _ in texts.values(name):
+            spans = [_spans(item, tokens) for item in near.items]
+            pairs = zip(spans, spans[1:], strict=False)
+            if all(spans) and all(_close(a, b, near.distance, near.ordered) for a, b in pairs):
+                if evidence is not None:
+                    evidence.append(f"{' '.join(t.text for t in _near_terms(near))}[{tag}:~{near.distance}]")
+                return True
+    return False
+
+
+def _close(first: list[tuple[int, int]], second: list[tuple[int, int]], distance: int, ordered: bool) -> bool:
+    for a_start, a_end in first:
+        for b_start, b_end in second:
+            if b_start > a_end and b_start - a_end - 1 <= distance:
+                return True
+            if not ordered and a_start > b_end and a_start - b_end - 1 <= distance:
+                return True
+    return False
+
+
+def _near_terms(near: Near) -> list[Term]:
+    found: list[Term] = []
+    for item in near.items:
+        if isinstance(item, Term):
+            found.append(item)
+        elif isinstance(item, Or):
+            found.extend(i for i in item.items if isinstance(i, Term))
+    return found
 
 
 def _contains(haystack: list[str], needle: list[str], truncated: bool) -> bool:

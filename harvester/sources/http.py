@@ -11,7 +11,11 @@ Every attempt first takes a slot from the source's shared :class:`~harvester.sou
   a body is only accepted once it has been fully parsed.
 
 Other 4xx answers (400 bad parameters, 414 URI too long) are not retried: the same request would fail
-the same way. After the last attempt a :class:`~harvester.errors.SourceError` names the request and
+the same way (:class:`HttpRefused`, which keeps the status). A host never reached at all (connection
+refused, unknown host, proxy refusing) on the first request ends the source at once with a one-line
+hint (proxy variables, ``--offline``, the URL override) instead of minutes of retries: an offline
+machine does not come back in the next minute. Once the host has answered, connection failures are
+retried like any other. After the last attempt a :class:`~harvester.errors.SourceError` names the request and
 every problem seen; its text, like every message here, has the secrets scrubbed out. So has every answer
 body, before the source's ``check`` parses it (:func:`scrub_answer`): a field that echoes the request
 (E-utilities' ``QueryTranslation``, a ``WarningList``) never carries a key into the ledger or the output.
@@ -27,9 +31,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError, ProxyError
 
 from harvester import __version__
 from harvester.errors import SourceError
@@ -43,6 +48,15 @@ _SECRET_PARAMETER = re.compile(r"(api_key|apikey|token|password)=[^&\s\"']+", re
 
 #: Secrets at least this long are scrubbed wherever they appear in an answer (see :func:`scrub_answer`).
 _SHORT_SECRET = 8
+
+
+class HttpRefused(SourceError):
+    """An HTTP 4xx other than 408/429: the same request would fail the same way. ``status`` is kept so a
+    caller can tell a refused cursor (start again) from a refused query."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Retryable(Exception):
@@ -61,6 +75,20 @@ class RetryPolicy:
     retry_after_cap: float = 300.0  # never wait longer than this on a server's say-so
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+
+
+def env_number(env: Mapping[str, str], name: str, kind: type, default: float, low: float, high: float) -> float:
+    """A number from the environment (``kind`` int or float) within ``low..high``; ``default`` when unset."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SourceError(f"environment variable {name}: expected a number, got {text!r}") from None
+    if not low <= value <= high:
+        raise SourceError(f"environment variable {name}: expected {low}..{high}, got {text!r}")
+    return float(value)
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -111,7 +139,8 @@ class Http:
 
     def __init__(self, limiter: PaceLimiter, policy: RetryPolicy | None = None, *,
                  secrets: tuple[str, ...] = (), session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                 unreachable_hint: str | None = None) -> None:
         self.limiter = limiter
         self.policy = policy or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
@@ -120,12 +149,25 @@ class Http:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.stats: Counter[str] = Counter()
+        #: The environment variable that overrides this source's URL: set, the first request that cannot
+        #: connect at all ends the source at once with a hint instead of minutes of retries.
+        self.unreachable_hint = unreachable_hint
+        self.reached = False  # an answer (any status) has come back from the host
 
     def close(self) -> None:
         self.session.close()
 
     def post(self, url: str, data: Mapping[str, str], check: Callable[[bytes], T], what: str) -> T:
         """POST ``data`` (form-encoded: secrets stay out of URLs and logs) and return ``check(body)``."""
+        return self.request("POST", url, data, check, what)
+
+    def get(self, url: str, params: Mapping[str, str], check: Callable[[bytes], T], what: str) -> T:
+        """GET ``url`` with ``params`` in its query string and return ``check(body)``."""
+        return self.request("GET", url, params, check, what)
+
+    def request(self, method: str, url: str, values: Mapping[str, str], check: Callable[[bytes], T],
+                what: str) -> T:
+        """One request, paced and retried; ``values`` go in the body (POST) or the query string (GET)."""
         policy = self.policy
         problems: list[str] = []
         for attempt in range(1, policy.attempts + 1):
@@ -133,14 +175,23 @@ class Http:
             self.stats["requests"] += 1
             wait: float | None = None
             try:
-                response = self.session.post(url, data=dict(data),
-                                             timeout=(policy.connect_timeout, policy.read_timeout))
+                if method == "POST":
+                    response = self.session.post(url, data=dict(values),
+                                                 timeout=(policy.connect_timeout, policy.read_timeout))
+                else:
+                    response = self.session.get(url, params=dict(values),
+                                                timeout=(policy.connect_timeout, policy.read_timeout))
                 body = response.content
-            except requests.Timeout:
+            except requests.Timeout as error:
+                if self.unreachable_hint is not None and not self.reached and _never_connected(error):
+                    raise self._unreachable(url, "connection timed out") from None
                 problem = "timed out"
             except requests.RequestException as error:
+                if self.unreachable_hint is not None and not self.reached and _never_connected(error):
+                    raise self._unreachable(url, _connect_reason(error)) from None
                 problem = f"connection failed ({type(error).__name__})"
             else:
+                self.reached = True
                 status = response.status_code
                 if status == 200:
                     try:
@@ -154,7 +205,7 @@ class Http:
                         wait = min(wait, policy.retry_after_cap)
                 else:
                     snippet = " ".join(body[:200].decode("utf-8", "replace").split())
-                    raise SourceError(self.scrub(f"{what}: HTTP {status} from {url}: {snippet}"))
+                    raise HttpRefused(status, self.scrub(f"{what}: HTTP {status} from {_no_query(url)}: {snippet}"))
             self.stats[problem.split(":")[0]] += 1
             problems.append(problem)
             if attempt == policy.attempts:
@@ -166,7 +217,15 @@ class Http:
             self.stats["retries"] += 1
             self._sleep(wait)
         seen = "; ".join(f"{n}x {p}" for p, n in Counter(problems).most_common())
-        raise SourceError(self.scrub(f"{what} failed after {policy.attempts} attempts ({seen}) at {url}"))
+        raise SourceError(self.scrub(f"{what} failed after {policy.attempts} attempts ({seen}) at {_no_query(url)}"))
+
+    def _unreachable(self, url: str, reason: str) -> SourceError:
+        """The first request to a host never connected: stop at once with what to check (no retries: an
+        offline machine or a missing proxy does not come back in the next minute)."""
+        host = urlsplit(url).netloc
+        return SourceError(self.scrub(
+            f"cannot reach {host} ({reason}): no network? Check HTTPS_PROXY/HTTP_PROXY/NO_PROXY, run with "
+            f"--offline to skip live searches, or set {self.unreachable_hint} to a mirror"))
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.secrets)
@@ -174,3 +233,38 @@ class Http:
     def _backoff(self, attempt: int) -> float:
         base = min(self.policy.backoff_cap, self.policy.backoff * 2 ** (attempt - 1))
         return base * self._rng.uniform(0.5, 1.0)
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and what it wraps (requests wraps urllib3's MaxRetryError, which holds the reason)."""
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [error]
+    while pending and len(seen) < 10:
+        item = pending.pop()
+        seen.append(item)
+        for inner in (getattr(item, "reason", None), item.__cause__, item.__context__, *item.args):
+            if isinstance(inner, BaseException) and inner not in seen:
+                pending.append(inner)
+    return seen
+
+
+def _never_connected(error: BaseException) -> bool:
+    """True when no connection was made at all (refused, no route, unknown host, proxy refused, connect
+    timeout), as opposed to a connection that broke or stalled once open."""
+    if isinstance(error, requests.ConnectTimeout | requests.exceptions.ProxyError):
+        return True
+    return any(isinstance(cause, NewConnectionError | NameResolutionError | ProxyError) for cause in _causes(error))
+
+
+def _connect_reason(error: BaseException) -> str:
+    for cause in _causes(error):
+        if isinstance(cause, NameResolutionError):
+            return "host name not resolved"
+        if isinstance(cause, ProxyError | requests.exceptions.ProxyError):
+            return "the proxy refused the connection"
+    return "connection refused or no route"
+
+
+def _no_query(url: str) -> str:
+    """A URL without its query string, for messages (the query string may be long or hold a key)."""
+    return url.split("?", 1)[0]

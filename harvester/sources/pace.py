@@ -15,9 +15,11 @@ Several processes sharing one key are not coordinated here (see docs/pubmed.md).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 #: Spacing is ``(1 + MARGIN) / rate``: 10% slower than the published limit.
 MARGIN = 0.10
@@ -91,3 +93,12 @@ def shared_limiter(bucket: str, rate: float) -> PaceLimiter:
         elif limiter.rate != rate:
             limiter.rate = rate
         return limiter
+
+
+def quota_bucket(base_url: str, api_key: str | None) -> str:
+    """The quota a request counts against: per key when there is one (a fingerprint, never the key), else
+    per address (the host here)."""
+    host = urlsplit(base_url).netloc
+    if api_key:
+        return f"{host}|key:{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
+    return f"{host}|ip"

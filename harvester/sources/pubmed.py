@@ -24,7 +24,6 @@ This module talks HTTP and nothing else: :mod:`harvester.search` writes what it 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -38,8 +37,8 @@ from lxml import etree
 from harvester.errors import SourceError
 from harvester.formats.pubmed_xml import PubMedXmlError, PubMedXmlReader
 from harvester.records import Record
-from harvester.sources.http import Http, Retryable, RetryPolicy
-from harvester.sources.pace import shared_limiter
+from harvester.sources.http import Http, Retryable, RetryPolicy, env_number
+from harvester.sources.pace import quota_bucket, shared_limiter
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL = "prisma-harvester"
@@ -92,18 +91,18 @@ class Settings:
             raise SourceError(f"{ENV_URL}: expected an http(s) URL, got {base_url!r}")
         api_key = (env.get(ENV_KEY) or "").strip() or None
         limit = LIMIT_WITH_KEY if api_key else LIMIT
-        rate = _env_number(env, ENV_RATE, float, limit, 0.01, 10_000.0)
+        rate = env_number(env, ENV_RATE, float, limit, 0.01, 10_000.0)
         if is_ncbi(base_url):
             rate = min(rate, limit)
         defaults = RetryPolicy()
-        timeout = _env_number(env, ENV_TIMEOUT, float, defaults.read_timeout, 0.1, 3600.0)
+        timeout = env_number(env, ENV_TIMEOUT, float, defaults.read_timeout, 0.1, 3600.0)
         policy = RetryPolicy(
-            attempts=int(_env_number(env, ENV_ATTEMPTS, int, defaults.attempts, 1, 100)),
-            backoff=_env_number(env, ENV_BACKOFF, float, defaults.backoff, 0.0, 600.0),
+            attempts=int(env_number(env, ENV_ATTEMPTS, int, defaults.attempts, 1, 100)),
+            backoff=env_number(env, ENV_BACKOFF, float, defaults.backoff, 0.0, 600.0),
             connect_timeout=min(defaults.connect_timeout, timeout),
             read_timeout=timeout,
         )
-        batch = int(_env_number(env, ENV_BATCH, int, DEFAULT_BATCH, 1, CAP))
+        batch = int(env_number(env, ENV_BATCH, int, DEFAULT_BATCH, 1, CAP))
         return cls(base_url=base_url, api_key=api_key, rate=rate, batch_size=batch, email=email, policy=policy)
 
     def public(self) -> dict[str, Any]:
@@ -217,8 +216,9 @@ class PubMed:
         self.settings = settings or Settings.from_env()
         self.cap = cap  # NCBI's is fixed; tests lower it to exercise slicing on small result sets
         if http is None:
-            limiter = shared_limiter(_bucket(self.settings), self.settings.rate)
-            http = Http(limiter, self.settings.policy, secrets=(self.settings.api_key or "",))
+            limiter = shared_limiter(quota_bucket(self.settings.base_url, self.settings.api_key), self.settings.rate)
+            http = Http(limiter, self.settings.policy, secrets=(self.settings.api_key or "",),
+                        unreachable_hint=ENV_URL)
         self.http = http
         self.today = today or date.today()
 
@@ -431,24 +431,3 @@ def _describe(window: Window | None) -> str:
     if window is None or not window.limited:
         return "no date limits"
     return f"{window.datetype} {window.mindate or '...'}-{window.maxdate or '...'}"
-
-
-def _bucket(settings: Settings) -> str:
-    """The quota a request counts against: per key when there is one, else per address (host here)."""
-    host = urlsplit(settings.base_url).netloc
-    if settings.api_key:
-        return f"{host}|key:{hashlib.sha256(settings.api_key.encode()).hexdigest()[:16]}"
-    return f"{host}|ip"
-
-
-def _env_number(env: Mapping[str, str], name: str, kind: type, default: float, low: float, high: float) -> float:
-    text = (env.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise SourceError(f"environment variable {name}: expected a number, got {text!r}") from None
-    if not low <= value <= high:
-        raise SourceError(f"environment variable {name}: expected {low}..{high}, got {text!r}")
-    return float(value)

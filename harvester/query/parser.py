@@ -1,10 +1,9 @@
-"""Boolean search queries as data.
+"""The protocol's query syntax (PubMed's), parsed into the tree of :mod:`harvester.query.ast`.
 
-A protocol's query is parsed once into a small tree (:class:`Term`, :class:`And`, :class:`Or`,
-:class:`Not`), then compiled for each database (PubMed syntax here) or evaluated locally on a
-record's fields by the screening rules. Precedence is the usual one, tightest first: ``NOT``
-(binary, ``a NOT b`` = a and not b), ``AND`` (also implied between adjacent terms), ``OR``.
-The compiled PubMed query brackets every group, so PubMed's left-to-right reading cannot change it.
+Precedence is the usual one, tightest first: ``NOT`` (binary, ``a NOT b`` = a and not b), ``AND``
+(also implied between adjacent terms), ``OR``. Proximity is PubMed's: ``"hip pain"[tiab:~2]`` (at
+most 2 words between, any order). Brackets may nest :data:`MAX_DEPTH` deep; deeper is an error
+pointing at the bracket, never a RecursionError.
 """
 
 from __future__ import annotations
@@ -13,6 +12,10 @@ import re
 from dataclasses import dataclass
 
 from harvester.errors import QueryError
+from harvester.query.ast import And, Near, Node, Not, Or, Term
+
+#: How deep brackets may nest: far beyond any real strategy, well within Python's stack.
+MAX_DEPTH = 100
 
 #: Field tags accepted after a term, ``term[tag]``, with what each means. PubMed's own tags.
 FIELD_TAGS: dict[str, str] = {
@@ -34,56 +37,41 @@ FIELD_TAGS: dict[str, str] = {
     "all fields": "all fields",
     "title/abstract": "title or abstract",
     "title": "title",
-    "tiab:~0": "title or abstract, exact phrase",
+    "ad": "affiliation",
+    "affiliation": "affiliation",
+    "mesh terms": "MeSH heading",
+    "mesh terms:noexp": "MeSH heading, not exploded",
+    "mh:noexp": "MeSH heading, not exploded",
+    "mesh major topic": "MeSH major topic",
+    "text word": "text words",
+    "other term": "other term (author keywords)",
+    "author": "author",
+    "language": "language",
+    "publication type": "publication type",
+    "journal": "journal",
+    "publication date": "date of publication",
+    "majr:noexp": "MeSH major topic, not exploded",
 }
+
+#: Fields on which PubMed allows proximity, ``"a b"[tiab:~N]`` (NLM Technical Bulletin, Nov-Dec 2022).
+PROXIMITY_TAGS: frozenset[str] = frozenset({"ti", "tiab", "ad", "title", "title/abstract", "affiliation"})
 
 _OPERATORS = ("AND", "OR", "NOT")
 
 
 @dataclass(frozen=True, slots=True)
-class Term:
-    """A word or quoted phrase, optionally truncated (``nurs*``) and fielded (``[tiab]``)."""
-
-    text: str
-    phrase: bool = False
-    truncated: bool = False
-    field: str | None = None
-    column: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    """``include NOT exclude``."""
-
-    include: Node
-    exclude: Node
-
-
-Node = Term | And | Or | Not
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
+class Token:
     kind: str  # "(" ")" "AND" "OR" "NOT" "TERM"
     column: int
-    term: Term | None = None
+    term: Node | None = None
 
 
 _FIELD_RE = re.compile(r"\[([^\]\[]*)\]")
 
 
-def _tokenise(query: str) -> list[_Token]:
-    tokens: list[_Token] = []
+def tokenise(query: str) -> list[Token]:
+    """The query as tokens with their columns (brackets, operators, terms); raises QueryError."""
+    tokens: list[Token] = []
     i = 0
     n = len(query)
     while i < n:
@@ -93,7 +81,7 @@ def _tokenise(query: str) -> list[_Token]:
             i += 1
             continue
         if ch in "()":
-            tokens.append(_Token(ch, column))
+            tokens.append(Token(ch, column))
             i += 1
             continue
         if ch == "]":
@@ -111,23 +99,28 @@ def _tokenise(query: str) -> list[_Token]:
             truncated = False
             if text.endswith("*"):
                 truncated, text = True, text[:-1].rstrip()
-            field, i = _field_tag(query, i)
-            tokens.append(_Token("TERM", column, Term(text, True, truncated, field, column)))
+            field, distance, i = _field_tag(query, i)
+            if distance is not None:
+                tokens.append(Token("TERM", column, _proximity(query, column, text, truncated, field, distance)))
+                continue
+            tokens.append(Token("TERM", column, Term(text, True, truncated, field, column)))
             continue
         j = i
         while j < n and not query[j].isspace() and query[j] not in "()[\"“”":
             j += 1
         word = query[i:j]
         if word in _OPERATORS:
-            tokens.append(_Token(word, column))
+            tokens.append(Token(word, column))
             i = j
             continue
         truncated = word.endswith("*")
         text = word.rstrip("*")
         if not text or "*" in text:
             raise QueryError(query, column, f"'*' truncation must end a word: {word!r}")
-        field, i = _field_tag(query, j)
-        tokens.append(_Token("TERM", column, Term(text, False, truncated, field, column)))
+        field, distance, i = _field_tag(query, j)
+        if distance is not None:
+            raise QueryError(query, column, "proximity [field:~N] needs two or more words in double quotes")
+        tokens.append(Token("TERM", column, Term(text, False, truncated, field, column)))
     return tokens
 
 
@@ -138,29 +131,53 @@ def _closing_quote(query: str, start: int) -> int:
     return -1
 
 
-def _field_tag(query: str, i: int) -> tuple[str | None, int]:
+_PROXIMITY_RE = re.compile(r"^(.*?)\s*:\s*~\s*(\d+)$")
+
+
+def _field_tag(query: str, i: int) -> tuple[str | None, int | None, int]:
+    """The tag after a term, and the proximity distance of ``[tag:~N]`` (else None), and where it ends."""
     match = _FIELD_RE.match(query, i)
     if not match:
         if i < len(query) and query[i] == "[":
             raise QueryError(query, i + 1, "field tag '[' is not closed")
-        return None, i
-    tag = match.group(1).strip().lower()
+        return None, None, i
+    tag = " ".join(match.group(1).split()).lower()
+    distance: int | None = None
+    proximity = _PROXIMITY_RE.match(tag)
+    if proximity:
+        tag, distance = proximity.group(1), int(proximity.group(2))
     if tag not in FIELD_TAGS:
         known = ", ".join(sorted(FIELD_TAGS))
         raise QueryError(query, i + 1, f"unknown field tag [{tag}] (known: {known})")
-    return tag, match.end()
+    return tag, distance, match.end()
+
+
+def _proximity(query: str, column: int, text: str, truncated: bool, field: str | None, distance: int) -> Near:
+    words = text.split()
+    if len(words) < 2:
+        raise QueryError(query, column, "proximity [field:~N] needs two or more words in double quotes")
+    if truncated:
+        words[-1] += "*"
+    items: list[Node] = []
+    for word in words:
+        stem = word.rstrip("*")
+        if not stem or "*" in stem:
+            raise QueryError(query, column, f"'*' truncation must end a word: {word!r}")
+        items.append(Term(stem, False, word.endswith("*"), None, column))
+    return Near(tuple(items), distance, False, field, column)
 
 
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
-        self.tokens = _tokenise(query)
+        self.tokens = tokenise(query)
         self.pos = 0
+        self.depth = 0
 
-    def peek(self) -> _Token | None:
+    def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.pos]
         self.pos += 1
         return token
@@ -211,6 +228,9 @@ class _Parser:
             return token.term
         if token.kind == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QueryError(self.query, token.column, f"brackets nested more than {MAX_DEPTH} deep")
             if (inner := self.peek()) is not None and inner.kind == ")":
                 raise QueryError(self.query, inner.column, "empty parentheses")
             node = self.parse_or()
@@ -218,6 +238,7 @@ class _Parser:
             if closing is None or closing.kind != ")":
                 raise QueryError(self.query, token.column, "unbalanced parentheses: '(' is never closed")
             self.take()
+            self.depth -= 1
             return node
         if token.kind == ")":
             raise QueryError(self.query, token.column, "unbalanced parentheses: ')' has no matching '('")
@@ -229,29 +250,3 @@ def parse(query: str) -> Node:
     return _Parser(query).parse()
 
 
-def to_pubmed(node: Node, default_field: str | None = None) -> str:
-    """Compile to PubMed syntax. Unfielded terms get ``default_field`` (``None``: all fields)."""
-    if isinstance(node, Term):
-        text = f'"{node.text}"' if node.phrase else node.text
-        if node.truncated:
-            text = f'"{node.text}*"' if node.phrase else f"{node.text}*"
-        field = node.field or default_field
-        return f"{text}[{field}]" if field and field not in ("all",) else text
-    if isinstance(node, Not):
-        return f"{_group(node.include, default_field)} NOT {_group(node.exclude, default_field)}"
-    operator = " AND " if isinstance(node, And) else " OR "
-    return operator.join(_group(item, default_field) for item in node.items)
-
-
-def _group(node: Node, default_field: str | None) -> str:
-    text = to_pubmed(node, default_field)
-    return text if isinstance(node, Term) else f"({text})"
-
-
-def terms(node: Node) -> list[Term]:
-    """Every term of the query, left to right."""
-    if isinstance(node, Term):
-        return [node]
-    if isinstance(node, Not):
-        return terms(node.include) + terms(node.exclude)
-    return [t for item in node.items for t in terms(item)]
