@@ -420,10 +420,18 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "dropped":
             self._drop(data)
             return
+        # Counted before the answer goes out, so a client that has read it always sees it counted; taken back
+        # when the answer could not be sent.
+        clean = [str(p) for p in served] if fault in (None, "slow") else []
+        with fake.stats.lock:
+            fake.stats.served.update(clean)
         sent = self._send_bytes(status, data, "text/xml" if body.startswith("<?xml") else "text/html")
-        if sent and fault in (None, "slow"):
+        if not sent and clean:
             with fake.stats.lock:
-                fake.stats.served.update(str(p) for p in served)
+                fake.stats.served.subtract(clean)
+                for pmid in clean:
+                    if fake.stats.served[pmid] <= 0:
+                        del fake.stats.served[pmid]
 
     def _rate_limited(self, client: str, seen: int, limit: float, retry_after: str | None) -> None:
         body = json.dumps({"error": "API rate limit exceeded", "api-key": client.split(":", 1)[1][:4] + "...",
