@@ -40,12 +40,12 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
-from tests.fake_http import drop, send_bytes
+from tests.fake_http import LocalServer, drop, send_bytes
 
 CAP = 9999
 DATETYPES = ("pdat", "edat", "crdt", "mdat")
@@ -93,8 +93,11 @@ class Stats:
                    and entry["status"] == 200)
 
 
-class FakeEutils:
+class FakeEutils(LocalServer):
     """Use as a context manager; ``url`` is the base URL to put in ``PRISMA_HARVEST_EUTILS_URL``."""
+
+    name = "eutils"
+    prefix = "/entrez/eutils/"
 
     def __init__(self, n: int = 1000, *, first_pmid: int = 30_000_000, start: date = date(2000, 1, 1),
                  end: date = date(2019, 12, 31), dates: Callable[[int], date] | None = None,
@@ -127,40 +130,6 @@ class FakeEutils:
         for datetype in DATETYPES:
             pairs = sorted((self._date(i, datetype), self.first_pmid + i) for i in range(n))
             self._index[datetype] = ([d for d, _ in pairs], [p for _, p in pairs])
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------------------------- lifecycle
-
-    def __enter__(self) -> FakeEutils:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-eutils", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/entrez/eutils/"
 
     # ----------------------------------------------------------------------------------------- data
 
@@ -482,3 +451,6 @@ def iter_log(stats: Stats, endpoint: str | None = None) -> Iterator[dict[str, An
     with stats.lock:
         entries = list(stats.log)
     return (e for e in entries if endpoint is None or e["endpoint"] == endpoint)
+
+
+FakeEutils.handler_base = _Handler

@@ -68,37 +68,14 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeService:
-    """Start with ``with Fake(...) as fake``; ``fake.url`` is the base URL for ``PRISMA_HARVEST_*_URL``."""
+class LocalServer:
+    """What every fake shares: started and stopped with ``with``, served on a free loopback port by its own
+    request handler class (``handler_base``, given this fake as ``server_fake``), at ``url``."""
 
     name = "fake"
     prefix = "/"  # the path the base URL points at
-    key_parameter: str | None = None  # a query parameter that carries an API key (removed from the log)
-
-    def __init__(self, *, limit: float | None = None, per_seconds: float = 1.0, faults: Faults | None = None) -> None:
-        self.limit = limit  # requests per ``per_seconds`` from one client; None: no limit
-        self.per_seconds = per_seconds
-        self.faults = faults or Faults()
-        self.stats = Stats()
-        self._rng = random.Random(self.faults.seed)
-        self._rng_lock = threading.Lock()
-        self._arrivals: dict[str, deque[float]] = {}
-        self._pace_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # what a fake provides --------------------------------------------------------------------------
-
-    def handle(self, method: str, path: str, params: dict[str, str], key: str) -> Answer:
-        raise NotImplementedError
-
-    def error_in_200(self, path: str) -> str:
-        """The service's own error shape inside HTTP 200."""
-        return '{"error": "internal error"}'
-
-    def rate_limited(self) -> Answer:
-        return Answer(429, '{"error": "Too Many Requests"}')
-
-    # lifecycle -------------------------------------------------------------------------------------
+    handler_base: type[BaseHTTPRequestHandler]
+    _server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> Self:
         self.start()
@@ -108,12 +85,8 @@ class FakeService:
         self.stop()
 
     def start(self) -> None:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (self.handler_base,), {"server_fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                          name=f"fake-{self.name}", daemon=True).start()
@@ -128,6 +101,34 @@ class FakeService:
     def url(self) -> str:
         assert self._server is not None, "start the server first"
         return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
+
+
+class FakeService(LocalServer):
+    """Start with ``with Fake(...) as fake``; ``fake.url`` is the base URL for ``PRISMA_HARVEST_*_URL``."""
+
+    key_parameter: str | None = None  # a query parameter that carries an API key (removed from the log)
+
+    def __init__(self, *, limit: float | None = None, per_seconds: float = 1.0, faults: Faults | None = None) -> None:
+        self.limit = limit  # requests per ``per_seconds`` from one client; None: no limit
+        self.per_seconds = per_seconds
+        self.faults = faults or Faults()
+        self.stats = Stats()
+        self._rng = random.Random(self.faults.seed)
+        self._rng_lock = threading.Lock()
+        self._arrivals: dict[str, deque[float]] = {}
+        self._pace_lock = threading.Lock()
+
+    # what a fake provides --------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, params: dict[str, str], key: str) -> Answer:
+        raise NotImplementedError
+
+    def error_in_200(self, path: str) -> str:
+        """The service's own error shape inside HTTP 200."""
+        return '{"error": "internal error"}'
+
+    def rate_limited(self) -> Answer:
+        return Answer(429, '{"error": "Too Many Requests"}')
 
     # behaviour -------------------------------------------------------------------------------------
 
@@ -286,3 +287,6 @@ def drop(handler: BaseHTTPRequestHandler, data: bytes, content_type: str) -> Non
     handler.close_connection = True
     with contextlib.suppress(OSError):
         handler.connection.shutdown(socket.SHUT_RDWR)
+
+
+FakeService.handler_base = _Handler
