@@ -10,11 +10,13 @@ The commands and options are read from the application itself, so a command adde
 from __future__ import annotations
 
 import pkgutil
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import pytest
+import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -175,3 +177,27 @@ def test_run_exits_1_when_a_live_source_fails_and_keeps_the_rest(review: dict[st
     assert (tmp_path / "out" / "report.html").is_file() and (tmp_path / "out" / "prisma-counts.json").is_file()
     offline = runner.invoke(app, ["run", str(review["protocol"]), "--out", str(tmp_path / "out2"), "--offline"])
     assert offline.exit_code == 0, offline.output
+
+
+#: What Typer prints for a parameter when nobody gave it a name a person reads: ``<list[Path]>``, ``<int range>``,
+#: ``<bool>``, ``<file>``...; and its ``{PROTOCOL}`` for a required argument in the usage line.
+TYPE_LABEL = re.compile(r"<(?:str|int|float|bool|path|file|dir|text|list\[[^\]]*\]|[a-z]+ range|[A-Za-z]+)>")
+
+
+def test_every_help_reads_without_python_type_labels_or_placeholders() -> None:
+    """Item 2: ``--help`` of the application, of each group and of each command names values as people do
+    (FILE, PROTOCOL, N, [svg|png]), never by their Python type, and no huge internal limit is shown."""
+    groups = [(name,) for name, command in main.COMMANDS if isinstance(command, typer.Typer)]
+    problems = []
+    for path in [(), *groups, *(path for path, _ in _commands())]:
+        result = runner.invoke(app, [*path, "--help"], terminal_width=100)
+        label = " ".join(path) or "(the application)"
+        assert result.exit_code == 0, (label, result.output)
+        text = result.output
+        problems += [f"{label}: {found!r}" for found in TYPE_LABEL.findall(text)]
+        problems += [f"{label}: braces in {line.strip()!r}" for line in text.splitlines() if "{" in line or "}" in line]
+        if str(2**63 - 1) in text:
+            problems.append(f"{label}: shows the ledger's internal id limit")
+    assert not problems, "\n".join(problems)
+    usage = runner.invoke(app, ["import", "--help"]).output.splitlines()[0]
+    assert usage == "Usage: prisma-harvest import [OPTIONS] PROTOCOL [FILE...]"

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import typer
-from typer.core import TyperGroup
+from typer._display import describe_number_range
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from harvester import protocol as protocol_module
 from harvester.errors import HarvestError, UsageError
@@ -32,11 +33,68 @@ WORK_ORDER: list[str] = []
 
 
 class WorkOrderGroup(TyperGroup):
-    """Lists commands and command groups (``screen``) together in the order of the work."""
+    """Lists commands and command groups (``screen``) together in the order of the work, and shows every
+    parameter in help by a name a person reads (``FILE``, ``N``), not by its Python type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _read_cleanly(self)
 
     def list_commands(self, ctx: Any) -> list[str]:
         rank = {name: i for i, name in enumerate(WORK_ORDER)}
         return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
+
+
+#: A range's end this large is no limit a person needs to read (a ledger id's 2**63 - 1).
+_NO_LIMIT = 2**62
+
+
+def _range(low: float | None, high: float | None) -> str | None:
+    return describe_number_range(low, None if high is not None and high >= _NO_LIMIT else high)
+
+
+class _Argument(TyperArgument):
+    """An argument in help: its NAME in the usage line (``[NAME]`` when optional), no type label."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+
+    def _get_number_range_help_str(self) -> str | None:
+        return _range(self.min, self.max)
+
+
+class _Option(TyperOption):
+    """An option in help: ``--out FILE``, ``--dpi N``, its own metavar when it has one; never ``<int range>``."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        described = self.type_descriptor
+        if described.is_path:
+            return {"file": "FILE", "dir": "DIR"}.get(described.path_type, "PATH")
+        annotation = described.annotation
+        if get_origin(annotation) is list:
+            (annotation,) = get_args(annotation)
+        return {int: "N", float: "NUMBER", str: "TEXT"}.get(annotation, "VALUE")
+
+    def _get_number_range_help_str(self) -> str | None:
+        return _range(self.min, self.max)
+
+
+def _read_cleanly(command: Any) -> None:
+    """Give every parameter of ``command`` (and of its subcommands) the help display above."""
+    for sub in getattr(command, "commands", {}).values():
+        _read_cleanly(sub)
+    for param in getattr(command, "params", ()):
+        if type(param) is TyperArgument:
+            if param.metavar is None:
+                param.metavar = (param.name or "value").upper() + ("..." if param.nargs != 1 else "")
+            param.__class__ = _Argument
+        elif type(param) is TyperOption:
+            param.__class__ = _Option
 
 
 app = typer.Typer(

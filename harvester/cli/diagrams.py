@@ -78,7 +78,7 @@ def diagram(
     fmt: Annotated[DiagramFormat, typer.Option("--format", help="Output format.", **choice(DiagramFormat, "format"))]
     = DiagramFormat.svg,
     out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
-                                             help="File to write (default: <name>-prisma-<template>.<fmt>).")]
+                                             help="File to write (default: REVIEW-prisma-TEMPLATE.FORMAT).")]
     = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour (journals printing in black).")] = False,
     font: Annotated[str, typer.Option("--font", help="Font family.")] = "Helvetica",
@@ -175,7 +175,7 @@ def check_command(
 def report(
     protocol: ProtocolArg,
     out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
-                                             help="File to write (default: <review>-prisma-report.html).")]
+                                             help="File to write (default: REVIEW-prisma-report.html).")]
     = None,
     template: TemplateOption = None,
     greyscale: Annotated[bool, typer.Option("--greyscale", help="No colour in the diagram.")] = False,

@@ -25,7 +25,7 @@ def import_command(
     protocol: ProtocolArg,
     files: Annotated[list[Path] | None, typer.Argument(
         help="Export files to import; none: every file the protocol's file and other sources name.",
-        show_default=False, metavar="[FILE]...", exists=True, dir_okay=False)] = None,
+        show_default=False, metavar="FILE...", exists=True, dir_okay=False)] = None,
     source: Annotated[str | None, typer.Option(help="The protocol source the files belong to.")] = None,
     format: Annotated[FileFormatName | None, typer.Option(
         "--format", help="The file format; default: detected from the content.", **choice(FileFormatName, "format"))]
