@@ -54,7 +54,7 @@ class SourceDelta:
 
     source: str
     kind: str  # pubmed | file
-    status: str  # searched | skipped | imported | unchanged
+    status: str  # searched | skipped | imported | unchanged | failed (its search rolled back; see note)
     windows: tuple[str, ...] = ()  # e.g. "crdt 2026/11/20-2026/11/26"
     run_ids: tuple[int, ...] = ()
     returned: int = 0  # records returned by the window searches / read from changed files

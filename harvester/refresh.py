@@ -16,11 +16,16 @@ How it works (docs/refresh.md tells the reviewer's side):
 4. Export files of ``file``/``other`` sources are re-imported; a file with the same sha256 adds nothing.
 5. The records new to the ledger are de-duplicated against the whole ledger by the incremental path
    (newcomers compared with existing records through the same blocks, not all pairs again).
-6. All of steps 3-5 happen in ONE ledger transaction, with the refresh marked ``ok`` inside it: a
-   refresh that fails or is killed leaves the ledger exactly as it was (SQLite rolls back), and its
-   failure is then written to the run log (the refresh run, and the search that failed).
+6. Each live source is searched in ONE ledger transaction of its own (all its windows together): a source
+   that fails (its service down, an answer it cannot read) is rolled back alone, its failed search is
+   written to the run log with the reason, and the refresh goes on with the other sources, the files and
+   the de-duplication, whose work is kept. The refresh then ends ``failed`` naming the sources that
+   failed (the CLI exits 1 after printing the report); the next refresh searches a failed source again
+   from its last *successful* search, so nothing is missed, and finds the others' records already held.
+   A refresh killed part-way keeps the sources it had finished; the next refresh marks it
+   ``interrupted`` and reports those records as its own newcomers (nothing is reported twice or never).
 
-The trade-off of step 6: the ledger's write lock is held for the whole refresh, so another command
+The trade-off of step 6: the ledger's write lock is held while a source is searched, so another command
 writing to the same review waits (up to 30 s) or fails; schedule refreshes when nobody is screening.
 """
 
@@ -38,7 +43,7 @@ from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_jso
 from harvester.errors import HarvestError
 from harvester.exporting import export_rows, write_rows
 from harvester.importing import import_protocol_files
-from harvester.ledger import Ledger
+from harvester.ledger import DATABASE_ERRORS, Ledger
 from harvester.ledger.core import utc_now
 from harvester.ledger.duplicates import current_duplicates
 from harvester.ledger.records import (
@@ -48,6 +53,7 @@ from harvester.ledger.records import (
     live_record_ids,
     max_record_id,
     record_ids_after,
+    records_from_refresh,
     revisions_already_seen,
 )
 from harvester.ledger.runs import (
@@ -58,6 +64,7 @@ from harvester.ledger.runs import (
     last_successful_search,
     last_total_count,
     max_run_id,
+    refresh_runs,
     run_tree,
     set_run_parameters,
     start_run,
@@ -99,6 +106,7 @@ class _Searched:
     totals: dict[str, int | None] = field(default_factory=dict)
     gone: set[int] = field(default_factory=set)  # held records a full re-run no longer returned
     revised: set[int] = field(default_factory=set)  # held records in an MDAT window but not the CRDT one
+    failed: list[str] = field(default_factory=list)  # "source 'X': reason", for each source that failed
 
 
 #: Runs one live source over one window (None: in full) as a child of ``parent_run_id``.
@@ -168,9 +176,11 @@ def refresh(
     ``full`` searches every live source in full (no window), which also lists the held records a source
     no longer returns. ``offline`` searches no live source (each is listed as skipped) and does everything
     that needs no network: re-importing export files and de-duplicating. ``out``: write the delta
-    (Markdown, JSON) and the new unique records (RIS, CSV) there. Raises
-    :class:`~harvester.errors.LockError` if another refresh runs, and a
-    :class:`~harvester.errors.HarvestError` naming the rolled-back refresh run if a stage fails.
+    (Markdown, JSON) and the new unique records (RIS, CSV) there. A source that fails is rolled back alone
+    and listed in the delta as ``failed`` (``delta.status`` is then ``failed``); the rest of the work is
+    kept. Raises :class:`~harvester.errors.LockError` if another refresh runs, and a
+    :class:`~harvester.errors.HarvestError` naming the refresh run if a stage other than a source's search
+    fails (what the sources committed before it stays, and the next refresh reports it).
     """
     steps = steps or Steps()
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
@@ -181,7 +191,8 @@ def refresh(
         abandoned = close_abandoned_refreshes(ledger)
         if abandoned:
             notes.append("run(s) " + ", ".join(f"#{i}" for i in abandoned) + " of a refresh killed before it "
-                         "finished were marked interrupted; nothing they found had been kept")
+                         "finished were marked interrupted; the records of the sources it had finished are kept "
+                         "and reported here")
         refresh_id = start_run(ledger, "refresh", parameters={"overlap_days": overlap_days, "full": full,
                                                               "today": today.isoformat(), "offline": offline})
         started_at = get_run(ledger, refresh_id).started_at
@@ -191,59 +202,71 @@ def refresh(
     return delta
 
 
+def _unreported(ledger: Ledger, refresh_id: int) -> set[int]:
+    """Records that earlier refreshes brought in but never reported: those of a refresh killed (or failed
+    in a later stage) after some of its sources had committed. A refresh that reported sets ``reported``."""
+    carried: set[int] = set()
+    for run in reversed(refresh_runs(ledger)):
+        if run.id == refresh_id:
+            continue
+        if run.parameters.get("reported") or run.status == "ok":
+            break
+        carried.update(records_from_refresh(ledger, run.id))
+    return carried
+
+
 def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, today: date, overlap_days: int,
          full: bool, steps: Steps, notes: list[str], offline: bool = False) -> Delta:
-    """Everything inside one transaction; on failure, roll back and write the failure to the run log."""
+    """Each source in its own transaction, then the files and the de-duplication; the refresh run ends ``ok``,
+    or ``failed`` naming the sources that failed. A stage that fails outside a source's search ends it too."""
     held_until = max_record_id(ledger)
-    current: dict[str, Any] = {}
+    carried = _unreported(ledger, refresh_id)
     try:
+        searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, notes, offline)
+        sources = list(searched.sources)
+        has_files = any(s.kind in ("file", "register", "other") and s.files for s in protocol.sources)
+        if has_files:
+            _say(steps, "re-importing export files")
+            after = max_run_id(ledger)
+            for result in steps.import_files(ledger, protocol) or ():
+                if getattr(result, "status", "") in ("failed", "refused"):
+                    notes.append(f"export file {result.path} ({result.source}) {result.status}: {result.message}")
+            adopt_runs(ledger, refresh_id, after)
+        sources += _file_sources(ledger, protocol, refresh_id)
+        new_ids = sorted(set(record_ids_after(ledger, held_until)) | carried)
+        if new_ids:
+            _say(steps, f"de-duplicating {len(new_ids)} new record(s) against the ledger")
+            after = max_run_id(ledger)
+            deduped = steps.dedupe(ledger, protocol, new_ids)
+            adopt_runs(ledger, refresh_id, after)
+            changed = bool(getattr(deduped, "rules_changed", False))
+            undone, made = getattr(deduped, "undone", ()), getattr(deduped, "made", ())
+            if changed or undone or made:  # issue 11: stored merges follow the rules
+                notes.append(("de-duplication rules changed: " if changed else "de-duplication: ")
+                             + f"{len(undone)} stored merge(s) undone, {len(made)} made among held records,"
+                             " each with its evidence in the dedupe run")
+        status = "failed" if searched.failed else "ok"
+        delta = _delta(ledger, protocol, refresh_id, started_at, new_ids, sources, searched, notes, status)
         with ledger.transaction():
-            searched = _search_sources(ledger, protocol, refresh_id, today, overlap_days, full, steps, current, notes,
-                                       offline)
-            sources = list(searched.sources)
-            current.clear()
-            has_files = any(s.kind in ("file", "register", "other") and s.files for s in protocol.sources)
-            if has_files:
-                _say(steps, "re-importing export files")
-                after = max_run_id(ledger)
-                for result in steps.import_files(ledger, protocol) or ():
-                    if getattr(result, "status", "") in ("failed", "refused"):
-                        notes.append(f"export file {result.path} ({result.source}) {result.status}: {result.message}")
-                adopt_runs(ledger, refresh_id, after)
-            sources += _file_sources(ledger, protocol, refresh_id)
-            new_ids = record_ids_after(ledger, held_until)
-            if new_ids:
-                _say(steps, f"de-duplicating {len(new_ids)} new record(s) against the ledger")
-                after = max_run_id(ledger)
-                deduped = steps.dedupe(ledger, protocol, new_ids)
-                adopt_runs(ledger, refresh_id, after)
-                changed = bool(getattr(deduped, "rules_changed", False))
-                undone, made = getattr(deduped, "undone", ()), getattr(deduped, "made", ())
-                if changed or undone or made:  # issue 11: stored merges follow the rules
-                    notes.append(("de-duplication rules changed: " if changed else "de-duplication: ")
-                                 + f"{len(undone)} stored merge(s) undone, {len(made)} made among held records,"
-                                 " each with its evidence in the dedupe run")
-            delta = _delta(ledger, protocol, refresh_id, started_at, held_until, new_ids, sources, searched, notes)
-            set_run_parameters(ledger, refresh_id, {"totals": searched.totals})
-            finish_run(ledger, refresh_id, "ok", count_retrieved=len(new_ids),
-                       message=f"{len(delta.new_unique)} new unique, {len(delta.known)} known, "
-                               f"{len(delta.duplicates_among_new)} duplicates among new")
+            set_run_parameters(ledger, refresh_id, {"totals": searched.totals, "reported": True})
+            counts = (f"{len(delta.new_unique)} new unique, {len(delta.known)} known, "
+                      f"{len(delta.duplicates_among_new)} duplicates among new")
+            finish_run(ledger, refresh_id, status, count_retrieved=len(new_ids),
+                       message=counts if not searched.failed else f"{delta.message}; kept: {counts}")
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         reason = str(error) or type(error).__name__
-        finish_run(ledger, refresh_id, status, message=f"rolled back, ledger unchanged: {reason}")
-        if current:
-            _log_failed_search(ledger, protocol, refresh_id, current, status, reason)
+        finish_run(ledger, refresh_id, status, message=f"stopped: {reason}; the sources it had finished are kept "
+                                                       "and the next refresh reports them")
         if isinstance(error, Exception):
-            raise HarvestError(f"refresh run #{refresh_id} of {protocol.id} {status} and was rolled back "
-                               f"(the ledger is as it was): {reason}") from error
+            raise HarvestError(f"refresh run #{refresh_id} of {protocol.id} {status}: {reason} (the sources it had "
+                               "finished are kept; the next refresh reports them)") from error
         raise
     return delta
 
 
 def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: date, overlap_days: int,
-                    full: bool, steps: Steps, current: dict[str, Any],
-                    notes: list[str], offline: bool = False) -> _Searched:
+                    full: bool, steps: Steps, notes: list[str], offline: bool = False) -> _Searched:
     searched = _Searched()
     for source in protocol.sources:
         if source.kind not in LIVE_KINDS:
@@ -260,47 +283,78 @@ def _search_sources(ledger: Ledger, protocol: Protocol, refresh_id: int, today: 
         if source.mindate is not None:
             notes.append(f"source {source.name!r}: mindate {source.mindate} ({source.datetype}) is not applied to "
                          "the refresh windows; check newcomers published before it at screening")
-        last = last_successful_search(ledger, source.name)
-        windows = None if full else plan_windows(last.started_at if last else None, today, overlap_days)
-        if windows is not None:  # a service without a modification date is searched by its index date only
-            windows = tuple(w for w in windows if w.datetype in window_datetypes(source)) or None
-        held_before = live_record_ids(ledger, source.name)
-        previous_total = last_total_count(ledger, source.name)
-        returned: dict[str, set[int]] = {}
-        run_ids: list[int] = []
-        for window in windows or (None,):
-            label = window.describe() if window else "full"
-            current.update(source=source, window=window)
-            _say(steps, f"searching {source.name} ({label})")
-            result = steps.search(ledger, protocol, source, window, refresh_id)
-            set_run_parameters(ledger, result.run_id, {"refresh_window": label, "refresh_run_id": refresh_id})
-            run_ids.append(result.run_id)
-            returned[window.datetype if window else "full"] = set(result.record_ids)
-            current.clear()
-        everything = set().union(*returned.values())
-        current_total = len(everything) if windows is None else steps.count(protocol, source)
-        searched.totals[source.name] = current_total
-        new_here = len(everything - held_before)
-        if windows is None and last is not None:
-            gone = held_before - everything
-            searched.gone |= gone
-            missing: int | None = len(gone)
-        elif previous_total is not None and current_total is not None:
-            missing = max(0, previous_total + new_here - current_total)
-        else:
-            missing = None
-        searched.sources.append(SourceDelta(
-            source.name, source.kind, "searched", windows=tuple(w.describe() for w in windows or ()) or ("full",),
-            run_ids=tuple(run_ids), returned=len(everything), new=new_here, previous_total=previous_total,
-            current_total=current_total, no_longer_returned=missing,
-            note="" if windows is not None or last is not None else "first search of this source",
-        ))
-        if windows is not None:
-            crdt, mdat = returned.get("crdt", set()), returned.get("mdat", set())
-            since = windows[0].mindate.replace("/", "-")
-            searched.revised |= ((mdat - crdt) & held_before) - revisions_already_seen(ledger, source.name, since,
-                                                                                        refresh_id)
+        current: dict[str, Any] = {}
+        try:
+            with ledger.transaction():  # the source's windows land together, or (it failed) none of them
+                found = _search_source(ledger, protocol, source, refresh_id, today, overlap_days, full, steps,
+                                       current)
+        except DATABASE_ERRORS:
+            raise  # the ledger itself failed: not one source's failure
+        except KeyboardInterrupt:
+            _log_failed_search(ledger, protocol, refresh_id, source, current.get("window"), "stopped (Ctrl-C)",
+                               "interrupted")
+            raise
+        except Exception as error:
+            reason = str(error) or type(error).__name__
+            run_id = _log_failed_search(ledger, protocol, refresh_id, source, current.get("window"), reason)
+            searched.failed.append(f"source {source.name!r}: {reason}")
+            searched.sources.append(SourceDelta(source.name, source.kind, "failed", run_ids=(run_id,), note=(
+                f"failed, nothing of it kept; the next refresh searches it again from its last successful search: "
+                f"{reason}")))
+            continue
+        delta, total, gone, revised = found
+        searched.sources.append(delta)
+        searched.totals[source.name] = total
+        searched.gone |= gone
+        searched.revised |= revised
     return searched
+
+
+def _search_source(ledger: Ledger, protocol: Protocol, source: Source, refresh_id: int, today: date,
+                   overlap_days: int, full: bool, steps: Steps,
+                   current: dict[str, Any]) -> tuple[SourceDelta, int | None, set[int], set[int]]:
+    """One live source's windows (or its full search): its line of the delta, its total now, the held records
+    it no longer returns (after a full search) and those it revised. ``current`` names the window in flight."""
+    last = last_successful_search(ledger, source.name)
+    windows = None if full else plan_windows(last.started_at if last else None, today, overlap_days)
+    if windows is not None:  # a service without a modification date is searched by its index date only
+        windows = tuple(w for w in windows if w.datetype in window_datetypes(source)) or None
+    held_before = live_record_ids(ledger, source.name)
+    previous_total = last_total_count(ledger, source.name)
+    returned: dict[str, set[int]] = {}
+    run_ids: list[int] = []
+    for window in windows or (None,):
+        label = window.describe() if window else "full"
+        current["window"] = window
+        _say(steps, f"searching {source.name} ({label})")
+        result = steps.search(ledger, protocol, source, window, refresh_id)
+        set_run_parameters(ledger, result.run_id, {"refresh_window": label, "refresh_run_id": refresh_id})
+        run_ids.append(result.run_id)
+        returned[window.datetype if window else "full"] = set(result.record_ids)
+    current.clear()
+    everything = set().union(*returned.values())
+    current_total = len(everything) if windows is None else steps.count(protocol, source)
+    new_here = len(everything - held_before)
+    gone: set[int] = set()
+    if windows is None and last is not None:
+        gone = held_before - everything
+        missing: int | None = len(gone)
+    elif previous_total is not None and current_total is not None:
+        missing = max(0, previous_total + new_here - current_total)
+    else:
+        missing = None
+    revised: set[int] = set()
+    if windows is not None:
+        crdt, mdat = returned.get("crdt", set()), returned.get("mdat", set())
+        since = windows[0].mindate.replace("/", "-")
+        revised = ((mdat - crdt) & held_before) - revisions_already_seen(ledger, source.name, since, refresh_id)
+    line = SourceDelta(
+        source.name, source.kind, "searched", windows=tuple(w.describe() for w in windows or ()) or ("full",),
+        run_ids=tuple(run_ids), returned=len(everything), new=new_here, previous_total=previous_total,
+        current_total=current_total, no_longer_returned=missing,
+        note="" if windows is not None or last is not None else "first search of this source",
+    )
+    return line, current_total, gone, revised
 
 
 def _file_sources(ledger: Ledger, protocol: Protocol, refresh_id: int) -> list[SourceDelta]:
@@ -322,11 +376,12 @@ def _file_sources(ledger: Ledger, protocol: Protocol, refresh_id: int) -> list[S
     return result
 
 
-def _delta(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, held_until: int,
-           new_ids: list[int], sources: list[SourceDelta], searched: _Searched, notes: list[str]) -> Delta:
+def _delta(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, new_ids: list[int],
+           sources: list[SourceDelta], searched: _Searched, notes: list[str], status: str = "ok") -> Delta:
     """Classify each newcomer by its duplicate cluster: unique, known (an older record in its cluster),
     or a duplicate of another newcomer. Whichever record the de-duplication kept does not matter here."""
     removed = current_duplicates(ledger)
+    newcomers = set(new_ids)
     members: dict[int, set[int]] = {}
     for record_id, kept in removed.items():
         members.setdefault(kept, {kept}).add(record_id)
@@ -336,7 +391,7 @@ def _delta(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str,
     for record_id in new_ids:
         kept = removed.get(record_id, record_id)
         cluster = members.get(kept, {kept})
-        old = sorted(m for m in cluster if m <= held_until)
+        old = sorted(m for m in cluster if m not in newcomers)
         old.sort(key=lambda m: m != kept)  # the kept record first
         if old:
             known.append(KnownRecord(_summary(ledger, record_id), tuple(_summary(ledger, m) for m in old)))
@@ -351,11 +406,12 @@ def _delta(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str,
     sources = [replace(s, known=known_by_source.get(s.source, 0)) if s.status in ("searched", "imported") else s
                for s in sources]
     return Delta(
-        review=protocol.id, refresh_run_id=refresh_id, started_at=started_at, ended_at=utc_now(), status="ok",
+        review=protocol.id, refresh_run_id=refresh_id, started_at=started_at, ended_at=utc_now(), status=status,
         sources=tuple(sources), new_unique=tuple(unique), known=tuple(known), duplicates_among_new=tuple(among),
         revised=tuple(_summary(ledger, i) for i in revised),
         no_longer_returned=tuple(_summary(ledger, i) for i in gone),
         notes=tuple(notes),
+        message="; ".join(searched.failed) if searched.failed else "",
     )
 
 
@@ -366,16 +422,16 @@ def _summary(ledger: Ledger, record_id: int) -> DeltaRecord:
                        journal=r.journal, doi=r.doi, pmid=r.pmid)
 
 
-def _log_failed_search(ledger: Ledger, protocol: Protocol, refresh_id: int, current: dict[str, Any], status: str,
-                       reason: str) -> None:
-    """After the rollback, write the search that failed to the run log (PRISMA-S wants failed searches too)."""
-    source: Source = current["source"]
-    window: Window | None = current.get("window")
+def _log_failed_search(ledger: Ledger, protocol: Protocol, refresh_id: int, source: Source, window: Window | None,
+                       reason: str, status: str = "failed") -> int:
+    """After its rollback, write the search that failed to the run log (PRISMA-S wants failed searches too)."""
     run_id = start_run(ledger, "search", source=source.name, database=source.database, platform=source.platform,
                        query=protocol.query_for(source), parent_run_id=refresh_id,
                        parameters={"refresh_window": window.describe() if window else "full",
                                    "refresh_run_id": refresh_id})
-    finish_run(ledger, run_id, status, message=f"rolled back with refresh #{refresh_id}: {reason}")
+    finish_run(ledger, run_id, status, message=f"rolled back (nothing of it kept), refresh #{refresh_id} went on: "
+                                                 f"{reason}")
+    return run_id
 
 
 def _say(steps: Steps, message: str) -> None:

@@ -1,5 +1,5 @@
 """Refresh against stand-in stages: the window arithmetic, the delta (new unique vs known), a second
-refresh that changes nothing, all-or-nothing on failure, and a refresh killed with SIGKILL.
+refresh that changes nothing, a failed source rolled back alone, and a refresh killed with SIGKILL.
 
 The stand-ins (a dated in-memory PubMed, an export import, a title-matching de-duplication) write to the
 ledger through the ledger's own functions, as the real stages do; they are importable so that a
@@ -230,15 +230,18 @@ def test_second_refresh_with_nothing_new_changes_only_the_run_log(harvested: tup
     assert len(runs) == runs_before + 3  # the refresh and its two window searches; no dedupe run for nothing
 
 
-def test_a_failed_refresh_leaves_the_ledger_as_it_was_and_is_logged(harvested: tuple[Protocol, FakePubMed],
-                                                                   tmp_path: Path) -> None:
+def test_a_failed_source_is_rolled_back_alone_logged_and_searched_again(harvested: tuple[Protocol, FakePubMed],
+                                                                        tmp_path: Path) -> None:
     protocol, pubmed = harvested
     pubmed.add([article(n) for n in range(1001, 1138)], TODAY)
     before = {t: table_rows(protocol.ledger_path, t) for t in ("records", "sightings", "files", "duplicates")}
     pubmed.fail_on = len(pubmed.calls) + 2  # the MDAT search fails after the CRDT one stored 137 records
-    with pytest.raises(HarvestError, match="rolled back"):
-        refresh(protocol, now=NOW, steps=steps_for(pubmed))
+    failed_delta = refresh(protocol, now=NOW, steps=steps_for(pubmed))
+    # the source's two windows land together or not at all: its CRDT window's 137 records are not kept
     assert {t: table_rows(protocol.ledger_path, t) for t in before} == before
+    assert failed_delta.status == "failed" and "500 three times" in failed_delta.message
+    (medline,) = [s for s in failed_delta.sources if s.source == "MEDLINE"]
+    assert medline.status == "failed" and "500 three times" in medline.note
     with Ledger.open(protocol.ledger_path) as ledger:
         failed = refresh_runs(ledger)[-1]
         assert failed.status == "failed" and "500 three times" in (failed.message or "")
@@ -249,7 +252,7 @@ def test_a_failed_refresh_leaves_the_ledger_as_it_was_and_is_logged(harvested: t
     delta = refresh(protocol, now=NOW, steps=steps_for(pubmed))
     # the window starts from the last *successful* search, so nothing is missed
     assert pubmed.calls[-2] == f"crdt {WINDOW}"
-    assert (len(delta.new_unique), len(delta.known)) == (117, 20)
+    assert delta.status == "ok" and (len(delta.new_unique), len(delta.known)) == (117, 20)
 
 
 def test_closed_searches_are_skipped_and_stale_refreshes_closed(tmp_path: Path) -> None:
@@ -366,3 +369,24 @@ def test_a_dedupe_that_changed_stored_merges_is_noted(harvested: tuple[Protocol,
     steps.dedupe = dedupe
     delta = refresh(protocol, now=NOW, steps=steps)
     assert any("rules changed: 1 stored merge(s) undone, 0 made" in note for note in delta.notes), delta.notes
+
+
+def test_records_of_a_refresh_stopped_after_its_searches_are_reported_by_the_next(
+        harvested: tuple[Protocol, FakePubMed]) -> None:
+    """The source's search committed, then a later stage (here the de-duplication) failed: its records stay,
+    and the next refresh reports them as its newcomers (de-duplicated), not as records held before."""
+    protocol, pubmed = harvested
+    pubmed.add([article(n) for n in range(1001, 1138)], TODAY)
+
+    def broken(ledger: Ledger, protocol: Protocol, new_ids: list[int]) -> None:
+        raise SourceError("the de-duplication stopped (fake)")
+
+    steps = steps_for(pubmed)
+    steps.dedupe = broken
+    with pytest.raises(HarvestError, match="the next refresh reports them"):
+        refresh(protocol, now=NOW, steps=steps)
+    assert len(table_rows(protocol.ledger_path, "records")) == 360 + 137  # the search's records are kept
+    delta = refresh(protocol, now=NOW, steps=steps_for(pubmed))
+    assert (len(delta.new_unique), len(delta.known), delta.status) == (117, 20, "ok")
+    again = refresh(protocol, now=NOW, steps=steps_for(pubmed))
+    assert again.new_records == 0  # reported once, not again

@@ -62,7 +62,7 @@ def test_failure_and_bad_usage(tmp_path: Path, pubmed: FakePubMed) -> None:
     pubmed.fail_on = 1
     failed = runner.invoke(app, ["refresh", str(protocol.path)])
     assert failed.exit_code == 1
-    assert "refresh run #1 of living failed and was rolled back" in failed.output
+    assert "error: refresh #1: source 'MEDLINE'" in failed.stderr and "500 three times" in failed.stderr
     assert runner.invoke(app, ["refresh", str(protocol.path), "--overlap-days", "-1"]).exit_code == 2
     assert runner.invoke(app, ["refresh", str(tmp_path / "missing.toml")]).exit_code == 2
     with Ledger.open(protocol.ledger_path) as ledger:

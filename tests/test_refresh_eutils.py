@@ -250,7 +250,7 @@ def test_a_refresh_that_fails_leaves_the_ledger_as_it_was_and_logs_the_failure(
     server.faults = fake_eutils.Faults(rate=1.0, kinds=("5xx",))
     result = runner.invoke(app, ["refresh", str(protocol.path)])
     assert result.exit_code == 1
-    assert "failed and was rolled back (the ledger is as it was)" in result.output
+    assert "error: refresh #4: source 'MEDLINE'" in result.stderr and "the rest of the refresh is kept" in result.stderr
     assert {t: table_rows(protocol.ledger_path, t) for t in before} == before
     with Ledger.open(protocol.ledger_path) as ledger:
         (failed,) = refresh_runs(ledger)

@@ -2,7 +2,8 @@
 
 Built for schedulers: quiet unless asked, progress lines only on a terminal, the delta as JSON with
 ``--json``, and with ``--exit-code`` exit 3 when new unique records were found (as ``git diff
---exit-code`` signals changes). A second refresh of the same review exits 1 naming the lock's holder.
+--exit-code`` signals changes). A source that failed makes it exit 1 after the report (the other
+sources' work is kept). A second refresh of the same review exits 1 naming the lock's holder.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ def refresh_command(
         typer.echo(f"refresh #{delta.refresh_run_id} of {delta.review}: {len(delta.new_unique)} new unique, "
                    f"{len(delta.known)} known, {len(delta.duplicates_among_new)} duplicates among new, "
                    f"{len(delta.revised)} revised")
+    if delta.status == "failed":  # the report above lists it too; the other sources' work is kept
+        typer.echo(f"error: refresh #{delta.refresh_run_id}: {delta.message}; the rest of the refresh is kept, and "
+                   "the next refresh searches the failed source(s) again", err=True)
+        raise typer.Exit(1)
     if exit_code and delta.found_new:
         raise typer.Exit(EXIT_NEW_RECORDS)
 

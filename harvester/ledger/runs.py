@@ -239,7 +239,8 @@ def close_abandoned_refreshes(ledger: Ledger) -> list[int]:
     """Mark ``interrupted`` every refresh still ``running`` (and its running child runs).
 
     Called by a refresh that holds the review's lock: no other refresh can be alive, so a running one
-    was killed. Its work was rolled back with its transaction; only these log rows remain.
+    was killed. The source it was searching was rolled back with its transaction; the sources it had
+    finished are kept (the next refresh reports their records).
     """
     ids: list[int] = []
     for run in refresh_runs(ledger):
@@ -250,6 +251,6 @@ def close_abandoned_refreshes(ledger: Ledger) -> list[int]:
         with ledger.transaction() as connection:
             connection.execute(
                 f"UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?), message = COALESCE("
-                f"message, 'killed before it finished; nothing it found was kept') WHERE status = 'running'"
+                f"message, 'killed before it finished; what it had finished is kept') WHERE status = 'running'"
                 f" AND id IN ({marks})", (utc_now(), *ids))
     return ids
