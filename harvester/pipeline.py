@@ -18,6 +18,7 @@ from harvester.dedup.runs import dedupe_ledger
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.decisions import list_decisions
+from harvester.lock import ReviewLock
 from harvester.outputs import check_loaded, counts_of, draw_diagram, layout_problems, notices, write_outputs
 from harvester.protocol import LIVE_KINDS, DecisionFile, Protocol
 from harvester.review import Review, review_of
@@ -50,10 +51,20 @@ class PipelineResult:
 def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Say | None = None,
                strict: bool = False) -> PipelineResult:
     """Run every step the protocol defines into its ledger, then write the diagram and reports into ``out``
-    (with ``strict``, refuse to write them while records still await a decision: the ledger keeps every step)."""
-    tell = say or (lambda _message: None)
+    (with ``strict``, refuse to write them while records still await a decision: the ledger keeps every step).
+    Takes the review's lock and opens the ledger once for the whole run (:func:`run_held`)."""
     protocol = protocol_module.load(protocol_path)
-    result = PipelineResult(protocol=str(protocol_path), out=out)
+    with ReviewLock(protocol.ledger_path, command="run"), Ledger.open(protocol.ledger_path) as ledger:
+        return run_held(protocol, ledger, out, offline=offline, say=say, strict=strict)
+
+
+def run_held(protocol: Protocol, ledger: Ledger, out: Path, *, offline: bool = False, say: Say | None = None,
+             strict: bool = False) -> PipelineResult:
+    """:func:`run_review` on the review the caller already holds (loaded, locked, its ledger open): every step
+    works in that one ledger, and the outputs are drawn from the one review computed at the end. A live source
+    that fails is listed in ``failed``; the other steps still run and what they did is kept."""
+    tell = say or (lambda _message: None)
+    result = PipelineResult(protocol=str(protocol.path), out=out)
     result.warnings.extend(f"query lint: {issue}" for issue in protocol.query_lint)
 
     def step(message: str) -> None:
@@ -64,28 +75,27 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
     if live and offline:
         step(f"search: skipped {len(live)} live source(s) (--offline)")
     elif live:
-        from harvester.search import search  # only the live path needs the HTTP stack
+        from harvester.search import search_held  # only the live path needs the HTTP stack
 
-        for outcome in search(protocol):
+        for outcome in search_held(ledger, protocol, live):
             step(f"search {outcome.source}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""))
             if outcome.status != "ok":
                 result.failed.append(outcome.error or f"search {outcome.source}: {outcome.status}")
 
-    with Ledger.open(protocol.ledger_path) as ledger:
-        for imported in import_protocol_files(ledger, protocol):
-            step(f"import {Path(imported.path).name} ({imported.source}): {imported.status}, "
-                 f"{imported.imported} of {imported.records_read} records read"
-                 + (f", {len(imported.rejected)} rejected" if imported.rejected else ""))
-            result.warnings.extend(imported.warnings)
-        dedup = dedupe_ledger(ledger, protocol)
-        step(f"dedupe: {dedup.duplicates} duplicate(s) in {dedup.clusters} cluster(s) among {dedup.records} "
-             f"records; {dedup.uncertain} uncertain pair(s) left to people")
-        rules = apply_rules(ledger, protocol)
-        fired = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.fired.items())) or "none fired"
-        step(f"rules: {fired}")
-        for sheet in protocol.decisions:
-            step(_import_sheet(ledger, protocol, sheet))
-        review = review_of(ledger, protocol)
+    for imported in import_protocol_files(ledger, protocol):
+        step(f"import {Path(imported.path).name} ({imported.source}): {imported.status}, "
+             f"{imported.imported} of {imported.records_read} records read"
+             + (f", {len(imported.rejected)} rejected" if imported.rejected else ""))
+        result.warnings.extend(imported.warnings)
+    dedup = dedupe_ledger(ledger, protocol)
+    step(f"dedupe: {dedup.duplicates} duplicate(s) in {dedup.clusters} cluster(s) among {dedup.records} "
+         f"records; {dedup.uncertain} uncertain pair(s) left to people")
+    rules = apply_rules(ledger, protocol)
+    fired = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.fired.items())) or "none fired"
+    step(f"rules: {fired}")
+    for sheet in protocol.decisions:
+        step(_import_sheet(ledger, protocol, sheet))
+    review = review_of(ledger, protocol)
 
     notices(counts_of(review), strict)
     step("outputs: " + ", ".join(str(p) for p in _write_outputs(review, out, result)))

@@ -156,14 +156,23 @@ def search(protocol: Protocol, *, sources: Sequence[str] | None = None, progress
     environment).
     """
     chosen = live_sources(protocol, sources)
-    outcomes: list[SourceOutcome] = []
     with ReviewLock(protocol.ledger_path, command="search"), Ledger.open(protocol.ledger_path) as ledger:
-        for source in chosen:
-            try:
-                outcomes.append(search_source(ledger, protocol, source, progress=progress, settings=settings,
-                                              client=client, services=services))
-            except SearchFailed as failure:
-                outcomes.append(SourceOutcome(source.name, failure.run_id, "failed", error=str(failure)))
+        return search_held(ledger, protocol, chosen, progress=progress, settings=settings, client=client,
+                           services=services)
+
+
+def search_held(ledger: Ledger, protocol: Protocol, chosen: Sequence[Source], *, progress: Progress | None = None,
+                settings: Settings | None = None, client: PubMed | None = None,
+                services: Mapping[str, live.Settings] | None = None) -> list[SourceOutcome]:
+    """:func:`search` in a ledger the caller holds (with the review's lock), as the whole-review pipeline does:
+    each source's run commits on its own, and one that fails is a ``failed`` outcome, not the end."""
+    outcomes: list[SourceOutcome] = []
+    for source in chosen:
+        try:
+            outcomes.append(search_source(ledger, protocol, source, progress=progress, settings=settings,
+                                          client=client, services=services))
+        except SearchFailed as failure:
+            outcomes.append(SourceOutcome(source.name, failure.run_id, "failed", error=str(failure)))
     return outcomes
 
 

@@ -102,11 +102,22 @@ def test_refresh_keeps_the_sources_that_answered_exits_1_and_retries_only_the_fa
         assert [r.status for r in refresh_runs(ledger)] == ["failed", "ok"]
 
 
-def test_run_keeps_the_sources_that_answered_and_exits_1(tmp_path: Path,
-                                                         servers: tuple[FakeEutils, FakeEuropePmc]) -> None:
+def test_run_keeps_the_sources_that_answered_and_exits_1(tmp_path: Path, servers: tuple[FakeEutils, FakeEuropePmc],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     protocol = _protocol(tmp_path)
+    opened: list[Path] = []
+    open_ledger = Ledger.open.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Ledger], path: Path) -> Ledger:
+        opened.append(Path(path))
+        return open_ledger(cls, path)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Ledger, "open", classmethod(counting))
     result = runner.invoke(app, ["run", str(protocol), "--out", str(tmp_path / "out"), "--json"])
+    monkeypatch.undo()
     assert result.exit_code == 1, result.output
+    # item 1 of the issue: the pipeline opens the review once and passes it on (searches included)
+    assert opened == [tmp_path / "ledger.sqlite"]
     report = json.loads(result.stdout)
     assert report["ok"] is False and any("Europe PMC" in failure for failure in report["failed"])
     assert "error: source 'Europe PMC'" in result.stderr

@@ -255,21 +255,32 @@ def _say_waiting(holder: Holder | None) -> None:
 
 
 @contextmanager
-def holding(loaded: Protocol, command: str) -> Iterator[None]:
-    """The review's lock for a writing command whose library step opens the ledger itself (search, refresh,
-    run): waited for up to ``LOCK_WAIT`` seconds, lent to the steps it calls, orphaned runs marked."""
+def _locked(loaded: Protocol, command: str) -> Iterator[None]:
+    """The review's lock, waited for up to ``LOCK_WAIT`` seconds and lent to the library steps the command calls."""
     wait = float(os.environ.get("PRISMA_HARVEST_LOCK_WAIT", LOCK_WAIT))
     with ReviewLock(loaded.ledger_path, command, wait=wait, on_wait=_say_waiting, lend=True):
+        yield
+
+
+def _mark_orphans(ledger: Ledger) -> None:
+    for run_id in interrupt_orphans(ledger):
+        typer.echo(f"note: run #{run_id} was left running by a process that stopped (killed?): marked "
+                   "interrupted; its partial work is not counted", err=True)
+
+
+@contextmanager
+def holding(loaded: Protocol, command: str) -> Iterator[None]:
+    """The review's lock for a writing command whose library step opens the ledger itself (search, refresh):
+    waited for up to ``LOCK_WAIT`` seconds, lent to the steps it calls, orphaned runs marked."""
+    with _locked(loaded, command):
         with Ledger.open(loaded.ledger_path) as ledger:
-            for run_id in interrupt_orphans(ledger):
-                typer.echo(f"note: run #{run_id} was left running by a process that stopped (killed?): marked "
-                           "interrupted; its partial work is not counted", err=True)
+            _mark_orphans(ledger)
         yield
 
 
 @contextmanager
 def review(protocol_path: Path, writing: str | None = None) -> Iterator[tuple[Protocol, Ledger]]:
-    """A command's protocol, loaded and checked, and its ledger, open (and closed when the command is done).
+    """A command's protocol, loaded and checked, and its ledger, open once (and closed when the command is done).
 
     ``writing`` (the command's name): the command writes, so it first takes the review's lock, waiting up to
     ``LOCK_WAIT`` seconds for another writer (then "review is busy: <command> since <time>", exit 1), and marks
@@ -279,7 +290,8 @@ def review(protocol_path: Path, writing: str | None = None) -> Iterator[tuple[Pr
         with Ledger.open(loaded.ledger_path) as ledger:
             yield loaded, ledger
         return
-    with holding(loaded, writing), Ledger.open(loaded.ledger_path) as ledger:
+    with _locked(loaded, writing), Ledger.open(loaded.ledger_path) as ledger:
+        _mark_orphans(ledger)
         yield loaded, ledger
 
 

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, holding, print_json, reporting
-from harvester.pipeline import run_review
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.pipeline import run_held
 
 
 def run(
@@ -25,9 +24,9 @@ def run(
 ) -> None:
     """Run the review end to end: search, import, de-duplicate, rules, decisions, diagrams and reports.
     Exit 1 when a live source failed (the other steps still ran and what they did is kept)."""
-    with reporting(), holding(protocol_module.load(protocol), "run"):
-        result = run_review(protocol, out, offline=offline, say=None if json_output else typer.echo,
-                            strict=strict)
+    with reporting(), review(protocol, writing="run") as (loaded, ledger):  # the one ledger every step works in
+        result = run_held(loaded, ledger, out, offline=offline, say=None if json_output else typer.echo,
+                          strict=strict)
     if json_output:
         print_json(result.to_json())
     else:
