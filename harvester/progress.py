@@ -9,6 +9,7 @@ it is a terminal, and passes nothing otherwise (``--json``, a scheduler, a pipe)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 #: ``progress(label, done, total)``; ``total`` None when not known in advance.
@@ -34,3 +35,14 @@ def counted(items: Iterable[Item], progress: Progress | None, label: str, total:
         if done % every == 0:
             progress(label, done, total)
     progress(label, done, total if total is not None else done)
+
+
+@contextmanager
+def whole(progress: Progress | None, label: str, total: int) -> Iterator[None]:
+    """A step that counts nothing as it goes (a de-duplication): ``0`` of ``total`` when it starts, ``total``
+    when it has finished, so a bar shows how many and, at the end, the rate (total over the time taken)."""
+    if progress is not None:
+        progress(label, 0, total)
+    yield
+    if progress is not None:
+        progress(label, total, total)

@@ -35,9 +35,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from harvester import progress as progress_module
 from harvester.dedup import dedupe_new
 from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_json, to_markdown
 from harvester.errors import HarvestError
@@ -120,11 +122,15 @@ DedupeFn = Callable[[Ledger, Protocol, list[int]], Any]
 
 
 def search_window(ledger: Ledger, protocol: Protocol, source: Source, window: Window | None,
-                  parent_run_id: int) -> SearchResult:
-    """The live search of one source over one window (None: in full), as a child run of the refresh."""
+                  parent_run_id: int, progress: progress_module.Progress | None = None) -> SearchResult:
+    """The live search of one source over one window (None: in full), as a child run of the refresh;
+    ``progress`` hears of the records fetched, labelled with the source and the window."""
+    label = f"searching {source.name} ({window.describe() if window else 'full'})"
     outcome = search_source(ledger, protocol, source, mindate=window.mindate if window else None,
                             maxdate=window.maxdate if window else None,
-                            datetype=window.datetype if window else None, parent_run_id=parent_run_id)
+                            datetype=window.datetype if window else None, parent_run_id=parent_run_id,
+                            progress=None if progress is None else lambda _name, done, total: progress(label, done,
+                                                                                                        total))
     return SearchResult(outcome.run_id, tuple(outcome.record_ids))
 
 
@@ -142,7 +148,21 @@ class Steps:
     count: CountFn = count_now
     import_files: ImportFn = import_protocol_files
     dedupe: DedupeFn = dedupe_new
-    progress: Callable[[str], None] | None = None
+    progress: Callable[[str], None] | None = None  # each step's name as it starts (the bars below say more)
+
+    @classmethod
+    def reporting(cls, progress: progress_module.Progress | None) -> Steps:
+        """The project's own stages, each telling ``progress`` how many records it has done (for a bar):
+        records fetched per source and window, records read per export file, newcomers de-duplicated."""
+        if progress is None:
+            return cls()
+
+        def dedupe(ledger: Ledger, protocol: Protocol, new_ids: list[int]) -> Any:
+            with progress_module.whole(progress, "de-duplicating the new records", len(new_ids)):
+                return dedupe_new(ledger, protocol, new_ids)
+
+        return cls(search=partial(search_window, progress=progress),
+                   import_files=partial(import_protocol_files, progress=progress), dedupe=dedupe)
 
 
 def plan_windows(last_search_started: str | None, today: date, overlap_days: int) -> tuple[Window, ...] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from harvester.ledger import Ledger
 from harvester.progress import counted
 from harvester.screening import apply_rules, export_sheet
 from tests.conftest import example_protocol
+from tests.fake_eutils import FakeEutils
 
 runner = CliRunner()
 
@@ -52,3 +54,71 @@ def test_a_bar_only_for_a_person_at_a_terminal(terminal: bool, json_output: bool
     assert result.exit_code == 0, result.output
     assert ("applying rules" in result.stderr) is drawn
     assert ("/s" in result.stderr) is drawn  # the rate
+
+
+#: A finished bar as drawn: "156/156 1,901/s" (done of total, then the rate).
+FINISHED = re.compile(r"([\d,]+)/([\d,]+)\s+([\d,.]+)/s")
+
+LIVE_PROTOCOL = """[review]
+id = "bars"
+ledger = "ledger.sqlite"
+
+[query]
+text = '"peer supporter" AND health'
+
+[[sources]]
+name = "MEDLINE"
+kind = "pubmed"
+"""
+
+
+def _finished_bars(stderr: str) -> dict[str, tuple[int, int]]:
+    """Each bar's last line: label -> (done, total)."""
+    bars = {}
+    for line in stderr.splitlines():
+        found = FINISHED.search(line)
+        if found:
+            label = line[:found.start()].replace("━", "").strip()
+            bars[label] = (int(found[1].replace(",", "")), int(found[2].replace(",", "")))
+    return bars
+
+
+@pytest.mark.parametrize(("terminal", "json_output"), [(True, False), (True, True), (False, False)])
+def test_every_long_command_draws_counts_and_rate_only_for_a_person(terminal: bool, json_output: bool,
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 7 of issue 12: import, search, dedupe, rules, screen export and refresh each draw, on a terminal,
+    a bar with how many of how many and the rate; with --json, or off a terminal, stderr stays empty."""
+    (tmp_path / "files").mkdir()
+    protocol = str(example_protocol(tmp_path / "files"))
+    live, living = tmp_path / "live" / "review.toml", tmp_path / "living" / "review.toml"
+    for path in (live, living):  # one searched, one refreshed (its newcomers are then de-duplicated)
+        path.parent.mkdir()
+        path.write_text(LIVE_PROTOCOL, encoding="utf-8")
+    monkeypatch.setattr(cli_app, "is_terminal", lambda: terminal)
+    json_flag = ["--json"] if json_output else []
+    commands = {
+        "import": ["import", protocol], "dedupe": ["dedupe", protocol], "rules": ["rules", protocol],
+        "screen export": ["screen", "export", protocol, "--stage", "title-abstract", "--out",
+                          str(tmp_path / "sheet.csv")],
+        "search": ["search", str(live)], "refresh": ["refresh", str(living)],
+    }
+    held = 156  # the example review's records
+    expected = {"import": {"importing medline.nbib": 51}, "dedupe": {"de-duplicating the ledger": held},
+                "rules": {"applying rules": held}, "screen export": {"title-abstract sheet": held},
+                "search": {"MEDLINE": 120},
+                "refresh": {"searching MEDLINE (full)": 120, "de-duplicating the new records": 120}}
+    with FakeEutils(120, books_every=0, enforce_pace=False) as fake:
+        for name, value in {"PRISMA_HARVEST_EUTILS_URL": fake.url, "PRISMA_HARVEST_EUTILS_RATE": "1000",
+                            "PRISMA_HARVEST_EUTILS_BACKOFF": "0", "PRISMA_HARVEST_EUTILS_BATCH": "50"}.items():
+            monkeypatch.setenv(name, value)
+        for name, args in commands.items():
+            result = runner.invoke(app, [*args, *json_flag])
+            assert result.exit_code == 0, (name, result.output)
+            if terminal and not json_output:
+                bars = _finished_bars(result.stderr)
+                assert {label: bars.get(label) for label in expected[name]} == {
+                    label: (n, n) for label, n in expected[name].items()}, (name, result.stderr[-600:])
+            else:  # no bar, no rate: at most the command's own one-line message
+                assert "━" not in result.stderr and not FINISHED.search(result.stderr), (name, result.stderr[-600:])
+                assert len(result.stderr.splitlines()) <= 1, (name, result.stderr[-600:])

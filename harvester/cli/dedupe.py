@@ -21,6 +21,8 @@ from harvester.cli.app import (
     review,
     show_progress,
 )
+from harvester.ledger.records import count_records
+from harvester.progress import whole
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -46,12 +48,9 @@ def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> No
     with reporting():
         with review(protocol, writing="dedupe") as (loaded, ledger), \
                 progress_bar(show_progress(json_output)) as progress:
-            label = "de-duplicating the ledger"
-            if progress is not None:  # the stages report no counts of their own: time taken, then records
-                progress(label, 0, None)
-            summary = dedup.dedupe_ledger(ledger, loaded)
-            if progress is not None:
-                progress(label, summary.records, summary.records)
+            total = count_records(ledger) if progress is not None else 0
+            with whole(progress, "de-duplicating the ledger", total):  # its stages count nothing as they go
+                summary = dedup.dedupe_ledger(ledger, loaded)
         if json_output:
             print_json(summary.to_json())
         else:

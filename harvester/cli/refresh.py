@@ -8,7 +8,6 @@ sources' work is kept). A second refresh of the same review exits 1 naming the l
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +24,6 @@ from harvester.cli.app import (
     show_progress,
 )
 from harvester.delta import to_markdown
-from harvester.progress import Progress
 from harvester.refresh import DEFAULT_OVERLAP_DAYS, Steps, refresh
 
 #: Exit code with ``--exit-code`` when the refresh found new unique records.
@@ -57,8 +55,8 @@ def refresh_command(
     with reporting():
         loaded = protocol_module.load(protocol)
         with holding(loaded, "refresh"), progress_bar(show_progress(json_output)) as bar:
-            delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=Steps(progress=_steps(bar)),
-                            offline=offline)
+            steps = Steps() if bar is None else Steps.reporting(bar)  # counts for the bars only when drawn
+            delta = refresh(loaded, overlap_days=overlap_days, full=full, out=out, steps=steps, offline=offline)
     if json_output:
         print_json(delta.to_json())
     elif verbose:
@@ -74,18 +72,3 @@ def refresh_command(
     if exit_code and delta.found_new:
         raise typer.Exit(EXIT_NEW_RECORDS)
 
-
-def _steps(bar: Progress | None) -> Callable[[str], None] | None:
-    """Each step of the refresh (a search window, the re-import, the de-duplication) as a line of the bar, with
-    the time it took; nothing when no bar is drawn."""
-    if bar is None:
-        return None
-    done: list[str] = []
-
-    def step(message: str) -> None:
-        if done:
-            bar(done[-1], 1, 1)
-        done.append(message)
-        bar(message, 0, None)
-
-    return step
