@@ -37,6 +37,9 @@ class QueryError(HarvestError):
         self.query = query
         self.column = column
         self.problem = problem
+        if not query.strip():  # nothing to point at
+            super().__init__(f"query: {problem}")
+            return
         pointer = " " * (column - 1) + "^"
         super().__init__(f"query column {column}: {problem}\n  {query}\n  {pointer}")
 
@@ -77,6 +80,9 @@ class InputError(HarvestError):
         self.path = path
         self.problems = problems
         grouped = group_problems(problems)
+        if len(problems) == 1:  # one problem: one line
+            super().__init__(f"{path}: refused, nothing stored: {problems[0]}")
+            return
         shown = grouped[:MAX_SHOWN]
         lines = "\n".join(f"  - {p}" for p in shown)
         if len(grouped) > len(shown):

@@ -29,8 +29,9 @@ Say = Callable[[str], None]
 
 @dataclass(slots=True)
 class PipelineResult:
-    """What a whole run did. ``failed``: the steps that failed (a live source); the others still ran and
-    their work is kept, but the run as a whole failed (``prisma-harvest run`` exits 1)."""
+    """What a whole run did. ``failed``: the steps that failed (a live source, an export file that could not
+    be imported); the others still ran and their work is kept, but the run as a whole failed
+    (``prisma-harvest run`` exits 1)."""
 
     protocol: str
     out: Path
@@ -87,6 +88,8 @@ def run_held(protocol: Protocol, ledger: Ledger, out: Path, *, offline: bool = F
              f"{imported.imported} of {imported.records_read} records read"
              + (f", {len(imported.rejected)} rejected" if imported.rejected else ""))
         result.warnings.extend(imported.warnings)
+        if not imported.ok:  # a file source that failed: the run fails, the other files and steps are kept
+            result.failed.append(f"import {imported.path} ({imported.source}) {imported.status}: {imported.message}")
     dedup = dedupe_ledger(ledger, protocol)
     step(f"dedupe: {dedup.duplicates} duplicate(s) in {dedup.clusters} cluster(s) among {dedup.records} "
          f"records; {dedup.uncertain} uncertain pair(s) left to people")

@@ -249,8 +249,9 @@ def _run(ledger: Ledger, protocol: Protocol, refresh_id: int, started_at: str, t
             _say(steps, "re-importing export files")
             after = max_run_id(ledger)
             for result in steps.import_files(ledger, protocol) or ():
-                if getattr(result, "status", "") in ("failed", "refused"):
-                    notes.append(f"export file {result.path} ({result.source}) {result.status}: {result.message}")
+                if getattr(result, "status", "") in ("failed", "refused"):  # a file source that failed
+                    searched.failed.append(f"export file {result.path} ({result.source}) {result.status}: "
+                                           f"{result.message}")
             adopt_runs(ledger, refresh_id, after)
         sources += _file_sources(ledger, protocol, refresh_id)
         new_ids = sorted(set(record_ids_after(ledger, held_until)) | carried)

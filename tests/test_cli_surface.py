@@ -201,3 +201,30 @@ def test_every_help_reads_without_python_type_labels_or_placeholders() -> None:
     assert not problems, "\n".join(problems)
     usage = runner.invoke(app, ["import", "--help"]).output.splitlines()[0]
     assert usage == "Usage: prisma-harvest import [OPTIONS] PROTOCOL [FILE...]"
+
+
+#: Misuse a new user tried on the example review, with the exit code and the words the one-line error must hold.
+MISUSE = [
+    (["query", "translate", "{protocol}", "--for", "bogus"], 2, "Invalid value for '--for': unknown database 'bogus'"),
+    (["query", "translate", "--text", ""], 2, "error: query: the query is empty"),
+    (["report", "{protocol}", "--out", "{junk}/report.html"], 1, "junk.txt: is a file where a folder is needed"),
+    (["counts", "{protocol}", "--format", "json", "--out", "{junk}/counts.json"], 1,
+     "part of this path is a file, not a folder"),
+    (["duplicates", "{protocol}", "--decisions", "{folder}"], 2, "Invalid value for '--decisions'"),
+    (["link-study", "{protocol}", "S1", "999999"], 1, "refused, nothing stored: no record 999999 in this ledger"),
+    (["diagram", "--counts", "{junk}"], 1, "junk.txt: refused, nothing stored: expected a CSV"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), MISUSE, ids=[" ".join(m[0][:2]) + f" {i}"
+                                                                  for i, m in enumerate(MISUSE)])
+def test_misuse_ends_in_one_clear_line_and_the_right_exit_code(args: list[str], code: int, words: str,
+                                                               review: dict[str, Path]) -> None:
+    filled = [arg.format(**{name: str(path) for name, path in review.items()}) for arg in args]
+    result = runner.invoke(app, filled)
+    assert result.exit_code == code, result.output
+    assert words in result.stderr, result.stderr
+    message = [line for line in result.stderr.splitlines() if line.startswith(("error:", "Error:"))]
+    assert len(message) == 1 and words in message[0], result.stderr  # the problem is one line
+    if code == 1:  # not a usage error: the error line is all there is
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -46,3 +46,20 @@ def test_run_writes_diagrams_and_reports_and_a_second_run_changes_only_the_run_l
     assert after["files"] == before["files"]
     assert after["decisions"] == before["decisions"]
     assert "runs" in changed
+
+
+def test_run_exits_1_when_an_export_file_cannot_be_imported_and_keeps_the_rest(tmp_path: Path) -> None:
+    """A file source that failed (its export file is missing) fails the run, exit 1, naming the file; the other
+    files are imported and the outputs written all the same."""
+    protocol = example_protocol(tmp_path)
+    text = protocol.read_text(encoding="utf-8").replace('cinahl.ris"]', 'cinahl.ris", "cinahl-missing.ris"]')
+    assert "cinahl-missing.ris" in text
+    protocol.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["run", str(protocol), "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert [failure for failure in report["failed"] if "cinahl-missing.ris" in failure] == report["failed"] != []
+    assert "error: import" in result.stderr and "cinahl-missing.ris" in result.stderr
+    counts = _table_counts(tmp_path / "ledger.sqlite")
+    assert counts["files"] == 5 and counts["records"] > 0  # every file the protocol names but the missing one
+    assert (tmp_path / "out" / "report.html").is_file()

@@ -233,8 +233,7 @@ def reporting() -> Iterator[None]:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
     except OSError as error:  # a file or folder the command was asked to write or read
-        where = f"{error.filename}: " if error.filename else ""
-        typer.echo(f"error: {where}{error.strerror or error}; check the path and its permissions", err=True)
+        typer.echo(f"error: {_path_problem(error)}", err=True)
         raise typer.Exit(1) from None
     except DATABASE_ERRORS as error:  # SQLite's own error, not foreseen by the library: still one line
         typer.echo(f"error: the ledger: {error} (nothing of the step that failed was written)", err=True)
@@ -243,6 +242,20 @@ def reporting() -> Iterator[None]:
         typer.echo("interrupted: the step that was running was rolled back and is marked interrupted; what was "
                    "committed before it stays. Run the command again: that step starts over", err=True)
         raise typer.Exit(130) from None
+
+
+def _path_problem(error: OSError) -> str:
+    """An operating system's refusal in the reviewer's words, naming the path and what to do."""
+    where = f"{error.filename}: " if error.filename else ""
+    if isinstance(error, FileExistsError):
+        return f"{where}is a file where a folder is needed; choose another path"
+    if isinstance(error, NotADirectoryError):
+        return f"{where}part of this path is a file, not a folder; choose another path"
+    if isinstance(error, IsADirectoryError):
+        return f"{where}is a folder; give a file name"
+    if isinstance(error, PermissionError):
+        return f"{where}permission denied; choose a place you may write to, or check the file's permissions"
+    return f"{where}{error.strerror or error}; check the path and its permissions"
 
 
 #: How long a writing command waits for another that holds the review (seconds; PRISMA_HARVEST_LOCK_WAIT).

@@ -67,7 +67,8 @@ def duplicates_command(
     out: Annotated[Path | None, typer.Option("--out", dir_okay=False,
                                              help="Write to this file instead of the screen.")] = None,
     decisions: Annotated[Path | None, typer.Option(
-        "--decisions", help="Import a filled-in uncertain-pairs CSV (same/different), then de-duplicate again.")]
+        "--decisions", exists=True, dir_okay=False,
+        help="Import a filled-in uncertain-pairs CSV (same/different), then de-duplicate again.")]
     = None,
     reviewer: Annotated[str | None, typer.Option(help="Who decided, for rows with an empty reviewer column.")]
     = None,

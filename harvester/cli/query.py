@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from harvester.cli.app import JsonOption, print_json, reporting
+from harvester.query.translate import DATABASES
 from harvester.strategy import commands as strategies
 
 query_app = typer.Typer(help="Translate, lint and check the review's boolean query.", no_args_is_help=True)
@@ -17,6 +18,15 @@ OptionalProtocol = Annotated[Path | None, typer.Argument(help="The review's prot
 TextOption = Annotated[str | None, typer.Option("--text", help="A pasted query or strategy instead of a protocol.")]
 FromOption = Annotated[str, typer.Option("--from", help="The syntax of --text: protocol (PubMed's), pubmed, ovid "
                                          "(a line-numbered strategy).")]
+
+
+def _database(value: str) -> str:
+    """``--for``: a database the translator knows, or ``all``; anything else is a usage error (exit 2)."""
+    if value.lower() == "all" or value.lower() in DATABASES:
+        return value
+    raise typer.BadParameter(f"unknown database {value!r}: use one of all, {', '.join(DATABASES)}")
+
+
 DefaultFieldOption = Annotated[str | None, typer.Option("--default-field",
                                                         help="PubMed tag for unfielded terms of --text (tiab...).")]
 
@@ -27,7 +37,7 @@ def translate_command(
     text: TextOption = None,
     database: Annotated[str, typer.Option("--for", help="A database (pubmed, ovid-medline, ovid-embase, embase, "
                                           "cinahl, psycinfo, scopus, wos, cochrane, europepmc, openalex, "
-                                          "clinicaltrials) or all.")] = "all",
+                                          "clinicaltrials) or all.", parser=_database, metavar="DATABASE")] = "all",
     syntax: FromOption = "protocol",
     default_field: DefaultFieldOption = None,
     json_output: JsonOption = False,
@@ -54,7 +64,8 @@ def translate_command(
 def lint_command(
     protocol: OptionalProtocol = None,
     text: TextOption = None,
-    database: Annotated[str, typer.Option("--for", help="Check these databases' limits too: a name or all.")] = "all",
+    database: Annotated[str, typer.Option("--for", help="Check these databases' limits too: a name or all.",
+                                          parser=_database, metavar="DATABASE")] = "all",
     syntax: FromOption = "protocol",
     default_field: DefaultFieldOption = None,
     json_output: JsonOption = False,

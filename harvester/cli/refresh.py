@@ -67,7 +67,7 @@ def refresh_command(
                    f"{len(delta.revised)} revised")
     if delta.status == "failed":  # the report above lists it too; the other sources' work is kept
         typer.echo(f"error: refresh #{delta.refresh_run_id}: {delta.message}; the rest of the refresh is kept, and "
-                   "the next refresh searches the failed source(s) again", err=True)
+                   "the next refresh tries the failed source(s) again", err=True)
         raise typer.Exit(1)
     if exit_code and delta.found_new:
         raise typer.Exit(EXIT_NEW_RECORDS)
