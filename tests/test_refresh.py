@@ -390,3 +390,19 @@ def test_records_of_a_refresh_stopped_after_its_searches_are_reported_by_the_nex
     assert (len(delta.new_unique), len(delta.known), delta.status) == (117, 20, "ok")
     again = refresh(protocol, now=NOW, steps=steps_for(pubmed))
     assert again.new_records == 0  # reported once, not again
+
+
+def test_an_export_file_that_fails_fails_the_refresh_and_the_searches_are_kept(
+        harvested: tuple[Protocol, FakePubMed]) -> None:
+    from types import SimpleNamespace
+
+    protocol, pubmed = harvested
+    pubmed.add([article(n) for n in range(1001, 1011)], TODAY)
+    steps = steps_for(pubmed)
+    steps.import_files = lambda ledger, protocol: [SimpleNamespace(
+        status="failed", path="cinahl.ris", source="CINAHL", message="cannot read the file: gone")]
+    delta = refresh(protocol, now=NOW, steps=steps)
+    assert delta.status == "failed" and "cinahl.ris (CINAHL) failed: cannot read the file" in delta.message
+    assert delta.new_records == 10  # the search's records are kept and reported
+    with Ledger.open(protocol.ledger_path) as ledger:
+        assert refresh_runs(ledger)[-1].status == "failed"
