@@ -228,3 +228,16 @@ def test_misuse_ends_in_one_clear_line_and_the_right_exit_code(args: list[str], 
     assert len(message) == 1 and words in message[0], result.stderr  # the problem is one line
     if code == 1:  # not a usage error: the error line is all there is
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_the_cli_top_layer_contract_names_every_module_below_the_cli() -> None:
+    """import-linter checks only the modules a contract names: a module added later must be named too, or it could
+    import the CLI unseen (the "CLI is the top layer" contract in pyproject.toml)."""
+    import tomllib
+
+    import harvester
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "cli-top"]
+    below = {f"harvester.{m.name}" for m in pkgutil.iter_modules(harvester.__path__)} - {"harvester.cli"}
+    assert below | {"prisma"} == set(contract["source_modules"])
