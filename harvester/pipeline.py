@@ -18,8 +18,10 @@ from harvester.dedup.runs import dedupe_ledger
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.ledger.decisions import list_decisions
+from harvester.ledger.records import count_records
 from harvester.lock import ReviewLock
 from harvester.outputs import check_loaded, counts_of, draw_diagram, layout_problems, notices, write_outputs
+from harvester.progress import Progress, whole
 from harvester.protocol import LIVE_KINDS, DecisionFile, Protocol
 from harvester.review import Review, review_of
 from harvester.screening import apply_rules, import_decisions
@@ -60,10 +62,11 @@ def run_review(protocol_path: Path, out: Path, *, offline: bool = False, say: Sa
 
 
 def run_held(protocol: Protocol, ledger: Ledger, out: Path, *, offline: bool = False, say: Say | None = None,
-             strict: bool = False) -> PipelineResult:
+             strict: bool = False, progress: Progress | None = None) -> PipelineResult:
     """:func:`run_review` on the review the caller already holds (loaded, locked, its ledger open): every step
     works in that one ledger, and the outputs are drawn from the one review computed at the end. A live source
-    that fails is listed in ``failed``; the other steps still run and what they did is kept."""
+    that fails is listed in ``failed``; the other steps still run and what they did is kept. ``progress`` hears
+    how many records each long step has done (searches, imports, de-duplication, rules)."""
     tell = say or (lambda _message: None)
     result = PipelineResult(protocol=str(protocol.path), out=out)
     result.warnings.extend(f"query lint: {issue}" for issue in protocol.query_lint)
@@ -78,22 +81,23 @@ def run_held(protocol: Protocol, ledger: Ledger, out: Path, *, offline: bool = F
     elif live:
         from harvester.search import search_held  # only the live path needs the HTTP stack
 
-        for outcome in search_held(ledger, protocol, live):
+        for outcome in search_held(ledger, protocol, live, progress=progress):
             step(f"search {outcome.source}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""))
             if outcome.status != "ok":
                 result.failed.append(outcome.error or f"search {outcome.source}: {outcome.status}")
 
-    for imported in import_protocol_files(ledger, protocol):
+    for imported in import_protocol_files(ledger, protocol, progress=progress):
         step(f"import {Path(imported.path).name} ({imported.source}): {imported.status}, "
              f"{imported.imported} of {imported.records_read} records read"
              + (f", {len(imported.rejected)} rejected" if imported.rejected else ""))
         result.warnings.extend(imported.warnings)
         if not imported.ok:  # a file source that failed: the run fails, the other files and steps are kept
             result.failed.append(f"import {imported.path} ({imported.source}) {imported.status}: {imported.message}")
-    dedup = dedupe_ledger(ledger, protocol)
+    with whole(progress, "de-duplicating the ledger", count_records(ledger) if progress is not None else 0):
+        dedup = dedupe_ledger(ledger, protocol)
     step(f"dedupe: {dedup.duplicates} duplicate(s) in {dedup.clusters} cluster(s) among {dedup.records} "
          f"records; {dedup.uncertain} uncertain pair(s) left to people")
-    rules = apply_rules(ledger, protocol)
+    rules = apply_rules(ledger, protocol, progress)
     fired = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.fired.items())) or "none fired"
     step(f"rules: {fired}")
     for sheet in protocol.decisions:

@@ -87,7 +87,7 @@ def _finished_bars(stderr: str) -> dict[str, tuple[int, int]]:
 def test_every_long_command_draws_counts_and_rate_only_for_a_person(terminal: bool, json_output: bool,
                                                                     tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Item 7 of issue 12: import, search, dedupe, rules, screen export and refresh each draw, on a terminal,
+    """Item 7 of issue 12: import, search, dedupe, rules, screen export, refresh (and run) each draw, on a terminal,
     a bar with how many of how many and the rate; with --json, or off a terminal, stderr stays empty."""
     (tmp_path / "files").mkdir()
     protocol = str(example_protocol(tmp_path / "files"))
@@ -102,12 +102,14 @@ def test_every_long_command_draws_counts_and_rate_only_for_a_person(terminal: bo
         "screen export": ["screen", "export", protocol, "--stage", "title-abstract", "--out",
                           str(tmp_path / "sheet.csv")],
         "search": ["search", str(live)], "refresh": ["refresh", str(living)],
+        "run": ["run", protocol, "--offline", "--out", str(tmp_path / "out")],
     }
     held = 156  # the example review's records
     expected = {"import": {"importing medline.nbib": 51}, "dedupe": {"de-duplicating the ledger": held},
                 "rules": {"applying rules": held}, "screen export": {"title-abstract sheet": held},
                 "search": {"MEDLINE": 120},
-                "refresh": {"searching MEDLINE (full)": 120, "de-duplicating the new records": 120}}
+                "refresh": {"searching MEDLINE (full)": 120, "de-duplicating the new records": 120},
+                "run": {"de-duplicating the ledger": held, "applying rules": held}}
     with FakeEutils(120, books_every=0, enforce_pace=False) as fake:
         for name, value in {"PRISMA_HARVEST_EUTILS_URL": fake.url, "PRISMA_HARVEST_EUTILS_RATE": "1000",
                             "PRISMA_HARVEST_EUTILS_BACKOFF": "0", "PRISMA_HARVEST_EUTILS_BATCH": "50"}.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -334,18 +335,26 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
     from rich.text import Text
 
     class Rate(ProgressColumn):
+        """Items per second since the task began: since the previous task's last report (tasks run one after
+        another, and what a step does before its first report, reading a file, is its own work), not rich's
+        sampled estimate, which a task reported only at its start and end gets wrong."""
+
         def render(self, task: Task) -> Text:
-            speed = task.finished_speed or task.speed or (task.completed / task.elapsed if task.elapsed else None)
+            speed = task.fields.get("rate")
             return Text(f"{speed:,.0f}/s" if speed else "")
 
     bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
               console=Console(stderr=True))
-    tasks: dict[str, TaskID] = {}
+    tasks: dict[str, tuple[TaskID, float]] = {}
+    last = [time.monotonic()]  # the latest report of any task
 
     def update(label: str, done: int, total: int | None) -> None:
         if label not in tasks:
-            tasks[label] = bar.add_task(label, total=total)
-        bar.update(tasks[label], completed=done, total=total)
+            tasks[label] = (bar.add_task(label, total=total, rate=None), last[0])
+        task, started = tasks[label]
+        last[0] = time.monotonic()
+        took = last[0] - started
+        bar.update(task, completed=done, total=total, rate=done / took if done and took > 0 else None)
 
     with bar:
         yield update

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.cli.app import JsonOption, ProtocolArg, print_json, progress_bar, reporting, review, show_progress
 from harvester.pipeline import run_held
 
 
@@ -24,9 +24,10 @@ def run(
 ) -> None:
     """Run the review end to end: search, import, de-duplicate, rules, decisions, diagrams and reports.
     Exit 1 when a live source failed (the other steps still ran and what they did is kept)."""
-    with reporting(), review(protocol, writing="run") as (loaded, ledger):  # the one ledger every step works in
+    with reporting(), review(protocol, writing="run") as (loaded, ledger), \
+            progress_bar(show_progress(json_output)) as progress:  # the one ledger every step works in
         result = run_held(loaded, ledger, out, offline=offline, say=None if json_output else typer.echo,
-                          strict=strict)
+                          strict=strict, progress=progress)
     if json_output:
         print_json(result.to_json())
     else:

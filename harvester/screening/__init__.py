@@ -217,7 +217,7 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InputError(shown, [f"cannot read the file: {error}"]) from error
+        raise InputError(shown, [f"cannot read the file: {error.strerror or error}"]) from error
     sha256 = hashlib.sha256(data).hexdigest()
     text, _, _ = decode(data, shown)
     text = normalise_newlines(text)
