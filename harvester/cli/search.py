@@ -11,15 +11,14 @@ from typing import Annotated
 
 import typer
 
-from harvester import protocol as protocol_module
 from harvester import search as searching
 from harvester.cli.app import (
     JsonOption,
     ProtocolArg,
-    holding,
     print_json,
     progress_bar,
     reporting,
+    review,
     show_progress,
 )
 
@@ -32,10 +31,9 @@ def search(
 ) -> None:
     """Run the protocol's live searches (PubMed, Europe PMC, ClinicalTrials.gov, OpenAlex) into its ledger
     (resumes a search that was killed)."""
-    with reporting():
-        loaded = protocol_module.load(protocol)
-        with holding(loaded, "search"), progress_bar(show_progress(json_output)) as progress:
-            outcomes = searching.search(loaded, sources=source, progress=progress)
+    with reporting(), review(protocol, writing="search") as (loaded, ledger), \
+            progress_bar(show_progress(json_output)) as progress:  # the review opened once, as run does
+        outcomes = searching.search_held(ledger, loaded, searching.live_sources(loaded, source), progress=progress)
     if json_output:
         print_json([outcome.to_json() for outcome in outcomes])
     else:
