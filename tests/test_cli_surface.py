@@ -144,6 +144,8 @@ def test_every_command_and_option_fails_cleanly_on_bad_values(review: dict[str, 
             lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("warning:")]
             if len(lines) > MAX_ERROR_LINES or not lines:
                 problems.append(f"{label}: exit {code} with {len(lines)} line(s) on stderr: {lines[:8]}")
+            elif "[Errno" in result.stderr:  # Python's words, not the reviewer's
+                problems.append(f"{label}: exit {code} with Python's error text: {lines[-1]}")
     assert not problems, f"{len(problems)} of {len(cases)} cases:\n" + "\n".join(problems)
 
 
@@ -213,6 +215,7 @@ MISUSE = [
     (["duplicates", "{protocol}", "--decisions", "{folder}"], 2, "Invalid value for '--decisions'"),
     (["link-study", "{protocol}", "S1", "999999"], 1, "refused, nothing stored: no record 999999 in this ledger"),
     (["diagram", "--counts", "{junk}"], 1, "junk.txt: refused, nothing stored: expected a CSV"),
+    (["query", "check", "{protocol}", "--known", "{folder}"], 2, "Invalid value for '--known'"),
 ]
 
 

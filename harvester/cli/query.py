@@ -90,7 +90,8 @@ def lint_command(
 @query_app.command("check")
 def check_command(
     protocol: Annotated[Path, typer.Argument(help="The review's protocol file (queries/*.toml).", show_default=False)],
-    known: Annotated[Path | None, typer.Option("--known", help="Known relevant studies: RIS, CSV (doi, pmid, title or "
+    known: Annotated[Path | None, typer.Option("--known", exists=True, dir_okay=False,
+                                               help="Known relevant studies: RIS, CSV (doi, pmid, title or "
                                                "citation columns) or a list of PMIDs.")] = None,
     json_output: JsonOption = False,
 ) -> None:
