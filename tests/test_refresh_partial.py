@@ -96,6 +96,7 @@ def test_refresh_keeps_the_sources_that_answered_exits_1_and_retries_only_the_fa
     again = {s["source"]: s for s in json.loads(second.stdout)["sources"]}
     assert again["Europe PMC"]["windows"] == ["full"] and again["Europe PMC"]["new"] == EPMC  # searched in full
     assert again["MEDLINE"]["windows"] != ["full"] and again["MEDLINE"]["new"] == 0  # only its window since
+    assert again["MEDLINE"]["previous_total"] == PUBMED  # the total the failed refresh saw for the source it kept
     assert eutils.stats.requests["efetch"] == fetched  # PubMed's records are not fetched again
     assert _held(protocol) == {"MEDLINE": PUBMED, "Europe PMC": EPMC}
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:

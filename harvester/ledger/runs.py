@@ -194,13 +194,15 @@ def last_successful_search(ledger: Ledger, source: str) -> Run | None:
 def last_total_count(ledger: Ledger, source: str) -> int | None:
     """The query's total count for ``source`` at the last successful run that knew it.
 
-    A refresh stores the total it saw in its parameters (``totals``); before any refresh, a search run
+    A refresh stores the total it saw in its parameters (``totals``: only of the sources it searched
+    successfully, also when another source failed); before any refresh, a search run
     with no refresh window reported the total itself (``count_reported``). Window searches report only
     their window's count and are skipped.
     """
-    rows = ledger.connection.execute(
-        "SELECT id, kind, parameters, count_reported FROM runs WHERE status = 'ok' AND"
-        " ((kind = 'refresh') OR (kind = 'search' AND source = ?)) ORDER BY id DESC",
+    rows = ledger.connection.execute(  # a refresh that failed for another source still knew this one's total
+        "SELECT id, kind, parameters, count_reported FROM runs WHERE"
+        " ((kind = 'refresh' AND status IN ('ok', 'failed')) OR (kind = 'search' AND source = ? AND status = 'ok'))"
+        " ORDER BY id DESC",
         (source,),
     )
     for row in rows:
