@@ -157,7 +157,7 @@ def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "
     if problems and not draft:
         raise InputError(loaded.where, refusal(loaded, name, problems))
     options = options or DiagramOptions()
-    if draft:
+    if draft and problems:  # the stamp says the numbers do not add up: never on a figure whose numbers do
         options = replace(options, draft=True)
     if loaded.screening_reasons:
         options = replace(options, screening_reasons=True)

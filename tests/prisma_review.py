@@ -39,6 +39,9 @@ ARMS = {"MEDLINE": "databases", "Embase": "databases", "CINAHL": "databases", "C
 #: other-method source -> (its protocol method, the line the diagram prints for it)
 METHODS = {"Charity websites": ("websites", "Websites"), "Organisations contacted": ("organisations", "Organisations"),
            "Reference lists": ("citation searching", "Citation searching")}
+#: which record of a cluster is kept: databases, then registers, then other methods
+PREFERENCE = ("MEDLINE", "Embase", "CINAHL", "ClinicalTrials.gov", "WHO ICTRP", "Charity websites",
+              "Organisations contacted", "Reference lists")
 TWINS = {"O09": "A04", "B02": "A09", "C01": "A15"}  # records that are copies of another planned work
 
 
@@ -218,27 +221,28 @@ FILES = {  # source -> (file name, writer)
     "CINAHL": ("cinahl.ris", lambda arts: ris(arts, "CINAHL")),
     "ClinicalTrials.gov": ("ctgov.csv", ctgov),
     "WHO ICTRP": ("ictrp.xml", ictrp),
-    "Charity websites": ("websites.ris", ris),
-    "Organisations contacted": ("organisations.ris", ris),
-    "Reference lists": ("reference-lists.ris", ris),
+    "Charity websites": ("websites.ris", lambda arts: ris(arts, "Websites")),
+    "Organisations contacted": ("organisations.ris", lambda arts: ris(arts, "Organisations")),
+    "Reference lists": ("reference-lists.ris", lambda arts: ris(arts, "References")),
 }
 
 
 def protocol_text(ledger: str = "ledger.sqlite", previous: tuple[int, int] | None = None,
-                  screening_reasons: bool = False) -> str:
+                  screening_reasons: bool = False, sources: Iterable[str] = tuple(FILES)) -> str:
     review = f'[review]\nid = "generated-review"\ntitle = "A generated review with every box non-zero"\n' \
              f'ledger = "{ledger}"\n'
     if previous is not None:
         review += f"previous_studies = {previous[0]}\nprevious_reports = {previous[1]}\n"
-    sources = []
-    for name, (filename, _) in FILES.items():
-        arm = ARMS[name]
+    sources = list(sources)
+    tables = []
+    for name in sources:
+        filename, arm = FILES[name][0], ARMS[name]
         kind = {"databases": "file", "registers": "register", "other": "other"}[arm]
         extra = f'database = "{name}"\n' if arm != "other" else f'method = "{METHODS[name][0]}"\n'
-        sources.append(f'[[sources]]\nname = "{name}"\nkind = "{kind}"\n{extra}files = ["{filename}"]\n'
+        tables.append(f'[[sources]]\nname = "{name}"\nkind = "{kind}"\n{extra}files = ["{filename}"]\n'
                        'searched = "2014/06/15"\n')
-    return (review + '\n[query]\ntext = \'"peer worker" AND health\'\ndefault_field = "tiab"\n\n' + "\n".join(sources)
-            + '\n[dedup]\nsource_preference = ["MEDLINE", "Embase", "CINAHL", "ClinicalTrials.gov", "WHO ICTRP"]\n\n'
+    return (review + '\n[query]\ntext = \'"peer worker" AND health\'\ndefault_field = "tiab"\n\n' + "\n".join(tables)
+            + f'\n[dedup]\nsource_preference = {json.dumps([n for n in PREFERENCE if n in sources])}\n\n'
             '[[rules]]\nid = "english-only"\nkind = "language"\nlanguages = ["eng"]\nstage = "automation"\n'
             'action = "exclude"\nreason = "Not in English"\n\n'
             '[[rules]]\nid = "animal-models"\nkind = "query"\nquery = \'"animal model"\'\nstage = "title-abstract"\n'
@@ -259,18 +263,20 @@ def _sheet(protocol: Path, stage: str, folder: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
 
 
-def _write_decisions(path: Path, rows: list[dict[str, str]]) -> None:
+def write_decisions(path: Path, rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["record_id", "stage", "reviewer", "decision", "reason", "study"])
         writer.writeheader()
         writer.writerows(rows)
 
 
-def _decide(protocol: Path, folder: Path, stage: str, by_title: dict[str, Article]) -> dict[str, int]:
-    """Export the stage's sheet, fill one file per reviewer (and the resolver's), import them; title -> record id."""
+def decision_rows(stage: str, sheet: list[dict[str, str]], by_title: dict[str, Article]
+                  ) -> tuple[dict[str, int], dict[str, list[dict[str, str]]]]:
+    """The rows each reviewer (``AB``, ``CD``, resolver ``EF``) writes in a stage's exported sheet; planned key ->
+    ledger record id."""
     ids: dict[str, int] = {}
     files: dict[str, list[dict[str, str]]] = {"AB": [], "CD": [], "EF": []}
-    for row in _sheet(protocol, stage, folder):
+    for row in sheet:
         art = by_title[row["title"].rstrip(".")]
         ids[art.key] = int(row["record_id"])
         if stage == "retrieval":
@@ -283,23 +289,32 @@ def _decide(protocol: Path, folder: Path, stage: str, by_title: dict[str, Articl
             reason = (art.ta_reason if stage == "title-abstract" else art.ft_reason) if decision == "exclude" else ""
             files[who].append({"record_id": row["record_id"], "stage": stage, "reviewer": who, "decision": decision,
                                "reason": reason, "study": art.study if stage == "full-text" else ""})
+    return ids, files
+
+
+def _decide(protocol: Path, folder: Path, stage: str, by_title: dict[str, Article]) -> dict[str, int]:
+    """Export the stage's sheet, fill one file per reviewer (and the resolver's), import them; key -> record id."""
+    ids, files = decision_rows(stage, _sheet(protocol, stage, folder), by_title)
     for who, rows in files.items():
         if rows:
             path = folder / f"{stage}-{who}.csv"
-            _write_decisions(path, rows)
+            write_decisions(path, rows)
             run("screen", "import", str(protocol), str(path), *(["--role", "resolver"] if who == "EF" else []))
     return ids
 
 
-def write_files(folder: Path) -> dict[str, Path]:
-    """The export files of every source, and the two mistaken imports; name -> path."""
-    works = {art.key: art for art in plan()}
+def write_files(folder: Path, articles: list[Article] | None = None, mistakes: bool = True) -> dict[str, Path]:
+    """The export files of every source holding one of the articles (default: the plan), and the two mistaken
+    imports; file name -> path."""
+    articles = plan() if articles is None else articles
+    works = {art.key: art for art in articles}
     written: dict[str, Path] = {}
     for source, (filename, writer) in FILES.items():
-        held = [_work(art, works) for art in plan() if source in art.sources]
-        written[filename] = folder / filename
-        written[filename].write_text(writer(held), encoding="utf-8")
-    for filename, articles in MISTAKES.items():
+        held = [_work(art, works) for art in articles if source in art.sources]
+        if held:
+            written[filename] = folder / filename
+            written[filename].write_text(writer(held), encoding="utf-8")
+    for filename, articles in (MISTAKES.items() if mistakes else ()):
         written[filename] = folder / filename
         written[filename].write_text(ris([_work(art, works) for art in articles], "CINAHL"), encoding="utf-8")
     return written
