@@ -64,6 +64,7 @@ class Article:
     ft: dict[str, str] = field(default_factory=dict)
     ft_reason: str = ""
     study: str = ""
+    ft_reasons: dict[str, str] = field(default_factory=dict)  # a reviewer's own reason, where it differs
 
     @property
     def doi(self) -> str:
@@ -286,7 +287,8 @@ def decision_rows(stage: str, sheet: list[dict[str, str]], by_title: dict[str, A
             continue
         decisions = art.ta if stage == "title-abstract" else art.ft
         for who, decision in decisions.items():
-            reason = (art.ta_reason if stage == "title-abstract" else art.ft_reason) if decision == "exclude" else ""
+            own = art.ta_reason if stage == "title-abstract" else art.ft_reasons.get(who, art.ft_reason)
+            reason = own if decision == "exclude" else ""
             files[who].append({"record_id": row["record_id"], "stage": stage, "reviewer": who, "decision": decision,
                                "reason": reason, "study": art.study if stage == "full-text" else ""})
     return ids, files

@@ -3,11 +3,12 @@
 Each example is a review brought in the way the commands do it (``import_files``, ``withdraw``, ``dedupe_ledger``,
 ``apply_rules``, screening sheets exported and decisions imported, ``link_study``): random articles in random
 sources (so random duplicates, within and across the arms), random languages and titles a screening rule excludes,
-random decisions of two screeners and a resolver at each stage, a file withdrawn before de-duplication or after
-screening, previous numbers or not, the protocol's ``show_screening_reasons`` on or off. Then every layout with every
-combination of ``--draft``, ``--strict`` and ``--footnotes`` either refuses (naming a layout that fits, or because
-``--strict`` meets provisional numbers), or writes a figure: stamped DRAFT only when it was asked and the layout does
-not fit, otherwise one whose every number, read back from it, is the number counted from the ledger with SQL
+random decisions of two screeners and a resolver at each stage (reasons that differ too), a file withdrawn before
+de-duplication or after screening (and perhaps the withdrawal undone), previous numbers or not, the protocol's
+``show_screening_reasons`` on or off. Then every layout with every combination of ``--draft``, ``--strict`` and
+``--footnotes`` either refuses (naming a layout that fits, or because ``--strict`` meets provisional numbers), or
+writes a figure: stamped DRAFT only when it was asked and the layout does not fit, otherwise one whose every number,
+read back from it, is the number counted from the ledger with SQL
 (``tests.prisma_review.ledger_flow``), and which ``check`` with the same options passes.
 """
 
@@ -66,14 +67,15 @@ def articles(draw: st.DrawFn) -> list[Article]:
                                     "Experiences of peer workers in"), sources,
             language=draw(st.sampled_from(["eng", "eng", "ger"])), ta=ta, ta_reason=draw(st.sampled_from(["", "Off"])),
             retrieved=draw(st.booleans()), ft=ft, ft_reason=draw(st.sampled_from(REASONS)),
-            study=draw(st.sampled_from(["", "", "S1"]))))
+            study=draw(st.sampled_from(["", "", "S1"])),
+            ft_reasons={"CD": draw(st.sampled_from(REASONS))} if draw(st.booleans()) else {}))
     return found
 
 
 def build(folder: Path, plan: list[Article], previous: tuple[int, int] | None, reasons: bool,
-          withdrawn: tuple[int, str, bool] | None) -> Path:
+          withdrawn: tuple[int, str, bool] | None, undo: bool = False) -> Path:
     """The review through the library; ``withdrawn``: (which file, when: "before" de-duplication or "after"
-    screening, as never identified)."""
+    screening, as never identified); ``undo``: the withdrawal is then undone."""
     files = write_files(folder, plan, mistakes=False)
     sources = [name for name, (filename, _) in FILES.items() if filename in files]
     path = folder / "review.toml"
@@ -87,6 +89,8 @@ def build(folder: Path, plan: list[Article], previous: tuple[int, int] | None, r
         def take_back(when: str) -> None:
             if withdrawn is not None and withdrawn[1] == when:
                 withdraw(ledger, file=target, reason="a mistake", exclude_from_counts=withdrawn[2], who="AB")
+                if undo:
+                    withdraw(ledger, file=target, reason="not a mistake after all", undo=True, who="CD")
 
         take_back("before")
         dedup.dedupe_ledger(ledger, protocol)
@@ -110,14 +114,15 @@ def build(folder: Path, plan: list[Article], previous: tuple[int, int] | None, r
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(articles(), st.one_of(st.none(), st.tuples(st.integers(0, 5), st.integers(0, 5))), st.booleans(),
-       st.one_of(st.none(), st.tuples(st.integers(0, 7), st.sampled_from(["before", "after"]), st.booleans())))
+       st.one_of(st.none(), st.tuples(st.integers(0, 7), st.sampled_from(["before", "after"]), st.booleans())),
+       st.booleans())
 def test_every_option_either_refuses_or_writes_a_figure_of_the_ledgers_numbers(
         plan: list[Article], previous: tuple[int, int] | None, reasons: bool,
-        withdrawn: tuple[int, str, bool] | None) -> None:
+        withdrawn: tuple[int, str, bool] | None, undo: bool) -> None:
     if previous is not None:
         previous = (previous[0], previous[0] + previous[1])  # reports >= studies
     with tempfile.TemporaryDirectory() as folder:
-        path = build(Path(folder), plan, previous, reasons, withdrawn)
+        path = build(Path(folder), plan, previous, reasons, withdrawn, undo)
         loaded = counts_of(open_review(path))
         flow = ledger_flow(Path(folder) / "ledger.sqlite")
         pending = flow.count("awaiting-screening", "awaiting-retrieval", "awaiting-assessment")
