@@ -9,7 +9,8 @@ de-duplication or after screening (and perhaps the withdrawal undone), previous 
 ``--footnotes`` either refuses (naming a layout that fits, or because ``--strict`` meets provisional numbers), or
 writes a figure: stamped DRAFT only when it was asked and the layout does not fit, otherwise one whose every number,
 read back from it, is the number counted from the ledger with SQL
-(``tests.prisma_review.ledger_flow``), and which ``check`` with the same options passes.
+(``tests.prisma_review.ledger_flow``), and which ``check`` with the same options passes. The counts written as
+the PRISMA2020 CSV and read back (``--counts``) fit the same layouts and draw the same numbers.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from harvester import protocol as protocol_module
 from harvester.errors import InputError
 from harvester.importing import import_files
 from harvester.ledger import Ledger
-from harvester.outputs import check_loaded, counts_of, draw_diagram
+from harvester.outputs import LoadedCounts, check_loaded, counts_of, draw_diagram
 from harvester.review import open_review
 from harvester.screening import apply_rules, export_sheet, import_decisions
 from harvester.screening.studies import link_study
 from harvester.withdraw import withdraw
 from prisma.check import layouts_that_fit
 from prisma.diagram import DiagramOptions
+from prisma.prisma2020_csv import read_counts, write_counts
 from tests.prisma_figures import assert_figure, dot_boxes
 from tests.prisma_review import (
     FILES,
@@ -151,6 +153,13 @@ def test_every_option_either_refuses_or_writes_a_figure_of_the_ledgers_numbers(
             assert layout in fits and not checked.problems, (layout, checked.problems)
             assert any(f"provisional: {pending} record(s)" in w for w in drawn.warnings) == bool(pending)
             assert_figure(dot_boxes(dot), flow, layout, previous, footnotes, reasons)
+        # the PRISMA2020 CSV written from these counts, read back (``--counts``), draws the same numbers
+        written = read_counts(Path(folder) / "counts.csv", write_counts(loaded.counts))
+        again = LoadedCounts(written.counts, "counts.csv", "counts", written.layout, written.warnings)
+        assert layouts_that_fit(again.counts) == fits
+        for layout in fits:
+            dot = draw_diagram(again, layout, "dot", Path(folder) / "again.dot", DiagramOptions(footnotes=True)).data
+            assert_figure(dot_boxes(dot.decode("utf-8")), flow, layout, previous, True, False)
 
 
 def test_a_cluster_whose_kept_record_is_withdrawn_is_decided_on_the_record_that_now_keeps_it(tmp_path: Path) -> None:
