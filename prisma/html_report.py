@@ -43,6 +43,7 @@ EXTRA_NAMES = {
     "excluded_automatic": "Records marked as ineligible by automation tools",
     "excluded_other": "Records removed for other reasons",
     "records_excluded_automation": "Records excluded by automation tools",
+    "records_excluded_reasons": "Records excluded at title/abstract screening, per reason",
     "records_excluded_reviewers": "Records excluded by reviewers",
     "records_awaiting_screening": "Records awaiting screening",
     "dbr_awaiting_retrieval": "Reports awaiting retrieval (databases and registers)",

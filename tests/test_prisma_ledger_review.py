@@ -213,6 +213,34 @@ def test_the_counts_json_and_the_html_report_hold_the_ledgers_numbers(review: di
     for name, n in flow.reasons("excluded-full-text", "other").items():
         assert f"Full text (other methods) {name} {n}" in text, name
     assert f"Before screening Removed for other reasons {dbr(flow, 'removed-other')}" in text
+    sections = {key: int(n.replace(",", "")) for key, n in re.findall(
+        r'<section class="box" id="box-([a-z_]+)"><h3>[^<:]+(?:: [^<:]+)?: ([\d,]+) record\(s\)</h3>', page)}
+    other = {end: flow.count(end, arm="other") for end in (*RETRIEVAL, "duplicate")}
+    assert sections == {  # each box's list of records: as many as the ledger puts there
+        "database_results": flow.count(arm="databases"), "database_specific_results": flow.count(arm="databases"),
+        "register_results": flow.count(arm="registers"), "register_specific_results": flow.count(arm="registers"),
+        "website_results": flow.count(source="Charity websites"),
+        "organisation_results": flow.count(source="Organisations contacted"),
+        "citations_results": flow.count(source="Reference lists"), "other_method_results": flow.count(arm="other"),
+        "duplicates": dbr(flow, "duplicate"), "excluded_automatic": dbr(flow, "ineligible-automation"),
+        "excluded_other": dbr(flow, "removed-other"),
+        "records_screened": sum(1 for s, e, _ in flow.ends.values() if ARMS[s] != "other" and e not in REMOVED),
+        "records_awaiting_screening": dbr(flow, "awaiting-screening"),
+        "records_excluded": dbr(flow, "excluded-screening"),
+        "records_excluded_reasons": dbr(flow, "excluded-screening"),
+        "records_excluded_automation": len(flow.by_automation),
+        "records_excluded_reviewers": dbr(flow, "excluded-screening") - len(flow.by_automation),
+        "dbr_sought_reports": dbr(flow, *RETRIEVAL), "dbr_awaiting_retrieval": dbr(flow, "awaiting-retrieval"),
+        "dbr_notretrieved_reports": dbr(flow, "not-retrieved"), "dbr_assessed": dbr(flow, *ASSESSED),
+        "dbr_awaiting_assessment": dbr(flow, "awaiting-assessment"), "dbr_excluded": dbr(flow, "excluded-full-text"),
+        "dbr_included": dbr(flow, "included"),
+        "other_removed": other["duplicate"], "other_sought_reports": sum(other[end] for end in RETRIEVAL),
+        "other_awaiting_retrieval": other["awaiting-retrieval"], "other_notretrieved_reports": other["not-retrieved"],
+        "other_assessed": sum(other[end] for end in ASSESSED),
+        "other_awaiting_assessment": other["awaiting-assessment"],
+        "other_excluded": other["excluded-full-text"], "other_included": other["included"],
+        "new_reports": flow.count("included"),
+    }
     headings = dict(re.findall(r'<h4 id="box-[^"]*">([^<]*) \((\d+)\)</h4>', page))
     for source in ARMS:
         if flow.count(source=source) and ARMS[source] != "other":
