@@ -183,12 +183,12 @@ def medline(articles: Iterable[Article]) -> str:
 
 def ris(articles: Iterable[Article], database: str = "") -> str:
     out = []
-    for n, art in enumerate(articles, start=1):
+    for art in articles:
         lines = ["TY  - JOUR", f"TI  - {art.title}", f"AU  - {art.author}, J.", f"PY  - {art.year}",
                  "JO  - Journal of Peer Health", f"DO  - {art.doi}", f"LA  - {art.language}",
                  f"AB  - Peer workers described their work in {art.title.split(' in ', 1)[-1]}."]
-        if database:
-            lines.append(f"AN  - {database[:2].upper()}{n:05d}")
+        if database:  # the database's accession number: one per work (a copy in another export has the same)
+            lines.append(f"AN  - {database[:2].upper()}{art.key}")
         out.append("\n".join(lines) + "\nER  - \n\n")
     return "".join(out)
 
