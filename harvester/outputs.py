@@ -137,6 +137,15 @@ def notices(loaded: LoadedCounts, strict: bool = False) -> list[str]:
     return warnings
 
 
+def refusal(loaded: LoadedCounts, name: str, problems: list[Mismatch]) -> list[str]:
+    """Why a layout is not drawn: each problem, what to do, and (the one notion of provisional, given by every
+    command) the records still awaiting a decision, which a refusal must not hide."""
+    pending = provisional(loaded.counts)
+    return ([str(problem) for problem in problems]
+            + [f"the {name} diagram does not add up; fix the numbers, choose the layout that fits, or pass --draft "
+               "to draw it stamped DRAFT"] + ([pending] if pending is not None else []))
+
+
 def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "svg", out: Path | None = None,
                  options: DiagramOptions | None = None, draft: bool = False, strict: bool = False) -> Diagram:
     """Check counts already loaded in the layout drawn, draw them and write the file (see :func:`make_diagram`).
@@ -146,11 +155,9 @@ def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "
     warnings = notices(loaded, strict)
     problems = layout_problems(loaded, name)
     if problems and not draft:
-        raise InputError(loaded.where, [str(problem) for problem in problems]
-                         + [f"the {name} diagram does not add up; fix the numbers, choose the layout that fits, "
-                            "or pass --draft to draw it stamped DRAFT"])
+        raise InputError(loaded.where, refusal(loaded, name, problems))
     options = options or DiagramOptions()
-    if draft:
+    if draft and problems:  # the stamp says the numbers do not add up: never on a figure whose numbers do
         options = replace(options, draft=True)
     if loaded.screening_reasons:
         options = replace(options, screening_reasons=True)
@@ -225,9 +232,7 @@ def write_report(protocol: Path, out: Path | None = None, template: str | None =
         name = template or default_layout(review.counts)
         problems = layout_problems(loaded, name)
         if problems and not draft:
-            raise InputError(loaded.where, [str(problem) for problem in problems]
-                             + [f"the {name} diagram does not add up; fix the numbers, choose the layout that "
-                                "fits, or pass --draft to draw it stamped DRAFT"])
+            raise InputError(loaded.where, refusal(loaded, name, problems))
         warnings.extend(f"drawn as a DRAFT although it does not add up: {p}" for p in problems)
         options = replace(options or DiagramOptions(), screening_reasons=loaded.screening_reasons)
         text = report_html(review.title, review.counts, review.search, review.titles, TEMPLATES[name], options,

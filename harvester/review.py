@@ -18,7 +18,7 @@ from harvester import __version__
 from harvester import protocol as protocol_module
 from harvester.errors import HarvestError
 from harvester.ledger import Ledger
-from harvester.ledger.duplicates import current_duplicates, duplicate_rules, duplicates_as_of
+from harvester.ledger.duplicates import current_duplicates, duplicate_rows, duplicate_rules, duplicates_as_of
 from harvester.ledger.records import (
     list_files,
     record_sources,
@@ -31,7 +31,7 @@ from harvester.ledger.runs import get_run, last_run_before, list_runs, run_tree
 from harvester.ledger.withdrawals import current_withdrawals, withdrawn_records
 from harvester.protocol import CITATION_SOURCE, LIVE_KINDS, Protocol
 from harvester.screening import outcomes as screening_outcomes
-from prisma.counts import PrismaCounts, counts_from_outcomes
+from prisma.counts import OTHER_REMOVED_LABELS, PrismaCounts, counts_from_outcomes
 from prisma.html_report import Titles
 from prisma.search_report import DatabaseSearch, Deduplication, FailedAttempt, FileImport, OtherMethod, SearchReport
 from prisma.since import (
@@ -172,6 +172,29 @@ def _citation_searching(ledger: Ledger, held: dict[str, int]) -> tuple[OtherMeth
     return (OtherMethod(CITATION_SOURCE, f"citation searching: {done}", (), held.get(CITATION_SOURCE, 0)),)
 
 
+def _duplicates_counted(ledger: Ledger, run_id: int | None, counts: PrismaCounts | None
+                        ) -> tuple[int | None, dict[str, int]]:
+    """The duplicates the diagram counts (both arms: "Duplicate records removed" and the other-method "Duplicate
+    records" line), and how many of them each matching rule removed. A record the dedupe run merged but which was
+    since withdrawn is no duplicate in the counts (its withdrawal says where it ends), so it is in neither number,
+    and the rules add up to the total."""
+    if counts is None:
+        return None, duplicate_rules(ledger, run_id) if run_id is not None else {}
+    counted = set(counts.records.get("duplicates", ())) | set(counts.records.get(
+        f"other_removed/{OTHER_REMOVED_LABELS['duplicate']}", ()))
+    total = (counts.duplicates or 0) + next((line.n for line in counts.other_removed
+                                             if line.name == OTHER_REMOVED_LABELS["duplicate"]), 0)
+    if run_id is None:
+        return total, {}
+    if not counts.records:  # counts without ids (not from this ledger): the run's own numbers
+        return total, duplicate_rules(ledger, run_id)
+    per_rule: dict[str, int] = {}
+    for row in duplicate_rows(ledger, run_id):
+        if row.record_id in counted:
+            per_rule[row.rule] = per_rule.get(row.rule, 0) + 1
+    return total, dict(sorted(per_rule.items()))
+
+
 def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | None = None) -> SearchReport:
     """Gather the PRISMA-S items from the ledger's runs and files and the protocol's sources."""
     held = records_per_source(ledger)
@@ -234,10 +257,10 @@ def search_report(ledger: Ledger, protocol: Protocol, counts: PrismaCounts | Non
                      "fuzzy title, authors and citation)") + (f", {settings}" if settings else "")
         if last.message:
             method += f": {last.message}"
-        dedup = Deduplication(last.id, last.started_at[:10], last.tool_version, method,
-                              counts.duplicates if counts else None, duplicate_rules(ledger, last.id))
+        removed, per_rule = _duplicates_counted(ledger, last.id, counts)
+        dedup = Deduplication(last.id, last.started_at[:10], last.tool_version, method, removed, per_rule)
     else:
-        dedup = Deduplication(None, "", __version__, "not run yet", counts.duplicates if counts else None)
+        dedup = Deduplication(None, "", __version__, "not run yet", _duplicates_counted(ledger, None, counts)[0])
     from harvester.strategy.report import source_queries  # values from the strategy stage
 
     return SearchReport(protocol.title, protocol.query_text, tuple(databases), tuple(files), others, dedup, held,

@@ -272,14 +272,25 @@ def check_fit(counts: PrismaCounts, template: Template) -> list[Mismatch]:
 
 
 def _missing(counts: PrismaCounts, template: Template) -> list[Mismatch]:
+    """The boxes a template would draw without a number: an updated layout without the previous version's numbers,
+    an other-methods layout for a review with no record (and no count) from other methods."""
+    found: list[Mismatch] = []
     if template.name.startswith("updated") and (counts.previous_studies is None or counts.previous_reports is None):
         other = "-other" if counts.has_other_arm else ""
-        return [Mismatch("layout", template.name, None, None,
-                         f"the {template.name} layout needs the previous version's numbers, which are not given: set "
-                         "previous_studies and previous_reports in the protocol's [review] table (or the CSV's "
-                         "rows of those names), or give --since REF to split the ledger; for a new review use "
-                         f"--template new{other}")]
-    return []
+        found.append(Mismatch("layout", template.name, None, None,
+                              f"the {template.name} layout needs the previous version's numbers, which are not given: "
+                              "set previous_studies and previous_reports in the protocol's [review] table (or the "
+                              "CSV's rows of those names), or give --since REF to split the ledger; for a new review "
+                              f"use --template new{other}"))
+    if template.name.endswith("-other") and not counts.has_other_arm:
+        base = "updated" if counts.has_previous else "new"
+        fits = " or ".join(name for name in (base, "2009" if base == "new" else "")
+                           if name and not hidden(counts, TEMPLATES[name]))
+        found.append(Mismatch("layout", template.name, None, None,
+                              f"the {template.name} layout draws the other-methods column, but no record was "
+                              "identified by other methods (and no count of them is given): its boxes would have no "
+                              "numbers" + (f"; use --template {fits}" if fits else "")))
+    return found
 
 
 def _what(counts: PrismaCounts, template: Template, keys: list[str]) -> list[str]:

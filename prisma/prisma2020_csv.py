@@ -41,6 +41,8 @@ EXTRA_ROWS: dict[str, tuple[str, str]] = {
     "x_oth_removed": ("other_removed", "Other-method records removed before retrieval"),
 }
 EXTRA_LISTS = frozenset({"x_oth_methods", "x_oth_removed"})
+#: extra rows whose 0 is a count, not "not reported" (their field is None when the split is unknown)
+SPLIT_ROWS = frozenset({"x_ta_excl_automation", "x_ta_excl_reviewers"})
 #: package keys read into PrismaCounts fields of another name
 RENAMED = {"total_studies_ma": "meta_analysis_studies", "total_reports_ma": "meta_analysis_reports"}
 #: rows that are labels only (title bars, side bars): their n is ignored
@@ -302,7 +304,9 @@ def write_counts(counts: PrismaCounts) -> str:
                 continue
             n = _format_list(value)
         else:
-            if not value:
+            # an awaiting count of 0 reads back as 0 when left out; the automation/reviewers split is None when not
+            # reported, so its 0 is written (left out, a split "0 by automation tools" would read as not reported)
+            if value is None or (value == 0 and key not in SPLIT_ROWS):
                 continue
             n = str(value)
         writer.writerow((key, "NA", "NA", label, label, "NA", "NA", n))

@@ -218,11 +218,11 @@ def footnotes_2020(counts: PrismaCounts) -> tuple[str, ...]:
     sources = []
     if counts.database_specific_results:
         sources.append(f"per database: {listed(counts.database_specific_results)}")
-    elif counts.database_results is not None:
+    elif counts.database_results:  # a count from a CSV without its per-database lines (none from no database)
         sources.append(f"from databases (n = {counts.database_results:,}), not reported per database")
     if counts.register_specific_results:
         sources.append(f"per register: {listed(counts.register_specific_results)}")
-    elif counts.register_results is not None:
+    elif counts.register_results:
         sources.append(f"from registers (n = {counts.register_results:,}), not reported per register")
     star = "*Records identified " + ("; ".join(sources) or "from no database or register") + "."
     automation, reviewers = counts.records_excluded_automation, counts.records_excluded_reviewers

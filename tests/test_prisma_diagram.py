@@ -212,3 +212,8 @@ def test_footnotes_come_from_the_data_and_their_marks_only_with_them(template: s
                      DiagramOptions(footnotes=True, box_width=6.0))
     assert "*Records identified from databases (n = 300), not reported per database" in unsplit
     assert "split between reviewers and automation tools was not reported" in unsplit
+    # a review with no database records (registers only): nothing is "not reported per database"
+    registers_only = to_dot(replace(UPDATED, database_results=0, database_specific_results=()), TEMPLATES[template],
+                            DiagramOptions(footnotes=True, box_width=6.0))
+    assert "not reported per database" not in registers_only
+    assert "*Records identified per register: ClinicalTrials.gov (n = 20)." in registers_only

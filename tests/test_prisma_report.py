@@ -192,7 +192,8 @@ def test_report_is_one_self_contained_file_with_links_to_records(review: Path, t
     text = (tmp_path / "s.md").read_text(encoding="utf-8")
     assert "### MEDLINE via PubMed (E-utilities)" in text and "pdat from the start to 2014/06/30" in text
     assert "| CINAHL | EBSCOhost | 2014/06/15 | 2014-06-15 | `cinahl.ris` | ris | 4 |" in text
-    assert "by rule doi: 1" in text and "Records removed as duplicates: 1" in text
+    # both arms' duplicates (record 6 of MEDLINE's 1, record 11 of the hand-searched 7), each under its rule
+    assert "Records removed as duplicates: 2\n  - by rule doi: 1\n  - by rule title-year: 1\n" in text
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

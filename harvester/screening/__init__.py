@@ -226,7 +226,9 @@ def import_decisions(ledger: Ledger, protocol: Protocol, path: str | Path, *, fo
     rows, shape = read_sheet(text, format, shown, only_reviewer=reviewer if format == "rayyan" else None)
     problems.extend(shape)
     outcomes = record_outcomes(ledger, protocol)
-    duplicates = current_duplicates(ledger)
+    # the clusters as the counts see them: a withdrawn record is no duplicate, and a cluster whose kept record is
+    # withdrawn is kept by another one (screening.outcomes.without_withdrawn), which the sheets list for a decision
+    duplicates = {o.record_id: o.duplicate_of for o in outcomes if o.end == "duplicate" and o.duplicate_of is not None}
     titles: dict[int, str] = {}
     identifiers: dict[str, list[int]] = {}
     for record_id, title, doi, pmid in record_identity(ledger):
