@@ -270,3 +270,58 @@ def test_a_failed_run_stores_no_keys_and_is_logged_failed(
         monkeypatch.undo()
         assert dedupe_new(ledger, protocol, new_ids).mode == "incremental"
         assert ledger.connection.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 260
+
+
+# --- the run's pagination of a journal volume (principle 2) ------------------------------------------
+
+_ITEM = Record(title="Memory rehabilitation: integrating theory and practice in the clinic",
+               authors=("Wilson, B. A.",), year=2014, journal="Clinical Rehabilitation", volume="45", pages="139-140")
+
+
+def _others(pages: list[tuple[int, int]], start: int) -> Items:
+    return [(start + n, Record(title=f"Another item of the volume number {n} on stroke units", year=2014,
+                               authors=(f"Other{n}, A.",), journal="Clinical Rehabilitation", volume="45",
+                               issue=str(issue), pages=f"{first}-{first + 7}"))
+            for n, (issue, first) in enumerate(pages)]
+
+
+@pytest.mark.parametrize(("held_pages", "new_pages"), [
+    ([], [(1, 10), (2, 110), (3, 200)]),               # new records show the volume continuous: now merged
+    ([(1, 10), (2, 110), (3, 200)], [(3, 1), (4, 2)]),  # new records show it paginated by issue: now to people
+    ([(1, 10)], [(4, 300), (5, 400)]),                  # held and new records together make the evidence
+])
+def test_new_records_that_show_a_volume_s_pagination_decide_held_pairs_as_a_full_run(
+        held_pages: list[tuple[int, int]], new_pages: list[tuple[int, int]]) -> None:
+    """A held pair of one item in issues 2 and 3 is decided again when new records of its volume change what
+    the run shows of the volume's pagination (same-item-other-issue or a person), as a full run decides it."""
+    held = [(1, replace(_ITEM, issue="2")), (2, replace(_ITEM, issue="3", journal="Clin Rehabil")),
+            *_others(held_pages, 100)]
+    new = _others(new_pages, 200)
+    before = dedupe(held)
+    result = _incremental(held, new, before)
+    full = dedupe(held + new)
+    assert _evidence(result) == _evidence(full)
+    assert bool(before.clusters) != bool(full.clusters)  # the evidence changed the pair's verdict
+
+
+def test_dedupe_new_reads_a_volume_s_held_records_from_the_ledger(tmp_path: Path) -> None:
+    """The ledger's incremental run finds the held records of a volume through the stored index and gives the
+    full run's rows when new records show the volume continuous."""
+    held = [replace(_ITEM, issue="2"), replace(_ITEM, issue="3", journal="Clin Rehabil"),
+            *(r for _, r in _others([(1, 10)], 0))]
+    new = [r for _, r in _others([(4, 300), (5, 400)], 0)]
+    results = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        protocol = _protocol(folder)
+        with Ledger.open(protocol.ledger_path) as ledger:
+            _add(ledger, "CINAHL", held)
+            dedupe_ledger(ledger, protocol)
+            assert not store.current_duplicates(ledger)
+            new_ids = _add(ledger, "MEDLINE", new)
+            summary = dedupe_new(ledger, protocol, new_ids) if name == "one" else dedupe_ledger(ledger, protocol)
+            assert summary.mode == ("incremental" if name == "one" else "full")
+            assert store.current_duplicates(ledger) == {2: 1}
+            results.append(_rows(ledger))
+    assert results[0] == results[1]

@@ -231,13 +231,127 @@ def test_a_notice_naming_a_bracketed_translated_title_is_linked() -> None:
 
 def test_a_column_on_the_same_pages_of_several_issues_is_not_one_item() -> None:
     """Principles 2 and 5: a specific title on the same pages of four issues (a journal paginated by issue)
-    is a column, not one item with its issue typed wrong: no merge. Two issues alone read as one item with
-    an issue typo (same-item-other-issue); a third copy of one of them does not change that."""
+    is a column, not one item with its issue typed wrong: no merge. Two issues alone, with nothing else of
+    the volume in the run, go to people (nothing shows the volume paginated continuously); a third copy of
+    one of them merges with its own issue only."""
     column = Record(title="Clinical pearls: managing the acute stroke unit well", authors=("Smith, J.",),
                     year=2014, journal="Stroke", volume="45", pages="1-2")
     issues = [(i, replace(column, issue=str(i))) for i in (1, 2, 3, 4)]
     assert not dedupe(issues).clusters
     assert not dedupe(issues[:3]).clusters
-    assert [c.members for c in dedupe(issues[:2]).clusters] == [(1, 2)]
+    two = dedupe(issues[:2])
+    assert not two.clusters
+    assert [(p.rule, p.scores["pagination"]) for p in two.uncertain] == [("same-item-other-issue-unproven", "unknown")]
     copy = (9, replace(column, issue="1", journal="Stroke."))
-    assert [c.members for c in dedupe([issues[0], copy, issues[1]]).clusters] == [(1, 2, 9)]
+    assert [c.members for c in dedupe([issues[0], copy, issues[1]]).clusters] == [(1, 9)]
+
+
+def _volume_items(issue_pages: list[tuple[int, int]],
+                  journal: str = "Clinical Rehabilitation") -> list[tuple[int, Record]]:
+    """Other items of one journal volume, one per (issue, first page), ids from 100, each with its own title."""
+    return [(100 + n, Record(title=f"{' '.join(LEFT[n % 5:n % 5 + 4])} study number {n}", authors=(f"Other{n}, A.",),
+                             year=2014, journal=journal, volume="45", issue=str(issue), pages=f"{first}-{first + 7}"))
+            for n, (issue, first) in enumerate(issue_pages)]
+
+
+ITEM = Record(title="Memory rehabilitation: integrating theory and practice in the clinic",
+              authors=("Wilson, B. A.",), year=2014, journal="Clinical Rehabilitation", volume="45", pages="139-140")
+
+
+def test_one_item_with_its_issue_typed_wrong_merges_in_a_continuous_volume() -> None:
+    """Principle 2: the same item in issues 2 and 3 (one typed wrong) merges when other records of the run show
+    the volume paginated continuously and its pages sit in one of the two issues' places; to people otherwise."""
+    pair = [(1, replace(ITEM, issue="2")), (2, replace(ITEM, issue="3", journal="Clin Rehabil"))]
+    continuous = _volume_items([(1, 10), (1, 60), (2, 110), (3, 200), (4, 300)])
+    merged = dedupe(pair + continuous)
+    assert [c.members for c in merged.clusters] == [(1, 2)]
+    assert merged.clusters[0].duplicates[0].rule == "same-item-other-issue"
+    # the pages fit neither issue's place (issue 2's items above them, issue 3's below): to people
+    misplaced = _volume_items([(1, 10), (2, 150), (3, 120), (4, 300)])
+    assert not dedupe(pair + misplaced).clusters
+    # other items that overlap across issues (each issue starts at page 1): paginated by issue, to people
+    by_issue = _volume_items([(1, 1), (2, 3), (3, 1), (3, 40)])
+    result = dedupe(pair + by_issue)
+    assert not result.clusters
+    assert [(p.rule, p.scores["pagination"]) for p in result.uncertain] == [("same-item-other-issue-unproven",
+                                                                             "per-issue")]
+    # one item per issue is no evidence (in issue order by chance half the time): to people
+    assert not dedupe(pair + _volume_items([(1, 10), (4, 300)])).clusters
+
+
+@st.composite
+def per_issue_volume(draw: st.DrawFn) -> list[tuple[int, Record]]:
+    """A journal volume paginated by issue: every issue starts again at page 1 (two issues each print an item
+    on the first pages), other items anywhere on the issue's pages, and a column with a specific title by
+    one author on the same pages of two issues."""
+    issues = draw(st.lists(st.integers(min_value=1, max_value=12), min_size=2, max_size=4, unique=True))
+    items = [(issue, draw(st.integers(min_value=1, max_value=3))) for issue in issues[:2]]
+    items += draw(st.lists(st.tuples(st.sampled_from(issues), st.integers(min_value=1, max_value=90)), max_size=6))
+    first = draw(st.integers(min_value=1, max_value=90))
+    column = replace(ITEM, pages=f"{first}-{first + 1}")
+    labels = draw(st.lists(st.sampled_from(issues), min_size=2, max_size=2, unique=True))
+    return [(1, replace(column, issue=str(labels[0]))),
+            (2, replace(column, issue=str(labels[1]), journal="Clin Rehabil")), *_volume_items(items)]
+
+
+@SETTINGS
+@given(per_issue_volume())
+def test_a_column_of_a_volume_paginated_by_issue_is_never_merged(records: list[tuple[int, Record]]) -> None:
+    """Principle 2: where the run's other records show the volume paginated by issue (two issues each with an
+    item on their first pages), a column on the same pages of two issues is never merged: a person decides."""
+    result = dedupe(records)
+    assert not _together(result, 1, 2)
+    assert any({p.a, p.b} == {1, 2} for p in result.uncertain)
+
+
+@st.composite
+def continuous_volume(draw: st.DrawFn) -> list[tuple[int, Record]]:
+    """A continuously paginated volume (each issue 100 pages on from the last) with items of three issues or
+    more, and one item given twice, once with the issue of its neighbour: an issue typed wrong."""
+    issues = sorted(draw(st.lists(st.integers(min_value=1, max_value=12), min_size=2, max_size=5, unique=True)))
+    items = [(issue, 100 * issue + draw(st.integers(min_value=0, max_value=80))) for issue in issues]
+    items += [(issue, 100 * issue + draw(st.integers(min_value=0, max_value=80)))
+              for issue in draw(st.lists(st.sampled_from(issues), min_size=1, max_size=3))]
+    home = draw(st.integers(min_value=1, max_value=12))
+    start = 100 * home + 90
+    item = replace(ITEM, pages=f"{start}-{start + 1}")
+    wrong = home + draw(st.sampled_from([-1, 1])) if home > 1 else home + 1
+    return [(1, replace(item, issue=str(home))), (2, replace(item, issue=str(wrong), journal="Clin Rehabil")),
+            *_volume_items(items)]
+
+
+@SETTINGS
+@given(continuous_volume())
+def test_an_issue_typo_in_a_continuous_volume_merges(records: list[tuple[int, Record]]) -> None:
+    """Principle 2's one exception: in a volume the run shows paginated continuously (three items or more in
+    two issues or more, each issue's pages above the earlier issues'), the same item in two issues is one
+    item with its issue typed wrong; with fewer items, a person decides. Never with another record."""
+    result = dedupe(records)
+    items = {(r.issue, r.pages) for i, r in records if i >= 100}
+    if len(items) >= 3:
+        assert [c.members for c in result.clusters] == [(1, 2)]
+    else:
+        assert not result.clusters
+
+
+def test_running_issue_numbers_keep_the_different_issue_guard() -> None:
+    """Principle 2 for journals that number issues from their first year (The Lancet 9778, BMJ 7342): two
+    items with one specific title in two such issues are two items; an article number or a year in the issue
+    field is not an issue number."""
+    column = Record(title="Department of error: corrections to the trial of early mobilisation", year=2011,
+                    authors=("Horton, R.",), journal="Lancet", volume="377", pages="1693-1694")
+    one, two = replace(column, issue="9778"), replace(column, issue="9779")
+    assert prepare(1, one).issues == {"9778"}
+    assert not dedupe([(1, one), (2, two)]).clusters
+    assert [c.members for c in dedupe([(1, one), (2, replace(column, issue="9778"))]).clusters] == [(1, 2)]
+    # an article number in the issue field: the record's first page, or the other copy's
+    assert prepare(1, replace(column, issue="1693")).issues == frozenset()
+    article = Record(title="Drugs that reverse disease transcriptomic signatures are more effective",
+                     authors=("Wagner, A.",), year=2015, journal="Molecular Systems Biology", volume="11")
+    thin = dedupe([(1, replace(article, issue="3", pages="791")), (2, replace(article, issue="791"))])
+    assert [c.members for c in thin.clusters] == [(1, 2)]
+    # a year in the issue field, or a number too large for an issue
+    assert prepare(1, replace(column, issue="2011")).issues == frozenset()
+    assert prepare(1, replace(column, issue="6305735")).issues == frozenset()
+    assert prepare(1, replace(column, issue="e0168396")).issues == frozenset()
+    assert prepare(1, replace(column, issue="10233", year=2020)).issues == {"10233"}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -32,10 +32,10 @@ from harvester import normalise
 from harvester.dedup import block, cluster, compare, decide, merge, pipeline, prepare
 from harvester.dedup.block import MAX_BLOCK, block_groups, block_keys
 from harvester.dedup.cluster import Pair
-from harvester.dedup.decide import MATCH
+from harvester.dedup.decide import MATCH, PAGINATION_RULES
 from harvester.dedup.merge import Cluster, Duplicate
 from harvester.dedup.pipeline import DIFFERENT_DECISION, SAME_DECISION, Decision, Result, judge, resolve
-from harvester.dedup.prepare import Keys
+from harvester.dedup.prepare import Keys, Pagination, pagination, volume_key
 
 Block = tuple[str, str]
 
@@ -67,6 +67,9 @@ class Held(Protocol):
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         """The protocol source of each record (new ones too), for the kept-record preference."""
 
+    def volume_members(self, volumes: Collection[str]) -> dict[str, list[int]]:
+        """The held records of each journal volume (:func:`~harvester.dedup.prepare.volume_key`)."""
+
 
 @dataclass
 class MemoryHeld:
@@ -77,9 +80,12 @@ class MemoryHeld:
 
     def __post_init__(self) -> None:
         self._index: dict[Block, list[tuple[int, int | None]]] = defaultdict(list)
+        self._volumes: dict[str, list[int]] = defaultdict(list)
         for k in self.held.values():
             for key in block_keys(k):
                 self._index[key].append((k.id, k.year))
+            if volume_key(k.journal, k.volume):
+                self._volumes[volume_key(k.journal, k.volume)].append(k.id)
 
     def block_members(self, blocks: Collection[Block]) -> dict[Block, list[tuple[int, int | None]]]:
         return {b: list(self._index[b]) for b in blocks if b in self._index}
@@ -89,6 +95,37 @@ class MemoryHeld:
 
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         return {i: self.source_of.get(i, "") for i in ids}
+
+    def volume_members(self, volumes: Collection[str]) -> dict[str, list[int]]:
+        return {v: list(self._volumes[v]) for v in volumes if v in self._volumes}
+
+
+class SetPagination(Mapping[str, Pagination]):
+    """Each journal volume's pagination over held + new records, as a full run computes it
+    (:func:`~harvester.dedup.prepare.pagination`), read only for the volumes asked about (pairs of other
+    issues: few) from the held records of that volume. Iterates over the volumes read so far."""
+
+    def __init__(self, fresh: Mapping[int, Keys], held: Held) -> None:
+        self.fresh = fresh
+        self.held = held
+        self._done: dict[str, Pagination | None] = {}
+
+    def __getitem__(self, volume: str) -> Pagination:
+        if volume not in self._done:
+            ids = set(self.held.volume_members([volume]).get(volume, [])) - set(self.fresh)
+            members = list(self.held.keys(ids).values())
+            members += [k for k in self.fresh.values() if volume_key(k.journal, k.volume) == volume]
+            self._done[volume] = pagination(members).get(volume)
+        found = self._done[volume]
+        if found is None:
+            raise KeyError(volume)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([v for v, fact in self._done.items() if fact is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for fact in self._done.values() if fact is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +144,11 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
     ``decisions``: every person's decision (the latest per pair counts); ``changed``: records a person
     decided about since the previous run."""
     fresh_ids = set(fresh)
+    facts = SetPagination(fresh, held)
     members, keys = _fresh_blocks(fresh, held)
     candidates, skipped = _candidates(fresh_ids, members)
     keys.update(held.keys({i for pair in candidates for i in pair} - set(keys)))
-    found = judge(keys, candidates)
+    found = judge(keys, candidates, facts)
 
     # the previous pairs that stand (rule 2 of the module docstring)
     big = {b for b, m in members.items() if len(m) > MAX_BLOCK}
@@ -121,9 +159,13 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
     standing: list[Pair] = []
     dropped: list[Pair] = []
     to_check: list[Pair] = []
+    again: list[tuple[int, int]] = []
     for pair in previous.pairs:
         if pair.a in fresh_ids or pair.b in fresh_ids:
             dropped.append(pair)
+        elif pair.rule in PAGINATION_RULES:  # new records may show the volume's pagination otherwise
+            dropped.append(pair)
+            again.append((pair.a, pair.b))
         elif in_big.get(pair.a, set()) & in_big.get(pair.b, set()):
             to_check.append(pair)
         else:
@@ -133,6 +175,9 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
         together = _still_together(to_check, keys, members, held)
         standing += [p for p in to_check if (p.a, p.b) in together]
         dropped += [p for p in to_check if (p.a, p.b) not in together]
+    if again:
+        keys.update(held.keys({i for pair in again for i in pair} - set(keys)))
+        found += judge(keys, again, facts)
     pairs = sorted(standing + found, key=lambda p: (p.a, p.b))
 
     # the parts of the match graph to cluster again (rule 3)
@@ -147,7 +192,7 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
     keys.update(held.keys(affected - set(keys)))
     part_keys = {i: keys[i] for i in affected}
     part = resolve(part_keys, [p for p in pairs if p.a in affected and p.b in affected], decisions,
-                   held.sources(affected), preference)
+                   held.sources(affected), preference, facts)
 
     clusters = sorted(_reused(previous.duplicates, affected) + list(part.clusters), key=lambda c: c.members)
     first_of = {member: c.members[0] for c in clusters for member in c.members}
@@ -161,7 +206,7 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
              "uncertain": len(uncertain), "blocked": len(blocked), "decisions": len(latest),
              "candidate_pairs": len(candidates), "skipped_blocks": skipped, "reclustered": len(affected),
              "keys_read": len(keys) - len(fresh_ids)}
-    return Result(tuple(clusters), uncertain, tuple(pairs), blocked, stats)
+    return Result(tuple(clusters), uncertain, tuple(pairs), blocked, stats, facts)
 
 
 def _fresh_blocks(fresh: Mapping[int, Keys], held: Held) -> tuple[dict[Block, list[tuple[int, int | None]]],
