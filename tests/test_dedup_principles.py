@@ -249,9 +249,14 @@ def test_a_column_on_the_same_pages_of_several_issues_is_not_one_item() -> None:
 def _volume_items(issue_pages: list[tuple[int, int]],
                   journal: str = "Clinical Rehabilitation") -> list[tuple[int, Record]]:
     """Other items of one journal volume, one per (issue, first page), ids from 100, each with its own title."""
-    return [(100 + n, Record(title=f"{' '.join(LEFT[n % 5:n % 5 + 4])} study number {n}", authors=(f"Other{n}, A.",),
-                             year=2014, journal=journal, volume="45", issue=str(issue), pages=f"{first}-{first + 7}"))
+    return [(100 + n, Record(title=f"{LEFT[n]} and {RIGHT[n]} in a cohort of {10 + n} wards",
+                             authors=(f"{_OTHERS[n]}, A.",), year=2014, journal=journal, volume="45", issue=str(issue),
+                             pages=f"{first}-{first + 7}"))
             for n, (issue, first) in enumerate(issue_pages)]
+
+
+_OTHERS = ("Abara", "Boateng", "Cardenas", "Dvorak", "Eriksen", "Fofanah", "Grunwald", "Hakimi", "Iwu", "Jovanovic",
+           "Kaminski", "Lindgren")
 
 
 ITEM = Record(title="Memory rehabilitation: integrating theory and practice in the clinic",
@@ -355,3 +360,32 @@ def test_running_issue_numbers_keep_the_different_issue_guard() -> None:
     assert prepare(1, replace(column, issue="6305735")).issues == frozenset()
     assert prepare(1, replace(column, issue="e0168396")).issues == frozenset()
     assert prepare(1, replace(column, issue="10233", year=2020)).issues == {"10233"}
+
+
+RETRACTED_MARKS = ("Retracted: {}", "RETRACTED: {}", "[Retracted] {}", "RETRACTED ARTICLE: {}",
+                   "{} (Retracted article)",
+                   "{} [RETRACTED].", "Retracted - {}")
+RETRACTION_NOTICES = ("Retraction: {}", "Retraction notice to: {}", "Notice of retraction: {}", "Retraction note: {}")
+
+
+@SETTINGS
+@given(title_from(LEFT), st.sampled_from(RETRACTED_MARKS), st.sampled_from(RETRACTION_NOTICES), st.booleans())
+def test_a_retracted_article_is_the_article_and_its_retraction_notice_is_linked(
+        title: str, mark: str, notice: str, typed: bool) -> None:
+    """Principle 4: "Retracted: <title>", "[Retracted] ..." or a "Retracted Publication" type mark the
+    article itself (retracted), not a notice: it merges with its unmarked copy from another database. A
+    retraction notice ("Retraction: <title>", "Notice of retraction") is linked to the article, never merged,
+    marked or not."""
+    article = Record(title=title, authors=("Smith, J. A.", "Doe, B."), year=2014, journal="Clinical Rehabilitation",
+                     volume="28", issue="3", pages="201-209")
+    retracted = replace(article, title=mark.format(title), journal="Clin Rehabil",
+                        publication_types=("Journal Article", "Retracted Publication") if typed else ())
+    assert prepare(2, retracted).notice == ""
+    assert [c.members for c in dedupe([(1, article), (2, retracted)]).clusters] == [(1, 2)]
+    withdrawal = Record(title=notice.format(title), year=2016, journal="Clinical Rehabilitation", volume="30",
+                        pages="99", publication_types=("Retraction of Publication",) if typed else ())
+    assert prepare(3, withdrawal).notice == "retraction"
+    for work in (article, retracted):
+        result = dedupe([(1, work), (3, withdrawal)])
+        assert not result.clusters
+        assert [(p.rule, p.scores["notice"], p.scores["work"]) for p in result.links()] == [("retraction-of", 3, 1)]

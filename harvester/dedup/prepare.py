@@ -19,7 +19,7 @@ from harvester.records import Record
 #: Title openings that mark a notice about another article, not the article itself.
 NOTICE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("erratum", r"^(erratum|errata|corrigendum|corrigenda|correction|correction to|notice of correction)\b"),
-    ("retraction", r"^(retraction|retracted|notice of retraction|withdrawn|expression of concern)\b"),
+    ("retraction", r"^(retraction|notice of retraction|withdrawn|expression of concern)\b"),
     ("comment", r"^(comment on|comments on|commentary on|re |response to|reply to|in reply|reply|letter to|"
                 r"author reply|authors reply|editorial comment)\b"),
 )
@@ -28,9 +28,24 @@ NOTICE_PATTERNS: tuple[tuple[str, str], ...] = (
 NOTICE_TYPES: dict[str, str] = {
     "erratum": "erratum", "published erratum": "erratum", "correction": "erratum",
     "retraction of publication": "retraction", "retraction notice": "retraction",
-    "retracted publication": "retracted", "comment": "comment", "letter": "comment",
+    "comment": "comment", "letter": "comment",
     "expression of concern": "retraction",
 }
+
+#: The mark a database puts on a retracted article's own title ("Retracted: <title>", "[Retracted] <title>",
+#: "RETRACTED ARTICLE: <title>", "<title> (Retracted article)"), read on the normalised title. The record is the
+#: article (retracted), not a notice about it: the mark is taken off for comparing, and it is no notice.
+#: A retraction *notice* opens with "Retraction: ", "Retraction notice to: " or "Notice of retraction". Only the
+#: mark as databases write it (a colon or dash after it, or brackets around it) is read: a title that opens
+#: with the word ("Retracted science and the retraction index") keeps it.
+_RETRACTED_MARK = re.compile(
+    r"^\s*(?:[\[(]\s*retracted(?: article)?\s*[\])]\s*[.:\-\u2013]?|retracted(?: article)?\s*[:\-\u2013])\s*"
+    r"|\s*[\[(]\s*retracted(?: article)?\s*[\])]\s*\.?\s*$", re.IGNORECASE)
+
+
+def without_retracted_mark(title: str) -> str:
+    """A retracted article's title without the mark a database put on it (:data:`_RETRACTED_MARK`)."""
+    return _RETRACTED_MARK.sub("", title) if "etract" in title or "ETRACT" in title else title
 
 #: Words in a journal or entry type that mark a conference abstract or proceedings paper.
 CONFERENCE_PATTERN = re.compile(
@@ -240,7 +255,7 @@ _NOTICE_OPENING = re.compile(
     r"^(?:notice of |expression of concern (?:for |about |regarding )?)?(?:published )?"
     r"(?:erratum|errata|corrigendum|corrigenda|correction|retraction|retracted|withdrawn|comment|comments|commentary|"
     r"response|reply|re|in reply|author reply|authors reply|letter|editorial comment|notice)"
-    r"(?: notice)?(?: (?:to|on|of|in|for|regarding|about|re|the article))* ")
+    r"(?: notice| note)?(?: (?:to|on|of|in|for|regarding|about|re|the article))* ")
 
 def notice_subject(title: str) -> str:
     """A notice's normalised title without its opening words: the title of the work it concerns
@@ -271,7 +286,7 @@ def is_conference(record: Record, journal: str) -> bool:
 
 def prepare(record_id: int, record: Record) -> Keys:
     """The keys of one record."""
-    title = _LEADING_ARTICLE.sub("", normalise.title(record.title))
+    title = _LEADING_ARTICLE.sub("", normalise.title(without_retracted_mark(record.title)))
     names = normalise.author_names(record.authors)
     people = tuple(a for a in (normalise.author(n) for n in names) if a is not None and a.surname)
     journal = normalise.journal(record.journal or record.journal_abbrev)
