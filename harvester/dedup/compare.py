@@ -45,8 +45,10 @@ class Scores:
     author_count: int     # names in the shorter author list
     year_gap: int | None  # absolute difference in years
     journal: float        # 0..1; 1.0 when one name abbreviates the other
-    journals_differ: bool  # both name the journal they are printed in, and the journals are not alike (< 0.8):
-    #                        journal records, or conference records that name their journal ("Stroke. Conference: ...")
+    journals_differ: bool  # journals not alike (< 0.8) where they tell the printing apart: two journal records, or
+    #                        a conference record that names the journal printing it ("Diabetes. Conference: ...")
+    #                        beside a record that does not name that journal (another journal or proceedings);
+    #                        not two conference records that only name their meeting (named many ways)
     doi: str
     pmid: str
     volume: str
@@ -341,7 +343,7 @@ def compare(a: Keys, b: Keys, facts: Mapping[str, Pagination] | None = None) -> 
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
         journal=journal,
         journals_differ=bool(a.journal and b.journal) and journal < 0.8 and (
-            not (a.conference or b.conference) or (a.printed_in and b.printed_in)),
+            not (a.conference or b.conference) or a.printed_in or b.printed_in),
         doi=_doi(a, b),
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),
