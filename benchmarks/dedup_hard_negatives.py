@@ -22,6 +22,9 @@ report: none of these):
 - ``per-issue-column``: a column with a specific title by the record's first author on the same pages of
   exactly two issues of a journal paginated by issue, half of them with other items of that volume (each
   issue's first pages taken: the run can see the pagination), half alone (nothing to see);
+- ``recurring-specific-title``: a column whose title has no word of GENERIC_WORDS, by the record's first
+  author, in three or four issues of one volume on other pages each, and two more issues' columns indexed
+  without issue and pages (each a distinct item: only the run's other records show the title recurs);
 - ``erratum``, ``comment``, ``reply``, ``retraction``: notices about the record (to be linked, not merged).
 
 And one kind of true duplicate that the issue-number guard must not cost: ``issue-typo``, one item given
@@ -56,7 +59,8 @@ from harvester.records import Record  # noqa: E402
 
 KINDS: tuple[str, ...] = ("recurring-title", "recurring-column", "same-citation-other-title", "part-2",
                           "same-title-other-authors", "protocol-results", "abstract-two-meetings", "preprint",
-                          "erratum", "comment", "reply", "retraction", "per-issue-column", "issue-typo")
+                          "erratum", "comment", "reply", "retraction", "per-issue-column", "recurring-specific-title",
+                          "issue-typo")
 
 #: Kinds whose first two records are one item (a true duplicate pair); their other records are hard negatives.
 POSITIVE_KINDS: frozenset[str] = frozenset({"issue-typo"})
@@ -150,6 +154,15 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
             places += [(rnd.choice([issue, issue + 1]), rnd.randint(4, 60)) for _ in range(rnd.randint(0, 3))]
             made += _volume_items(journal, far, places, rnd, donors)
         return made
+    if kind == "recurring-specific-title":  # recurring by the data only: no word of the generic list
+        title = (f"{rnd.choice(['Stroke unit', 'Bedside', 'Ward round', 'Rehabilitation'])}"
+                 f" {rnd.choice(['pearls', 'practice', 'dilemmas'])}:"
+                 f" {rnd.choice(['swallowing', 'spasticity', 'fatigue', 'aphasia'])} and"
+                 f" {rnd.choice(['mobility', 'mood', 'sleep', 'pain'])} {rnd.randint(1, 9)}")
+        far, issues = volume + 7000, rnd.sample(range(1, 13), rnd.randint(5, 6))
+        made = [replace(plain, title=title, authors=authors[:1], volume=str(far), issue=str(n),
+                        pages=f"{40 * n + 3}-{40 * n + 5}") for n in issues[:-2]]
+        return made + [replace(plain, title=title, authors=authors[:1], volume=str(far)) for _ in issues[-2:]]
     if kind == "issue-typo":  # one item, once with the next issue's number, in a continuous volume
         title = f"{rnd.choice([d for d in donors if len(d.split()) >= 6] or donors)}: {rnd.randint(2, 9)} centres"
         home, far = rnd.randint(2, 8), volume + 5000  # a volume of its own

@@ -325,3 +325,45 @@ def test_dedupe_new_reads_a_volume_s_held_records_from_the_ledger(tmp_path: Path
             assert store.current_duplicates(ledger) == {2: 1}
             results.append(_rows(ledger))
     assert results[0] == results[1]
+
+
+def test_new_records_that_make_a_title_recurring_decide_held_pairs_as_a_full_run() -> None:
+    """A held pair of one column's copies (one without issue and pages) matched while the column was seen in
+    two issues; new records of a third and fourth issue (by the column's next author, so they match neither
+    copy) make the title recurring: the incremental run decides the held pair again (to people), as a full
+    run does. Through the ledger too."""
+    column = Record(title="Stroke unit pearls: swallowing and mobility at the bedside", authors=("Smith, J.",),
+                    year=2014, journal="Clinical Rehabilitation", volume="45")
+    held = [(1, replace(column, issue="1", pages="5-6")), (2, column),
+            (3, replace(column, issue="2", pages="45-46", title=column.title + " again"))]
+    other = replace(column, authors=("Jones, K.",))  # the column by its next author: matches no copy of Smith's
+    new = [(4, replace(other, issue="3", pages="85-86")), (5, replace(other, issue="4", pages="125-126"))]
+    before = dedupe(held)
+    assert [c.members for c in before.clusters] == [(1, 2)]
+    result = _incremental(held, new, before)
+    full = dedupe(held + new)
+    assert _evidence(result) == _evidence(full)
+    assert not full.clusters and any({p.a, p.b} == {1, 2} for p in full.uncertain)
+
+
+def test_dedupe_new_reads_a_title_s_held_records_from_the_ledger(tmp_path: Path) -> None:
+    column = Record(title="Stroke unit pearls: swallowing and mobility at the bedside", authors=("Smith, J.",),
+                    year=2014, journal="Clinical Rehabilitation", volume="45")
+    held = [replace(column, issue="1", pages="5-6"), column]
+    other = replace(column, authors=("Jones, K.",))  # the column by its next author: matches no copy of Smith's
+    new = [replace(other, issue="3", pages="85-86"), replace(other, issue="4", pages="125-126")]
+    results = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        protocol = _protocol(folder)
+        with Ledger.open(protocol.ledger_path) as ledger:
+            _add(ledger, "CINAHL", held)
+            dedupe_ledger(ledger, protocol)
+            assert store.current_duplicates(ledger) == {2: 1}
+            new_ids = _add(ledger, "MEDLINE", new)
+            summary = dedupe_new(ledger, protocol, new_ids) if name == "one" else dedupe_ledger(ledger, protocol)
+            assert summary.mode == ("incremental" if name == "one" else "full")
+            assert store.current_duplicates(ledger) == {}
+            results.append(_rows(ledger))
+    assert results[0] == results[1]

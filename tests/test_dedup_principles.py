@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from harvester.dedup import dedupe
 from harvester.dedup.compare import DISAGREE_BELOW, title_overlap
-from harvester.dedup.prepare import GENERIC_WORDS, prepare
+from harvester.dedup.prepare import GENERIC_WORDS, RECURS_IN, prepare, recurring_titles, title_key
 from harvester.records import Record
 
 #: Two vocabularies without a word in common: a title from each disagree by construction.
@@ -389,3 +389,39 @@ def test_a_retracted_article_is_the_article_and_its_retraction_notice_is_linked(
         result = dedupe([(1, work), (3, withdrawal)])
         assert not result.clusters
         assert [(p.rule, p.scores["notice"], p.scores["work"]) for p in result.links()] == [("retraction-of", 3, 1)]
+
+
+@st.composite
+def recurring_specific_title(draw: st.DrawFn) -> list[tuple[int, Record]]:
+    """A column with a specific title (no word of GENERIC_WORDS) by one author in several issues of one
+    journal volume, copies from several databases (the same issue, or without issue and pages)."""
+    title = draw(title_from(LEFT))
+    column = Record(title=title, authors=("Smith, J. A.",), year=2014, journal="Clinical Rehabilitation", volume="28")
+    out = []
+    for n in range(draw(st.integers(min_value=3, max_value=8))):
+        issue = draw(st.integers(min_value=1, max_value=6))
+        thin = draw(st.integers(min_value=0, max_value=3)) == 0
+        pages = draw(st.sampled_from([f"{100 * issue}-{100 * issue + 1}", f"{10 + issue}", "5-6"]))
+        out.append((n + 1, replace(column, title=draw(spelt(title)), issue="" if thin else str(issue),
+                                   pages="" if thin else pages,
+                                   journal=draw(st.sampled_from(["Clinical Rehabilitation", "Clin Rehabil"])))))
+    return out
+
+
+@SETTINGS
+@given(recurring_specific_title())
+def test_a_title_the_run_shows_in_three_issues_merges_only_within_one_issue(records: list[tuple[int, Record]]) -> None:
+    """Principle 3 by the data: a title printed in three issues or more of one journal in the run is a
+    recurring title whatever its words: copies merge only within one issue; a copy without issue and pages
+    merges with nothing (it cannot tell which issue's item it is)."""
+    by_id = dict(records)
+    keys = [prepare(i, r) for i, r in records]
+    places = {(k.volume, k.issue) for k in keys if k.issue}
+    assert (title_key(keys[0]) in recurring_titles(keys)) == (len(places) >= RECURS_IN)
+    result = dedupe(records)
+    for cluster in result.clusters:
+        issues = {by_id[m].issue for m in cluster.members}
+        if len(places) >= RECURS_IN:
+            assert len(issues) == 1 and "" not in issues, cluster
+        else:  # two issues or fewer: the rules as for any title (principle 2 still keeps issues apart)
+            assert len(issues - {""}) <= 1, cluster

@@ -7,7 +7,6 @@ identifiers and numbers one of ``same``, ``different`` or ``missing`` (at least 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,10 +20,11 @@ from harvester.dedup.prepare import (
     PER_ISSUE,
     UNKNOWN,
     WEEKS,
+    Facts,
     Keys,
-    Pagination,
     notice_subject,
     page_span,
+    title_key,
     volume_key,
 )
 
@@ -69,6 +69,7 @@ class Scores:
     single_pages: bool    # both records give one page only (abstracts are printed several to a page)
     pagination: str = ""  # with other issue numbers: continuous | per-issue | unknown, what the other records
     #                       of the run show of the volume's pagination (prepare.pagination); "" otherwise
+    recurring: bool = False  # either title recurs in three issues or more of its journal in the run
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded for people to read (every field is a plain number, string or flag)."""
@@ -299,14 +300,15 @@ def author_overlap(a: tuple[frozenset[str], ...], b: tuple[frozenset[str], ...])
     return sum(1 for name in shorter if name & pool) / len(shorter)
 
 
-def pagination_of(a: Keys, b: Keys, facts: Mapping[str, Pagination] | None) -> str:
+def pagination_of(a: Keys, b: Keys, facts: Facts | None) -> str:
     """Whether the run's other records show the volume of two records given other issue numbers paginated
     continuously, and the pair's page range where such a volume allows it: in one of the two issues it
     names, above the pages of every earlier issue and below those of every later one (under an issue typed
     wrong, one of the two is right). ``per-issue`` when the volume's issues overlap, or the pair's pages fit
     neither issue; ``unknown`` without such records (:func:`~harvester.dedup.prepare.pagination`)."""
     key = volume_key(a.journal, a.volume)
-    fact = facts.get(key) if facts is not None and key and key == volume_key(b.journal, b.volume) else None
+    fact = facts.pagination.get(key) if facts is not None and key and key == volume_key(b.journal, b.volume) \
+        else None
     if fact is None:
         return UNKNOWN
     if fact.kind != CONTINUOUS:
@@ -322,9 +324,9 @@ def pagination_of(a: Keys, b: Keys, facts: Mapping[str, Pagination] | None) -> s
     return PER_ISSUE
 
 
-def compare(a: Keys, b: Keys, facts: Mapping[str, Pagination] | None = None) -> Scores:
-    """Scores for the pair (a, b); ``facts``: each journal volume's pagination in the run
-    (:func:`~harvester.dedup.prepare.pagination`), read only for two records of other issues."""
+def compare(a: Keys, b: Keys, facts: Facts | None = None) -> Scores:
+    """Scores for the pair (a, b); ``facts``: the run's facts (:func:`~harvester.dedup.prepare.set_facts`):
+    each journal volume's pagination, read only for two records of other issues, and the recurring titles."""
     title = _text(a.title, b.title)
     title_words = title if title >= 0.99 or not a.title or not b.title else token_sort_ratio(a.title, b.title) / 100
     first = first_author(a, b)
@@ -363,6 +365,7 @@ def compare(a: Keys, b: Keys, facts: Mapping[str, Pagination] | None = None) -> 
         pages_typo=pages_typo(a, b),
         single_pages=bool(a.page_first and b.page_first and not a.page_last and not b.page_last),
         pagination=pagination_of(a, b, facts) if issues == DIFFERENT else "",
+        recurring=facts is not None and any(key and key in facts.recurring for key in (title_key(a), title_key(b))),
     )
 
 

@@ -87,6 +87,11 @@ def _same_place(s: Scores) -> bool:
     return s.volume == SAME and SAME in (s.issue, s.issues) and s.pages == SAME
 
 
+def _same_issue(s: Scores) -> bool:
+    """The same volume and issue, and no first page that differs: one issue prints one item of a column."""
+    return s.volume == SAME and SAME in (s.issue, s.issues) and s.pages != DIFFERENT
+
+
 def _same_identifier(s: Scores) -> bool:
     return s.doi == SAME or s.pmid == SAME
 
@@ -114,11 +119,19 @@ PRINCIPLES: tuple[Rule, ...] = (
          " same volume and issue, but without pages on one side to tell two such items apart",
          lambda s: s.generic and not _same_identifier(s) and s.title >= 0.99 and s.volume == SAME
          and SAME in (s.issue, s.issues) and s.pages == MISSING and _year_ok(s)),
+    Rule("maybe-recurring-title", UNCERTAIN,
+         "a title the run shows in three issues or more of its journal (a column, a series), the same in both,"
+         " by the same authors, but without issue and pages on one side to tell which issue's item it is",
+         lambda s: s.recurring and not s.generic and not _same_identifier(s) and s.title >= 0.99
+         and _authors_agree(s) and _year_ok(s) and s.conference == SAME and s.title_numbers == SAME
+         and s.volume != DIFFERENT and s.pages == MISSING and s.issues == MISSING and s.issue != DIFFERENT),
     Rule("generic-title", DISTINCT,
          "a title that names a kind of item (editor's comments, in this issue, letters, erratum, contents,"
          " index, conference programme) recurs in every issue: it merges only in the same volume, issue and"
-         " first page (or with the same DOI or PMID)",
-         lambda s: s.generic and not _same_identifier(s) and not _same_place(s)),
+         " first page (or with the same DOI or PMID); a title the run shows in three issues or more of its"
+         " journal (a column, a series) merges only in the same volume and issue, no page that differs",
+         lambda s: not _same_identifier(s) and ((s.generic and not _same_place(s))
+                                                or (s.recurring and not _same_issue(s)))),
 )
 
 def _other_issue(s: Scores) -> bool:

@@ -22,7 +22,7 @@ from harvester.dedup.cluster import Pair, cluster
 from harvester.dedup.compare import DIFFERENT, LINK_TITLE, compare, concerns
 from harvester.dedup.decide import DISTINCT, LINK, LINK_RULES, MATCH, RULES, UNCERTAIN, decide, never_together
 from harvester.dedup.merge import Cluster, build_cluster
-from harvester.dedup.prepare import Keys, Pagination, pagination, prepare
+from harvester.dedup.prepare import Facts, Keys, prepare, set_facts
 from harvester.records import Record
 
 SAME_DECISION, DIFFERENT_DECISION = "same", "different"
@@ -58,8 +58,8 @@ class Result:
     pairs: tuple[Pair, ...]  # every match and uncertain pair found by the tool (evidence, incremental runs)
     blocked: tuple[Pair, ...]
     stats: dict[str, Any] = field(default_factory=dict)
-    #: each journal volume's pagination in the run (read to decide pairs of other issues again)
-    pagination: Mapping[str, Pagination] = field(default_factory=dict)
+    #: the run's facts (pagination of journal volumes, recurring titles), to decide a pair again as this run did
+    facts: Facts = field(default_factory=lambda: Facts({}, frozenset()))
 
     def removed(self) -> dict[int, int]:
         """Removed record id -> kept record id."""
@@ -81,16 +81,16 @@ def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
 
 
 def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None,
-               facts: Mapping[str, Pagination] | None = None) -> tuple[list[Pair], dict[str, int]]:
+               facts: Facts | None = None) -> tuple[list[Pair], dict[str, int]]:
     """Block, compare and decide; returns the match and uncertain pairs and counts of the work done.
-    ``facts``: the journal volumes' pagination (default: as ``keys``, the whole set, show it)."""
+    ``facts``: the run's facts (default: as ``keys``, the whole set, show them)."""
     candidates, skipped = candidate_pairs(dict(keys), only)
-    facts = pagination(keys.values()) if facts is None else facts
+    facts = set_facts(keys.values()) if facts is None else facts
     return judge(keys, candidates, facts), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
 
 
 def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]],
-          facts: Mapping[str, Pagination] | None = None) -> list[Pair]:
+          facts: Facts | None = None) -> list[Pair]:
     """Compare and decide each candidate pair ``(a, b)``; the match and uncertain pairs, by ids."""
     found: list[Pair] = []
     for a, b in sorted(candidates):
@@ -119,7 +119,7 @@ def notice_link(a: Keys, b: Keys) -> tuple[str, dict[str, Any]] | None:
                   "reason": f"the {notice.notice}'s title names the work's title ({alike:.2f})"}
 
 
-def _conflict(keys: Mapping[int, Keys], facts: Mapping[str, Pagination]) -> Any:
+def _conflict(keys: Mapping[int, Keys], facts: Facts) -> Any:
     """Whether two records may never share a cluster: a guard holds between them (checked for every
     pair across two groups before they join, so a chain of matches cannot bridge a guard)."""
     def conflict(x: int, y: int) -> bool:
@@ -144,10 +144,10 @@ def _hard_conflict(keys: Mapping[int, Keys]) -> Any:
 
 def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence[Decision] = (),
             sources: Mapping[int, str] | None = None, preference: Sequence[str] = (),
-            facts: Mapping[str, Pagination] | None = None) -> Result:
-    """People's decisions over the tool's pairs, then clusters and kept records. ``facts``: the journal
-    volumes' pagination in the whole run (default: as ``keys`` show it, right when ``keys`` are the run's)."""
-    facts = pagination(keys.values()) if facts is None else facts
+            facts: Facts | None = None) -> Result:
+    """People's decisions over the tool's pairs, then clusters and kept records. ``facts``: the whole
+    run's facts (default: as ``keys`` show them, right when ``keys`` are the run's)."""
+    facts = set_facts(keys.values()) if facts is None else facts
     latest: dict[tuple[int, int], Decision] = {}
     for decision in decisions:
         if decision.a in keys and decision.b in keys and decision.a != decision.b:
@@ -201,7 +201,7 @@ def dedupe(records: Iterable[tuple[int, Record]], decisions: Sequence[Decision] 
     keys = prepare_all(records)
     if sources is None:
         sources = {record_id: record.database for record_id, record in records}
-    facts = pagination(keys.values())
+    facts = set_facts(keys.values())
     pairs, work = find_pairs(keys, facts=facts)
     result = resolve(keys, pairs, decisions, sources, preference, facts)
     result.stats.update(work)

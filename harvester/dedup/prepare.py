@@ -10,7 +10,7 @@ import itertools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from harvester import normalise
@@ -190,14 +190,69 @@ class Pagination:
     spans: tuple[tuple[int, int, int], ...]
 
 
-def volume_key(journal: str, volume: str) -> str:
-    """A journal volume's key, the same for a journal's name and its abbreviation (the initials of the words
-    an abbreviation keeps and the start of the last: ``j am coll cardiol`` and ``journal of the american
-    college of cardiology`` give ``jacc card 55``); ``""`` without a journal or a volume."""
+def journal_key(journal: str) -> str:
+    """A journal's key, the same for its name and its abbreviation (the initials of the words an abbreviation
+    keeps and the start of the last: ``j am coll cardiol`` and ``journal of the american college of
+    cardiology`` give ``jacc card``); ``""`` without a journal."""
     tokens = normalise.journal_tokens(journal)
-    if not tokens or not volume:
-        return ""
-    return f"{''.join(t[0] for t in tokens)} {tokens[-1][:4]} {volume}"
+    return f"{''.join(t[0] for t in tokens)} {tokens[-1][:4]}" if tokens else ""
+
+
+def volume_key(journal: str, volume: str) -> str:
+    """A journal volume's key (:func:`journal_key` and the volume: ``jacc card 55``); ``""`` without a journal
+    or a volume."""
+    key = journal_key(journal)
+    return f"{key} {volume}" if key and volume else ""
+
+
+def title_key(k: Keys) -> str:
+    """A title within its journal (:func:`journal_key` and the title); ``""`` without either, or for a title
+    that names a kind of item already (:data:`GENERIC_WORDS`)."""
+    key = journal_key(k.journal)
+    return f"{key}|{k.title}" if key and k.title and not k.generic else ""
+
+
+#: In how many issues of one journal a title must be printed, within the run, to be a recurring title (a
+#: column, a series' name) whatever its words: two issues may be one item with its issue typed wrong.
+RECURS_IN = 3
+
+
+def recurring_titles(keys: Iterable[Keys]) -> frozenset[str]:
+    """The titles (:func:`title_key`) the run shows in :data:`RECURS_IN` issues or more of one journal:
+    different places (volume and issue, over the records that give a volume and one issue number), so a
+    title the databases give with its volume or issue written several ways is not counted twice."""
+    places: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for k in keys:
+        key = title_key(k)
+        if key and k.volume and len(k.issues) == 1:
+            places[key].add((k.volume, next(iter(k.issues))))
+    return frozenset(key for key, found in places.items() if len(found) >= RECURS_IN)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The facts of the whole run that a pair's scores read, computed once (:func:`set_facts`): each journal
+    volume's pagination, and the titles that recur in three issues or more of their journal."""
+
+    pagination: Mapping[str, Pagination]
+    recurring: Container[str]
+
+
+#: The indexes of the records that the run's facts read (stored beside the blocking keys for the incremental
+#: run; never blocks): a journal volume's records (pagination), a title's records within its journal (recurring).
+VOLUME_INDEX, TITLE_INDEX = "volume", "title"
+
+
+def index_keys(k: Keys) -> list[tuple[str, str]]:
+    """The record's entries in the fact indexes, as ``(index, value)``."""
+    found = [(VOLUME_INDEX, volume_key(k.journal, k.volume)), (TITLE_INDEX, title_key(k))]
+    return [(name, value) for name, value in found if value]
+
+
+def set_facts(keys: Iterable[Keys]) -> Facts:
+    """:class:`Facts` of a whole run (two linear passes over the records)."""
+    keys = list(keys)
+    return Facts(pagination(keys), recurring_titles(keys))
 
 
 def page_span(k: Keys) -> tuple[int, int] | None:

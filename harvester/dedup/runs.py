@@ -30,7 +30,7 @@ from harvester.dedup.pipeline import (
     prepare_all,
     resolve,
 )
-from harvester.dedup.prepare import Keys, keys_from_json, keys_to_json, pagination, prepare, volume_key
+from harvester.dedup.prepare import Keys, index_keys, keys_from_json, keys_to_json, prepare, set_facts
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
@@ -173,7 +173,7 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
             now = f"a person decided {person.decision} ({person.reviewer})"
         else:
             scores = compare(prepare(record_id, get_record(ledger, record_id).record),
-                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record), result.pagination)
+                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record), result.facts)
             rule = decide(scores)
             now = f"{rule.verdict}: {rule.name}" + ("" if rule.verdict != MATCH else
                                                    " (kept apart by a guard of its cluster)")
@@ -190,9 +190,9 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
 
 
 def _key_row(k: Keys) -> tuple[int, int | None, str, list[str]]:
-    volume = volume_key(k.journal, k.volume)  # not a block: the index of a journal volume's records
-    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in block_keys(k)] + (
-        [f"{VOLUME_INDEX}|{volume}"] if volume else [])
+    # the fact indexes (a journal volume's records, a title's records in its journal) are stored as blocks
+    # of their own names, which block.py never makes
+    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in (*block_keys(k), *index_keys(k))]
 
 
 def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
@@ -200,7 +200,7 @@ def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Call
     incremental runs (all of them again when the code that makes them changed)."""
     stored = _load(ledger)
     keys = prepare_all((s.id, s.record) for s in stored)
-    facts = pagination(keys.values())
+    facts = set_facts(keys.values())
     found, work = find_pairs(keys, facts=facts)
     result = resolve(keys, found, _decisions(ledger), {s.id: s.source for s in stored}, preference, facts)
     result.stats.update(work)
@@ -208,11 +208,6 @@ def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Call
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
     rows = [_key_row(keys[i]) for i in sorted(missing)]
     return result, len(stored), len(stored), lambda: store.store_keys(ledger, KEYS_VERSION, rows, clear=clear)
-
-
-#: The name under which each record's journal volume is stored beside its blocking keys (dedup_blocks), for the
-#: incremental run's reading of a volume's pagination; never a block (block.py makes no key of that name).
-VOLUME_INDEX = "volume"
 
 
 class _LedgerHeld:
@@ -235,8 +230,8 @@ class _LedgerHeld:
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         return record_sources(self.ledger, ids)
 
-    def volume_members(self, volumes: Collection[str]) -> dict[str, list[int]]:
-        named = {f"{VOLUME_INDEX}|{v}": v for v in volumes}
+    def indexed(self, index: str, values: Collection[str]) -> dict[str, list[int]]:
+        named = {f"{index}|{v}": v for v in values}
         return {named[b]: [i for i, _ in members] for b, members in store.block_members(self.ledger, named).items()}
 
 
