@@ -304,40 +304,14 @@ def test_new_records_that_show_a_volume_s_pagination_decide_held_pairs_as_a_full
     assert bool(before.clusters) != bool(full.clusters)  # the evidence changed the pair's verdict
 
 
-def test_dedupe_new_reads_a_volume_s_held_records_from_the_ledger(tmp_path: Path) -> None:
-    """The ledger's incremental run finds the held records of a volume through the stored index and gives the
-    full run's rows when new records show the volume continuous."""
-    held = [replace(_ITEM, issue="2"), replace(_ITEM, issue="3", journal="Clin Rehabil"),
-            *(r for _, r in _others([(1, 10)], 0))]
-    new = [r for _, r in _others([(4, 300), (5, 400)], 0)]
-    results = []
-    for name in ("one", "two"):
-        folder = tmp_path / name
-        folder.mkdir()
-        protocol = _protocol(folder)
-        with Ledger.open(protocol.ledger_path) as ledger:
-            _add(ledger, "CINAHL", held)
-            dedupe_ledger(ledger, protocol)
-            assert not store.current_duplicates(ledger)
-            new_ids = _add(ledger, "MEDLINE", new)
-            summary = dedupe_new(ledger, protocol, new_ids) if name == "one" else dedupe_ledger(ledger, protocol)
-            assert summary.mode == ("incremental" if name == "one" else "full")
-            assert store.current_duplicates(ledger) == {2: 1}
-            results.append(_rows(ledger))
-    assert results[0] == results[1]
-
-
 def test_new_records_that_make_a_title_recurring_decide_held_pairs_as_a_full_run() -> None:
     """A held pair of one column's copies (one without issue and pages) matched while the column was seen in
     two issues; new records of a third and fourth issue (by the column's next author, so they match neither
     copy) make the title recurring: the incremental run decides the held pair again (to people), as a full
     run does. Through the ledger too."""
-    column = Record(title="Stroke unit pearls: swallowing and mobility at the bedside", authors=("Smith, J.",),
-                    year=2014, journal="Clinical Rehabilitation", volume="45")
-    held = [(1, replace(column, issue="1", pages="5-6")), (2, column),
-            (3, replace(column, issue="2", pages="45-46", title=column.title + " again"))]
-    other = replace(column, authors=("Jones, K.",))  # the column by its next author: matches no copy of Smith's
-    new = [(4, replace(other, issue="3", pages="85-86")), (5, replace(other, issue="4", pages="125-126"))]
+    held = [(1, replace(_COLUMN, issue="1", pages="5-6")), (2, _COLUMN),
+            (3, replace(_COLUMN, issue="2", pages="45-46", title=_COLUMN.title + " again"))]
+    new = [(4, replace(_NEXT, issue="3", pages="85-86")), (5, replace(_NEXT, issue="4", pages="125-126"))]
     before = dedupe(held)
     assert [c.members for c in before.clusters] == [(1, 2)]
     result = _incremental(held, new, before)
@@ -346,12 +320,27 @@ def test_new_records_that_make_a_title_recurring_decide_held_pairs_as_a_full_run
     assert not full.clusters and any({p.a, p.b} == {1, 2} for p in full.uncertain)
 
 
-def test_dedupe_new_reads_a_title_s_held_records_from_the_ledger(tmp_path: Path) -> None:
-    column = Record(title="Stroke unit pearls: swallowing and mobility at the bedside", authors=("Smith, J.",),
-                    year=2014, journal="Clinical Rehabilitation", volume="45")
-    held = [replace(column, issue="1", pages="5-6"), column]
-    other = replace(column, authors=("Jones, K.",))  # the column by its next author: matches no copy of Smith's
-    new = [replace(other, issue="3", pages="85-86"), replace(other, issue="4", pages="125-126")]
+_COLUMN = Record(title="Stroke unit pearls: swallowing and mobility at the bedside", authors=("Smith, J.",),
+                 year=2014, journal="Clinical Rehabilitation", volume="45")
+_NEXT = replace(_COLUMN, authors=("Jones, K.",))  # the column by its next author: matches no copy of Smith's
+
+#: (held records, new records, duplicates after the first run, duplicates after the new records)
+_FACT_CASES = {
+    "a volume shown continuous by held and new records together": (
+        [replace(_ITEM, issue="2"), replace(_ITEM, issue="3", journal="Clin Rehabil"),
+         *(r for _, r in _others([(1, 10)], 0))],
+        [r for _, r in _others([(4, 300), (5, 400)], 0)], {}, {2: 1}),
+    "a title made recurring by new records": (
+        [replace(_COLUMN, issue="1", pages="5-6"), _COLUMN],
+        [replace(_NEXT, issue="3", pages="85-86"), replace(_NEXT, issue="4", pages="125-126")], {2: 1}, {}),
+}
+
+
+@pytest.mark.parametrize("case", list(_FACT_CASES))
+def test_dedupe_new_reads_a_fact_s_held_records_from_the_ledger(tmp_path: Path, case: str) -> None:
+    """The ledger's incremental run finds the held records of a journal volume or of a title through the
+    stored fact indexes and gives the full run's rows when new records change the run's facts."""
+    held, new, before, after = _FACT_CASES[case]
     results = []
     for name in ("one", "two"):
         folder = tmp_path / name
@@ -360,10 +349,10 @@ def test_dedupe_new_reads_a_title_s_held_records_from_the_ledger(tmp_path: Path)
         with Ledger.open(protocol.ledger_path) as ledger:
             _add(ledger, "CINAHL", held)
             dedupe_ledger(ledger, protocol)
-            assert store.current_duplicates(ledger) == {2: 1}
+            assert store.current_duplicates(ledger) == before
             new_ids = _add(ledger, "MEDLINE", new)
             summary = dedupe_new(ledger, protocol, new_ids) if name == "one" else dedupe_ledger(ledger, protocol)
             assert summary.mode == ("incremental" if name == "one" else "full")
-            assert store.current_duplicates(ledger) == {}
+            assert store.current_duplicates(ledger) == after
             results.append(_rows(ledger))
     assert results[0] == results[1]
