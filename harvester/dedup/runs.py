@@ -30,7 +30,7 @@ from harvester.dedup.pipeline import (
     prepare_all,
     resolve,
 )
-from harvester.dedup.prepare import Keys, keys_from_json, keys_to_json, prepare
+from harvester.dedup.prepare import Keys, index_keys, keys_from_json, keys_to_json, prepare, set_facts
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
@@ -173,7 +173,7 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
             now = f"a person decided {person.decision} ({person.reviewer})"
         else:
             scores = compare(prepare(record_id, get_record(ledger, record_id).record),
-                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record))
+                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record), result.facts)
             rule = decide(scores)
             now = f"{rule.verdict}: {rule.name}" + ("" if rule.verdict != MATCH else
                                                    " (kept apart by a guard of its cluster)")
@@ -190,7 +190,9 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
 
 
 def _key_row(k: Keys) -> tuple[int, int | None, str, list[str]]:
-    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in block_keys(k)]
+    # the fact indexes (a journal volume's records, a title's records in its journal) are stored as blocks
+    # of their own names, which block.py never makes
+    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in (*block_keys(k), *index_keys(k))]
 
 
 def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
@@ -198,8 +200,9 @@ def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Call
     incremental runs (all of them again when the code that makes them changed)."""
     stored = _load(ledger)
     keys = prepare_all((s.id, s.record) for s in stored)
-    found, work = find_pairs(keys)
-    result = resolve(keys, found, _decisions(ledger), {s.id: s.source for s in stored}, preference)
+    facts = set_facts(keys.values())
+    found, work = find_pairs(keys, facts=facts)
+    result = resolve(keys, found, _decisions(ledger), {s.id: s.source for s in stored}, preference, facts)
     result.stats.update(work)
     clear = store.stale_keys(ledger, KEYS_VERSION)
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
@@ -226,6 +229,10 @@ class _LedgerHeld:
 
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         return record_sources(self.ledger, ids)
+
+    def indexed(self, index: str, values: Collection[str]) -> dict[str, list[int]]:
+        named = {f"{index}|{v}": v for v in values}
+        return {named[b]: [i for i, _ in members] for b, members in store.block_members(self.ledger, named).items()}
 
 
 def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids: set[int],
