@@ -41,7 +41,7 @@ from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-from urllib3.exceptions import NameResolutionError, NewConnectionError, ProxyError, ReadTimeoutError
+from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError, ProxyError, ReadTimeoutError
 
 from harvester import __version__
 from harvester.errors import SourceError
@@ -196,7 +196,7 @@ class AnswerStream:
     stays usable. ``received``: bytes read."""
 
     def __init__(self, response: requests.Response, secrets: tuple[str, ...] = ()) -> None:
-        self._chunks: Iterator[bytes] | None = scrub_chunks(response.iter_content(CHUNK), secrets)
+        self._chunks: Iterator[bytes] | None = scrub_chunks(_pieces(response), secrets)
         self._buffer = bytearray()
         self.broken: str | None = None
         self.received = 0
@@ -221,12 +221,24 @@ class AnswerStream:
             except StopIteration:
                 self._chunks = None
                 break
-            except requests.RequestException as error:
+            except (requests.RequestException, HTTPError, OSError) as error:
                 self.broken = "timed out" if _timed_out(error) else f"connection broken ({type(error).__name__})"
                 self._chunks = None
                 break
             self.received += len(chunk)
             self._buffer += chunk
+
+
+def _pieces(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives, each piece as soon as the socket has it. ``read1`` returns what has come,
+    where ``iter_content`` would drop the bytes it had gathered towards a full chunk when the connection
+    breaks: those may hold whole records."""
+    raw = response.raw
+    if not hasattr(raw, "read1"):  # urllib3 before 2.2
+        yield from response.iter_content(CHUNK)
+        return
+    while piece := raw.read1(CHUNK, decode_content=True):
+        yield piece
 
 
 class Http:

@@ -226,9 +226,9 @@ class Batch:
 
 @dataclass(slots=True)
 class BatchSize:
-    """How many PMIDs the next EFetch asks for: ``ceiling`` (the configured batch) at first, halved after
-    an answer cut short or timed out (not below ``floor``), doubled after :data:`GROW_AFTER` clean answers
-    in a row (not above ``ceiling``)."""
+    """How many PMIDs the next EFetch asks for: ``ceiling`` (the configured batch) at first; after an answer
+    cut short or timed out, half as many as that answer was asked for (not below ``floor``); doubled after
+    :data:`GROW_AFTER` clean answers in a row (not above ``ceiling``)."""
 
     ceiling: int
     floor: int = MIN_BATCH
@@ -243,10 +243,12 @@ class BatchSize:
         self.size = self.size or self.ceiling
         self.smallest = self.size
 
-    def shrink(self) -> None:
+    def shrink(self, asked: int | None = None) -> None:
+        """After a problem with an answer to ``asked`` PMIDs (default: a full batch): half of that."""
         self.clean = 0
-        if self.size > self.floor:
-            self.size = max(self.floor, self.size // 2)
+        new = max(self.floor, min(self.size, asked or self.size) // 2)
+        if new < self.size:
+            self.size = new
             self.halved += 1
             self.smallest = min(self.smallest, self.size)
 
@@ -412,7 +414,7 @@ class PubMed:
                 fetched.answers += 1
                 if answer.problem is not None:
                     fetched.cut_short += 1
-                    fetched.batch.shrink()
+                    fetched.batch.shrink(len(answer.ask))
                     continue
                 fetched.batch.succeeded()
                 start = queue.index(answer.ask[-1], start) + 1
@@ -436,11 +438,14 @@ class PubMed:
 
         def retrying(problem: str) -> None:
             if any(kind in problem for kind in SIZE_PROBLEMS):
-                fetched.batch.shrink()
+                fetched.batch.shrink(len(asking[0]))
 
         def read(stream: AnswerStream) -> _Answer:
             ask = asking[0]
-            _refuse_non_xml(stream.peek(2000))
+            head = stream.peek(2000)
+            if stream.broken and len(head) < 2000:
+                raise Retryable(f"answer cut off ({stream.broken}) after {stream.received} bytes")
+            _refuse_non_xml(head)
             asked = set(ask)
             reader = PubMedXmlReader(database, positions)
             held: list[Record] = []
