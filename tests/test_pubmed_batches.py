@@ -154,3 +154,23 @@ def test_request_bound_at_small_scale(tmp_path: Path, seed: int) -> None:
                                                         and e["fault"])
     if stats.faults["oversize"]:
         assert "halved" in message
+
+
+@pytest.mark.slow
+def test_25000_records_within_the_issues_bound(tmp_path: Path) -> None:
+    """The issue's measurement with the default batch: 25,000 records, pace enforced (at a test's rate), 2% of
+    requests failing in each way, big answers breaking: at most 63 requests plus one per injected fault,
+    no 429 of our own, every record once (the benchmark, benchmarks/harvest.py, runs it at NCBI's 3/s)."""
+    protocol = _protocol(tmp_path)
+    faults = Faults(rate=0.02, retry_after="0.2", slow_seconds=0.2, stall_seconds=2.5)
+    with FakeEutils(25_000, limit=40, faults=faults) as fake:
+        (outcome,) = search(protocol, settings=_settings(fake, rate=36, timeout=1.5))
+        stats = fake.stats
+        pmids = {str(p) for p in fake.pmids()}
+    assert outcome.status == "ok", outcome.error
+    assert outcome.count_retrieved == 25_000 and not outcome.missing
+    with Ledger.open(protocol.ledger_path) as ledger:
+        stored = [row["source_id"] for row in ledger.connection.execute("SELECT source_id FROM records")]
+    assert len(stored) == 25_000 and set(stored) == pmids
+    assert stats.pace_429 == 0 and max(stats.served.values()) == 1
+    assert stats.total <= 63 + sum(stats.faults.values()), (stats.total, dict(stats.faults))
