@@ -444,7 +444,7 @@ class PubMed:
             ask = asking[0]
             head = stream.peek(2000)
             if stream.broken and len(head) < 2000:
-                raise Retryable(f"answer cut off ({stream.broken}) after {stream.received} bytes")
+                raise Retryable(f"answer cut off ({stream.broken})")
             _refuse_non_xml(head)
             asked = set(ask)
             reader = PubMedXmlReader(database, positions)
@@ -465,7 +465,7 @@ class PubMed:
             except PubMedXmlError as error:
                 problem = f"ERROR {error.error_text!r}" if error.error_text else error.problem
                 if stream.broken:
-                    problem = f"answer cut off ({stream.broken}) after {stream.received} bytes"
+                    problem = f"answer cut off ({stream.broken})"
             if held:
                 store(held)
             fetched.deleted.extend(reader.deleted)
