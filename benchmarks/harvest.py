@@ -123,7 +123,8 @@ def main() -> int:
           f" -> each record exactly once: {'yes' if once and not twice else 'NO'}")
     print(f"requests (the server's count): {stats.total} ({dict(stats.requests)}); minimum for batch {batch}: "
           f"{minimum} ({esearches} ESearch + {minimum - esearches} EFetch), ratio {stats.total / minimum:.2f}; "
-          f"minimum for batch 500: {minimum_500}; issue bound {ISSUE_BOUND} + {injected} faults = {bound}: "
+          + (f"minimum for batch 500: {minimum_500}; " if batch != 500 else "")
+          + f"issue bound {ISSUE_BOUND} + {injected} faults = {bound}: "
           f"{'within' if stats.total <= bound else 'OVER'}")
     print(f"faults injected: {injected} ({dict(stats.faults) or 'none'}); 429 from our own pace: {stats.pace_429}")
     print(f"time: {elapsed:.1f} s; requests / allowed rate ({limit:g}/s) = {pace_seconds:.1f} s, ratio "
