@@ -3,6 +3,7 @@ scrubbed (``sources.http.scrub_answer``) before any source parses it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,18 @@ def test_scrubbing_a_body_in_chunks_is_scrubbing_it_whole(pieces: list[bytes], c
     chunks = [body[a:b] for a, b in zip(edges, edges[1:], strict=False)]
     for secrets in (("KEY+12345",), ("K",), ("KEY+12345", "K"), ()):
         assert b"".join(scrub_chunks(iter(chunks), secrets)) == scrub_answer(body, secrets)
+
+
+def test_a_body_cut_short_is_scrubbed_up_to_where_it_broke() -> None:
+    """The bytes that came before a broken connection are all given (scrubbed) before the error: they may
+    end a whole record."""
+    def arriving() -> Iterator[bytes]:
+        yield b"<A>api_key=K and KEY+12345</A><B>"
+        yield b"tail"
+        raise ConnectionError("reset")
+
+    given: list[bytes] = []
+    with pytest.raises(ConnectionError):
+        for piece in scrub_chunks(arriving(), ("KEY+12345", "K")):
+            given.append(piece)
+    assert b"".join(given) == b"<A>api_key=*** and ***</A><B>tail"

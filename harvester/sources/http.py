@@ -126,22 +126,27 @@ def scrub_chunks(chunks: Iterator[bytes], secrets: tuple[str, ...] = ()) -> Iter
         return
     keep = max(len(form) for secret in secrets if secret for form in _forms(secret)) + 16
     carry = b""
-    for chunk in chunks:
-        data = carry + chunk
-        cut = len(data) - keep  # a match starting before ``cut`` ends inside ``data``, with a byte after it
-        if cut <= 0:
-            carry = data
-            continue
-        out, done = [], 0
-        for match in pattern.finditer(data):
-            if match.start() >= cut:
-                break
-            out += [data[done:match.start()], _masked(match)]
-            done = match.end()
-        done_to = max(cut, done)
-        out.append(data[done:done_to])
-        carry = data[done_to:]
-        yield b"".join(out)
+    try:
+        for chunk in chunks:
+            data = carry + chunk
+            cut = len(data) - keep  # a match starting before ``cut`` ends inside ``data``, with a byte after it
+            if cut <= 0:
+                carry = data
+                continue
+            out, done = [], 0
+            for match in pattern.finditer(data):
+                if match.start() >= cut:
+                    break
+                out += [data[done:match.start()], _masked(match)]
+                done = match.end()
+            done_to = max(cut, done)
+            out.append(data[done:done_to])
+            carry = data[done_to:]
+            yield b"".join(out)
+    except Exception:
+        if carry:  # the connection broke: what had come is still given, then the error
+            yield pattern.sub(_masked, carry)
+        raise
     if carry:
         yield pattern.sub(_masked, carry)
 
