@@ -8,7 +8,8 @@ Every attempt first takes a slot from the source's shared :class:`~harvester.sou
   the shared limiter so no other thread hammers the service meanwhile), HTTP 408 and 5xx;
 - HTTP 200 answers that the caller's ``check`` refuses by raising :class:`Retryable` (an ``<ERROR>``
   inside, an HTML error page, truncated XML...). ``check`` turns the body into the caller's value, so
-  a body is only accepted once it has been fully parsed.
+  a body is only accepted once it has been fully parsed (a streamed ``read`` decides for itself what
+  of a body cut short it keeps).
 
 Other 4xx answers (400 bad parameters, 414 URI too long) are not retried: the same request would fail
 the same way (:class:`HttpRefused`, which keeps the status). A host never reached at all (connection
