@@ -124,7 +124,7 @@ def main() -> int:
     print(f"requests (the server's count): {stats.total} ({dict(stats.requests)}); minimum for batch {batch}: "
           f"{minimum} ({esearches} ESearch + {minimum - esearches} EFetch), ratio {stats.total / minimum:.2f}; "
           + (f"minimum for batch 500: {minimum_500}; " if batch != 500 else "")
-          + f"issue bound {ISSUE_BOUND} + {injected} faults = {bound}: "
+          + f"issue 17's bound (at 25,000 records) {ISSUE_BOUND} + {injected} faults = {bound}: "
           f"{'within' if stats.total <= bound else 'OVER'}")
     print(f"faults injected: {injected} ({dict(stats.faults) or 'none'}); 429 from our own pace: {stats.pace_429}")
     print(f"time: {elapsed:.1f} s; requests / allowed rate ({limit:g}/s) = {pace_seconds:.1f} s, ratio "
