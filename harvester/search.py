@@ -9,13 +9,13 @@ search starts again from the first page and held records are sighted, never stor
 
 For each PubMed source: start a ``search`` run holding the query exactly as sent, resolve the
 search to PMIDs (:meth:`~harvester.sources.pubmed.PubMed.plan`, split past the 9,999 cap), store
-PubMed's translation and Count, then fetch the PMIDs the ledger does not hold yet, one EFetch batch per
-transaction, and close the run with the count retrieved and, in its message, every gap between what
-ESearch reported and what was stored.
+PubMed's translation and Count, then fetch the PMIDs the ledger does not hold yet (EFetch answers read
+while they arrive, stored a few hundred records per transaction), and close the run with the count
+retrieved and, in its message, every gap between what ESearch reported and what was stored.
 
-Resuming: a search killed at any moment has committed whole batches only. The next search (holding
+Resuming: a search killed at any moment has committed whole records only. The next search (holding
 the review's lock, so the old one is surely dead) marks the old run ``interrupted`` and skips every
-PMID already held (recording a sighting of it): at most the batch in flight is fetched again.
+PMID already held (recording a sighting of it): at most the EFetch in flight is fetched again.
 
 :func:`search_source` runs one source, optionally over an explicit date window, and returns the run id
 and the ledger ids of every record the search returned (new or already held): a scheduled refresh
@@ -49,6 +49,7 @@ from harvester.ledger.runs import finish_run, get_run, list_runs, start_run, upd
 from harvester.lock import ReviewLock
 from harvester.protocol import LIVE_KINDS, Protocol, Source
 from harvester.query import parse, to_pubmed, translate
+from harvester.records import Record
 from harvester.sources import live
 from harvester.sources.http import HttpRefused
 from harvester.sources.pubmed import Plan, PubMed, Settings, Window
@@ -217,7 +218,7 @@ def search_source(ledger: Ledger, protocol: Protocol, source: Source, *, mindate
             update_run(ledger, run_id, query_translation=plan.translation or None, count_reported=plan.count)
             add_slices(ledger, run_id, [SliceRow(s.mindate, s.maxdate, s.datetype, s.uid_range, s.count, len(s.ids))
                                         for s in plan.slices])
-            outcome = _fetch(ledger, pubmed, settings, source, run_id, plan, returned, resumed, progress)
+            outcome = _fetch(ledger, pubmed, source, run_id, plan, returned, resumed, progress)
     finally:
         if own_client:
             pubmed.close()
@@ -225,7 +226,7 @@ def search_source(ledger: Ledger, protocol: Protocol, source: Source, *, mindate
     return outcome
 
 
-def _fetch(ledger: Ledger, pubmed: PubMed, settings: Settings, source: Source, run_id: int, plan: Plan,
+def _fetch(ledger: Ledger, pubmed: PubMed, source: Source, run_id: int, plan: Plan,
            returned: dict[str, int], resumed: list[int], progress: Progress | None) -> SourceOutcome:
     """Sight what is held, fetch the rest batch by batch; ``returned`` fills as batches commit."""
     ids = plan.ids()
@@ -235,20 +236,23 @@ def _fetch(ledger: Ledger, pubmed: PubMed, settings: Settings, source: Source, r
     sight(ledger, run_id, list(returned.values()))
     position = {pmid: index for index, pmid in enumerate(ids, start=1)}
     to_fetch = [pmid for pmid in ids if pmid not in returned]
-    missing: list[str] = []
-    unexpected = 0
     _report(progress, source.name, len(returned), len(ids))
-    for start in range(0, len(to_fetch), settings.batch_size):
-        batch = pubmed.efetch(to_fetch[start:start + settings.batch_size], database=source.database,
-                              positions=position)
-        records = batch.records
-        stored = store_batch(ledger, run_id, source.name, records, dict.fromkeys(batch.missing, MISSING_REASON),
-                             count_retrieved=len(returned) + len(records))
+
+    def store(records: list[Record]) -> None:
+        stored = store_batch(ledger, run_id, source.name, records, {}, count_retrieved=len(returned) + len(records))
         returned.update(zip((record.pmid for record in records), stored, strict=True))
-        missing.extend(batch.missing)
-        unexpected += batch.unexpected
+        _report(progress, source.name, len(returned), len(ids))
+
+    fetched = pubmed.fetch(to_fetch, store, database=source.database, positions=position)
+    missing, unexpected = fetched.missing, fetched.unexpected
+    if missing:
+        store_batch(ledger, run_id, source.name, [], dict.fromkeys(missing, MISSING_REASON),
+                    count_retrieved=len(returned))
         _report(progress, source.name, len(returned) + len(missing), len(ids))
     notes = _notes(plan, len(returned), missing, unexpected, resumed, already)
+    batching = fetched.batch.describe()
+    if batching:
+        notes.append(batching)
     return SourceOutcome(
         source=source.name, run_id=run_id, status="ok", count_reported=plan.count, count_retrieved=len(returned),
         new=len(returned) - already, already_held=already, slices=len(plan.slices), missing=tuple(missing),

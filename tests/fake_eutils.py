@@ -20,10 +20,17 @@ GET and POST the way NCBI does, including what goes wrong there (``../shared/not
   ``Faults.script``: an injected 429,
   HTTP 5xx with an HTML page, ``<ERROR>`` inside HTTP 200, a truncated body (consistent headers), a
   connection dropped mid-body, an HTML page in HTTP 200, a slow answer, and a stall longer than the
-  client's timeout.
+  client's timeout;
+- **big answers break**: an EFetch answer holding more than ``Faults.oversize_records`` records (2,000 by
+  default) is cut short with probability ``Faults.oversize_rate`` (0.5 by default): the whole length
+  promised, part of it sent at a random point, the connection closed (fault kind ``oversize``). This is
+  what users of the real service report for big batches (``../shared/notes/eutils.md`` §1.4-1.5:
+  easyPubMed#13 "retmax 2000 fails, 1500 works", biopython#1944 ``IncompleteRead`` during large fetches),
+  while NBK25499 documents EFetch answers of up to 10,000 records. Set ``oversize_rate=0`` to switch it off.
 
 Every request is counted (``stats``), and so is every record served in a clean answer
-(``stats.served``), so tests can assert request counts and that nothing was fetched twice.
+(``stats.served``; in an answer cut short, the records sent whole), so tests can assert request counts
+and that nothing was fetched twice.
 
 Every query matches every record (this is not a search engine): tests vary ``n`` and the dates.
 """
@@ -67,6 +74,8 @@ class Faults:
     stall_seconds: float = 3.0  # longer than the client's read timeout in the tests
     seed: int = 20261126
     script: list[str] = field(default_factory=list)  # faults for the next requests, in order ("" = none)
+    oversize_records: int = 2000  # EFetch answers holding more records than this may be cut short ...
+    oversize_rate: float = 0.5  # ... with this probability (fault kind "oversize"; 0: never)
 
 
 @dataclass(slots=True)
@@ -81,7 +90,7 @@ class Stats:
     served: Counter[str] = field(default_factory=Counter)  # PMID -> clean EFetch answers holding it
     methods: Counter[str] = field(default_factory=Counter)
     keys_seen: set[str] = field(default_factory=set)
-    log: list[dict[str, Any]] = field(default_factory=list)  # one entry per request, api_key removed
+    log: list[dict[str, Any]] = field(default_factory=list)  # one entry per request, api_key removed; "ids": ids asked
 
     @property
     def total(self) -> int:
@@ -326,7 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         client = f"key:{key}" if key else f"ip:{self.client_address[0]}"
         entry: dict[str, Any] = {"endpoint": endpoint, "method": self.command, "at": arrived, "fault": "",
                                  "params": {k: (v if len(v) < 200 else v[:200] + "...") for k, v in params.items()},
-                                 "api_key": bool(key)}
+                                 "api_key": bool(key), "ids": len([p for p in params.get("id", "").split(",") if p])}
         if fake.echo_key and key:
             params["echoed api_key"] = key  # not logged: the log is what a test reads to see what was sent
         refused, seen, limit = fake.over_pace(client, arrived, bool(key))
@@ -382,12 +391,21 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 404, "<html><body>Not found</body></html>"
         entry["status"] = status
         data = body.encode("utf-8")
-        if fault == "truncated":
-            cut = int(fake.rng_uniform(0, max(1, len(data) - 40)))
-            self._send_bytes(200, data[:cut], "text/xml")
-            return
-        if fault == "dropped":
-            self._drop(data)
+        if fault is None and len(served) > fake.faults.oversize_records \
+                and fake.rng_uniform(0, 1) < fake.faults.oversize_rate:
+            fault = entry["fault"] = "oversize"
+            with fake.stats.lock:
+                fake.stats.faults[fault] += 1
+        if fault in ("truncated", "dropped", "oversize"):
+            cut = {"truncated": int(fake.rng_uniform(0, max(1, len(data) - 40))), "dropped": len(data) // 2,
+                   "oversize": int(fake.rng_uniform(0, len(data)))}[fault]
+            whole = data[:cut].count(b"</PubmedArticle>") + data[:cut].count(b"</PubmedBookArticle>")
+            with fake.stats.lock:  # the records sent whole (a client reading while it receives keeps them)
+                fake.stats.served.update(str(p) for p in served[:whole])
+            if fault == "truncated":
+                self._send_bytes(200, data[:cut], "text/xml")
+            else:
+                drop(self, data, "text/xml", keep=cut)
             return
         # Counted before the answer goes out, so a client that has read it always sees it counted; taken back
         # when the answer could not be sent.
@@ -417,9 +435,6 @@ class _Handler(BaseHTTPRequestHandler):
                     headers: dict[str, str] | None = None) -> bool:
         return send_bytes(self, status, data, content_type, headers)
 
-    def _drop(self, data: bytes) -> None:
-        """Promise the whole body, send half, and close the connection."""
-        drop(self, data, "text/xml")
 
 
 def _xml(root: str, body: str, doctype: str | None = None) -> str:

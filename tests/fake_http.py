@@ -273,14 +273,14 @@ def send_bytes(handler: BaseHTTPRequestHandler, status: int, data: bytes, conten
         return False
 
 
-def drop(handler: BaseHTTPRequestHandler, data: bytes, content_type: str) -> None:
-    """Promise the whole body, send half, and close the connection."""
+def drop(handler: BaseHTTPRequestHandler, data: bytes, content_type: str, keep: int | None = None) -> None:
+    """Promise the whole body, send half (or ``keep`` bytes), and close the connection."""
     try:
         handler.send_response(200)
         handler.send_header("Content-Type", f"{content_type}; charset=UTF-8")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
-        handler.wfile.write(data[: len(data) // 2])
+        handler.wfile.write(data[: len(data) // 2 if keep is None else keep])
         handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
         pass

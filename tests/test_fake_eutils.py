@@ -121,4 +121,27 @@ def test_each_fault(kind: str) -> None:
                 list(iter_records(answer.content))
         elif kind == "slow":
             assert answer is not None and len(list(iter_records(answer.content))) == 2
-        assert not fake.stats.served or kind == "slow"
+        if kind in ("truncated", "dropped"):  # only the records sent whole count as served
+            whole = answer.content.count(b"</PubmedArticle>") if answer is not None else None
+            assert len(fake.stats.served) <= 1 and (whole is None or len(fake.stats.served) == whole)
+        else:
+            assert not fake.stats.served or kind == "slow"
+
+
+def test_big_efetch_answers_break_as_users_of_the_real_service_report() -> None:
+    """Answers over ``oversize_records`` records are cut short (connection closed mid-body); the records sent
+    whole are counted as served; small answers are never cut."""
+    faults = Faults(oversize_records=100, oversize_rate=1.0)
+    with FakeEutils(300, enforce_pace=False, faults=faults, books_every=0) as fake:
+        small = _post(fake, "efetch", id=",".join(str(p) for p in fake.pmids()[:100]))
+        assert len(list(iter_records(small.content))) == 100 and fake.stats.faults == {}
+        with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            _post(fake, "efetch", id=",".join(str(p) for p in fake.pmids()))
+        assert fake.stats.faults == {"oversize": 1}
+        cut = [pmid for pmid, times in fake.stats.served.items() if int(pmid) - fake.first_pmid >= 100]
+        assert len(cut) < 200 and all(fake.stats.served[pmid] == 1 for pmid in cut)
+        sent_whole = sorted(int(pmid) for pmid in cut)
+        assert sent_whole == list(range(fake.first_pmid + 100, fake.first_pmid + 100 + len(sent_whole)))
+    with FakeEutils(300, enforce_pace=False, faults=Faults(oversize_records=100, oversize_rate=0.0)) as fake:
+        whole = _post(fake, "efetch", id=",".join(str(p) for p in fake.pmids()))
+        assert len(list(iter_records(whole.content))) == 300 and not fake.stats.faults

@@ -3,9 +3,12 @@ scrubbed (``sources.http.scrub_answer``) before any source parses it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from harvester import protocol as protocol_module
@@ -13,7 +16,7 @@ from harvester.cli.main import app
 from harvester.ledger import Ledger
 from harvester.ledger.runs import get_run
 from harvester.search import search
-from harvester.sources.http import scrub_answer
+from harvester.sources.http import scrub_answer, scrub_chunks
 from tests.fake_eutils import FakeEutils
 
 KEY = "SECRETKEY42abc"
@@ -58,3 +61,32 @@ def test_scrub_answer_replaces_only_the_secrets() -> None:
     assert scrub_answer(body, ()) == body and scrub_answer(body, ("",)) == body
     short = b"<Id>K</Id><T>api_key=K and api_key=KK</T>"  # a short (test) key: only where api_key= names it
     assert scrub_answer(short, ("K",)) == b"<Id>K</Id><T>api_key=*** and api_key=KK</T>"
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(st.sampled_from([b"<T>", b"api_key=", b"KEY+12345", b"KEY%2B12345", b"K", b"KEY+1",
+                                        b"2345", b"x", b"apikey=", b"API_KEY=", b"</T>"]), max_size=40),
+       cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_scrubbing_a_body_in_chunks_is_scrubbing_it_whole(pieces: list[bytes], cuts: list[int]) -> None:
+    """An EFetch answer is scrubbed while it arrives (``scrub_chunks``): however the body is cut into chunks,
+    a secret split between two of them is replaced, and the result is what ``scrub_answer`` gives."""
+    body = b"".join(pieces)
+    edges = sorted({0, len(body), *(min(c, len(body)) for c in cuts)})
+    chunks = [body[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    for secrets in (("KEY+12345",), ("K",), ("KEY+12345", "K"), ()):
+        assert b"".join(scrub_chunks(iter(chunks), secrets)) == scrub_answer(body, secrets)
+
+
+def test_a_body_cut_short_is_scrubbed_up_to_where_it_broke() -> None:
+    """The bytes that came before a broken connection are all given (scrubbed) before the error: they may
+    end a whole record."""
+    def arriving() -> Iterator[bytes]:
+        yield b"<A>api_key=K and KEY+12345</A><B>"
+        yield b"tail"
+        raise ConnectionError("reset")
+
+    given: list[bytes] = []
+    with pytest.raises(ConnectionError):
+        for piece in scrub_chunks(arriving(), ("KEY+12345", "K")):
+            given.append(piece)
+    assert b"".join(given) == b"<A>api_key=*** and ***</A><B>tail"

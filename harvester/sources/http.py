@@ -8,7 +8,8 @@ Every attempt first takes a slot from the source's shared :class:`~harvester.sou
   the shared limiter so no other thread hammers the service meanwhile), HTTP 408 and 5xx;
 - HTTP 200 answers that the caller's ``check`` refuses by raising :class:`Retryable` (an ``<ERROR>``
   inside, an HTML error page, truncated XML...). ``check`` turns the body into the caller's value, so
-  a body is only accepted once it has been fully parsed.
+  a body is only accepted once it has been fully parsed (a streamed ``read`` decides for itself what
+  of a body cut short it keeps).
 
 Other 4xx answers (400 bad parameters, 414 URI too long) are not retried: the same request would fail
 the same way (:class:`HttpRefused`, which keeps the status). A host never reached at all (connection
@@ -19,6 +20,13 @@ retried like any other. After the last attempt a :class:`~harvester.errors.Sourc
 every problem seen; its text, like every message here, has the secrets scrubbed out. So has every answer
 body, before the source's ``check`` parses it (:func:`scrub_answer`): a field that echoes the request
 (E-utilities' ``QueryTranslation``, a ``WarningList``) never carries a key into the ledger or the output.
+
+Big answers can be read while they arrive (:meth:`Http.post_stream`): the caller's ``read`` gets an
+:class:`AnswerStream` (scrubbed on the way, chunk by chunk) instead of the whole body, so memory does not
+grow with the answer; a connection that breaks or stalls mid-body ends the stream, and ``broken`` says
+why, so the caller can keep what arrived whole. A caller may also change its request between attempts
+(``values`` as a function, told of each problem by ``retrying``): EFetch asks for fewer records after an
+answer cut short.
 """
 
 from __future__ import annotations
@@ -27,14 +35,14 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-from urllib3.exceptions import NameResolutionError, NewConnectionError, ProxyError
+from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError, ProxyError, ReadTimeoutError
 
 from harvester import __version__
 from harvester.errors import SourceError
@@ -106,16 +114,65 @@ def scrub_answer(body: bytes, secrets: tuple[str, ...] = ()) -> bytes:
     replaced, so a record's own text is never changed; :func:`scrub` cleans messages. A secret shorter than
     ``_SHORT_SECRET`` characters (no real key is; a test's may be) is replaced only where a key parameter
     names it (``api_key=K``): everywhere, it would eat letters of the answer."""
-    for secret in secrets:
-        if secret:
-            for form in {secret, quote(secret, safe="")}:
-                written = form.encode("utf-8")
-                if len(secret) >= _SHORT_SECRET:
-                    body = body.replace(written, b"***")
-                else:
-                    body = re.sub(rb"((?:api_key|apikey)=)" + re.escape(written) + rb"(?![A-Za-z0-9])", rb"\1***",
-                                  body, flags=re.IGNORECASE)
-    return body
+    pattern = _secret_pattern(secrets)
+    return body if pattern is None else pattern.sub(_masked, body)
+
+
+def scrub_chunks(chunks: Iterator[bytes], secrets: tuple[str, ...] = ()) -> Iterator[bytes]:
+    """:func:`scrub_answer` over a body that arrives in chunks: a secret split between two chunks is
+    replaced too. Each chunk's last bytes (as many as the longest match) wait for the next chunk."""
+    pattern = _secret_pattern(secrets)
+    if pattern is None:
+        yield from chunks
+        return
+    keep = max(len(form) for secret in secrets if secret for form in _forms(secret)) + 16
+    carry = b""
+    try:
+        for chunk in chunks:
+            data = carry + chunk
+            cut = len(data) - keep  # a match starting before ``cut`` ends inside ``data``, with a byte after it
+            if cut <= 0:
+                carry = data
+                continue
+            out, done = [], 0
+            for match in pattern.finditer(data):
+                if match.start() >= cut:
+                    break
+                out += [data[done:match.start()], _masked(match)]
+                done = match.end()
+            done_to = max(cut, done)
+            out.append(data[done:done_to])
+            carry = data[done_to:]
+            yield b"".join(out)
+    except Exception:
+        if carry:  # the connection broke: what had come is still given, then the error
+            yield pattern.sub(_masked, carry)
+        raise
+    if carry:
+        yield pattern.sub(_masked, carry)
+
+
+def _forms(secret: str) -> set[bytes]:
+    return {form.encode("utf-8") for form in (secret, quote(secret, safe=""))}
+
+
+def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[bytes] | None:
+    """One pattern for every secret: long ones anywhere, short ones only after ``api_key=``/``apikey=``."""
+    long_forms = sorted({f for s in secrets if len(s) >= _SHORT_SECRET for f in _forms(s)}, key=len, reverse=True)
+    short_forms = sorted({f for s in secrets if s and len(s) < _SHORT_SECRET for f in _forms(s)}, key=len,
+                         reverse=True)
+    parts = []
+    if long_forms:
+        parts.append(b"(?P<long>" + b"|".join(re.escape(f) for f in long_forms) + b")")
+    if short_forms:
+        parts.append(b"(?P<name>(?i:api_key|apikey)=)(?:" + b"|".join(re.escape(f) for f in short_forms)
+                     + b")(?![A-Za-z0-9])")
+    return re.compile(b"|".join(parts)) if parts else None
+
+
+def _masked(match: re.Match[bytes]) -> bytes:
+    named = match.groupdict()
+    return b"***" if named.get("long") is not None else (named.get("name") or b"") + b"***"
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -132,6 +189,62 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+#: Bytes read from the socket at a time by :class:`AnswerStream`.
+CHUNK = 1 << 16
+
+
+class AnswerStream:
+    """An HTTP 200 body read while it arrives (``read(size)``, what lxml's ``iterparse`` wants), scrubbed of
+    secrets chunk by chunk. A connection that breaks or stalls mid-body ends the stream early instead of
+    raising: ``broken`` then says why (``timed out``, ``connection broken (...)``), and what was read so far
+    stays usable. ``received``: bytes read."""
+
+    def __init__(self, response: requests.Response, secrets: tuple[str, ...] = ()) -> None:
+        self._chunks: Iterator[bytes] | None = scrub_chunks(_pieces(response), secrets)
+        self._buffer = bytearray()
+        self.broken: str | None = None
+        self.received = 0
+
+    def peek(self, size: int) -> bytes:
+        """The next ``size`` bytes (fewer at the end), left to be read."""
+        self._fill(size)
+        return bytes(self._buffer[:size])
+
+    def read(self, size: int = -1) -> bytes:
+        self._fill(size)
+        if size < 0 or size >= len(self._buffer):
+            out, self._buffer = bytes(self._buffer), bytearray()
+        else:
+            out, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
+        return out
+
+    def _fill(self, size: int) -> None:
+        while self._chunks is not None and (size < 0 or len(self._buffer) < size):
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                self._chunks = None
+                break
+            except (requests.RequestException, HTTPError, OSError) as error:
+                self.broken = "timed out" if _timed_out(error) else f"connection broken ({type(error).__name__})"
+                self._chunks = None
+                break
+            self.received += len(chunk)
+            self._buffer += chunk
+
+
+def _pieces(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives, each piece as soon as the socket has it. ``read1`` returns what has come,
+    where ``iter_content`` would drop the bytes it had gathered towards a full chunk when the connection
+    breaks: those may hold whole records."""
+    raw = response.raw
+    if not hasattr(raw, "read1"):  # urllib3 before 2.2
+        yield from response.iter_content(CHUNK)
+        return
+    while piece := raw.read1(CHUNK, decode_content=True):
+        yield piece
 
 
 class Http:
@@ -165,23 +278,44 @@ class Http:
         """GET ``url`` with ``params`` in its query string and return ``check(body)``."""
         return self.request("GET", url, params, check, what)
 
+    def post_stream(self, url: str, data: Mapping[str, str] | Callable[[], Mapping[str, str]],
+                    read: Callable[[AnswerStream], T], what: str | Callable[[], str], *,
+                    retrying: Callable[[str], None] | None = None) -> T:
+        """POST ``data`` and return ``read(stream)``, ``read`` parsing the body while it arrives.
+
+        ``data`` (and ``what``) may be functions, called for each attempt: ``retrying(problem)`` is told of
+        each problem before the next attempt, so the caller can change its request (ask for less)."""
+        def consume(response: requests.Response) -> T:
+            return read(AnswerStream(response, self.secrets))
+
+        return self._attempts("POST", url, data, consume, what, stream=True, retrying=retrying)
+
     def request(self, method: str, url: str, values: Mapping[str, str], check: Callable[[bytes], T],
                 what: str) -> T:
         """One request, paced and retried; ``values`` go in the body (POST) or the query string (GET)."""
+        def consume(response: requests.Response) -> T:
+            return check(scrub_answer(response.content, self.secrets))
+
+        return self._attempts(method, url, values, consume, what, stream=False, retrying=None)
+
+    def _attempts(self, method: str, url: str, values: Mapping[str, str] | Callable[[], Mapping[str, str]],
+                  consume: Callable[[requests.Response], T], what: str | Callable[[], str], *, stream: bool,
+                  retrying: Callable[[str], None] | None) -> T:
         policy = self.policy
         problems: list[str] = []
         for attempt in range(1, policy.attempts + 1):
+            sent = dict(values() if callable(values) else values)
             self.limiter.acquire()
             self.stats["requests"] += 1
             wait: float | None = None
             try:
+                timeout = (policy.connect_timeout, policy.read_timeout)
                 if method == "POST":
-                    response = self.session.post(url, data=dict(values),
-                                                 timeout=(policy.connect_timeout, policy.read_timeout))
+                    response = self.session.post(url, data=sent, timeout=timeout, stream=stream)
                 else:
-                    response = self.session.get(url, params=dict(values),
-                                                timeout=(policy.connect_timeout, policy.read_timeout))
-                body = response.content
+                    response = self.session.get(url, params=sent, timeout=timeout, stream=stream)
+                if not stream or response.status_code != 200:
+                    body = response.content
             except requests.Timeout as error:
                 if self.unreachable_hint is not None and not self.reached and _never_connected(error):
                     raise self._unreachable(url, "connection timed out") from None
@@ -189,15 +323,17 @@ class Http:
             except requests.RequestException as error:
                 if self.unreachable_hint is not None and not self.reached and _never_connected(error):
                     raise self._unreachable(url, _connect_reason(error)) from None
-                problem = f"connection failed ({type(error).__name__})"
+                problem = "timed out" if _timed_out(error) else f"connection failed ({type(error).__name__})"
             else:
                 self.reached = True
                 status = response.status_code
                 if status == 200:
                     try:
-                        return check(scrub_answer(body, self.secrets))
+                        return consume(response)
                     except Retryable as refused:
                         problem = refused.problem
+                    finally:
+                        response.close()
                 elif status == 429 or status == 408 or status >= 500:
                     problem = f"HTTP {status}" + (" (rate limit exceeded)" if status == 429 else "")
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
@@ -205,11 +341,14 @@ class Http:
                         wait = min(wait, policy.retry_after_cap)
                 else:
                     snippet = " ".join(body[:200].decode("utf-8", "replace").split())
-                    raise HttpRefused(status, self.scrub(f"{what}: HTTP {status} from {_no_query(url)}: {snippet}"))
+                    named = what() if callable(what) else what
+                    raise HttpRefused(status, self.scrub(f"{named}: HTTP {status} from {_no_query(url)}: {snippet}"))
             self.stats[problem.split(":")[0]] += 1
             problems.append(problem)
             if attempt == policy.attempts:
                 break
+            if retrying is not None:
+                retrying(problem)
             if wait is None:
                 wait = self._backoff(attempt)
             if problem.startswith("HTTP 429"):
@@ -217,7 +356,8 @@ class Http:
             self.stats["retries"] += 1
             self._sleep(wait)
         seen = "; ".join(f"{n}x {p}" for p, n in Counter(problems).most_common())
-        raise SourceError(self.scrub(f"{what} failed after {policy.attempts} attempts ({seen}) at {_no_query(url)}"))
+        named = what() if callable(what) else what
+        raise SourceError(self.scrub(f"{named} failed after {policy.attempts} attempts ({seen}) at {_no_query(url)}"))
 
     def _unreachable(self, url: str, reason: str) -> SourceError:
         """The first request to a host never connected: stop at once with what to check (no retries: an
@@ -246,6 +386,12 @@ def _causes(error: BaseException) -> list[BaseException]:
             if isinstance(inner, BaseException) and inner not in seen:
                 pending.append(inner)
     return seen
+
+
+def _timed_out(error: BaseException) -> bool:
+    """True when the server stopped sending within the read timeout (requests wraps urllib3's
+    ``ReadTimeoutError`` in a ``ConnectionError`` when it happens while the body is read)."""
+    return any(isinstance(cause, requests.Timeout | ReadTimeoutError | TimeoutError) for cause in _causes(error))
 
 
 def _never_connected(error: BaseException) -> bool:

@@ -13,11 +13,17 @@ What NCBI asks, and what the service does (research notes: ``../shared/notes/eut
   fit is split by PMID range (``AND lo:hi[uid]``).
 - **Errors inside HTTP 200**: an ``<ERROR>`` element, an HTML page, a truncated body: retried like a
   429 or a 5xx (see :mod:`harvester.sources.http`).
-- **EFetch** is POSTed with explicit PMID lists of ``batch_size`` (200 by default: "several hundred
-  records" per request is NCBI's guidance). Explicit lists rather than the history server's
-  WebEnv/query_key: the harvester can then skip the PMIDs a ledger already holds (that is how a killed
-  search resumes), and compare the PMIDs asked for with those returned (EFetch silently drops deleted
-  ones). PMIDs missing from an answer are asked for once more, then reported.
+- **EFetch** is POSTed with explicit PMID lists, as many per request as NCBI documents EFetch to give
+  (``retmax`` up to 10,000, NBK25499; ``batch_size`` lowers it): at the pace limit the number of
+  requests is the harvest's time. Big answers are where E-utilities breaks (users report answers of
+  2,000 records failing where 1,500 work, ``IncompleteRead`` on large fetches), so the batch adapts
+  (:class:`BatchSize`): halved after an answer cut short or timed out, doubled again after clean ones.
+  Each answer is parsed while it arrives and its records are handed on in groups of
+  :data:`STORE_EVERY` (memory stays flat whatever the batch); the whole records of an answer cut short
+  are kept, and only the PMIDs it did not deliver are asked for again. Explicit lists rather than the
+  history server's WebEnv/query_key: the harvester can then skip the PMIDs a ledger already holds (that
+  is how a killed search resumes), and compare the PMIDs asked for with those returned (EFetch silently
+  drops deleted ones). PMIDs missing from a complete answer are asked for once more, then reported.
 
 This module talks HTTP and nothing else: :mod:`harvester.search` writes what it returns to the ledger.
 """
@@ -26,10 +32,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -37,7 +43,7 @@ from lxml import etree
 from harvester.errors import SourceError
 from harvester.formats.pubmed_xml import PubMedXmlError, PubMedXmlReader
 from harvester.records import Record
-from harvester.sources.http import Http, Retryable, RetryPolicy, env_number
+from harvester.sources.http import AnswerStream, Http, Retryable, RetryPolicy, env_number
 from harvester.sources.pace import quota_bucket, shared_limiter
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -47,7 +53,17 @@ CAP = 9999
 #: NCBI's published limits, requests per second.
 LIMIT = 3.0
 LIMIT_WITH_KEY = 10.0
-DEFAULT_BATCH = 200
+#: EFetch's documented most records per request (NBK25499: ``retmax`` up to 10,000) and the default batch.
+MAX_BATCH = 10_000
+DEFAULT_BATCH = MAX_BATCH
+#: Halving stops here: an answer this small that is still cut short is retried as it is.
+MIN_BATCH = 50
+#: Clean answers in a row after which a halved batch is doubled again (up to the configured batch).
+GROW_AFTER = 2
+#: Records handed to the caller (one ledger transaction) at a time while an EFetch answer streams in.
+STORE_EVERY = 500
+#: Problems that mean "asked for too much at once": the next attempt asks for half as many records.
+SIZE_PROBLEMS = ("timed out", "cut off", "truncated")
 #: Slices aim at this share of the cap, so an uneven spread of dates seldom needs a further split.
 SLICE_FILL = 0.75
 #: Date bounds used when a search without date limits must be split by date.
@@ -102,7 +118,7 @@ class Settings:
             connect_timeout=min(defaults.connect_timeout, timeout),
             read_timeout=timeout,
         )
-        batch = int(env_number(env, ENV_BATCH, int, DEFAULT_BATCH, 1, CAP))
+        batch = int(env_number(env, ENV_BATCH, int, DEFAULT_BATCH, 1, MAX_BATCH))
         return cls(base_url=base_url, api_key=api_key, rate=rate, batch_size=batch, email=email, policy=policy)
 
     def public(self) -> dict[str, Any]:
@@ -208,6 +224,72 @@ class Batch:
     deleted: tuple[str, ...] = ()  # PMIDs listed in a DeleteCitation element
 
 
+@dataclass(slots=True)
+class BatchSize:
+    """How many PMIDs the next EFetch asks for: ``ceiling`` (the configured batch) at first; after an answer
+    cut short or timed out, half as many as that answer was asked for (not below ``floor``); doubled after
+    :data:`GROW_AFTER` clean answers in a row (not above ``ceiling``)."""
+
+    ceiling: int
+    floor: int = MIN_BATCH
+    size: int = 0
+    clean: int = 0
+    halved: int = 0
+    grown: int = 0
+    smallest: int = 0
+
+    def __post_init__(self) -> None:
+        self.floor = max(1, min(self.floor, self.ceiling))
+        self.size = self.size or self.ceiling
+        self.smallest = self.size
+
+    def shrink(self, asked: int | None = None) -> None:
+        """After a problem with an answer to ``asked`` PMIDs (default: a full batch): half of that."""
+        self.clean = 0
+        new = max(self.floor, min(self.size, asked or self.size) // 2)
+        if new < self.size:
+            self.size = new
+            self.halved += 1
+            self.smallest = min(self.smallest, self.size)
+
+    def succeeded(self) -> None:
+        self.clean += 1
+        if self.clean >= GROW_AFTER and self.size < self.ceiling:
+            self.size = min(self.ceiling, self.size * 2)
+            self.grown += 1
+            self.clean = 0
+
+    def describe(self) -> str | None:
+        """For the run's message, when the batch had to change."""
+        if not self.halved:
+            return None
+        return (f"EFetch batch of {self.ceiling} PMIDs halved {self.halved} time(s) after answers cut short or "
+                f"timed out (down to {self.smallest}), doubled {self.grown} time(s) after clean ones; "
+                f"ended at {self.size}")
+
+
+@dataclass(slots=True)
+class Fetched:
+    """What :meth:`PubMed.fetch` did: PMIDs asked for twice and never returned, records returned that were
+    not asked for (ignored), ``DeleteCitation`` PMIDs, answers (complete, cut short) and the batch size."""
+
+    batch: BatchSize
+    missing: list[str] = field(default_factory=list)
+    unexpected: int = 0
+    deleted: list[str] = field(default_factory=list)
+    answers: int = 0
+    cut_short: int = 0
+
+
+@dataclass(slots=True)
+class _Answer:
+    """One EFetch answer as read: ``problem`` when it was cut short (its whole records were kept)."""
+
+    ask: list[str]
+    got: int
+    problem: str | None = None
+
+
 class PubMed:
     """An E-utilities client for PubMed; one per harvest (they share the process-wide pace)."""
 
@@ -300,46 +382,98 @@ class PubMed:
 
     def efetch(self, pmids: Iterable[str], database: str = "PubMed",
                positions: Mapping[str, int] | None = None) -> Batch:
-        """Fetch PubMed XML for ``pmids`` (one POST; PMIDs missing from the answer are asked once more).
-
-        ``positions``: PMID -> place in the search's result set, given to each record."""
+        """Fetch PubMed XML for ``pmids`` and hold the records (:meth:`fetch` without a store, for small
+        lists): the records in the order asked, and the PMIDs missing after being asked for twice."""
         wanted = list(dict.fromkeys(pmids))
-        if not wanted:
-            return Batch((), ())
         found: dict[str, Record] = {}
-        unexpected = 0
-        deleted: list[str] = []
-        asking = wanted
-        for _ in range(2):
-            records, gone = self._efetch_once(asking, database, positions)
-            deleted.extend(gone)
-            asked = set(asking)
-            for record in records:
-                if record.pmid in asked and record.pmid not in found:
-                    found[record.pmid] = record
-                else:
-                    unexpected += 1
-            asking = [pmid for pmid in wanted if pmid not in found]
-            if not asking:
-                break
-        return Batch(records=tuple(found[p] for p in wanted if p in found), missing=tuple(asking),
-                     unexpected=unexpected, deleted=tuple(deleted))
+        fetched = self.fetch(wanted, lambda records: found.update((r.pmid, r) for r in records),
+                             database=database, positions=positions)
+        return Batch(records=tuple(found[p] for p in wanted if p in found), missing=tuple(fetched.missing),
+                     unexpected=fetched.unexpected, deleted=tuple(fetched.deleted))
 
-    def _efetch_once(self, pmids: list[str], database: str,
-                     positions: Mapping[str, int] | None) -> tuple[list[Record], list[str]]:
-        data = {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}
+    def fetch(self, pmids: Iterable[str], store: Callable[[list[Record]], None], *, database: str = "PubMed",
+              positions: Mapping[str, int] | None = None) -> Fetched:
+        """Fetch every PMID once with as few EFetches as the batch size allows, handing the records to
+        ``store`` as they arrive (at most :data:`STORE_EVERY` at a time, each record once).
 
-        def check(body: bytes) -> tuple[list[Record], list[str]]:
-            _refuse_non_xml(body)
+        The batch starts at the configured size and adapts (:class:`BatchSize`). An answer cut short
+        keeps its whole records; the PMIDs it did not deliver are asked for next, in a halved batch. PMIDs
+        a complete answer did not return are asked for once more at the end; those still missing are
+        ``missing``. ``positions``: PMID -> place in the search's result set, given to each record."""
+        wanted = list(dict.fromkeys(pmids))
+        fetched = Fetched(BatchSize(self.settings.batch_size))
+        received: set[str] = set()
+        again: list[str] = []
+        for last_round, queue in ((False, wanted), (True, again)):
+            start = 0
+            while True:
+                start = _skip(queue, start, received)
+                if start >= len(queue):
+                    break
+                answer = self._efetch_stream(queue, start, received, store, database, positions, fetched)
+                fetched.answers += 1
+                if answer.problem is not None:
+                    fetched.cut_short += 1
+                    fetched.batch.shrink(len(answer.ask))
+                    continue
+                fetched.batch.succeeded()
+                start = queue.index(answer.ask[-1], start) + 1
+                unanswered = [pmid for pmid in answer.ask if pmid not in received]
+                (fetched.missing if last_round else again).extend(unanswered)
+        return fetched
+
+    def _efetch_stream(self, queue: list[str], start: int, received: set[str], store: Callable[[list[Record]], None],
+                       database: str, positions: Mapping[str, int] | None, fetched: Fetched) -> _Answer:
+        """One EFetch (retried, each attempt asking for the next batch of ``queue`` from ``start`` not yet
+        received), read while it arrives."""
+        asking: list[list[str]] = [[]]
+
+        def data() -> dict[str, str]:
+            asking[0] = _take(queue, start, fetched.batch.size, received)
+            return self._identified({"db": "pubmed", "id": ",".join(asking[0]), "retmode": "xml"})
+
+        def what() -> str:
+            ask = asking[0]
+            return f"PubMed EFetch of {len(ask)} PMIDs ({ask[0] if ask else ''}...)"
+
+        def retrying(problem: str) -> None:
+            if any(kind in problem for kind in SIZE_PROBLEMS):
+                fetched.batch.shrink(len(asking[0]))
+
+        def read(stream: AnswerStream) -> _Answer:
+            ask = asking[0]
+            head = stream.peek(2000)
+            if stream.broken and len(head) < 2000:
+                raise Retryable(f"answer cut off ({stream.broken})")
+            _refuse_non_xml(head)
+            asked = set(ask)
             reader = PubMedXmlReader(database, positions)
+            held: list[Record] = []
+            got = 0
+            problem: str | None = None
             try:
-                records = list(reader.records(body))
+                for record in reader.records(cast(IO[bytes], stream)):  # it has what iterparse reads: read()
+                    if record.pmid in asked and record.pmid not in received:
+                        held.append(record)
+                        received.add(record.pmid)
+                        got += 1
+                        if len(held) >= STORE_EVERY:
+                            store(held)
+                            held = []
+                    else:
+                        fetched.unexpected += 1
             except PubMedXmlError as error:
-                raise Retryable(f"ERROR {error.error_text!r}" if error.error_text else error.problem) from error
-            return records, reader.deleted
+                problem = f"ERROR {error.error_text!r}" if error.error_text else error.problem
+                if stream.broken:
+                    problem = f"answer cut off ({stream.broken})"
+            if held:
+                store(held)
+            fetched.deleted.extend(reader.deleted)
+            if problem is not None and not got:
+                raise Retryable(problem)
+            return _Answer(ask, got, problem)
 
-        what = f"PubMed EFetch of {len(pmids)} PMIDs ({pmids[0]}...)"
-        return self.http.post(self._url("efetch.fcgi"), self._identified(data), check, what)
+        return self.http.post_stream(self._url("efetch.fcgi"), data, read, what, retrying=retrying)
 
     # ---------------------------------------------------------------------------------------- helpers
 
@@ -379,6 +513,24 @@ def _parse_esearch(body: bytes) -> Answer:
             if text:
                 messages.append(f"{element.tag}: {text}")
     return Answer(int(count_text), ids, " ".join((root.findtext("QueryTranslation") or "").split()), tuple(messages))
+
+
+def _take(queue: list[str], start: int, size: int, received: set[str]) -> list[str]:
+    """The next ``size`` PMIDs of ``queue`` from ``start`` that have not been received."""
+    ask: list[str] = []
+    for pmid in queue[start:]:
+        if pmid not in received:
+            ask.append(pmid)
+            if len(ask) >= size:
+                break
+    return ask
+
+
+def _skip(queue: list[str], start: int, received: set[str]) -> int:
+    """The first place from ``start`` whose PMID has not been received."""
+    while start < len(queue) and queue[start] in received:
+        start += 1
+    return start
 
 
 def _refuse_non_xml(body: bytes) -> None:
