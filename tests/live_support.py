@@ -32,7 +32,10 @@ kind = "{kind}"
 
 
 def settings_for(service: live.Service, url: str, *, page_size: int | None = None, rate: float = 2000.0,
-                 timeout: float = 1.0, attempts: int = 8, api_key: str | None = None) -> live.Settings:
+                 timeout: float = 10.0, attempts: int = 8, api_key: str | None = None) -> live.Settings:
+    """Settings for a fake service. The timeout is long by default: on a loaded machine an answer without a
+    fault can take over a second, and the retry that causes would count as a request. Tests that inject
+    stalls pass a timeout below the fake's stall."""
     return live.Settings(service, url, rate, page_size or service.page_size,
                          RetryPolicy(attempts=attempts, backoff=0.01, connect_timeout=timeout, read_timeout=timeout),
                          api_key=api_key, email="reviewer@example.org")

@@ -64,7 +64,8 @@ def test_20000_records_with_every_fault_land_exactly_once(tmp_path: Path, case: 
     faults = Faults(rate=0.02, script=[item for kind in script for item in (kind, "")])
     page_size = min(case.service.page_size, 200)  # 100 pages: enough requests for 2% of each fault
     with case.fake(N, faults=faults) as fake:
-        settings = settings_for(case.service, fake.url, page_size=page_size, api_key="k-test")
+        settings = settings_for(case.service, fake.url, page_size=page_size, api_key="k-test",
+                                timeout=1.0)  # below the fake's stall (1.5 s): a stall is a timeout
         (outcome,) = search(protocol, services={case.kind: settings})
         stats = fake.stats
     assert outcome.status == "ok", outcome.error
