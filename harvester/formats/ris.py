@@ -692,6 +692,12 @@ def _pmid(values: dict[str, list[str]], database: str, own_database: str) -> str
     return ""
 
 
+def _first_listed(text: str) -> str:
+    """ProQuest writes a record's document ids as a ``;`` list in ``AN``: the first id is the record's; a value
+    with no id between its separators is kept as written."""
+    return next((part.strip() for part in text.split(";") if part.strip()), text)
+
+
 def _source_id(values: dict[str, list[str]], tags: tuple[str, ...], database: str) -> str:
     """The database's own id: the accession number (``AN``), else the vendor's id tag, else ``ID``."""
     if database in ("Scopus", "Lens"):
@@ -703,7 +709,7 @@ def _source_id(values: dict[str, list[str]], tags: tuple[str, ...], database: st
         for value in values.get(tag, ()):
             text = value.strip()
             if text:
-                return text.split(";")[0].strip() if database == "ProQuest" else text
+                return _first_listed(text) if database == "ProQuest" else text
     for value in values.get("N1", ()):
         match = _ACCESSION.search(value)
         if match:
