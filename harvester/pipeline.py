@@ -123,8 +123,14 @@ def _write_outputs(review: Review, out: Path, result: PipelineResult) -> list[Pa
     All from the one review the pipeline computed (its counts are not computed again)."""
     written = write_outputs(review, out)
     loaded = counts_of(review)
-    written.append(draw_diagram(loaded, template="2009", fmt="svg", out=out / "prisma-2009.svg",
-                                draft=bool(layout_problems(loaded, "2009"))).path)
+    old_layout = out / "prisma-2009.svg"
+    misfit = layout_problems(loaded, "2009")
+    if misfit:  # a layout that does not fit this review is not drawn (run draws no DRAFT): say why instead
+        old_layout.unlink(missing_ok=True)  # an earlier run's figure would show numbers this ledger no longer has
+        result.warnings.append(f"{old_layout.name} not written: the 2009 layout does not fit this review ("
+                               + "; ".join(str(problem) for problem in misfit) + ")")
+    else:
+        written.append(draw_diagram(loaded, template="2009", fmt="svg", out=old_layout).path)
     checked = check_loaded(loaded)
     result.warnings.extend(f"check: {problem}" for problem in checked.problems)
     result.warnings.extend(checked.warnings)

@@ -63,3 +63,21 @@ def test_run_exits_1_when_an_export_file_cannot_be_imported_and_keeps_the_rest(t
     counts = _table_counts(tmp_path / "ledger.sqlite")
     assert counts["files"] == 5 and counts["records"] > 0  # every file the protocol names but the missing one
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_run_on_an_updated_review_leaves_out_the_2009_layout_that_cannot_show_it(tmp_path: Path) -> None:
+    """The 2009 layout has no box for a previous review's studies: `run` names why and draws no stale or DRAFT
+    figure (a figure left by an earlier run goes, as its numbers are no longer the ledger's)."""
+    protocol = example_protocol(tmp_path)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(protocol), "--out", str(out), "--json"]).exit_code == 0
+    assert (out / "prisma-2009.svg").is_file()
+    text = protocol.read_text(encoding="utf-8").replace("[review]\n", "[review]\nprevious_studies = 5\n"
+                                                        "previous_reports = 6\n", 1)
+    protocol.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["run", str(protocol), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert not (out / "prisma-2009.svg").exists()
+    assert any(w.startswith("prisma-2009.svg not written: the 2009 layout does not fit") for w in report["warnings"])
+    assert "prisma-2009.svg" not in {Path(p).name for p in report["files"]}
