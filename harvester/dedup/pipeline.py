@@ -96,9 +96,11 @@ def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
     return keys
 
 
-def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None) -> tuple[list[Pair], dict[str, int]]:
-    """Block, compare and decide; returns the match and uncertain pairs and counts of the work done."""
-    candidates, skipped = candidate_pairs(dict(keys), only)
+def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None,
+               index: dict[tuple[str, str], list[int]] | None = None) -> tuple[list[Pair], dict[str, int]]:
+    """Block, compare and decide; returns the match and uncertain pairs and counts of the work done.
+    ``index``: the blocking keys' :func:`~harvester.dedup.block.block_index` of ``keys``, if made already."""
+    candidates, skipped = candidate_pairs(dict(keys), only, index)
     return judge(keys, candidates), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harvester.dedup.block import block_keys
+from harvester.dedup.block import block_index, block_keys
 from harvester.dedup.cluster import Pair
 from harvester.dedup.compare import compare
 from harvester.dedup.decide import LINK, MATCH, UNCERTAIN, decide
@@ -186,8 +186,10 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
     return undone, sorted(made)
 
 
-def _key_row(k: Keys) -> tuple[int, int | None, str, list[str]]:
-    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in block_keys(k)]
+def _key_row(k: Keys, blocks: list[tuple[str, str]] | None = None) -> tuple[int, int | None, str, list[str]]:
+    """What :func:`store.store_keys` stores of one record; ``blocks``: its blocking keys, if known already."""
+    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in
+                                           (block_keys(k) if blocks is None else blocks)]
 
 
 def _prepare_stored(ledger: Ledger) -> tuple[dict[int, Keys], dict[int, str]]:
@@ -205,12 +207,19 @@ def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Call
     """Every record prepared, blocked and compared; the keys not yet stored are stored for later
     incremental runs (all of them again when the code that makes them changed)."""
     keys, sources = _prepare_stored(ledger)
-    found, work = find_pairs(keys)
+    index = block_index(keys.values())  # blocking keys made once: for the pairs, and to store
+    found, work = find_pairs(keys, index=index)
     result = resolve(keys, found, _decisions(ledger), sources, preference)
     result.stats.update(work)
     clear = store.stale_keys(ledger, KEYS_VERSION)
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
-    rows = [_key_row(keys[i]) for i in sorted(missing)]
+    held: dict[int, list[tuple[str, str]]] = {i: [] for i in missing}
+    for block, ids in index.items():
+        for record_id in ids:
+            if record_id in held:
+                held[record_id].append(block)
+    del index
+    rows = [_key_row(keys[i], held.pop(i)) for i in sorted(missing)]
     return result, len(keys), len(keys), lambda: store.store_keys(ledger, KEYS_VERSION, rows, clear=clear)
 
 
