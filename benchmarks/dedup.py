@@ -38,7 +38,8 @@ start = time.perf_counter()
 result = dedupe(labelled.records)
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "clusters": [list(c.members) for c in result.clusters], "uncertain": len(result.uncertain)}))
+                  "clusters": [list(c.members) for c in result.clusters], "uncertain": len(result.uncertain),
+                  "asked": [[p.a, p.b] for p in result.uncertain]}))
 '''
 
 BIB_DEDUPE = r'''
@@ -88,6 +89,35 @@ def bib_dedupe_frame(name: str) -> str:
     return json.dumps(rows)
 
 
+def missed_asked(truth: list[list[int]], clusters: list[list[int]], asked: list[list[int]]) -> int:
+    """Of the missed duplicates (FN, record level), how many a person is asked about: the found groups a true
+    cluster falls into that the pairs for people would join (the rest are silent misses)."""
+    group = {m: i for i, c in enumerate(clusters) for m in c}
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+    for a, b in asked:
+        ga, gb = find(group.get(a, -a)), find(group.get(b, -b))
+        if ga != gb:
+            parent[ga] = gb
+    count = 0
+    for members in truth:
+        groups = {group.get(m, -m) for m in members}
+        count += len(groups) - len({find(g) for g in groups})
+    return count
+
+
+def asked_text(truth: list[list[int]], found: dict, fn: int) -> str:
+    """``  asked / silent`` for a tool that reports its pairs for people (ours), else nothing."""
+    if "asked" not in found:
+        return ""
+    asked = missed_asked(truth, found["clusters"], found["asked"])
+    return f"  {asked} / {fn - asked}"
+
+
 def run(command: list[str], stdin: str | None = None) -> dict:
     started = time.perf_counter()
     done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
@@ -107,7 +137,7 @@ def main() -> None:
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}  (cpus: {os.cpu_count()})")
     python = None if args.skip_bib_dedupe else ensure_bib_dedupe(args.venv)
     header = (f"{'set':<20}{'records':>8} {'tool':<11}{'time s':>8}{'peak MB':>9}{'TP':>6}{'FP':>4}{'FN':>4}"
-              f"{'pair P':>8}{'pair R':>8}{'maybe':>7}")
+              f"{'pair P':>8}{'pair R':>8}{'maybe':>7}  FN asked / silent")
     print(header)
     for name in args.sets.split(","):
         labelled = load_set(DATA, name)
@@ -117,7 +147,8 @@ def main() -> None:
         for tool, found in results.items():
             s = score(labelled.clusters, found["clusters"])
             print(f"{name:<20}{len(labelled.records):>8} {tool:<11}{found['seconds']:>8.2f}{found['peak_mb']:>9.0f}"
-                  f"{s.tp:>6}{s.fp:>4}{s.fn:>4}{s.pair_precision:>8.4f}{s.pair_recall:>8.4f}{found['uncertain']:>7}")
+                  f"{s.tp:>6}{s.fp:>4}{s.fn:>4}{s.pair_precision:>8.4f}{s.pair_recall:>8.4f}{found['uncertain']:>7}"
+                  f"{asked_text(labelled.clusters, found, s.fn)}")
         if "bib-dedupe" in results:
             ratio = results["bib-dedupe"]["seconds"] / max(results["ours"]["seconds"], 1e-9)
             published = PUBLISHED_BIB_DEDUPE.get(name)

@@ -19,7 +19,18 @@ report: none of these):
 - ``abstract-two-meetings``: the same abstract presented at two meetings (two conference records, each
   naming the journal that printed it; half of them without volume or pages);
 - ``preprint``: the preprint of the record (a preprint server, its own DOI or none);
+- ``per-issue-column``: a column with a specific title by the record's first author on the same pages of
+  exactly two issues of a journal paginated by issue, half of them with other items of that volume (each
+  issue's first pages taken: the run can see the pagination), half alone (nothing to see);
+- ``recurring-specific-title``: a column whose title has no word of GENERIC_WORDS, by the record's first
+  author, in three or four issues of one volume on other pages each, and two more issues' columns indexed
+  without issue and pages (each a distinct item: only the run's other records show the title recurs);
 - ``erratum``, ``comment``, ``reply``, ``retraction``: notices about the record (to be linked, not merged).
+
+And one kind of true duplicate that the issue-number guard must not cost: ``issue-typo``, one item given
+twice, once with the next issue's number, in a continuously paginated volume with four to six other items
+of three issues or more (the evidence); the item's two copies are a true cluster, the other items hard
+negatives. The benchmark reports how many of these pairs were merged.
 
 Every hard negative is unique in the truth; a merge that touches one is a false merge. The benchmark also
 counts the notices linked to the record they concern. Scales: the four labelled sets (ids kept apart per
@@ -48,7 +59,11 @@ from harvester.records import Record  # noqa: E402
 
 KINDS: tuple[str, ...] = ("recurring-title", "recurring-column", "same-citation-other-title", "part-2",
                           "same-title-other-authors", "protocol-results", "abstract-two-meetings", "preprint",
-                          "erratum", "comment", "reply", "retraction")
+                          "erratum", "comment", "reply", "retraction", "per-issue-column", "recurring-specific-title",
+                          "issue-typo")
+
+#: Kinds whose first two records are one item (a true duplicate pair); their other records are hard negatives.
+POSITIVE_KINDS: frozenset[str] = frozenset({"issue-typo"})
 
 #: Kinds whose records are notices about the record they resemble: they should be linked to it.
 NOTICE_KINDS: frozenset[str] = frozenset({"erratum", "comment", "reply", "retraction"})
@@ -90,8 +105,17 @@ def _disagreeing_title(title: str, donors: list[str], rnd: random.Random) -> str
     return "Quality of care in rural dialysis units: a national survey of nurses"
 
 
+def _volume_items(journal: str, volume: int, places: list[tuple[int, int]], rnd: random.Random,
+                  donors: list[str]) -> list[Record]:
+    """Other items of one journal volume at (issue, first page): each its own title and authors."""
+    return [Record(title=f"{rnd.choice(donors)} ({rnd.randint(10, 999)} patients)", authors=(_surname(rnd),),
+                   year=2016, journal=journal, volume=str(volume), issue=str(issue), pages=f"{first}-{first + 6}",
+                   database="hard-negative") for issue, first in places]
+
+
 def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) -> list[Record]:
-    """Distinct records of ``kind`` that resemble ``base`` (none is a duplicate of it or of each other)."""
+    """Distinct records of ``kind`` that resemble ``base`` (none is a duplicate of it or of each other; for the
+    :data:`POSITIVE_KINDS` the first two records are one item, the rest distinct)."""
     year = base.year or 2015
     volume = _number(base.volume, rnd.randint(5, 60))
     first = _number(base.pages, rnd.randint(1, 900))
@@ -119,6 +143,35 @@ def look_alikes(base: Record, kind: str, rnd: random.Random, donors: list[str]) 
         thin = rnd.randrange(len(made))
         made[thin] = replace(made[thin], issue="", pages=rnd.choice(["", made[thin].pages]))
         return made
+    if kind == "per-issue-column":  # the same pages of two issues: each issue starts again at page 1
+        title = (f"{rnd.choice(COLUMNS)}: notes from the {rnd.choice(['ward', 'clinic', 'bedside'])} for"
+                 f" {rnd.choice(['nurses', 'therapists', 'doctors', 'families'])}")
+        issue, start, far = rnd.randint(1, 10), rnd.randint(2, 30), volume + 6000  # a volume of its own
+        made = [replace(plain, title=title, authors=authors[:1], volume=str(far), issue=str(n),
+                        pages=f"{start}-{start + 1}") for n in (issue, issue + 1)]
+        if rnd.random() < 0.5:  # other items of the volume show it: each issue has an item on its first pages
+            places = [(issue, rnd.randint(1, 3)), (issue + 1, rnd.randint(1, 3))]
+            places += [(rnd.choice([issue, issue + 1]), rnd.randint(4, 60)) for _ in range(rnd.randint(0, 3))]
+            made += _volume_items(journal, far, places, rnd, donors)
+        return made
+    if kind == "recurring-specific-title":  # recurring by the data only: no word of the generic list
+        title = (f"{rnd.choice(['Stroke unit', 'Bedside', 'Ward round', 'Rehabilitation'])}"
+                 f" {rnd.choice(['pearls', 'practice', 'dilemmas'])}:"
+                 f" {rnd.choice(['swallowing', 'spasticity', 'fatigue', 'aphasia'])} and"
+                 f" {rnd.choice(['mobility', 'mood', 'sleep', 'pain'])} {rnd.randint(1, 9)}")
+        far, issues = volume + 7000, rnd.sample(range(1, 13), rnd.randint(5, 6))
+        made = [replace(plain, title=title, authors=authors[:1], volume=str(far), issue=str(n),
+                        pages=f"{40 * n + 3}-{40 * n + 5}") for n in issues[:-2]]
+        return made + [replace(plain, title=title, authors=authors[:1], volume=str(far)) for _ in issues[-2:]]
+    if kind == "issue-typo":  # one item, once with the next issue's number, in a continuous volume
+        title = f"{rnd.choice([d for d in donors if len(d.split()) >= 6] or donors)}: {rnd.randint(2, 9)} centres"
+        home, far = rnd.randint(2, 8), volume + 5000  # a volume of its own
+        start = 100 * home + 90
+        item = replace(plain, title=title, volume=str(far), pages=f"{start}-{start + 3}")
+        issues = sorted(rnd.sample(range(1, 11), rnd.randint(3, 5)))
+        places = [(n, 100 * n + rnd.randint(0, 80)) for n in issues + rnd.sample(issues, rnd.randint(1, 2))]
+        return [replace(item, issue=str(home)), replace(item, issue=str(home + 1), database="hard-negative copy"),
+                *_volume_items(journal, far, places, rnd, donors)]
     if kind == "same-citation-other-title":
         return [replace(plain, title=_disagreeing_title(base.title, donors, rnd), volume=str(volume),
                         issue=str(_number(base.issue, 1) + 1), pages=base.pages or f"{first}-{first + 7}")]
@@ -170,6 +223,7 @@ class Mixed:
     records: list[tuple[int, Record]]
     clusters: list[list[int]]
     negatives: dict[int, tuple[str, int]]
+    positives: list[list[int]]  # the true pairs of the POSITIVE_KINDS (also in clusters)
 
 
 def mix(records: list[tuple[int, Record]], clusters: list[list[int]], count: int, seed: int) -> Mixed:
@@ -190,13 +244,18 @@ def mix(records: list[tuple[int, Record]], clusters: list[list[int]], count: int
     next_id = max((i for i, _ in records), default=0) + 1
     added: list[tuple[int, Record]] = []
     negatives: dict[int, tuple[str, int]] = {}
+    positives: list[list[int]] = []
     for n, (base_id, base) in enumerate(chosen):
         kind = KINDS[n % len(KINDS)]
-        for record in look_alikes(base, kind, rnd, donors):
+        made = look_alikes(base, kind, rnd, donors)
+        if kind in POSITIVE_KINDS:
+            positives.append([next_id, next_id + 1])
+        for k, record in enumerate(made):
             added.append((next_id, record))
-            negatives[next_id] = (kind, base_id)
+            if kind not in POSITIVE_KINDS or k >= 2:
+                negatives[next_id] = (kind, base_id)
             next_id += 1
-    return Mixed(records + added, clusters, negatives)
+    return Mixed(records + added, clusters + positives, negatives, positives)
 
 
 @dataclass(frozen=True)
@@ -205,6 +264,8 @@ class Outcome:
     linked: int                # notices linked to the record they were made from
     notices: int               # notices made
     negatives: int
+    positives: int             # true pairs of the POSITIVE_KINDS (issue-typo)
+    positives_merged: int      # of those, merged
 
 
 def judge(mixed: Mixed, clusters: list[list[int]], links: list[tuple[int, int]]) -> Outcome:
@@ -223,7 +284,9 @@ def judge(mixed: Mixed, clusters: list[list[int]], links: list[tuple[int, int]])
             linked_notices.add(notice)
     linked = len(linked_notices)
     notices = sum(1 for kind, _ in mixed.negatives.values() if kind in NOTICE_KINDS)
-    return Outcome(merged, linked, notices, len(mixed.negatives))
+    together = {m: i for i, c in enumerate(clusters) for m in c}
+    merged_pairs = sum(1 for a, b in mixed.positives if a in together and together.get(a) == together.get(b))
+    return Outcome(merged, linked, notices, len(mixed.negatives), len(mixed.positives), merged_pairs)
 
 
 def labelled_base(shared: Path, size: int, seed: int) -> tuple[list[tuple[int, Record]], list[list[int]]]:
@@ -266,6 +329,7 @@ links = [(p.scores["notice"], p.scores["work"]) for p in result.links()]
 o = judge(mixed, found, links)
 print(json.dumps({"records": len(mixed.records), "negatives": o.negatives, "merged": dict(o.merged),
                   "linked": o.linked, "notices": o.notices, "tp": s.tp, "fp": s.fp, "fn": s.fn,
+                  "typo_pairs": o.positives, "typo_merged": o.positives_merged,
                   "uncertain": len(result.uncertain), "seconds": seconds,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
@@ -292,6 +356,8 @@ def main() -> None:
         print(f"{r['records']:>8}{r['negatives']:>10}{merged:>7}{r['fp']:>4}{r['fn']:>5}{r['tp']:>7}"
               f"{r['uncertain']:>7}{r['linked']:>5}/{r['notices']:<4}{r['seconds']:>8.1f}{r['peak_mb']:>9.0f}"
               f"   (wall {time.perf_counter() - started:.1f} s)")
+        print(f"{'':>8}issue-typo pairs (true duplicates in continuous volumes) merged: "
+              f"{r['typo_merged']} / {r['typo_pairs']}")
         if r["merged"]:
             print(f"{'':>8}merged hard negatives by kind: {r['merged']}")
 

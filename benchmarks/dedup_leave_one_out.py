@@ -45,7 +45,7 @@ def _setattr(owner: object, name: str, value: Any):  # type: ignore[no-untyped-d
 def _without_rule(name: str) -> Callable[[ExitStack], None]:
     """Take a rule out: it never holds (everywhere it is read: the rules, the overrides, the cluster guards)."""
     def apply(stack: ExitStack) -> None:
-        for group in ("RULES", "OVERRIDES", "ISSUE_RULES"):
+        for group in ("RULES", "OVERRIDES", "ISSUE_RULES", "ISSUE_OVERRIDES"):
             rules = getattr(decide, group)
             stack.enter_context(_setattr(decide, group, tuple(
                 replace(r, holds=lambda s: False) if r.name == name else r for r in rules)))
@@ -83,10 +83,12 @@ def _abstract_number_pages(stack: ExitStack) -> None:
 
 
 def _plain_issue_numbers(stack: ExitStack) -> None:
-    """Every number of the issue field is an issue number (no MAX_ISSUE, no '(no pagination)' reading)."""
-    def issues(issue: str | None, volume: str | None) -> frozenset[str]:
+    """Every number of the issue field is an issue number (no reading of article numbers: the record's first
+    page, the other copy's page, '(no pagination)'; no reading of years)."""
+    def issues(issue: str | None, volume: str | None, *_: object) -> frozenset[str]:
         return frozenset(str(int(n)) for n in re.findall(r"\d+", issue or "") if len(n) < 9)
     stack.enter_context(_setattr(prepare, "issue_set", issues))
+    stack.enter_context(_setattr(compare, "_article_number", lambda a, b: False))
 
 
 def _numbers_with_spaces(stack: ExitStack) -> None:
@@ -128,11 +130,13 @@ FEATURES: tuple[Feature, ...] = (
             _keep_leading_article),
     Feature("abstract-number pages", "diabetes", "commit 6777845: A175.E1638 (diabetes FN 8 -> 6)",
             _abstract_number_pages),
-    Feature("issue numbers read (MAX_ISSUE, no pagination)", "diabetes",
-            "issue 11: Embase article numbers in diabetes' issue fields", _plain_issue_numbers),
+    Feature("issue numbers read (article numbers, years, no pagination)", "diabetes",
+            "issue 11: Embase article numbers in diabetes' issue fields (93 / page 93; 791 / issue 3, page 791)",
+            _plain_issue_numbers),
     Feature("apostrophes inside words", "stroke", "docs: symptom's / symptoms found stroke (14, 15)",
             _keep_apostrophes),
-    Feature("same-item-other-issue", "stroke", "issue 11: stroke (477, 478), issue 2 and 3, pages 139-140",
+    Feature("same-item-other-issue", "stroke", "issue 11: stroke (477, 478), issue 2 and 3, pages 139-140 (since"
+            " the owner's decision it needs a volume shown continuous, which that pair's is not)",
             _without_rule("same-item-other-issue")),
     Feature("title numbers without spaces", "cytology_screening", "commit c235707: 'HPV 16' / 'HPV16', 'CO 2'",
             _numbers_with_spaces),

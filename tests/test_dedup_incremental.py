@@ -271,3 +271,89 @@ def test_a_failed_run_stores_no_keys_and_is_logged_failed(
         monkeypatch.undo()
         assert dedupe_new(ledger, protocol, new_ids).mode == "incremental"
         assert ledger.connection.execute("SELECT COUNT(*) FROM dedup_keys").fetchone()[0] == 260
+
+
+# --- the run's pagination of a journal volume (principle 2) ------------------------------------------
+
+_ITEM = Record(title="Memory rehabilitation: integrating theory and practice in the clinic",
+               authors=("Wilson, B. A.",), year=2014, journal="Clinical Rehabilitation", volume="45", pages="139-140")
+
+
+def _others(pages: list[tuple[int, int]], start: int) -> Items:
+    return [(start + n, Record(title=f"Another item of the volume number {n} on stroke units", year=2014,
+                               authors=(f"Other{n}, A.",), journal="Clinical Rehabilitation", volume="45",
+                               issue=str(issue), pages=f"{first}-{first + 7}"))
+            for n, (issue, first) in enumerate(pages)]
+
+
+@pytest.mark.parametrize(("held_pages", "new_pages"), [
+    ([], [(1, 10), (2, 110), (3, 200)]),               # new records show the volume continuous: now merged
+    ([(1, 10), (2, 110), (3, 200)], [(3, 1), (4, 2)]),  # new records show it paginated by issue: now to people
+    ([(1, 10)], [(4, 300), (5, 400)]),                  # held and new records together make the evidence
+])
+def test_new_records_that_show_a_volume_s_pagination_decide_held_pairs_as_a_full_run(
+        held_pages: list[tuple[int, int]], new_pages: list[tuple[int, int]]) -> None:
+    """A held pair of one item in issues 2 and 3 is decided again when new records of its volume change what
+    the run shows of the volume's pagination (same-item-other-issue or a person), as a full run decides it."""
+    held = [(1, replace(_ITEM, issue="2")), (2, replace(_ITEM, issue="3", journal="Clin Rehabil")),
+            *_others(held_pages, 100)]
+    new = _others(new_pages, 200)
+    before = dedupe(held)
+    result = _incremental(held, new, before)
+    full = dedupe(held + new)
+    assert _evidence(result) == _evidence(full)
+    assert bool(before.clusters) != bool(full.clusters)  # the evidence changed the pair's verdict
+
+
+def test_new_records_that_make_a_title_recurring_decide_held_pairs_as_a_full_run() -> None:
+    """A held pair of one column's copies (one without issue and pages) matched while the column was seen in
+    two issues; new records of a third and fourth issue (by the column's next author, so they match neither
+    copy) make the title recurring: the incremental run decides the held pair again (to people), as a full
+    run does. Through the ledger too."""
+    held = [(1, replace(_COLUMN, issue="1", pages="5-6")), (2, _COLUMN),
+            (3, replace(_COLUMN, issue="2", pages="45-46", title=_COLUMN.title + " again"))]
+    new = [(4, replace(_NEXT, issue="3", pages="85-86")), (5, replace(_NEXT, issue="4", pages="125-126"))]
+    before = dedupe(held)
+    assert [c.members for c in before.clusters] == [(1, 2)]
+    result = _incremental(held, new, before)
+    full = dedupe(held + new)
+    assert _evidence(result) == _evidence(full)
+    assert not full.clusters and any({p.a, p.b} == {1, 2} for p in full.uncertain)
+
+
+_COLUMN = Record(title="Stroke unit pearls: swallowing and mobility at the bedside", authors=("Smith, J.",),
+                 year=2014, journal="Clinical Rehabilitation", volume="45")
+_NEXT = replace(_COLUMN, authors=("Jones, K.",))  # the column by its next author: matches no copy of Smith's
+
+#: (held records, new records, duplicates after the first run, duplicates after the new records)
+_FACT_CASES = {
+    "a volume shown continuous by held and new records together": (
+        [replace(_ITEM, issue="2"), replace(_ITEM, issue="3", journal="Clin Rehabil"),
+         *(r for _, r in _others([(1, 10)], 0))],
+        [r for _, r in _others([(4, 300), (5, 400)], 0)], {}, {2: 1}),
+    "a title made recurring by new records": (
+        [replace(_COLUMN, issue="1", pages="5-6"), _COLUMN],
+        [replace(_NEXT, issue="3", pages="85-86"), replace(_NEXT, issue="4", pages="125-126")], {2: 1}, {}),
+}
+
+
+@pytest.mark.parametrize("case", list(_FACT_CASES))
+def test_dedupe_new_reads_a_fact_s_held_records_from_the_ledger(tmp_path: Path, case: str) -> None:
+    """The ledger's incremental run finds the held records of a journal volume or of a title through the
+    stored fact indexes and gives the full run's rows when new records change the run's facts."""
+    held, new, before, after = _FACT_CASES[case]
+    results = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        protocol = _protocol(folder)
+        with Ledger.open(protocol.ledger_path) as ledger:
+            _add(ledger, "CINAHL", held)
+            dedupe_ledger(ledger, protocol)
+            assert store.current_duplicates(ledger) == before
+            new_ids = _add(ledger, "MEDLINE", new)
+            summary = dedupe_new(ledger, protocol, new_ids) if name == "one" else dedupe_ledger(ledger, protocol)
+            assert summary.mode == ("incremental" if name == "one" else "full")
+            assert store.current_duplicates(ledger) == after
+            results.append(_rows(ledger))
+    assert results[0] == results[1]

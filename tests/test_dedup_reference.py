@@ -24,7 +24,7 @@ from harvester.dedup.block import block_groups, block_keys
 from harvester.dedup.decide import LINK, MATCH, UNCERTAIN
 from harvester.dedup.incremental import KEYS_VERSION
 from harvester.dedup.pipeline import judge, resolve
-from harvester.dedup.prepare import keys_to_json, prepare
+from harvester.dedup.prepare import index_keys, keys_to_json, prepare, set_facts
 from harvester.ledger import Ledger
 from harvester.ledger import duplicates as store
 from harvester.ledger.records import add_records
@@ -64,7 +64,8 @@ def _reference(records: list[Record], first_id: int, sources: dict[int, str]) ->
             members[block].append((k.id, k.year))
     candidates = {pair for block in members.values() for group in block_groups(block)
                   for pair in combinations(sorted(group), 2)}
-    result = resolve(keys, judge(keys, candidates), (), sources, ("MEDLINE", "Embase"))
+    facts = set_facts(keys.values())  # the run's facts, of the whole set
+    result = resolve(keys, judge(keys, candidates, facts), (), sources, ("MEDLINE", "Embase"), facts)
     open_pairs = {(p.a, p.b) for p in result.uncertain}
     duplicates = sorted((d.record_id, d.duplicate_of, d.matched_with, d.rule, d.scores)
                         for c in result.clusters for d in c.duplicates)
@@ -73,7 +74,8 @@ def _reference(records: list[Record], first_id: int, sources: dict[int, str]) ->
     links = sorted((int(p.scores["notice"]), int(p.scores["work"]), p.rule, p.scores) for p in result.pairs
                    if p.verdict == LINK)
     stored_keys = {i: keys_to_json(k) for i, k in keys.items()}
-    stored_blocks = sorted((f"{name}|{value}", k.id, k.year) for k in keys.values() for name, value in block_keys(k))
+    stored_blocks = sorted((f"{name}|{value}", k.id, k.year) for k in keys.values()
+                           for name, value in (*block_keys(k), *index_keys(k)))
     return duplicates, pairs, links, stored_keys, stored_blocks, len(candidates)
 
 

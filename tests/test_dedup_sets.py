@@ -15,10 +15,12 @@ import pytest
 from benchmarks.dedup_sets import SETS, load_set, score
 from harvester.dedup import dedupe
 
-#: Highest FN this version is allowed per set (measured: special_cases 0, stroke 2, cytology 3, diabetes 0).
-#: Issue 4's targets are 0 / 1 / 3 / 0: met on every set but stroke, whose two misses are pairs the set
-#: labels the other way elsewhere (see test_stroke_misses_have_twins_labelled_distinct).
-MAX_FN: dict[str, int] = {"special_cases": 0, "stroke": 2, "cytology_screening": 3, "diabetes": 0}
+#: Highest FN this version is allowed per set (measured: special_cases 0, stroke 3, cytology 3, diabetes 0).
+#: Issue 4's targets are 0 / 1 / 3 / 0: met on every set but stroke. Two of stroke's misses are pairs the set
+#: labels the other way elsewhere (see test_stroke_misses_have_twins_labelled_distinct); the third, (477, 478),
+#: is one book review given issues 2 and 3 on the same pages, which issue 11's owner sends to people unless
+#: other records of the run show the volume paginated continuously (none of that journal is in the set).
+MAX_FN: dict[str, int] = {"special_cases": 0, "stroke": 3, "cytology_screening": 3, "diabetes": 0}
 
 #: stroke's missed pairs, each with a pair of the same shape that the set labels as two records.
 STROKE_TWINS: tuple[tuple[tuple[int, int], tuple[int, int], str], ...] = (
@@ -91,3 +93,14 @@ def test_score_counts_a_false_merge() -> None:
     assert (wrong.tp, wrong.fp, wrong.fn) == (1, 1, 0)
     missed = score(truth, [])
     assert (missed.tp, missed.fp, missed.fn) == (0, 0, 1)
+
+
+def test_stroke_issue_typo_goes_to_people(shared_dir: Path) -> None:
+    """Stroke's (477, 478): the same book review with issues 2 and 3 on pages 139-140, no other record of the
+    journal in the set: nothing shows the volume paginated continuously, so a person decides (principle 2)."""
+    stroke = load_set(shared_dir / "benchmarks" / "dedup", "stroke")
+    pair = [(i, r) for i, r in stroke.records if i in (477, 478)]
+    assert len(pair) == 2 and {r.issue for _, r in pair} == {"2", "3"}
+    result = dedupe(stroke.records)
+    asked = [p for p in result.uncertain if {p.a, p.b} == {477, 478}]
+    assert [(p.rule, p.scores["pagination"]) for p in asked] == [("same-item-other-issue-unproven", "unknown")]

@@ -15,7 +15,18 @@ from rapidfuzz.fuzz import token_sort_ratio
 from rapidfuzz.process import extractOne
 
 from harvester import normalise
-from harvester.dedup.prepare import Keys, notice_subject
+from harvester.dedup.prepare import (
+    CONTINUOUS,
+    PER_ISSUE,
+    UNKNOWN,
+    WEEKS,
+    Facts,
+    Keys,
+    notice_subject,
+    page_span,
+    title_key,
+    volume_key,
+)
 
 SAME, DIFFERENT, MISSING = "same", "different", "missing"
 
@@ -34,8 +45,10 @@ class Scores:
     author_count: int     # names in the shorter author list
     year_gap: int | None  # absolute difference in years
     journal: float        # 0..1; 1.0 when one name abbreviates the other
-    journals_differ: bool  # both name the journal they are printed in, and the journals are not alike (< 0.8):
-    #                        journal records, or conference records that name their journal ("Stroke. Conference: ...")
+    journals_differ: bool  # journals not alike (< 0.8) where they tell the printing apart: two journal records, or
+    #                        a conference record that names the journal printing it ("Diabetes. Conference: ...")
+    #                        beside a record that does not name that journal (another journal or proceedings);
+    #                        not two conference records that only name their meeting (named many ways)
     doi: str
     pmid: str
     volume: str
@@ -54,6 +67,9 @@ class Scores:
     generic: bool         # either title only names a kind of item ("Editor's comments", "Erratum", "Letters")
     pages_typo: bool      # page ranges with the same last page and first pages one keystroke apart (1006 / 1060)
     single_pages: bool    # both records give one page only (abstracts are printed several to a page)
+    pagination: str = ""  # with other issue numbers: continuous | per-issue | unknown, what the other records
+    #                       of the run show of the volume's pagination (prepare.pagination); "" otherwise
+    recurring: bool = False  # either title recurs in three issues or more of its journal in the run
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded for people to read (every field is a plain number, string or flag)."""
@@ -215,7 +231,19 @@ def _issues(a: Keys, b: Keys) -> str:
     different when both give issue numbers and none is in common."""
     if not a.issues or not b.issues:
         return MISSING
-    return SAME if a.issues & b.issues else DIFFERENT
+    if a.issues & b.issues:
+        return SAME
+    if _article_number(a, b) or _article_number(b, a):
+        return MISSING
+    return DIFFERENT
+
+
+def _article_number(a: Keys, b: Keys) -> bool:
+    """Whether an issue number of ``a`` (above a year's weekly issues) is what the other copy gives as its
+    first page, or writes in its issue field and is read there as an article number (``(no pagination)``):
+    Embase's ``791`` beside issue 3, page 791. Then it is the article number, not an issue."""
+    page = _unprefixed(b.page_first)
+    return any(int(n) > WEEKS and (n == page or (n in b.issue_numbers and n not in b.issues)) for n in a.issues)
 
 
 def pages_typo(a: Keys, b: Keys) -> bool:
@@ -272,13 +300,39 @@ def author_overlap(a: tuple[frozenset[str], ...], b: tuple[frozenset[str], ...])
     return sum(1 for name in shorter if name & pool) / len(shorter)
 
 
-def compare(a: Keys, b: Keys) -> Scores:
-    """Scores for the pair (a, b)."""
+def pagination_of(a: Keys, b: Keys, facts: Facts | None) -> str:
+    """Whether the run's other records show the volume of two records given other issue numbers paginated
+    continuously, and the pair's page range where such a volume allows it: in one of the two issues it
+    names, above the pages of every earlier issue and below those of every later one (under an issue typed
+    wrong, one of the two is right). ``per-issue`` when the volume's issues overlap, or the pair's pages fit
+    neither issue; ``unknown`` without such records (:func:`~harvester.dedup.prepare.pagination`)."""
+    key = volume_key(a.journal, a.volume)
+    fact = facts.pagination.get(key) if facts is not None and key and key == volume_key(b.journal, b.volume) \
+        else None
+    if fact is None:
+        return UNKNOWN
+    if fact.kind != CONTINUOUS:
+        return fact.kind
+    span = page_span(a)
+    if span is None or span != page_span(b):
+        return UNKNOWN
+    first, last = span
+    for label in (int(n) for n in a.issues | b.issues):
+        if all(high < first for issue, _, high in fact.spans if issue < label) \
+                and all(low > last for issue, low, _ in fact.spans if issue > label):
+            return CONTINUOUS
+    return PER_ISSUE
+
+
+def compare(a: Keys, b: Keys, facts: Facts | None = None) -> Scores:
+    """Scores for the pair (a, b); ``facts``: the run's facts (:func:`~harvester.dedup.prepare.set_facts`):
+    each journal volume's pagination, read only for two records of other issues, and the recurring titles."""
     title = _text(a.title, b.title)
     title_words = title if title >= 0.99 or not a.title or not b.title else token_sort_ratio(a.title, b.title) / 100
     first = first_author(a, b)
     journal = journal_score(a.journal, b.journal)
     overlap = 1.0 if a.title == b.title and a.title else title_overlap(a.title, b.title)
+    issues = _issues(a, b)
     return Scores(
         title=title,
         title_words=max(title, title_words),
@@ -291,7 +345,7 @@ def compare(a: Keys, b: Keys) -> Scores:
         year_gap=abs(a.year - b.year) if a.year is not None and b.year is not None else None,
         journal=journal,
         journals_differ=bool(a.journal and b.journal) and journal < 0.8 and (
-            not (a.conference or b.conference) or (a.printed_in and b.printed_in)),
+            not (a.conference or b.conference) or a.printed_in or b.printed_in),
         doi=_doi(a, b),
         pmid=_field(a.pmid, b.pmid),
         volume=_volume(a, b),
@@ -306,10 +360,12 @@ def compare(a: Keys, b: Keys) -> Scores:
         conference=SAME if a.conference == b.conference else DIFFERENT,
         title_overlap=overlap,
         titles_disagree=bool(a.title and b.title) and overlap < DISAGREE_BELOW,
-        issues=_issues(a, b),
+        issues=issues,
         generic=a.generic or b.generic,
         pages_typo=pages_typo(a, b),
         single_pages=bool(a.page_first and b.page_first and not a.page_last and not b.page_last),
+        pagination=pagination_of(a, b, facts) if issues == DIFFERENT else "",
+        recurring=facts is not None and any(key and key in facts.recurring for key in (title_key(a), title_key(b))),
     )
 
 

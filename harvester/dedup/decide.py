@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harvester.dedup.compare import DIFFERENT, MISSING, SAME, Scores
+from harvester.dedup.prepare import CONTINUOUS
 
 MATCH, UNCERTAIN, DISTINCT = "match", "uncertain", "distinct"
 
@@ -86,6 +87,11 @@ def _same_place(s: Scores) -> bool:
     return s.volume == SAME and SAME in (s.issue, s.issues) and s.pages == SAME
 
 
+def _same_issue(s: Scores) -> bool:
+    """The same volume and issue, and no first page that differs: one issue prints one item of a column."""
+    return s.volume == SAME and SAME in (s.issue, s.issues) and s.pages != DIFFERENT
+
+
 def _same_identifier(s: Scores) -> bool:
     return s.doi == SAME or s.pmid == SAME
 
@@ -113,11 +119,19 @@ PRINCIPLES: tuple[Rule, ...] = (
          " same volume and issue, but without pages on one side to tell two such items apart",
          lambda s: s.generic and not _same_identifier(s) and s.title >= 0.99 and s.volume == SAME
          and SAME in (s.issue, s.issues) and s.pages == MISSING and _year_ok(s)),
+    Rule("maybe-recurring-title", UNCERTAIN,
+         "a title the run shows in three issues or more of its journal (a column, a series), the same in both,"
+         " by the same authors, but without issue and pages on one side to tell which issue's item it is",
+         lambda s: s.recurring and not s.generic and not _same_identifier(s) and s.title >= 0.99
+         and _authors_agree(s) and _year_ok(s) and s.conference == SAME and s.title_numbers == SAME
+         and s.volume != DIFFERENT and s.pages == MISSING and s.issues == MISSING and s.issue != DIFFERENT),
     Rule("generic-title", DISTINCT,
          "a title that names a kind of item (editor's comments, in this issue, letters, erratum, contents,"
          " index, conference programme) recurs in every issue: it merges only in the same volume, issue and"
-         " first page (or with the same DOI or PMID)",
-         lambda s: s.generic and not _same_identifier(s) and not _same_place(s)),
+         " first page (or with the same DOI or PMID); a title the run shows in three issues or more of its"
+         " journal (a column, a series) merges only in the same volume and issue, no page that differs",
+         lambda s: not _same_identifier(s) and ((s.generic and not _same_place(s))
+                                                or (s.recurring and not _same_issue(s)))),
 )
 
 def _other_issue(s: Scores) -> bool:
@@ -126,17 +140,33 @@ def _other_issue(s: Scores) -> bool:
     return s.issues == DIFFERENT and s.volume != DIFFERENT and (s.journal >= 0.8 or s.journal == 0.0)
 
 
-#: The one match that outweighs a different issue number: every other field the same, word for word.
+def _same_item_other_issue(s: Scores) -> bool:
+    """Another issue number, but everything else the same, word for word and page for page."""
+    return (_other_issue(s) and s.title >= 0.99 and s.title_length >= 6 and not s.generic
+            and s.first_author == SAME and s.authors >= 0.9 and s.year_gap == 0 and s.journal >= 0.8
+            and s.volume == SAME and s.pages == SAME and s.last_page == SAME and s.conference == SAME
+            and s.title_numbers == SAME and s.doi != DIFFERENT)
+
+
+#: The one match on citation evidence that outweighs a different issue number: everything else the same,
+#: in a volume the run's other records show paginated continuously.
 SAME_ITEM_OTHER_ISSUE = Rule(
     "same-item-other-issue", MATCH,
     "another issue number, but everything else the same: a specific title word for word (6 words or more, not"
-    " a recurring kind of title), the same authors, year, journal, volume and page range (first and last page):"
-    " two items of one volume cannot share a page range in a continuously paginated volume, and an item"
-    " recurring on the same pages of each issue has a recurring (generic) title",
-    lambda s: _other_issue(s) and s.title >= 0.99 and s.title_length >= 6 and not s.generic
-    and s.first_author == SAME and s.authors >= 0.9 and s.year_gap == 0 and s.journal >= 0.8
-    and s.volume == SAME and s.pages == SAME and s.last_page == SAME and s.conference == SAME
-    and s.title_numbers == SAME and s.doi != DIFFERENT)
+    " a recurring kind of title), the same authors, year, journal, volume and page range (first and last page),"
+    " in a volume that other records of the run show paginated continuously (each issue's pages above the"
+    " earlier issues'), the page range in one of the two issues' places: two items of such a volume cannot"
+    " share a page range, so one database wrote the issue wrong",
+    lambda s: _same_item_other_issue(s) and s.pagination == CONTINUOUS)
+
+#: The same, where nothing shows the volume paginated continuously: a journal paginated by issue (magazines,
+#: bulletins) can print a column with a specific title on the same pages of two issues.
+SAME_ITEM_OTHER_ISSUE_UNPROVEN = Rule(
+    "same-item-other-issue-unproven", UNCERTAIN,
+    "another issue number, everything else the same (title word for word, authors, year, journal, volume and"
+    " page range), but no other records of the run show the volume paginated continuously (or they show it"
+    " paginated by issue): a column printed on the same pages of two issues reads the same; a person decides",
+    lambda s: _same_item_other_issue(s) and s.pagination != CONTINUOUS)
 
 #: A DOI or PMID names one item: with titles alike, another issue number is one database's error.
 SAME_IDENTIFIER_OTHER_ISSUE = Rule(
@@ -150,10 +180,16 @@ SAME_IDENTIFIER_OTHER_ISSUE = Rule(
 #: The matches that outweigh another issue number (for that very pair, also across clusters).
 ISSUE_OVERRIDES: tuple[Rule, ...] = (SAME_ITEM_OTHER_ISSUE, SAME_IDENTIFIER_OTHER_ISSUE)
 
+#: The rules whose choice reads the run's pagination of a volume (:attr:`Scores.pagination`): a pair decided by
+#: one of them may be decided by another when new records show the volume otherwise (never distinct).
+PAGINATION_RULES: frozenset[str] = frozenset({"same-item-other-issue", "same-identifier-other-issue",
+                                              "same-item-other-issue-unproven"})
+
 #: Different issue numbers of one volume are different items; only the look-alikes go to people.
 ISSUE_RULES: tuple[Rule, ...] = (
     SAME_ITEM_OTHER_ISSUE,
     SAME_IDENTIFIER_OTHER_ISSUE,
+    SAME_ITEM_OTHER_ISSUE_UNPROVEN,
     Rule("maybe-other-issue", UNCERTAIN,
          "another issue number, but a specific title alike (>= 0.97, not generic) and the same first page (or the"
          " same DOI or PMID): an issue typed wrong, or a month in the issue field; a person decides",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -32,10 +32,21 @@ from harvester import normalise
 from harvester.dedup import block, cluster, compare, decide, merge, pipeline, prepare
 from harvester.dedup.block import MAX_BLOCK, block_groups, block_keys
 from harvester.dedup.cluster import Pair
-from harvester.dedup.decide import MATCH
+from harvester.dedup.decide import MATCH, PAGINATION_RULES
 from harvester.dedup.merge import Cluster, Duplicate
 from harvester.dedup.pipeline import DIFFERENT_DECISION, SAME_DECISION, Decision, Result, judge, resolve
-from harvester.dedup.prepare import Keys
+from harvester.dedup.prepare import (
+    TITLE_INDEX,
+    VOLUME_INDEX,
+    Facts,
+    Keys,
+    Pagination,
+    index_keys,
+    pagination,
+    recurring_titles,
+    title_key,
+    volume_key,
+)
 
 Block = tuple[str, str]
 
@@ -67,6 +78,10 @@ class Held(Protocol):
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         """The protocol source of each record (new ones too), for the kept-record preference."""
 
+    def indexed(self, index: str, values: Collection[str]) -> dict[str, list[int]]:
+        """The held records under each value of a fact index (:func:`~harvester.dedup.prepare.index_keys`:
+        a journal volume, a title in its journal); values nobody holds may be left out."""
+
 
 @dataclass
 class MemoryHeld:
@@ -77,9 +92,12 @@ class MemoryHeld:
 
     def __post_init__(self) -> None:
         self._index: dict[Block, list[tuple[int, int | None]]] = defaultdict(list)
+        self._facts: dict[tuple[str, str], list[int]] = defaultdict(list)
         for k in self.held.values():
             for key in block_keys(k):
                 self._index[key].append((k.id, k.year))
+            for entry in index_keys(k):
+                self._facts[entry].append(k.id)
 
     def block_members(self, blocks: Collection[Block]) -> dict[Block, list[tuple[int, int | None]]]:
         return {b: list(self._index[b]) for b in blocks if b in self._index}
@@ -89,6 +107,68 @@ class MemoryHeld:
 
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         return {i: self.source_of.get(i, "") for i in ids}
+
+    def indexed(self, index: str, values: Collection[str]) -> dict[str, list[int]]:
+        return {v: list(self._facts[(index, v)]) for v in values if (index, v) in self._facts}
+
+
+class SetPagination(Mapping[str, Pagination]):
+    """Each journal volume's pagination over held + new records, as a full run computes it
+    (:func:`~harvester.dedup.prepare.pagination`), read only for the volumes asked about (pairs of other
+    issues: few) from the held records of that volume. Iterates over the volumes read so far."""
+
+    def __init__(self, fresh: Mapping[int, Keys], held: Held) -> None:
+        self.fresh = fresh
+        self.held = held
+        self._done: dict[str, Pagination | None] = {}
+
+    def __getitem__(self, volume: str) -> Pagination:
+        if volume not in self._done:
+            ids = set(self.held.indexed(VOLUME_INDEX, [volume]).get(volume, [])) - set(self.fresh)
+            members = list(self.held.keys(ids).values())
+            members += [k for k in self.fresh.values() if volume_key(k.journal, k.volume) == volume]
+            self._done[volume] = pagination(members).get(volume)
+        found = self._done[volume]
+        if found is None:
+            raise KeyError(volume)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([v for v, fact in self._done.items() if fact is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for fact in self._done.values() if fact is not None)
+
+
+class SetRecurring(Container[str]):
+    """The titles recurring in three issues or more of their journal over held + new records, as a full run
+    computes them (:func:`~harvester.dedup.prepare.recurring_titles`), read for the titles asked about from
+    the held records of each title (:meth:`prefetch` reads many at once)."""
+
+    def __init__(self, fresh: Mapping[int, Keys], held: Held) -> None:
+        self.fresh = fresh
+        self.held = held
+        self.members: dict[str, set[int]] = {}  # title -> held records of it (read so far)
+        self._done: dict[str, bool] = {}
+
+    def prefetch(self, titles: Iterable[str]) -> None:
+        wanted = {t for t in titles if t and t not in self._done}
+        if not wanted:
+            return
+        found = self.held.indexed(TITLE_INDEX, wanted)
+        ids = {i for members in found.values() for i in members} - set(self.fresh)
+        held = self.held.keys(ids)
+        for title in wanted:
+            self.members[title] = {i for i in found.get(title, []) if i in held}
+            members = [held[i] for i in self.members[title]]
+            members += [k for k in self.fresh.values() if title_key(k) == title]
+            self._done[title] = title in recurring_titles(members)
+
+    def __contains__(self, title: object) -> bool:
+        if not isinstance(title, str) or not title:
+            return False
+        self.prefetch([title])
+        return self._done[title]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +187,16 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
     ``decisions``: every person's decision (the latest per pair counts); ``changed``: records a person
     decided about since the previous run."""
     fresh_ids = set(fresh)
+    recurring = SetRecurring(fresh, held)
+    facts = Facts(SetPagination(fresh, held), recurring)
     members, keys = _fresh_blocks(fresh, held)
     candidates, skipped = _candidates(fresh_ids, members)
     keys.update(held.keys({i for pair in candidates for i in pair} - set(keys)))
-    found = judge(keys, candidates)
+    recurring.prefetch(title_key(k) for k in keys.values())
+    found = judge(keys, candidates, facts)
+    # held records of a title the new records make (or keep) recurring: their pairs are decided again
+    recurring_held = {i for k in fresh.values() if title_key(k) in recurring
+                      for i in recurring.members[title_key(k)]}
 
     # the previous pairs that stand (rule 2 of the module docstring)
     big = {b for b, m in members.items() if len(m) > MAX_BLOCK}
@@ -133,6 +219,15 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
         together = _still_together(to_check, keys, members, held)
         standing += [p for p in to_check if (p.a, p.b) in together]
         dropped += [p for p in to_check if (p.a, p.b) not in together]
+    # pairs whose verdict reads the run's facts, which the new records may change: decided again
+    again = [p for p in standing if p.rule in PAGINATION_RULES or p.a in recurring_held or p.b in recurring_held]
+    if again:
+        again_ids = {(p.a, p.b) for p in again}
+        standing = [p for p in standing if (p.a, p.b) not in again_ids]
+        dropped += again
+        keys.update(held.keys({i for p in again for i in (p.a, p.b)} - set(keys)))
+        recurring.prefetch(title_key(keys[i]) for p in again for i in (p.a, p.b))
+        found += judge(keys, [(p.a, p.b) for p in again], facts)
     pairs = sorted(standing + found, key=lambda p: (p.a, p.b))
 
     # the parts of the match graph to cluster again (rule 3)
@@ -146,8 +241,9 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
     affected = _reach(dirty, edges)
     keys.update(held.keys(affected - set(keys)))
     part_keys = {i: keys[i] for i in affected}
+    recurring.prefetch(title_key(k) for k in part_keys.values())
     part = resolve(part_keys, [p for p in pairs if p.a in affected and p.b in affected], decisions,
-                   held.sources(affected), preference)
+                   held.sources(affected), preference, facts)
 
     clusters = sorted(_reused(previous.duplicates, affected) + list(part.clusters), key=lambda c: c.members)
     first_of = {member: c.members[0] for c in clusters for member in c.members}
@@ -161,7 +257,7 @@ def update(fresh: Mapping[int, Keys], held: Held, previous: Previous, decisions:
              "uncertain": len(uncertain), "blocked": len(blocked), "decisions": len(latest),
              "candidate_pairs": len(candidates), "skipped_blocks": skipped, "reclustered": len(affected),
              "keys_read": len(keys) - len(fresh_ids)}
-    return Result(tuple(clusters), uncertain, tuple(pairs), blocked, stats)
+    return Result(tuple(clusters), uncertain, tuple(pairs), blocked, stats, facts)
 
 
 def _fresh_blocks(fresh: Mapping[int, Keys], held: Held) -> tuple[dict[Block, list[tuple[int, int | None]]],

@@ -24,7 +24,7 @@ from harvester.dedup.cluster import Pair, cluster
 from harvester.dedup.compare import DIFFERENT, LINK_TITLE, compare, concerns
 from harvester.dedup.decide import DISTINCT, LINK, LINK_RULES, MATCH, RULES, UNCERTAIN, decide, never_together
 from harvester.dedup.merge import Cluster, build_cluster
-from harvester.dedup.prepare import Keys, prepare
+from harvester.dedup.prepare import Facts, Keys, prepare, set_facts
 from harvester.records import Record
 
 SAME_DECISION, DIFFERENT_DECISION = "same", "different"
@@ -60,6 +60,8 @@ class Result:
     pairs: tuple[Pair, ...]  # every match and uncertain pair found by the tool (evidence, incremental runs)
     blocked: tuple[Pair, ...]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: the run's facts (pagination of journal volumes, recurring titles), to decide a pair again as this run did
+    facts: Facts = field(default_factory=lambda: Facts({}, frozenset()))
 
     def removed(self) -> dict[int, int]:
         """Removed record id -> kept record id."""
@@ -97,18 +99,22 @@ def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
 
 
 def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None,
-               index: dict[tuple[str, str], list[int]] | None = None) -> tuple[list[Pair], dict[str, int]]:
+               index: dict[tuple[str, str], list[int]] | None = None,
+               facts: Facts | None = None) -> tuple[list[Pair], dict[str, int]]:
     """Block, compare and decide; returns the match and uncertain pairs and counts of the work done.
-    ``index``: the blocking keys' :func:`~harvester.dedup.block.block_index` of ``keys``, if made already."""
+    ``index``: the blocking keys' :func:`~harvester.dedup.block.block_index` of ``keys``, if made already;
+    ``facts``: the run's facts (default: as ``keys``, the whole set, show them)."""
     candidates, skipped = candidate_pairs(dict(keys), only, index)
-    return judge(keys, candidates), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
+    facts = set_facts(keys.values()) if facts is None else facts
+    return judge(keys, candidates, facts), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
 
 
-def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]]) -> list[Pair]:
+def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]],
+          facts: Facts | None = None) -> list[Pair]:
     """Compare and decide each candidate pair ``(a, b)``; the match and uncertain pairs, by ids."""
     found: list[Pair] = []
     for a, b in sorted(candidates):
-        scores = compare(keys[a], keys[b])
+        scores = compare(keys[a], keys[b], facts)
         rule = decide(scores)
         if rule.verdict != DISTINCT:
             found.append(Pair(a, b, rule.verdict, rule.name, scores.as_dict()))
@@ -133,11 +139,11 @@ def notice_link(a: Keys, b: Keys) -> tuple[str, dict[str, Any]] | None:
                   "reason": f"the {notice.notice}'s title names the work's title ({alike:.2f})"}
 
 
-def _conflict(keys: Mapping[int, Keys]) -> Any:
+def _conflict(keys: Mapping[int, Keys], facts: Facts) -> Any:
     """Whether two records may never share a cluster: a guard holds between them (checked for every
     pair across two groups before they join, so a chain of matches cannot bridge a guard)."""
     def conflict(x: int, y: int) -> bool:
-        return never_together(compare(keys[x], keys[y]))
+        return never_together(compare(keys[x], keys[y], facts))
     return conflict
 
 
@@ -157,8 +163,11 @@ def _hard_conflict(keys: Mapping[int, Keys]) -> Any:
 
 
 def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence[Decision] = (),
-            sources: Mapping[int, str] | None = None, preference: Sequence[str] = ()) -> Result:
-    """People's decisions over the tool's pairs, then clusters and kept records."""
+            sources: Mapping[int, str] | None = None, preference: Sequence[str] = (),
+            facts: Facts | None = None) -> Result:
+    """People's decisions over the tool's pairs, then clusters and kept records. ``facts``: the whole
+    run's facts (default: as ``keys`` show them, right when ``keys`` are the run's)."""
+    facts = set_facts(keys.values()) if facts is None else facts
     latest: dict[tuple[int, int], Decision] = {}
     for decision in decisions:
         if decision.a in keys and decision.b in keys and decision.a != decision.b:
@@ -167,7 +176,7 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     edges = [p for p in pairs if p.verdict == MATCH and (p.a, p.b) not in cannot]
     edges += [Pair(a, b, MATCH, "reviewer", {"reviewer": d.reviewer}, by="reviewer")
               for (a, b), d in latest.items() if d.decision == SAME_DECISION]
-    clustering = cluster(edges, cannot, _conflict(keys), PRIORITY, _hard_conflict(keys), _other_issue(keys))
+    clustering = cluster(edges, cannot, _conflict(keys, facts), PRIORITY, _hard_conflict(keys), _other_issue(keys))
     by_group: dict[int, list[Pair]] = defaultdict(list)
     first_of = {member: group[0] for group in clustering.groups for member in group}
     for edge in clustering.joined:
@@ -180,7 +189,7 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     stats = {"records": len(keys), "clusters": len(clusters),
              "duplicates": sum(len(c.duplicates) for c in clusters), "uncertain": len(uncertain),
              "blocked": len(clustering.blocked), "decisions": len(latest)}
-    return Result(clusters, uncertain, tuple(pairs), clustering.blocked, stats)
+    return Result(clusters, uncertain, tuple(pairs), clustering.blocked, stats, facts)
 
 
 def for_people(pairs: Sequence[Pair], first_of: Mapping[int, int], decided: set[tuple[int, int]]) -> tuple[Pair, ...]:
@@ -213,7 +222,8 @@ def dedupe(records: Iterable[tuple[int, Record]], decisions: Sequence[Decision] 
         keys = prepare_all(records)
         if sources is None:
             sources = {record_id: record.database for record_id, record in records}
-        pairs, work = find_pairs(keys)
-        result = resolve(keys, pairs, decisions, sources, preference)
+        facts = set_facts(keys.values())
+        pairs, work = find_pairs(keys, facts=facts)
+        result = resolve(keys, pairs, decisions, sources, preference, facts)
     result.stats.update(work)
     return result

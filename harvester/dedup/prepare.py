@@ -6,8 +6,11 @@ pair is only a few look-ups and string scores.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections import defaultdict
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from harvester import normalise
@@ -16,7 +19,7 @@ from harvester.records import Record
 #: Title openings that mark a notice about another article, not the article itself.
 NOTICE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("erratum", r"^(erratum|errata|corrigendum|corrigenda|correction|correction to|notice of correction)\b"),
-    ("retraction", r"^(retraction|retracted|notice of retraction|withdrawn|expression of concern)\b"),
+    ("retraction", r"^(retraction|notice of retraction|withdrawn|expression of concern)\b"),
     ("comment", r"^(comment on|comments on|commentary on|re |response to|reply to|in reply|reply|letter to|"
                 r"author reply|authors reply|editorial comment)\b"),
 )
@@ -25,9 +28,24 @@ NOTICE_PATTERNS: tuple[tuple[str, str], ...] = (
 NOTICE_TYPES: dict[str, str] = {
     "erratum": "erratum", "published erratum": "erratum", "correction": "erratum",
     "retraction of publication": "retraction", "retraction notice": "retraction",
-    "retracted publication": "retracted", "comment": "comment", "letter": "comment",
+    "comment": "comment", "letter": "comment",
     "expression of concern": "retraction",
 }
+
+#: The mark a database puts on a retracted article's own title ("Retracted: <title>", "[Retracted] <title>",
+#: "RETRACTED ARTICLE: <title>", "<title> (Retracted article)"), read on the normalised title. The record is the
+#: article (retracted), not a notice about it: the mark is taken off for comparing, and it is no notice.
+#: A retraction *notice* opens with "Retraction: ", "Retraction notice to: " or "Notice of retraction". Only the
+#: mark as databases write it (a colon or dash after it, or brackets around it) is read: a title that opens
+#: with the word ("Retracted science and the retraction index") keeps it.
+_RETRACTED_MARK = re.compile(
+    r"^\s*(?:[\[(]\s*retracted(?: article)?\s*[\])]\s*[.:\-\u2013]?|retracted(?: article)?\s*[:\-\u2013])\s*"
+    r"|\s*[\[(]\s*retracted(?: article)?\s*[\])]\s*\.?\s*$", re.IGNORECASE)
+
+
+def without_retracted_mark(title: str) -> str:
+    """A retracted article's title without the mark a database put on it (:data:`_RETRACTED_MARK`)."""
+    return _RETRACTED_MARK.sub("", title) if "etract" in title or "ETRACT" in title else title
 
 #: Words in a journal or entry type that mark a conference abstract or proceedings paper.
 CONFERENCE_PATTERN = re.compile(
@@ -114,21 +132,176 @@ def is_generic(title: str, journal: str) -> bool:
     return all(w in GENERIC_WORDS or w in own or w.isdigit() or w in ROMAN or w == "i" for w in title.split())
 
 
-#: The highest number read as an issue of a volume: weekly journals reach 52 or 53. A larger number in the
-#: issue field is an article number (Embase puts e-article numbers there) or a running count of issues.
-MAX_ISSUE = 60
+#: Above this, a number in the issue field is an article number, not an issue: running issue counts reach
+#: five digits (The Lancet passed 10,000 in 2015 after 190 years of weekly issues; BMJ is near 8,000),
+#: article numbers of online journals six or seven (Hindawi's ``6305735``, PLoS's ``e0168396``).
+MAX_ISSUE = 99_999
+
+#: Issues of a weekly journal in one year: an issue number up to this may equal the first page by chance
+#: (issue 1 opening on page 1); a larger one equal to the first page is an article number in both fields.
+WEEKS = 53
 
 
-def issue_set(issue: str | None, volume: str | None) -> frozenset[str]:
-    """The issue numbers a record gives: the numbers of its issue field up to :data:`MAX_ISSUE`, and a
-    number in brackets in its volume field (``31 (2)``: the issue written into the volume). A record marked
-    ``(no pagination)`` (Embase's article-number journals) carries the article number in its issue field,
-    so only the bracketed number counts."""
+def issue_set(issue: str | None, volume: str | None, first_page: str = "",
+              year: int | None = None) -> frozenset[str]:
+    """The issue numbers a record gives: the numbers of its issue field and a number in brackets in its
+    volume field (``31 (2)``: the issue written into the volume). Not issue numbers: in a record marked
+    ``(no pagination)`` (Embase's article-number journals) the issue field's numbers (only the bracket
+    counts); a number above :data:`WEEKS` equal to the record's first page (an article number written into
+    both fields); a four-digit number within a year of the record's year (the year written into the issue
+    field); a number above :data:`MAX_ISSUE` or written with a letter (``e0168396``: an article number). A
+    journal's running issue count (The Lancet's ``9778``, Nature's ``7342``) is an issue number like any other."""
     text = volume or ""
-    numbers = [] if "no pagination" in text.lower() else re.findall(r"\d+", issue or "")
+    found = [] if "no pagination" in text.lower() else re.findall(r"[a-z]?\d+", (issue or "").lower())
+    numbers = [n for n in found if n[0].isdigit() or len(n) < 5]  # e0168396, a1754: article numbers
+    numbers = [n.lstrip("abcdefghijklmnopqrstuvwxyz") for n in numbers]
     for inner in re.findall(r"\(([^)]*)\)", text):
         numbers += re.findall(r"\d+", inner)
-    return frozenset(str(int(n)) for n in numbers if len(n) <= 4 and int(n) <= MAX_ISSUE)
+    page = first_page[1:] if first_page[:1] == "e" else first_page
+    kept = set()
+    for n in numbers:
+        value = int(n)
+        if value > MAX_ISSUE or (page.isdigit() and int(page) == value and value > WEEKS):
+            continue
+        if len(n) == 4 and year is not None and abs(value - year) <= 1:
+            continue
+        kept.add(str(value))
+    return frozenset(kept)
+
+
+#: How a journal volume is paginated, as the records of one run show it (principle 2).
+CONTINUOUS, PER_ISSUE, UNKNOWN = "continuous", "per-issue", "unknown"
+
+#: The fewest items (in two issues or more; copies of one item from several databases count once) whose pages
+#: can show a volume paginated continuously: with one item per issue, two items of a journal paginated by issue
+#: fall in issue order half the time by chance.
+MIN_EVIDENCE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """What the records of one journal volume show about its pagination: ``continuous`` (each issue's pages
+    above the pages of the issues before it), ``per-issue`` (two issues' page ranges overlap, or a later issue
+    below an earlier one: each issue starts again at page 1, or an issue is written wrong), ``unknown`` (fewer
+    than :data:`MIN_EVIDENCE` records, or one issue). ``spans``: (issue, lowest first page, highest last
+    page) of each issue, in issue order."""
+
+    kind: str
+    spans: tuple[tuple[int, int, int], ...]
+
+
+def journal_key(journal: str) -> str:
+    """A journal's key, the same for its name and its abbreviation (the initials of the words an abbreviation
+    keeps and the start of the last: ``j am coll cardiol`` and ``journal of the american college of
+    cardiology`` give ``jacc card``); ``""`` without a journal."""
+    tokens = normalise.journal_tokens(journal)
+    return f"{''.join(t[0] for t in tokens)} {tokens[-1][:4]}" if tokens else ""
+
+
+def volume_key(journal: str, volume: str) -> str:
+    """A journal volume's key (:func:`journal_key` and the volume: ``jacc card 55``); ``""`` without a journal
+    or a volume."""
+    key = journal_key(journal)
+    return f"{key} {volume}" if key and volume else ""
+
+
+def title_key(k: Keys) -> str:
+    """A title within its journal (:func:`journal_key` and the title); ``""`` without either, or for a title
+    that names a kind of item already (:data:`GENERIC_WORDS`)."""
+    key = journal_key(k.journal)
+    return f"{key}|{k.title}" if key and k.title and not k.generic else ""
+
+
+#: In how many issues of one journal a title must be printed, within the run, to be a recurring title (a
+#: column, a series' name) whatever its words: two issues may be one item with its issue typed wrong.
+RECURS_IN = 3
+
+
+def recurring_titles(keys: Iterable[Keys]) -> frozenset[str]:
+    """The titles (:func:`title_key`) the run shows in :data:`RECURS_IN` issues or more of one journal:
+    different places (volume and issue, over the records that give a volume and one issue number), so a
+    title the databases give with its volume or issue written several ways is not counted twice."""
+    places: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for k in keys:
+        key = title_key(k)
+        if key and k.volume and len(k.issues) == 1:
+            places[key].add((k.volume, next(iter(k.issues))))
+    return frozenset(key for key, found in places.items() if len(found) >= RECURS_IN)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The facts of the whole run that a pair's scores read, computed once (:func:`set_facts`): each journal
+    volume's pagination, and the titles that recur in three issues or more of their journal."""
+
+    pagination: Mapping[str, Pagination]
+    recurring: Container[str]
+
+
+#: The indexes of the records that the run's facts read (stored beside the blocking keys for the incremental
+#: run; never blocks): a journal volume's records (pagination), a title's records within its journal (recurring).
+VOLUME_INDEX, TITLE_INDEX = "volume", "title"
+
+
+def index_keys(k: Keys) -> list[tuple[str, str]]:
+    """The record's entries in the fact indexes, as ``(index, value)``."""
+    found = [(VOLUME_INDEX, volume_key(k.journal, k.volume)), (TITLE_INDEX, title_key(k))]
+    return [(name, value) for name, value in found if value]
+
+
+def set_facts(keys: Iterable[Keys]) -> Facts:
+    """:class:`Facts` of a whole run (two linear passes over the records)."""
+    keys = list(keys)
+    return Facts(pagination(keys), recurring_titles(keys))
+
+
+def page_span(k: Keys) -> tuple[int, int] | None:
+    """The record's first and last page as numbers (one page: both the same); ``None`` for none, an
+    e-locator or a lettered page (``S12``: a supplement's own sequence)."""
+    if not k.page_first.isdigit():
+        return None
+    first = int(k.page_first)
+    last = int(k.page_last) if k.page_last.isdigit() and int(k.page_last) >= first else first
+    return first, last
+
+
+def pagination(keys: Iterable[Keys]) -> dict[str, Pagination]:
+    """Each journal volume's pagination as the whole set shows it (:class:`Pagination`), computed once per
+    run from every record with one issue number and numeric pages, by :func:`volume_key`. Not evidence: the
+    records of one title on one first page in two issues (the pairs principle 2 asks about: one item with an
+    issue typed wrong, or a column paginated by issue, which is the question). Volumes seen in one issue
+    only are left out (``unknown``)."""
+    groups: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)
+    for k in keys:
+        if len(k.issues) != 1:
+            continue
+        key = volume_key(k.journal, k.volume)
+        span = page_span(k)
+        if key and span is not None:
+            groups[key].append((int(next(iter(k.issues))), span[0], span[1], k.title))
+    facts: dict[str, Pagination] = {}
+    for key, rows in groups.items():
+        if len({row[0] for row in rows}) < 2:
+            continue
+        issues_of: dict[tuple[int, str], set[int]] = defaultdict(set)
+        for issue, first, _, title in rows:
+            issues_of[(first, title)].add(issue)
+        spans: dict[int, tuple[int, int]] = {}
+        items = set()  # (issue, first page): copies of one item from several databases are one piece of evidence
+        for issue, first, last, title in rows:
+            if len(issues_of[(first, title)]) > 1:
+                continue
+            items.add((issue, first))
+            low, high = spans.get(issue, (first, last))
+            spans[issue] = (min(low, first), max(high, last))
+        ordered = tuple((issue, low, high) for issue, (low, high) in sorted(spans.items()))
+        if len(items) < MIN_EVIDENCE or len(ordered) < 2:
+            facts[key] = Pagination(UNKNOWN, ordered)
+        elif all(before[2] < after[1] for before, after in itertools.pairwise(ordered)):
+            facts[key] = Pagination(CONTINUOUS, ordered)
+        else:
+            facts[key] = Pagination(PER_ISSUE, ordered)
+    return facts
 
 
 #: The opening words of a notice's title, before the title of the work it concerns ("Erratum to: ...",
@@ -137,7 +310,7 @@ _NOTICE_OPENING = re.compile(
     r"^(?:notice of |expression of concern (?:for |about |regarding )?)?(?:published )?"
     r"(?:erratum|errata|corrigendum|corrigenda|correction|retraction|retracted|withdrawn|comment|comments|commentary|"
     r"response|reply|re|in reply|author reply|authors reply|letter|editorial comment|notice)"
-    r"(?: notice)?(?: (?:to|on|of|in|for|regarding|about|re|the article))* ")
+    r"(?: notice| note)?(?: (?:to|on|of|in|for|regarding|about|re|the article))* ")
 
 def notice_subject(title: str) -> str:
     """A notice's normalised title without its opening words: the title of the work it concerns
@@ -168,7 +341,7 @@ def is_conference(record: Record, journal: str) -> bool:
 
 def prepare(record_id: int, record: Record) -> Keys:
     """The keys of one record."""
-    title = _LEADING_ARTICLE.sub("", normalise.title(record.title))
+    title = _LEADING_ARTICLE.sub("", normalise.title(without_retracted_mark(record.title)))
     names = normalise.author_names(record.authors)
     people = tuple(a for a in (normalise.author(n) for n in names) if a is not None and a.surname)
     journal = normalise.journal(record.journal or record.journal_abbrev)
@@ -197,7 +370,7 @@ def prepare(record_id: int, record: Record) -> Keys:
         conference=is_conference(record, normalise.words(record.journal or record.journal_abbrev)),
         filled=filled,
         generic=is_generic(title, journal),
-        issues=issue_set(record.issue, record.volume),
+        issues=issue_set(record.issue, record.volume, pages.first, normalise.year(record.year)),
         printed_in=normalise.names_journal_and_meeting(record.journal or record.journal_abbrev),
     )
 

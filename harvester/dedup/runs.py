@@ -30,7 +30,7 @@ from harvester.dedup.pipeline import (
     find_pairs,
     resolve,
 )
-from harvester.dedup.prepare import Keys, keys_from_json, keys_to_json, prepare
+from harvester.dedup.prepare import Keys, index_keys, keys_from_json, keys_to_json, prepare, set_facts
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
@@ -170,7 +170,7 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
             now = f"a person decided {person.decision} ({person.reviewer})"
         else:
             scores = compare(prepare(record_id, get_record(ledger, record_id).record),
-                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record))
+                             prepare(row.duplicate_of, get_record(ledger, row.duplicate_of).record), result.facts)
             rule = decide(scores)
             now = f"{rule.verdict}: {rule.name}" + ("" if rule.verdict != MATCH else
                                                    " (kept apart by a guard of its cluster)")
@@ -187,9 +187,11 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
 
 
 def _key_row(k: Keys, blocks: list[tuple[str, str]] | None = None) -> tuple[int, int | None, str, list[str]]:
-    """What :func:`store.store_keys` stores of one record; ``blocks``: its blocking keys, if known already."""
-    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in
-                                           (block_keys(k) if blocks is None else blocks)]
+    """What :func:`store.store_keys` stores of one record; ``blocks``: its blocking keys, if known already.
+    The fact indexes (a journal volume's records, a title's records in its journal) are stored as blocks
+    of their own names, which block.py never makes."""
+    found = block_keys(k) if blocks is None else blocks
+    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in (*found, *index_keys(k))]
 
 
 def _prepare_stored(ledger: Ledger) -> tuple[dict[int, Keys], dict[int, str]]:
@@ -207,9 +209,10 @@ def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Call
     """Every record prepared, blocked and compared; the keys not yet stored are stored for later
     incremental runs (all of them again when the code that makes them changed)."""
     keys, sources = _prepare_stored(ledger)
+    facts = set_facts(keys.values())
     index = block_index(keys.values())  # blocking keys made once: for the pairs, and to store
-    found, work = find_pairs(keys, index=index)
-    result = resolve(keys, found, _decisions(ledger), sources, preference)
+    found, work = find_pairs(keys, index=index, facts=facts)
+    result = resolve(keys, found, _decisions(ledger), sources, preference, facts)
     result.stats.update(work)
     clear = store.stale_keys(ledger, KEYS_VERSION)
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
@@ -242,6 +245,10 @@ class _LedgerHeld:
 
     def sources(self, ids: Collection[int]) -> dict[int, str]:
         return record_sources(self.ledger, ids)
+
+    def indexed(self, index: str, values: Collection[str]) -> dict[str, list[int]]:
+        named = {f"{index}|{v}": v for v in values}
+        return {named[b]: [i for i, _ in members] for b, members in store.block_members(self.ledger, named).items()}
 
 
 def _incremental(ledger: Ledger, earlier: dict[str, Any], previous: int, new_ids: set[int],
