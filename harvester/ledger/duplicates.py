@@ -251,7 +251,7 @@ def store_keys(ledger: Ledger, version: str,
         # a B-tree of hundreds of thousands of rows (a third less time at 100,000 records)
         index: list[tuple[str, int, int | None]] = [(b, record_id, year) for record_id, year, _, blocks in rows
                                                      for b in blocks]
-        index.sort(key=lambda row: (row[0], row[1]))
+        index.sort()  # a record holds a block once, so (block, record) decides the order before the year
         connection.executemany("INSERT OR IGNORE INTO dedup_blocks (block, record_id, year) VALUES (?, ?, ?)", index)
 
 
