@@ -324,6 +324,14 @@ def pagination_of(a: Keys, b: Keys, facts: Facts | None) -> str:
     return PER_ISSUE
 
 
+def _recurring(a: Keys, b: Keys, facts: Facts | None) -> bool:
+    """Whether either title recurs in three issues or more of its journal in the run (read only when the run
+    has such titles: most have none)."""
+    if facts is None or not facts.recurring:
+        return False
+    return any(key and key in facts.recurring for key in (title_key(a), title_key(b)))
+
+
 def compare(a: Keys, b: Keys, facts: Facts | None = None) -> Scores:
     """Scores for the pair (a, b); ``facts``: the run's facts (:func:`~harvester.dedup.prepare.set_facts`):
     each journal volume's pagination, read only for two records of other issues, and the recurring titles."""
@@ -365,7 +373,7 @@ def compare(a: Keys, b: Keys, facts: Facts | None = None) -> Scores:
         pages_typo=pages_typo(a, b),
         single_pages=bool(a.page_first and b.page_first and not a.page_last and not b.page_last),
         pagination=pagination_of(a, b, facts) if issues == DIFFERENT else "",
-        recurring=facts is not None and any(key and key in facts.recurring for key in (title_key(a), title_key(b))),
+        recurring=_recurring(a, b, facts),
     )
 
 

@@ -121,12 +121,15 @@ class SetPagination(Mapping[str, Pagination]):
         self.fresh = fresh
         self.held = held
         self._done: dict[str, Pagination | None] = {}
+        self._fresh: dict[str, list[Keys]] = defaultdict(list)  # volume -> its new records
+        for k in fresh.values():
+            self._fresh[volume_key(k.journal, k.volume)].append(k)
 
     def __getitem__(self, volume: str) -> Pagination:
         if volume not in self._done:
             ids = set(self.held.indexed(VOLUME_INDEX, [volume]).get(volume, [])) - set(self.fresh)
             members = list(self.held.keys(ids).values())
-            members += [k for k in self.fresh.values() if volume_key(k.journal, k.volume) == volume]
+            members += self._fresh.get(volume, [])
             self._done[volume] = pagination(members).get(volume)
         found = self._done[volume]
         if found is None:
@@ -150,6 +153,9 @@ class SetRecurring(Container[str]):
         self.held = held
         self.members: dict[str, set[int]] = {}  # title -> held records of it (read so far)
         self._done: dict[str, bool] = {}
+        self._fresh: dict[str, list[Keys]] = defaultdict(list)  # title -> its new records
+        for k in fresh.values():
+            self._fresh[title_key(k)].append(k)
 
     def prefetch(self, titles: Iterable[str]) -> None:
         wanted = {t for t in titles if t and t not in self._done}
@@ -161,7 +167,7 @@ class SetRecurring(Container[str]):
         for title in wanted:
             self.members[title] = {i for i in found.get(title, []) if i in held}
             members = [held[i] for i in self.members[title]]
-            members += [k for k in self.fresh.values() if title_key(k) == title]
+            members += self._fresh.get(title, [])
             self._done[title] = title in recurring_titles(members)
 
     def __contains__(self, title: object) -> bool:
