@@ -1,6 +1,14 @@
 """De-duplication time and memory from 10,000 to 100,000 records, on a generated labelled set.
 
-    .venv/bin/python benchmarks/dedup_scale.py [--sizes 10000,20000,50000,100000] [--seed 7]
+    .venv/bin/python benchmarks/dedup_scale.py [--sizes 10000,100000] [--seed 7] [--repeat 2]
+    .venv/bin/python benchmarks/dedup_scale.py --in-memory [--sizes 10000,20000,50000,100000]
+
+By default each size is measured as a user meets it: the records are stored in a fresh ledger (not timed),
+then ``prisma-harvest dedupe`` runs on it in its own process, timed from start to exit (wall, and CPU as
+user + system, which shows how busy the machine was), its peak memory its ru_maxrss. The largest size is
+set against the smallest: time ratio against the bound (11 for 10x the records), time against 30 s,
+memory against 1 GB (issue 17), all from the same invocation. ``--in-memory`` times the library's
+``dedupe`` on records in memory instead (no ledger).
 
 The set imitates what the labelled benchmark sets show: the same article from two or three databases
 with case and punctuation changes, MEDLINE's "[Chinese]" and bracketed translated titles, "[Review]
@@ -9,8 +17,7 @@ abbreviated journals, "123-129" / "123-9" pages, DOIs with and without URL prefi
 and online years a year apart, dropped fields, an abstract indexed on the next page; and look-alikes
 that are NOT duplicates: errata, comments, part 2 of a series, conference abstracts before the article,
 another abstract of the same authors on the next page with one title word changed, common title openings.
-Each size runs in a fresh subprocess (peak memory is that process's ru_maxrss). Targets: < 60 s and
-< 1 GB at 100,000 records, time growing close to linearly.
+Targets through the CLI: 100,000 records in < 30 s and < 1 GB, 100k / 10k time <= 11.
 """
 
 from __future__ import annotations
@@ -276,26 +283,106 @@ def ledger_run(size: int, seed: int) -> None:
           f"peak {r['peak_mb']:.0f} MB")
 
 
+#: Issue 17's bounds for the largest size, through the CLI.
+RATIO_BOUND, SECONDS_BOUND, MEGABYTES_BOUND = 11.0, 30.0, 1024.0
+
+
+def build_ledger(folder: Path, size: int, seed: int) -> Path:
+    """A fresh ledger in ``folder`` holding the generated set (one import run); returns the protocol file."""
+    from harvester.ledger import Ledger
+    from harvester.ledger.records import add_records
+    from harvester.ledger.runs import finish_run, start_run
+
+    path = folder / "review.toml"
+    path.write_text(PROTOCOL.format(ledger=Path(folder, "ledger.sqlite").as_posix()), encoding="utf-8")
+    records, _ = generate(size, seed)
+    with Ledger.open(folder / "ledger.sqlite") as ledger:
+        run = start_run(ledger, "import", source="MEDLINE")
+        add_records(ledger, [r for _, r in records], run_id=run, source="MEDLINE")
+        finish_run(ledger, run)
+    return path
+
+
+def cli_run(size: int, seed: int) -> dict[str, float]:
+    """``prisma-harvest dedupe`` on a fresh ledger of ``size`` generated records: wall and CPU seconds and
+    peak memory of that process, and the clusters it stored scored against the truth."""
+    import tempfile
+
+    from benchmarks.dedup_sets import score
+    from harvester.ledger import Ledger
+    from harvester.ledger.duplicates import current_duplicates
+
+    script = Path(sys.executable).with_name("prisma-harvest")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "harvester.cli.main"]
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        protocol = build_ledger(folder, size, seed)
+        out, err = folder / "out.json", folder / "err.txt"
+        with open(out, "w", encoding="utf-8") as stdout, open(err, "w", encoding="utf-8") as stderr:
+            started = time.perf_counter()  # files, not pipes: a child never waits on a full pipe while timed
+            child = subprocess.Popen([*command, "dedupe", str(protocol), "--json"], stdout=stdout, stderr=stderr)
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak memory
+            seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            raise SystemExit(f"dedupe failed on {size} records:\n{err.read_text(encoding='utf-8')[-3000:]}")
+        summary = json.loads(out.read_text(encoding="utf-8"))
+        with Ledger.open(folder / "ledger.sqlite") as ledger:
+            removed = current_duplicates(ledger)
+    clusters: dict[int, list[int]] = {}
+    for record_id, kept in removed.items():
+        clusters.setdefault(kept, [kept]).append(record_id)
+    _, truth = generate(size, seed)
+    s = score(truth, list(clusters.values()))
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+            "pairs": summary["candidate_pairs"], "uncertain": summary["uncertain"], "tp": s.tp, "fp": s.fp,
+            "fn": s.fn, "precision": s.pair_precision, "recall": s.pair_recall}
+
+
+def in_memory_run(size: int, seed: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(REPO), str(size), str(seed)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="10000,20000,50000,100000")
+    parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=1, help="measure every size this many times, in turn")
+    parser.add_argument("--in-memory", action="store_true", help="time the library's dedupe on records in memory")
     parser.add_argument("--ledger", type=int, default=0,
                         help="also time dedupe_ledger and dedupe_new on a ledger of this many records")
     args = parser.parse_args()
-    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}  (cpus: {os.cpu_count()})")
-    print(f"{'records':>8}{'time s':>8}{'s/10k':>7}{'peak MB':>9}{'pairs':>9}{'TP':>7}{'FP':>4}{'FN':>5}"
+    sizes = [int(s) for s in args.sizes.split(",")]
+    how = "library dedupe, records in memory" if args.in_memory else "prisma-harvest dedupe on a fresh ledger"
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}  (cpus: {os.cpu_count()}; {how})")
+    print(f"{'records':>8}{'time s':>8}{'cpu s':>7}{'s/10k':>7}{'peak MB':>9}{'pairs':>9}{'TP':>7}{'FP':>4}{'FN':>5}"
           f"{'pair P':>8}{'pair R':>8}{'maybe':>7}")
-    for size in (int(s) for s in args.sizes.split(",")):
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", CHILD, str(REPO), str(size), str(args.seed)],
-                              capture_output=True, text=True, check=False)
-        if done.returncode:
-            raise SystemExit(done.stderr[-3000:])
-        r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{size:>8}{r['seconds']:>8.1f}{r['seconds'] / size * 10000:>7.2f}{r['peak_mb']:>9.0f}{r['pairs']:>9}"
-              f"{r['tp']:>7}{r['fp']:>4}{r['fn']:>5}{r['precision']:>8.4f}{r['recall']:>8.4f}{r['uncertain']:>7}"
-              f"   (process wall {time.perf_counter() - started:.1f} s, includes generating the set)")
+    for round_ in range(args.repeat):
+        measured: dict[int, dict[str, float]] = {}
+        for size in sizes:
+            r = in_memory_run(size, args.seed) if args.in_memory else cli_run(size, args.seed)
+            measured[size] = r
+            cpu = f"{r['cpu']:>7.1f}" if "cpu" in r else f"{'':>7}"
+            print(f"{size:>8}{r['seconds']:>8.1f}{cpu}{r['seconds'] / size * 10000:>7.2f}{r['peak_mb']:>9.0f}"
+                  f"{r['pairs']:>9}{r['tp']:>7}{r['fp']:>4}{r['fn']:>5}{r['precision']:>8.4f}{r['recall']:>8.4f}"
+                  f"{r['uncertain']:>7}", flush=True)
+        small, large = min(sizes), max(sizes)
+        if small == large:
+            continue
+        a, b = measured[small], measured[large]
+        ratio, bound = b["seconds"] / a["seconds"], RATIO_BOUND * large / small / 10
+        verdicts = (f"time {large}/{small} = {ratio:.1f} (bound {bound:.3g}: {'ok' if ratio <= bound else 'OVER'})",
+                    f"{large} in {b['seconds']:.1f} s (bound {SECONDS_BOUND:.0f} s: "
+                    f"{'ok' if b['seconds'] < SECONDS_BOUND else 'OVER'})",
+                    f"peak {b['peak_mb']:.0f} MB (bound {MEGABYTES_BOUND:.0f} MB: "
+                    f"{'ok' if b['peak_mb'] < MEGABYTES_BOUND else 'OVER'})")
+        cpu_ratio = f"; CPU {large}/{small} = {b['cpu'] / a['cpu']:.1f}" if "cpu" in a else ""
+        print(f"round {round_ + 1}: " + "; ".join(verdicts) + cpu_ratio, flush=True)
     if args.ledger:
         ledger_run(args.ledger, args.seed)
 

@@ -190,7 +190,8 @@ def test_dedupe_new_equals_a_full_run_row_for_row_without_reading_every_record(
             if folder == one:
                 read.clear()
                 with monkeypatch.context() as patch:
-                    patch.setattr(runs, "_load", lambda ledger: pytest.fail("the incremental run loaded every record"))
+                    patch.setattr(runs, "_prepare_stored",
+                                  lambda ledger: pytest.fail("the incremental run read every record"))
                     patch.setattr(store, "stored_keys", counting)
                     summary = dedupe_new(ledger, protocol, new_ids)
                 assert summary.mode == "incremental" and summary.new_records == len(new_ids)

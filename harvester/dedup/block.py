@@ -91,12 +91,20 @@ def block_keys(k: Keys) -> list[tuple[str, str]]:
     return found
 
 
-def blocks(keys: Iterable[Keys]) -> dict[tuple[str, str], list[int]]:
-    """Blocking key -> record ids sharing it (in id order)."""
+def block_index(keys: Iterable[Keys]) -> dict[tuple[str, str], list[int]]:
+    """Blocking key -> ids of every record holding it, in the order given, one-record blocks included: made
+    once per run, it gives the blocks to compare within and each record's blocking keys to store."""
     found: dict[tuple[str, str], list[int]] = defaultdict(list)
     for k in keys:
         for key in block_keys(k):
             found[key].append(k.id)
+    return found
+
+
+def blocks(keys: Iterable[Keys], index: dict[tuple[str, str], list[int]] | None = None) \
+        -> dict[tuple[str, str], list[int]]:
+    """Blocking key -> record ids sharing it (in id order); ``index``: :func:`block_index` of ``keys``."""
+    found = block_index(keys) if index is None else index
     return {key: sorted(ids) for key, ids in found.items() if len(ids) > 1}
 
 
@@ -120,23 +128,26 @@ def block_groups(members: Sequence[tuple[int, int | None]]) -> list[list[int]]:
     return parts
 
 
-def groups(keys: dict[int, Keys]) -> tuple[list[list[int]], int]:
+def groups(keys: dict[int, Keys], index: dict[tuple[str, str], list[int]] | None = None) \
+        -> tuple[list[list[int]], int]:
     """The groups of records to compare within (blocks, large ones split by year), and how many large
     blocks were skipped."""
     found: list[list[int]] = []
     skipped = 0
-    for ids in blocks(keys.values()).values():
+    for ids in blocks(keys.values(), index).values():
         parts = block_groups([(record_id, keys[record_id].year) for record_id in ids])
         skipped += not parts
         found.extend(parts)
     return found, skipped
 
 
-def candidate_pairs(keys: dict[int, Keys], only: set[int] | None = None) -> tuple[set[tuple[int, int]], int]:
+def candidate_pairs(keys: dict[int, Keys], only: set[int] | None = None,
+                    index: dict[tuple[str, str], list[int]] | None = None) -> tuple[set[tuple[int, int]], int]:
     """Every pair sharing a group, as ``(smaller id, larger id)``; with ``only``, just the pairs that
-    involve one of those records (the incremental path). Also returns how many blocks were skipped."""
+    involve one of those records (the incremental path). Also returns how many blocks were skipped.
+    ``index``: :func:`block_index` of ``keys``, when the caller made it already."""
     pairs: set[tuple[int, int]] = set()
-    found, skipped = groups(keys)
+    found, skipped = groups(keys, index)
     for group in found:
         if only is None:
             for i, a in enumerate(group):

@@ -6,9 +6,11 @@ Pure: no ledger, no printing. :func:`dedupe` is a full run; :func:`find_pairs` w
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,22 @@ class Result:
         return tuple(p for p in self.pairs if p.verdict == LINK)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while the stages run, then on again as before. The stages build
+    millions of small objects with no reference cycles among them (keys, pairs, scores); with the collector
+    on, each of its full passes walks all of them, and the passes grow with them: 0.2 s of a 10,000-record
+    run, 4.8 s of a 100,000-record one (the one step that grew faster than the records). Nothing is kept
+    longer: reference counting frees what the stages drop, and the collector, on again, takes any cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
     keys: dict[int, Keys] = {}
     for record_id, record in records:
@@ -81,10 +99,12 @@ def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
 
 
 def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None,
+               index: dict[tuple[str, str], list[int]] | None = None,
                facts: Facts | None = None) -> tuple[list[Pair], dict[str, int]]:
     """Block, compare and decide; returns the match and uncertain pairs and counts of the work done.
+    ``index``: the blocking keys' :func:`~harvester.dedup.block.block_index` of ``keys``, if made already;
     ``facts``: the run's facts (default: as ``keys``, the whole set, show them)."""
-    candidates, skipped = candidate_pairs(dict(keys), only)
+    candidates, skipped = candidate_pairs(dict(keys), only, index)
     facts = set_facts(keys.values()) if facts is None else facts
     return judge(keys, candidates, facts), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
 
@@ -198,11 +218,12 @@ def dedupe(records: Iterable[tuple[int, Record]], decisions: Sequence[Decision] 
     """De-duplicate in-memory records given as ``(id, record)``; ``sources`` maps id -> source name for
     the protocol's ``preference`` (default: each record's ``database``)."""
     records = list(records)
-    keys = prepare_all(records)
-    if sources is None:
-        sources = {record_id: record.database for record_id, record in records}
-    facts = set_facts(keys.values())
-    pairs, work = find_pairs(keys, facts=facts)
-    result = resolve(keys, pairs, decisions, sources, preference, facts)
+    with collector_paused():
+        keys = prepare_all(records)
+        if sources is None:
+            sources = {record_id: record.database for record_id, record in records}
+        facts = set_facts(keys.values())
+        pairs, work = find_pairs(keys, facts=facts)
+        result = resolve(keys, pairs, decisions, sources, preference, facts)
     result.stats.update(work)
     return result

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harvester.dedup.block import block_keys
+from harvester.dedup.block import block_index, block_keys
 from harvester.dedup.cluster import Pair
 from harvester.dedup.compare import compare
 from harvester.dedup.decide import LINK, MATCH, UNCERTAIN, decide
@@ -26,8 +26,8 @@ from harvester.dedup.pipeline import (
     SAME_DECISION,
     Decision,
     Result,
+    collector_paused,
     find_pairs,
-    prepare_all,
     resolve,
 )
 from harvester.dedup.prepare import Keys, index_keys, keys_from_json, keys_to_json, prepare, set_facts
@@ -39,7 +39,7 @@ from harvester.ledger.records import (
     count_records,
     existing_records,
     get_record,
-    iter_records,
+    iter_record_fields,
     max_record_id,
     record_ids,
     record_ids_after,
@@ -78,10 +78,6 @@ def _decisions(ledger: Ledger) -> list[Decision]:
     return [Decision(d.record_a, d.record_b, d.decision, d.reviewer) for d in store.decision_rows(ledger)]
 
 
-def _load(ledger: Ledger) -> list[StoredRecord]:
-    return list(iter_records(ledger))
-
-
 def dedupe_ledger(ledger: Ledger, protocol: Protocol) -> Summary:
     """A full ``dedupe`` run over every record of the ledger."""
     return _run(ledger, protocol, new_ids=None)
@@ -116,16 +112,17 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
         "max_decision_id": store.max_decision_id(ledger), "previous_run": previous})
     step = f"comparing records ({mode})"
     try:
-        if mode == "incremental":
-            assert previous is not None and new_ids is not None
-            result, records, fresh, write_keys = _incremental(ledger, earlier, previous, new_ids, preference)
-        else:
-            result, records, fresh, write_keys = _full(ledger, preference)
-        undone, made = _changes(ledger, earlier, previous, result)
-        step = "writing the clusters"
-        with ledger.transaction():  # the run's rows and the keys it stored land together, or neither
-            write_keys()
-            _write(ledger, run_id, result, undone + made)
+        with collector_paused():
+            if mode == "incremental":
+                assert previous is not None and new_ids is not None
+                result, records, fresh, write_keys = _incremental(ledger, earlier, previous, new_ids, preference)
+            else:
+                result, records, fresh, write_keys = _full(ledger, preference)
+            undone, made = _changes(ledger, earlier, previous, result)
+            step = "writing the clusters"
+            with ledger.transaction():  # the run's rows and the keys it stored land together, or neither
+                write_keys()
+                _write(ledger, run_id, result, undone + made)
     except KeyboardInterrupt:
         finish_run(ledger, run_id, "interrupted", message=f"interrupted (Ctrl-C) while {step}; nothing of this run "
                                                           "is counted: run dedupe again to start over")
@@ -189,25 +186,44 @@ def _changes(ledger: Ledger, earlier: dict[str, Any], previous: int | None, resu
     return undone, sorted(made)
 
 
-def _key_row(k: Keys) -> tuple[int, int | None, str, list[str]]:
-    # the fact indexes (a journal volume's records, a title's records in its journal) are stored as blocks
-    # of their own names, which block.py never makes
-    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in (*block_keys(k), *index_keys(k))]
+def _key_row(k: Keys, blocks: list[tuple[str, str]] | None = None) -> tuple[int, int | None, str, list[str]]:
+    """What :func:`store.store_keys` stores of one record; ``blocks``: its blocking keys, if known already.
+    The fact indexes (a journal volume's records, a title's records in its journal) are stored as blocks
+    of their own names, which block.py never makes."""
+    found = block_keys(k) if blocks is None else blocks
+    return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in (*found, *index_keys(k))]
+
+
+def _prepare_stored(ledger: Ledger) -> tuple[dict[int, Keys], dict[int, str]]:
+    """Every record's keys and protocol source, read in one query as they come: a record is prepared and
+    dropped, so memory holds the keys, never every record (with its abstract and tags) at once."""
+    keys: dict[int, Keys] = {}
+    sources: dict[int, str] = {}
+    for record_id, source, record in iter_record_fields(ledger):
+        keys[record_id] = prepare(record_id, record)
+        sources[record_id] = source
+    return keys, sources
 
 
 def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
     """Every record prepared, blocked and compared; the keys not yet stored are stored for later
     incremental runs (all of them again when the code that makes them changed)."""
-    stored = _load(ledger)
-    keys = prepare_all((s.id, s.record) for s in stored)
+    keys, sources = _prepare_stored(ledger)
     facts = set_facts(keys.values())
-    found, work = find_pairs(keys, facts=facts)
-    result = resolve(keys, found, _decisions(ledger), {s.id: s.source for s in stored}, preference, facts)
+    index = block_index(keys.values())  # blocking keys made once: for the pairs, and to store
+    found, work = find_pairs(keys, index=index, facts=facts)
+    result = resolve(keys, found, _decisions(ledger), sources, preference, facts)
     result.stats.update(work)
     clear = store.stale_keys(ledger, KEYS_VERSION)
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
-    rows = [_key_row(keys[i]) for i in sorted(missing)]
-    return result, len(stored), len(stored), lambda: store.store_keys(ledger, KEYS_VERSION, rows, clear=clear)
+    held: dict[int, list[tuple[str, str]]] = {i: [] for i in missing}
+    for block, ids in index.items():
+        for record_id in ids:
+            if record_id in held:
+                held[record_id].append(block)
+    del index
+    rows = [_key_row(keys[i], held.pop(i)) for i in sorted(missing)]
+    return result, len(keys), len(keys), lambda: store.store_keys(ledger, KEYS_VERSION, rows, clear=clear)
 
 
 class _LedgerHeld:
