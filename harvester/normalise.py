@@ -403,6 +403,7 @@ class Pages:
         return f"{self.first}-{self.last}" if self.last and self.last != self.first else self.first
 
 
+@lru_cache(maxsize=1 << 14)  # pure, and a review repeats its page, volume and issue values
 def pages(value: str | None) -> Pages:
     """``123-9`` -> 123-129; ``47--65``; ``e0141122``; ``01-Jul`` (a spreadsheet's 1-7); ``S36``;
     ``A175.E1638`` -> A175."""
@@ -438,6 +439,7 @@ def pages(value: str | None) -> Pages:
     return Pages(first, last)
 
 
+@lru_cache(maxsize=1 << 14)  # pure, and a review repeats its page, volume and issue values
 def volume(value: str | None) -> str:
     """The volume's number as written without leading zeros or ``Vol.``; ``""`` for none."""
     if is_empty(value):
@@ -453,6 +455,7 @@ def volume(value: str | None) -> str:
     return ""  # "(Jul)", "Ph.D.": not a volume
 
 
+@lru_cache(maxsize=1 << 14)  # pure, and a review repeats its page, volume and issue values
 def issue(value: str | None) -> str:
     """The issue's words with "supplement" shortened (``SUPPL. 1`` and ``Supplement 1`` -> ``s 1``)."""
     if is_empty(value):
@@ -461,6 +464,7 @@ def issue(value: str | None) -> str:
     return re.sub(r"\b(supplement|suppl|supp|sup)\b", "s", words(value)).strip()
 
 
+@lru_cache(maxsize=1 << 14)  # pure, and a review repeats its page, volume and issue values
 def issue_numbers(value: str | None) -> frozenset[str]:
     """Every number in an issue field (``"10 SUPPL. 1"`` -> {10, 1}): a volume that equals one of them
     was the issue or supplement put in the volume's place, not a different volume."""

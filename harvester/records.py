@@ -88,7 +88,7 @@ class Record:
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Record:
         """Build a record from a mapping such as :meth:`to_json` wrote; unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
+        known = _FIELD_NAMES if cls is Record else {f.name for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known or value is None and key != "year":
@@ -104,6 +104,10 @@ class Record:
     def tag_values(self, tag: str) -> list[str]:
         """Every value of one raw tag, in file order."""
         return [value for name, value in self.tags if name == tag]
+
+
+#: The field names of a record, found once (reading a ledger builds a record per row).
+_FIELD_NAMES = frozenset(f.name for f in fields(Record))
 
 
 def _plain(value: Any) -> Any:

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harvester import normalise
 from harvester.records import Record
@@ -190,6 +191,7 @@ class Pagination:
     spans: tuple[tuple[int, int, int], ...]
 
 
+@lru_cache(maxsize=1 << 14)  # pure, asked about four times per record, and journals recur
 def journal_key(journal: str) -> str:
     """A journal's key, the same for its name and its abbreviation (the initials of the words an abbreviation
     keeps and the start of the last: ``j am coll cardiol`` and ``journal of the american college of
