@@ -170,6 +170,22 @@ class Outcome:
     kind: str  # read | refused | traceback | hang | silent-count-change
     detail: str = ""
     seconds: float = 0.0
+    where: str = ""  # for a bad outcome: the first byte the mutant changed, and its line
+
+
+def first_change(original: bytes, mutant: bytes) -> str:
+    """Where a mutant first differs from its original: ``offset N (line L)``, found by halving."""
+    low, high = 0, min(len(original), len(mutant))
+    while low < high:  # invariant: the first `low` bytes agree
+        middle = (low + high + 1) // 2
+        if original[:middle] == mutant[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    if low == len(original) == len(mutant):
+        return "unchanged"
+    line = original.count(b"\n", 0, low) + 1
+    return f"offset {low} (line {line})"
 
 
 @dataclass(slots=True)
@@ -208,10 +224,11 @@ def read_mutant(export: Export, mutation: str, seed: int) -> Outcome:
     except FormatError as error:
         return Outcome(export.path, mutation, seed, "refused", str(error)[:200], time.perf_counter() - started)
     except _Hang:
-        return Outcome(export.path, mutation, seed, "hang", f"over {HANG_SECONDS} s", HANG_SECONDS)
+        return Outcome(export.path, mutation, seed, "hang", f"over {HANG_SECONDS} s", HANG_SECONDS,
+                       first_change(export.data, data))
     except Exception:  # noqa: BLE001 - any other exception is what the fuzzing looks for
         return Outcome(export.path, mutation, seed, "traceback", traceback.format_exc(limit=3)[-600:],
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, first_change(export.data, data))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -223,7 +240,8 @@ def read_mutant(export: Export, mutation: str, seed: int) -> Outcome:
     changed = read < expected if expectation == "fewer" else read != expected
     if changed and not valid and not parsed.rejected and not parsed.warnings:
         return Outcome(export.path, mutation, seed, "silent-count-change",
-                       f"{read} records read, the file held {expected}; format {parsed.format}", seconds)
+                       f"{read} records read, the file held {expected}; format {parsed.format}", seconds,
+                       first_change(export.data, data))
     return Outcome(export.path, mutation, seed, "read", "", seconds)
 
 
