@@ -53,7 +53,7 @@ def main() -> int:
     for mutation in sorted({o.mutation for o in outcomes}):
         row = {kind: by_mutation[(mutation, kind)] for kind in ("read", "refused")}
         print(f"  {mutation:15} read {row['read']:6}  refused {row['refused']:6}")
-    print(f"slowest mutant: {slowest.seconds:.2f} s ({slowest.export}, {slowest.mutation}, seed {slowest.seed})")
+    print(f"slowest mutant: {slowest.seconds:.2f} CPU s ({slowest.export}, {slowest.mutation}, seed {slowest.seed})")
     bad = [o for o in outcomes if o.kind in ("traceback", "hang", "silent-count-change")]
     for outcome in bad[:50]:
         print(f"BAD {outcome.kind} {outcome.export} {outcome.mutation} seed {outcome.seed} at {outcome.where}: "

@@ -109,3 +109,16 @@ def test_two_ris_records_run_together_by_a_lost_end_and_start_are_flagged(shared
     assert any("record 1 holds two N2 lines" in w or "holds a tag inside it" in w for w in parsed.warnings), \
         parsed.warnings
     assert not read_bytes(data, "m.ris").warnings
+
+
+def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir: Path) -> None:
+    """Ovid writes ``NL`` and a link line after each record's ER; the file cut inside the NL of record 5 (seed 2)
+    ends where every record before had its link line: the record after it was lost."""
+    path = "ovid/ris/asreview__ovid_psycinfo.ris"
+    data = _corpus(shared_dir, path)
+    fifth_nl = data.index(b"\nNL  - ", data.index(b"\n5.\n")) + len(b"\nNL  - In")
+    parsed = read_bytes(data[:fifth_nl], "o.ris")
+    assert parsed.records_read == 5
+    assert any("ends after record 5 without the line that follows the record before it" in w
+               for w in damaged(parsed.warnings)), parsed.warnings
+    assert not damaged(read_bytes(data, "o.ris").warnings)

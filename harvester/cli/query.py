@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from harvester.cli.app import JsonOption, print_json, reporting
+from harvester import protocol as protocol_module
+from harvester.cli.app import JsonOption, holding, print_json, reporting
 from harvester.strategy import commands as strategies
 
 query_app = typer.Typer(help="Translate, lint and check the review's boolean query.", no_args_is_help=True)
@@ -84,7 +86,8 @@ def check_command(
     json_output: JsonOption = False,
 ) -> None:
     """Evaluate each source's query on its records: what it would not select and why, coverage gaps, known studies."""
-    with reporting():
+    # with --known the check is stored as a run: it writes, so it takes the review's lock
+    with reporting(), holding(protocol_module.load(protocol), "query check") if known is not None else nullcontext():
         result = strategies.check_protocol(protocol, known)
     if json_output:
         print_json(result.to_json())

@@ -239,14 +239,17 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
       record was cut off in its preamble;
     - what follows the last record's ER is a cut copy of what follows the record before it (the same line
       cut short: a prefix of it, or only the first of its labelled parts, ``Label: `` and link parameters
-      ``name=``): Ovid writes a link line after every record, and a file cut inside one lost the records
-      after it. A cut inside the last labelled part's value cannot be told from a whole line.
+      ``name=``), or nothing where the record before is followed by a line that is no preamble: Ovid writes
+      a link line after every record (after its ``NL``), and a file cut inside one, or before it, lost the
+      records after it. A cut inside the last labelled part's value cannot be told from a whole line, nor a
+      cut after the first record (nothing to compare with).
     """
     last_ty = window.rfind("\nTY  -") + 1
     after, after_line = _gap(window[last_ty:], first_line + window.count("\n", 0, last_ty))
     shown = f"{path}:{after_line}: the file ends with {after[0][:40]!r} after record {position}'s ER" if after else ""
     preamble = next((line.strip() for line in head.split("\n") if line.strip()), "")
-    if after and preamble and _split_tag(preamble) is None and _same_start(after[0], preamble):
+    preamble = "" if _split_tag(preamble) is not None else preamble  # the file's text before its first TY line
+    if after and preamble and _same_start(after[0], preamble):
         warnings.append(Damage(f"{shown}, the way it begins before its first record: the next record was cut "
                                "off in its preamble (a truncated export?)"))
         return
@@ -264,6 +267,11 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
     if after and before and _cut_copy(after[0], before[0]):
         warnings.append(Damage(f"{shown}: a cut copy of the line after the record before it "
                                f"({before[0][:40]!r}...): the file was cut short there (a truncated export?)"))
+    elif not after and before and not (preamble and _same_start(before[0], preamble)):
+        last_line = first_line + window.rstrip().count("\n")
+        warnings.append(Damage(f"{path}:{last_line}: the file ends after record {position} without the line that "
+                               f"follows the record before it ({before[0][:40]!r}...): cut short after its last tag? "
+                               "(a truncated export?)"))
 
 
 def _gap(segment: str, first_line: int) -> tuple[list[str], int]:
