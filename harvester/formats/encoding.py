@@ -122,6 +122,8 @@ def decode(data: bytes, path: str) -> tuple[str, str, list[str]]:
 
 
 def normalise_newlines(text: str) -> str:
+    if "\r" not in text:  # the usual case, one scan instead of two
+        return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -182,8 +184,9 @@ def _check(opener: Opener, path: str, encoding: str) -> int:
                                         "a wrongly encoded export; nothing read", line=line)
             if blank and text and not text.isspace():
                 blank = False
-            line_length = _longest(text, line_length, path, lines_before)
-            lines_before += _newlines(text)
+            crs = "\r" in text  # most exports have none: each newline check below is then one scan, not three
+            line_length = _longest(text, line_length, path, lines_before, crs)
+            lines_before += _newlines(text, crs)
             if not data:
                 break
     if blank:
@@ -191,10 +194,10 @@ def _check(opener: Opener, path: str, encoding: str) -> int:
     return size
 
 
-def _longest(text: str, running: int, path: str, lines_before: int) -> int:
+def _longest(text: str, running: int, path: str, lines_before: int, crs: bool = True) -> int:
     """The length of the line still open at the end of ``text``; a line over the cap is refused. A line
     inside one block is at most a block long (shorter than the cap): only lines across blocks are counted."""
-    first = _first_break(text)
+    first = _first_break(text) if crs else text.find("\n")
     if first == -1:
         running += len(text)
         if running > MAX_LINE_CHARS:
@@ -204,7 +207,7 @@ def _longest(text: str, running: int, path: str, lines_before: int) -> int:
     if running + first > MAX_LINE_CHARS:
         raise FormatError(path, f"line {lines_before + 1} is longer than {MAX_LINE_CHARS:,} characters: "
                                 "not a text export (or a damaged one); nothing read", line=lines_before + 1)
-    last = max(text.rfind("\n"), text.rfind("\r"))
+    last = max(text.rfind("\n"), text.rfind("\r")) if crs else text.rfind("\n")
     return len(text) - last - 1
 
 
@@ -213,7 +216,10 @@ def _first_break(text: str) -> int:
     return min(found) if found else -1
 
 
-def _newlines(text: str) -> int:
+def _newlines(text: str, crs: bool = True) -> int:
+    """Line breaks in ``text`` (CRLF, CR and LF each one); ``crs`` False: the caller knows it holds no CR."""
+    if not crs:
+        return text.count("\n")
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 

@@ -570,7 +570,8 @@ def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int
         # glued to the text before it?): the line reader decides
     if stop != end:
         rest = text[stop:end]
-        if rest.strip() and any(_split_tag(text_line) is not None for text_line in rest.split("\n")):
+        # every tag line holds a dash: what follows most ERs (blank lines, a record number "2.") is checked by one find
+        if "-" in rest and rest.strip() and any(_split_tag(text_line) is not None for text_line in rest.split("\n")):
             return None  # tags after ER (Ovid's NL, or a record with no TY): the line reader decides
     state.position += 1
     state.seen_er = True
@@ -627,7 +628,9 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
             else:
                 values[tag] = [value]
     if twice is not None:  # tags no real record repeats: noted for the caller's warning (three dict lookups)
-        twice.extend(tag for tag in _ONCE if len(values.get(tag, ())) > 1)
+        for tag in _ONCE:
+            if tag in values and len(values[tag]) > 1:
+                twice.append(tag)
     own_database = "" if database in DIALECTS else _database_of(values)
     database = database or own_database or "RIS"
     (t_title, t_abstract, t_authors, t_year, t_journal, t_abbrev, t_issn, t_volume, t_issue, t_start, t_end, t_doi,
