@@ -147,4 +147,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("nbib", "pubmed-nbib", "medline-nbib"),
     extensions=(".nbib", ".txt"),
+    stream=_tagged.streamer(iter_records),
 )

@@ -461,11 +461,11 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
     line = 1
     skipping = False  # inside a record too long to hold: its text is dropped up to the next TY line
     ended_line = False  # while skipping: whether the last piece ended at a line's end
-    head: str | None = None  # the file's start, for the end-of-file checks
+    head = ""  # the file's start, for the end-of-file checks
     before = ""  # the end of the text before the buffer (from its last TY line, within reach)
     for chunk in chunks:
-        if head is None:
-            head = chunk[:_HEAD_CHARS]
+        if len(head) < _HEAD_CHARS:
+            head += chunk[: _HEAD_CHARS - len(head)]
         if skipping:
             found = -1 if ended_line and chunk.startswith("TY  -") else chunk.find("\nTY  -")
             if found == -1 and not (ended_line and chunk.startswith("TY  -")):
@@ -492,7 +492,7 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
         buffer, line = buffer[cut:], following
     if buffer:
         yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
-        _check_end(head or "", before + buffer, line - before.count("\n"), state.position, path, warnings)
+        _check_end(head, before + buffer, line - before.count("\n"), state.position, path, warnings)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,

@@ -1,0 +1,98 @@
+"""Which formats are read block by block (record by record, memory bounded by a block and one record) and which
+are read whole: RIS and the line-tagged formats (MEDLINE, Web of Science plain text, EndNote tagged, Ovid) stream
+and give exactly the records, rejections and warnings of the whole-file reader on every corpus file of theirs,
+however the text is cut into pieces; a file over ``MAX_WHOLE_BYTES`` in any other format is refused in one line
+naming the file, its size, its format and what to do."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import harvester.formats as formats
+import harvester.formats.encoding as encoding_module
+import harvester.importing as importing
+import harvester.importing_stream as streaming
+from harvester import protocol as protocol_module
+from harvester.errors import FormatError
+from harvester.formats import get_format, read_file
+from harvester.formats.encoding import inspect_path
+from harvester.importing import import_file
+from harvester.ledger import Ledger
+from harvester.ledger.records import iter_records
+
+STREAMED = {"ris", "medline", "wos-plain", "enw", "ovid"}
+MEDLINE = "pubmed/medline_nbib/biopython__pubmed_result2.txt"
+CSV = "scopus/csv/bibliometrix__scopus_sample.csv"
+
+
+def test_the_formats_that_stream() -> None:
+    assert {fmt.name for fmt in formats.formats() if fmt.stream is not None} == STREAMED
+
+
+def _corpus_files(shared: Path) -> list[tuple[str, str]]:
+    with (shared / "corpus" / "MANIFEST.csv").open(encoding="utf-8") as handle:
+        paths = [row["path"] for row in csv.DictReader(handle) if row["scope"] == "import"]
+    found = []
+    for path in paths:
+        parsed = read_file(shared / "corpus" / path)
+        if parsed.format in STREAMED:
+            found.append((path, parsed.format))
+    return found
+
+
+def test_streamed_and_whole_readings_agree_on_every_corpus_file(shared_dir: Path) -> None:
+    files = _corpus_files(shared_dir)
+    assert {name for _, name in files} == STREAMED  # every streaming format has corpus files here
+    for path, name in files:
+        source = inspect_path(shared_dir / "corpus" / path)
+        whole = get_format(name).read(source.text(), path, None)
+        for size in (7, 100, 4096):
+            warnings: list[str] = []
+            stream = get_format(name).stream
+            assert stream is not None
+            items = list(stream(source.blocks(size), path, None, warnings))
+            assert [i for i in items if not hasattr(i, "reason")] == list(whole.records), (path, size)
+            assert [i for i in items if hasattr(i, "reason")] == list(whole.rejected), (path, size)
+            assert warnings == list(whole.warnings), (path, size)
+
+
+def _protocol(folder: Path, database: str) -> Path:
+    path = folder / "review.toml"
+    path.write_text(f'[review]\nid = "t"\nledger = "{folder / "ledger.sqlite"}"\n[query]\ntext = "peer"\n'
+                    f'[[sources]]\nname = "S"\nkind = "file"\ndatabase = "{database}"\nfiles = []\n', encoding="utf-8")
+    return path
+
+
+def test_a_medline_file_too_large_to_read_whole_is_imported_block_by_block(
+        shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encoding_module, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "HEAD_BYTES", 1024)
+    stored = []
+    for streamed in (False, True):
+        folder = tmp_path / str(streamed)
+        folder.mkdir()
+        monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
+        monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000 if streamed else 1 << 40)  # read whole: refused
+        loaded = protocol_module.load(_protocol(folder, "MEDLINE"))
+        with Ledger.open(loaded.ledger_path) as ledger:
+            result = import_file(ledger, loaded, shared_dir / "corpus" / MEDLINE, source="S")
+            assert (result.status, result.imported) == ("imported", 4)
+            stored.append([(s.record.title, s.record.line, s.record.raw, s.record.pmid) for s in iter_records(ledger)])
+    assert stored[0] == stored[1]
+
+
+def test_a_file_too_large_in_a_format_read_whole_is_refused_in_one_line(
+        shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000)
+    path = shared_dir / "corpus" / CSV
+    with pytest.raises(FormatError) as refused:
+        read_file(path)
+    message = str(refused.value)
+    assert "\n" not in message and str(path) in message
+    size = path.stat().st_size / 2**20
+    assert f"the file is {size:,.0f} MB of csv (" in message and "cannot be read block by block" in message
+    assert "only enw, medline, ovid, ris, wos-plain can" in message and "split the export" in message
