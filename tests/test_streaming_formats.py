@@ -7,6 +7,7 @@ naming the file, its size, its format and what to do."""
 from __future__ import annotations
 
 import csv
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,9 @@ def test_the_formats_that_stream() -> None:
     assert {fmt.name for fmt in formats.formats() if fmt.stream is not None} == STREAMED
 
 
+@cache
 def _corpus_files(shared: Path) -> list[tuple[str, str]]:
+    """The import-scope corpus files in a streaming format, with it (the manifest's format names differ)."""
     with (shared / "corpus" / "MANIFEST.csv").open(encoding="utf-8") as handle:
         paths = [row["path"] for row in csv.DictReader(handle) if row["scope"] == "import"]
     found = []
@@ -96,3 +99,34 @@ def test_a_file_too_large_in_a_format_read_whole_is_refused_in_one_line(
     size = path.stat().st_size / 2**20
     assert f"the file is {size:,.0f} MB of csv (" in message and "cannot be read block by block" in message
     assert "only enw, medline, ovid, ris, wos-plain can" in message and "split the export" in message
+
+
+@pytest.mark.parametrize("name", ["medline", "wos-plain", "enw", "ovid"])
+def test_a_streamed_tagged_file_holds_one_block_and_one_record_whatever_its_length(shared_dir: Path,
+                                                                                    name: str) -> None:
+    """The memory of a streamed reading, records dropped as they come (as the import stores them): ten times
+    the records, about the same peak."""
+    import tracemalloc
+
+    path = min((item[0] for item in _corpus_files(shared_dir) if item[1] == name),
+               key=lambda found: (shared_dir / "corpus" / found).stat().st_size)  # the smallest, for speed
+    text = inspect_path(shared_dir / "corpus" / path).text()
+    if name == "wos-plain":  # one FN/VR header, then the records repeated, then one EF
+        body = text[text.index("\nPT ") + 1: text.rindex("\nEF")] + "\n"
+        make = lambda n: "FN Clarivate\nVR 1.0\n" + body * n + "EF\n"  # noqa: E731
+    else:
+        make = lambda n: (text.rstrip("\n") + "\n\n") * n  # noqa: E731
+    peaks = []
+    for copies in (10, 100):
+        big = make(copies)
+        stream = get_format(name).stream
+        assert stream is not None
+        tracemalloc.start()
+        try:
+            count = sum(1 for _ in stream((big[i:i + 4096] for i in range(0, len(big), 4096)), path, None, []))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert count >= copies
+        del big
+    assert peaks[1] < 2 * peaks[0] + 256 * 1024, peaks  # not ten times
