@@ -267,7 +267,8 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
     if after and before and _cut_copy(after[0], before[0]):
         warnings.append(Damage(f"{shown}: a cut copy of the line after the record before it "
                                f"({before[0][:40]!r}...): the file was cut short there (a truncated export?)"))
-    elif not after and before and not (preamble and _same_start(before[0], preamble)):
+    elif (not after and after_line == 0 and before and not before[0].rstrip(".").isdigit()
+          and not (preamble and _same_start(before[0], preamble))):  # a record number opens the next record
         last_line = first_line + window.rstrip().count("\n")
         warnings.append(Damage(f"{path}:{last_line}: the file ends after record {position} without the line that "
                                f"follows the record before it ({before[0][:40]!r}...): cut short after its last tag? "
@@ -276,11 +277,12 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
 
 def _gap(segment: str, first_line: int) -> tuple[list[str], int]:
     """The non-blank lines after a segment's last tag line (the text between a record and the next), and the
-    line number of the first; nothing when the segment has no ER (a record the file ends inside)."""
+    line number of the first (0 when there is none); line -1 when the segment has no ER (a record the file
+    ends inside: other checks say so)."""
     lines = segment.split("\n")
     tagged = [(i, pair[0]) for i, pair in ((i, _split_tag(line)) for i, line in enumerate(lines)) if pair]
     if not tagged or all(tag != "ER" for _, tag in tagged):
-        return [], 0
+        return [], -1
     last_tag = tagged[-1][0]
     found = [(i, line.strip()) for i, line in enumerate(lines) if i > last_tag and line.strip()]
     return [line for _, line in found], (first_line + found[0][0] if found else 0)
