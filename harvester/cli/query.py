@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, holding, print_json, reporting
+from harvester.cli import app as cli_app
+from harvester.cli.app import JsonOption, print_json, reporting
 from harvester.strategy import commands as strategies
 
 query_app = typer.Typer(help="Translate, lint and check the review's boolean query.", no_args_is_help=True)
@@ -87,7 +88,10 @@ def check_command(
 ) -> None:
     """Evaluate each source's query on its records: what it would not select and why, coverage gaps, known studies."""
     # with --known the check is stored as a run: it writes, so it takes the review's lock
-    with reporting(), holding(protocol_module.load(protocol), "query check") if known is not None else nullcontext():
+    def writing() -> AbstractContextManager[None]:
+        return cli_app.holding(protocol_module.load(protocol), "query check") if known is not None else nullcontext()
+
+    with reporting(), writing():
         result = strategies.check_protocol(protocol, known)
     if json_output:
         print_json(result.to_json())
