@@ -21,8 +21,8 @@ from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
 _NOT_FORMATS = {"base", "encoding"}
 #: The largest file read whole (records, raw text and tags of every record are held): about 1 GB of memory per
-#: 100 MB of export. Larger files are read block by block where the format can (RIS and the line-tagged
-#: formats: MEDLINE, Web of Science plain text, EndNote tagged, Ovid), else refused.
+#: 100 MB of export. Larger files are imported block by block where the format can (RIS, CSV, WoS tab and the
+#: line-tagged formats: MEDLINE, Web of Science plain text, EndNote tagged, Ovid), else refused.
 MAX_WHOLE_BYTES = 256 * 1024 * 1024
 #: How much of a file too large to read whole is read to name its format in the refusal.
 _HEAD_CHARS = 256 * 1024
@@ -107,15 +107,19 @@ def read_source(source: TextSource, format: str | None = None, database: str | N
 
 def too_large(source: TextSource, format: str | None = None) -> str:
     """Why a file too large to read whole is refused, in one line: its size, its format, what to do."""
+    limit = MAX_WHOLE_BYTES // 2**20
     try:
-        fmt = decide(source.head(_HEAD_CHARS), source.path, format)[0]
-        what = f"{fmt.name} ({fmt.description.split(' (')[0]})"
+        fmt: FileFormat | None = decide(source.head(_HEAD_CHARS), source.path, format)[0]
     except FormatError:
-        what = "a format not recognised in its first 256 KB"
+        fmt = None
+    what = f"{fmt.name} ({fmt.description.split(' (')[0]})" if fmt else "a format not recognised in its first 256 KB"
+    if fmt is not None and fmt.stream is not None:
+        return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB read whole; import it "
+                "(prisma-harvest import), which reads this format block by block")
     streamed = ", ".join(f.name for f in formats() if f.stream is not None)
-    return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {MAX_WHOLE_BYTES // 2**20} MB this format "
-            f"is read whole, and it cannot be read block by block (only {streamed} can); split the export into "
-            f"files under {MAX_WHOLE_BYTES // 2**20} MB, or export it as RIS")
+    return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB this format is read whole, "
+            f"and it cannot be read block by block (only {streamed} can); split the export into files under "
+            f"{limit} MB, or export it as RIS")
 
 
 def decide(text: str, path: str, format: str | None = None) -> tuple[FileFormat, Detection]:

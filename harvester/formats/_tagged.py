@@ -20,7 +20,7 @@ from typing import Any
 
 from harvester.errors import FormatError
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, Parsed, Rejected, Streamer
+from harvester.formats.base import Detection, Parsed, Rejected, Streamer, lines_of
 from harvester.records import Record
 
 #: Record fields taken as their first real value by :meth:`TagValues.common`.
@@ -263,17 +263,6 @@ class TagValues:
 
 
 # --- a file read block by block -------------------------------------------------------------------
-
-def lines_of(pieces: Iterable[str]) -> Iterator[str]:
-    """The lines of a text that arrives in pieces, exactly as ``text.split("\\n")`` gives them (the last one
-    even when empty), holding one piece and one line at a time."""
-    rest = ""
-    for piece in pieces:
-        parts = (rest + piece).split("\n")
-        rest = parts.pop()
-        yield from parts
-    yield rest
-
 
 def streamer(records: Callable[..., Iterator[Record | Rejected]]) -> Streamer:
     """A format's block reader (``FileFormat.stream``) from its ``records(lines, path, database, warnings)``: the

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from harvester.formats import _fields as f
 from harvester.formats import _tagged
-from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected, lines_of
 from harvester.records import Record
 
 #: Normalised field -> WoS tags, most trusted first.
@@ -146,7 +146,7 @@ def stream(pieces: Iterable[str], path: str, database: str | None,
 
     def watched() -> Iterator[str]:
         nonlocal seen_ef
-        for line in _tagged.lines_of(pieces):
+        for line in lines_of(pieces):
             seen_ef = seen_ef or line.startswith("EF")
             yield line
 
