@@ -183,7 +183,7 @@ def test_a_wos_tag_glued_to_its_value_is_read_with_a_quirk_warning(shared_dir: P
 @pytest.mark.parametrize(("name", "damage", "says"), [
     (ZOTERO_RIS, lambda d: d.replace(b"ER  -\n\nTY  - JOUR\n", b"", 1), "record 1 holds two TI lines"),
     (ZOTERO_RIS, lambda d: d.replace(b"ER  -\n\nTY  - JOUR\n", b"ER  -Y  - JOUR\n", 1), "looks like a damaged tag"),
-    (ZOTERO_RIS, lambda d: d + b"\nTY", "the file ends with 'TY' after the last record's ER"),
+    (ZOTERO_RIS, lambda d: d + b"\nTY", "the file ends with 'TY' after record 6's ER"),
     ("endnote/tagged_enw/colrev__ais_enl.txt", lambda d: d + d, "starts with a second %T line"),
     ("scopus/bibtex/pybibx__scopus_m.bib", lambda d: d.replace(b"@ARTICLE{Ergu20125,\n", b"", 1),
      "text between entries holds fields"),

@@ -144,7 +144,7 @@ def test_the_whole_file_reader_refuses_a_file_too_large_to_read_whole(
     monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000)
     path = tmp_path / "x.ris"
     path.write_bytes(_ris(100))
-    with pytest.raises(FormatError, match="larger than the 0 MB read whole"):
+    with pytest.raises(FormatError, match="over the 0 MB read whole; import it"):
         read_file(path)
 
 

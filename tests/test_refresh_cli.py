@@ -77,34 +77,55 @@ def test_verbose_prints_the_report_without_progress_lines_off_a_terminal(tmp_pat
     assert "searching MEDLINE" not in result.output  # the runner's stderr is no terminal
 
 
+#: One of two refreshes raced on one review. No timing is assumed, so a loaded machine cannot make it flaky: both
+#: processes first wait for each other (every module imported, a file each in the folder argv[2]), then race for
+#: the lock; the one that gets it holds it, inside its search, until the other has finished (refused at once:
+#: PRISMA_HARVEST_LOCK_WAIT=0). Before, the first slept 1.5 s and a second process slower than that to start
+#: found the review free (seen once under load).
 TOGETHER = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     from datetime import date
     from functools import partial
+    from pathlib import Path
     import harvester.cli.refresh as refresh_cli
     from harvester.cli.main import app
     from harvester.refresh import Steps
     from tests.test_refresh import FakePubMed, article, title_dedupe
+    folder, me = Path(sys.argv[2]), str(os.getpid())
     fake = FakePubMed()
     fake.add([article(n) for n in range(1, 51)], date(2024, 3, 1))
-    def slow(*args):
-        time.sleep(1.5)
+    def others(kind):
+        return [p for p in folder.glob(kind + "-*") if p.name != kind + "-" + me]
+    def until(found):
+        deadline = time.monotonic() + 100
+        while not found() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    def holding_the_lock(*args):
+        until(lambda: others("done"))
         return fake.search(*args)
-    refresh_cli.Steps = partial(Steps, search=slow, count=fake.count, import_files=lambda ledger, protocol: [],
-                                dedupe=title_dedupe)
-    app(["refresh", sys.argv[1]])
+    refresh_cli.Steps = partial(Steps, search=holding_the_lock, count=fake.count,
+                                import_files=lambda ledger, protocol: [], dedupe=title_dedupe)
+    (folder / ("ready-" + me)).touch()
+    until(lambda: others("ready"))
+    try:
+        app(["refresh", sys.argv[1]])
+    finally:
+        (folder / ("done-" + me)).touch()
 """)
 
 
 def test_two_refreshes_started_together_one_runs_one_reports_the_lock(tmp_path: Path) -> None:
     protocol = write_protocol(tmp_path)
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PRISMA_HARVEST_LOCK_WAIT": "0"}  # refused, not waited for
-    processes = [subprocess.Popen([sys.executable, "-c", TOGETHER, str(protocol.path)], cwd=REPO, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outcomes = sorted((p.wait(timeout=120), *p.communicate()) for p in processes)
-    (ok_code, ok_out, _), (busy_code, _, busy_err) = outcomes
-    assert ok_code == 0 and "50 new unique" in ok_out
-    assert busy_code == 1
+    processes = [subprocess.Popen([sys.executable, "-c", TOGETHER, str(protocol.path), str(meeting)], cwd=REPO,
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outcomes = sorted((p.wait(timeout=240), *p.communicate()) for p in processes)
+    (ok_code, ok_out, ok_err), (busy_code, _, busy_err) = outcomes
+    assert ok_code == 0 and "50 new unique" in ok_out, ok_err
+    assert busy_code == 1, busy_err
     assert "review is busy: refresh since" in busy_err and "(refresh))" in busy_err
     assert "the refresh did nothing" in busy_err
     with Ledger.open(protocol.ledger_path) as ledger:

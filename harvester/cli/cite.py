@@ -9,7 +9,7 @@ import typer
 
 from harvester import citations
 from harvester import protocol as protocol_module
-from harvester.cli.app import JsonOption, ProtocolArg, choice, print_json, reporting
+from harvester.cli.app import JsonOption, ProtocolArg, choice, holding, print_json, reporting
 
 
 class CiteService(StrEnum):
@@ -38,7 +38,8 @@ def cite(
     directions = tuple(d for d, on in (("backward", backward), ("forward", forward)) if on) or citations.DIRECTIONS
     with reporting():
         loaded = protocol_module.load(protocol)
-        outcome = citations.cite(loaded, directions=directions, start=start or ["included"], via=via.value)
+        with holding(loaded, "cite"):  # waits for another writer, like every writing command
+            outcome = citations.cite(loaded, directions=directions, start=start or ["included"], via=via.value)
     if json_output:
         print_json(outcome.to_json())
         return

@@ -76,7 +76,7 @@ def duplicates_command(
 ) -> None:
     """Show the clusters with their evidence, export uncertain pairs for people, or import their decisions."""
     with reporting():
-        with review(protocol) as (loaded, ledger):
+        with review(protocol, writing="duplicates --decisions" if decisions is not None else None) as (loaded, ledger):
             if decisions is not None:
                 stored, summary = dedup.apply_decisions(ledger, loaded, decisions, reviewer)
                 if json_output:

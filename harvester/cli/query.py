@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from harvester import protocol as protocol_module
+from harvester.cli import app as cli_app
 from harvester.cli.app import JsonOption, print_json, reporting
 from harvester.query.translate import DATABASES
 from harvester.strategy import commands as strategies
@@ -96,7 +99,11 @@ def check_command(
     json_output: JsonOption = False,
 ) -> None:
     """Evaluate each source's query on its records: what it would not select and why, coverage gaps, known studies."""
-    with reporting():
+    # with --known the check is stored as a run: it writes, so it takes the review's lock
+    def writing() -> AbstractContextManager[None]:
+        return cli_app.holding(protocol_module.load(protocol), "query check") if known is not None else nullcontext()
+
+    with reporting(), writing():
         result = strategies.check_protocol(protocol, known)
     if json_output:
         print_json(result.to_json())

@@ -24,7 +24,7 @@ def link_study(
 ) -> None:
     """Link records as reports of one study: the diagram counts the study once, and each report."""
     with reporting():
-        with review(protocol) as (_loaded, ledger):
+        with review(protocol, writing="link-study") as (_loaded, ledger):
             done = link(ledger, study, records, who=by or default_who(), why=why, unlink=unlink)
         if json_output:
             print_json({"study": done.study, "records": list(done.records), "reports": list(done.reports)})

@@ -28,7 +28,7 @@ def withdraw(
 ) -> None:
     """Withdraw, never delete: every record of a mistaken import leaves the counts, logged and reversible."""
     with reporting():
-        with review(protocol) as (_loaded, ledger):
+        with review(protocol, writing="withdraw") as (_loaded, ledger):
             done = withdraw_import(ledger, file=file, run=run, reason=reason, exclude_from_counts=exclude_from_counts,
                                    undo=undo, who=by)
         row = done.withdrawal

@@ -21,8 +21,11 @@ from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
 _NOT_FORMATS = {"base", "encoding"}
 #: The largest file read whole (records, raw text and tags of every record are held): about 1 GB of memory per
-#: 100 MB of export. Larger files are read block by block where the format can (RIS), else refused.
+#: 100 MB of export. Larger files are imported block by block where the format can (RIS, CSV, WoS tab and the
+#: line-tagged formats: MEDLINE, Web of Science plain text, EndNote tagged, Ovid), else refused.
 MAX_WHOLE_BYTES = 256 * 1024 * 1024
+#: How much of a file too large to read whole is read to name its format in the refusal.
+_HEAD_CHARS = 256 * 1024
 
 
 @cache
@@ -92,9 +95,7 @@ def read_source(source: TextSource, format: str | None = None, database: str | N
     refused here: a format that can, reads it block by block instead (``importing_stream``)."""
     path = source.path
     if source.size > MAX_WHOLE_BYTES:
-        limit = MAX_WHOLE_BYTES // 2**20
-        raise FormatError(path, f"the file is {source.size / 2**20:,.0f} MB: larger than the {limit} MB read whole "
-                                "for this format; split the export into smaller files")
+        raise FormatError(path, too_large(source, format))
     text, encoding, warnings = source.text(), source.encoding, list(source.warnings)
     if mapping is not None:
         return _read_mapped(text, path, format, database, mapping).with_context(
@@ -102,6 +103,23 @@ def read_source(source: TextSource, format: str | None = None, database: str | N
     fmt, detection = decide(text, path, format)
     parsed = fmt.read(text, path, database or detection.database)
     return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)
+
+
+def too_large(source: TextSource, format: str | None = None) -> str:
+    """Why a file too large to read whole is refused, in one line: its size, its format, what to do."""
+    limit = MAX_WHOLE_BYTES // 2**20
+    try:
+        fmt: FileFormat | None = decide(source.head(_HEAD_CHARS), source.path, format)[0]
+    except FormatError:
+        fmt = None
+    what = f"{fmt.name} ({fmt.description.split(' (')[0]})" if fmt else "a format not recognised in its first 256 KB"
+    if fmt is not None and fmt.stream is not None:
+        return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB read whole; import it "
+                "(prisma-harvest import), which reads this format block by block")
+    streamed = ", ".join(f.name for f in formats() if f.stream is not None)
+    return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB this format is read whole, "
+            f"and it cannot be read block by block (only {streamed} can); split the export into files under "
+            f"{limit} MB, or export it as RIS")
 
 
 def decide(text: str, path: str, format: str | None = None) -> tuple[FileFormat, Detection]:

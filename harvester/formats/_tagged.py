@@ -20,7 +20,7 @@ from typing import Any
 
 from harvester.errors import FormatError
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, Parsed, Rejected
+from harvester.formats.base import Detection, Parsed, Rejected, Streamer, lines_of
 from harvester.records import Record
 
 #: Record fields taken as their first real value by :meth:`TagValues.common`.
@@ -260,6 +260,18 @@ class TagValues:
                                                  "pmid": self.pmid}
         found.update({name: read() for name, read in readers.items() if name in self.table})
         return found
+
+
+# --- a file read block by block -------------------------------------------------------------------
+
+def streamer(records: Callable[..., Iterator[Record | Rejected]]) -> Streamer:
+    """A format's block reader (``FileFormat.stream``) from its ``records(lines, path, database, warnings)``: the
+    same records as the whole-file reader, with memory bounded by a block and one record."""
+    def stream(pieces: Iterable[str], path: str, database: str | None,
+               warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+        return records(lines_of(pieces), path, database, warnings)
+
+    return stream
 
 
 # --- a whole file ---------------------------------------------------------------------------------

@@ -89,3 +89,19 @@ class FileFormat:
     aliases: tuple[str, ...] = field(default=())
     extensions: tuple[str, ...] = field(default=())
     stream: Streamer | None = None
+
+
+def lines_of(pieces: Iterable[str]) -> Iterator[str]:
+    """The lines of a text that arrives in pieces, exactly as ``text.split("\\n")`` gives them (the last one
+    even when empty), holding one piece and one line at a time (a long line's pieces are joined once)."""
+    held: list[str] = []  # the pieces of the line not ended yet
+    for piece in pieces:
+        if "\n" not in piece:
+            held.append(piece)
+            continue
+        parts = piece.split("\n")
+        held.append(parts[0])
+        yield "".join(held)
+        yield from parts[1:-1]
+        held = [parts[-1]]
+    yield "".join(held)

@@ -33,7 +33,7 @@ from bibtexparser.model import (
 )
 
 from harvester.formats import _fields as f
-from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised field -> BibTeX field names (lower case), first non-empty wins.
@@ -257,8 +257,24 @@ def read(text: str, path: str, database: str | None) -> Parsed:
             continue
         position += 1
         records.append(entry_record(entry, database, position, macros))
+    _check_end(text, position, path, warnings)
     return Parsed(path=path, format="bibtex", database=database, records=tuple(records), rejected=tuple(rejected),
                   warnings=tuple(warnings))
+
+
+#: The file's last non-blank text is an ``@`` and a word with no ``{`` or ``(`` after it: an entry cut off as it
+#: began (BibTeX starts an entry at every ``@``, so a whole file never ends with one).
+_CUT_ENTRY = re.compile(r"(?:\A|\n)([ \t]*@[ \t]*[A-Za-z]*)[ \t]*\Z")
+
+
+def _check_end(text: str, position: int, path: str, warnings: list[str]) -> None:
+    """A file that ends in the first word of an entry lost that entry and any after it: said as damage."""
+    tail = text.rstrip()
+    match = _CUT_ENTRY.search(tail, max(0, len(tail) - 200))
+    if match is not None:
+        line = tail.count("\n", 0, match.start(1)) + 1
+        warnings.append(Damage(f"{path}:{line}: the file ends with {match.group(1).strip()!r} after entry {position}: "
+                               "an entry cut off as it began (a truncated export?); not read"))
 
 
 _ENTRY_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]")

@@ -18,6 +18,7 @@ so export then import gives back the same normalised records.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,7 +39,7 @@ from harvester.formats._fields import (
     strip_markup,
     year_of,
 )
-from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected, lines_of
 from harvester.formats.csv_columns import (
     EXPORT_COLUMNS,
     PREAMBLE_PREFIXES,
@@ -219,6 +220,27 @@ def read_csv(text: str, path: str, database: str | None = None, mapping: Mapping
              table: ColumnTable | None = None) -> Parsed:
     """Read a CSV export. ``mapping`` (our field -> the file's header) reads any spreadsheet; else the
     header must match a vendor's table or name our fields. ``table`` forces a vendor layout."""
+    table, quoting, number = _table_for(text, path, database, mapping, table)
+    return read_table(text, path, database, table, quoting=quoting, skip_lines=number)
+
+
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The block reader: the header and its table decided on the first lines (as :func:`read_csv` does on the
+    whole text, which looks no further than 20 lines), then the rows as they come, one at a time."""
+    lines = lines_of(pieces)
+    head = [line for _, line in zip(range(21), lines, strict=False)]
+    try:
+        table, quoting, number = _table_for("\n".join(head), path, database, None, None)
+    except FormatError:
+        return  # nothing streamed: the whole-file reader says why
+    yield from iter_table(itertools.chain(head, lines), path, database, table, quoting=quoting, skip_lines=number,
+                          warnings=warnings if warnings is not None else [])
+
+
+def _table_for(text: str, path: str, database: str | None, mapping: Mapping[str, str] | None,
+               table: ColumnTable | None) -> tuple[ColumnTable, int, int]:
+    """The column table a CSV is read with, its quoting and its header's line index (from the text's start)."""
     number, line = _header_line(text)
     delimiter = table.delimiter if table is not None else _delimiter(line)
     headers = _parse_header(line, delimiter)
@@ -242,7 +264,7 @@ def read_csv(text: str, path: str, database: str | None = None, mapping: Mapping
                                 f"docs/exporting.md) or read it with a column mapping",
                           line=number + 1)
     quoting = csv.QUOTE_NONE if table.delimiter == "\t" else csv.QUOTE_MINIMAL
-    return read_table(text, path, database, table, quoting=quoting, skip_lines=number)
+    return table, quoting, number
 
 
 def read_table(text: str, path: str, database: str | None, table: ColumnTable, *, quoting: int = csv.QUOTE_MINIMAL,
@@ -251,14 +273,36 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
     records: list[Record] = []
     rejected: list[Rejected] = []
     warnings: list[str] = []
+    state: dict[str, Any] = {}
+    for item in iter_table(text.split("\n"), path, database, table, quoting=quoting, skip_lines=skip_lines,
+                           warnings=warnings, state=state):
+        (records if isinstance(item, Record) else rejected).append(item)  # type: ignore[arg-type]
+    if state.get("headers") is None:
+        raise FormatError(path, "no CSV header line found")
+    if not records and not rejected:
+        raise FormatError(path, "the header is there but no row follows it (an empty or cut-short export?)",
+                          line=skip_lines + 1)
+    name = table.database or database or "CSV"
+    return Parsed(path=path, format=format_name, database=database or name, records=tuple(records),
+                  rejected=tuple(rejected), warnings=tuple(warnings))
+
+
+def iter_table(lines: Iterable[str], path: str, database: str | None, table: ColumnTable, *, warnings: list[str],
+               quoting: int = csv.QUOTE_MINIMAL, skip_lines: int = 0,
+               state: dict[str, Any] | None = None) -> Iterator[Record | Rejected]:
+    """The rows of a delimited text's lines (as ``text.split("\\n")`` gives them) read with one vendor table,
+    one at a time: records and rejected rows in file order, warnings added to ``warnings``; ``state`` gets
+    the header's cells (None: no header)."""
     padded: list[int] = []  # lines of rows with trailing empty cells beyond the header (a known quirk)
     headers: list[str] | None = None
     position = 0
-    rows = _rows(text, table.delimiter, quoting, skip_lines)
+    rows = _rows(lines, table.delimiter, quoting, skip_lines)
     try:
         for line, raw, cells in rows:
             if headers is None:
                 headers = _header_cells(cells)
+                if state is not None:
+                    state["headers"] = headers
                 continue
             if not any(cell.strip() for cell in cells) and (quoting == csv.QUOTE_NONE or raw.count('"') % 2 == 0):
                 continue  # a blank line is no record (a lone opening quote at the end of a cut file is one)
@@ -269,7 +313,7 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
             position += 1
             problem = _row_problem(cells, headers, raw, quoting)
             if problem:
-                rejected.append(Rejected(position, line, problem, raw))
+                yield Rejected(position, line, problem, raw)
                 continue
             if len(cells) < len(headers):
                 warnings.append(Damage(f"{path}:{line}: row {position} has {len(cells)} cells but the header has "
@@ -278,24 +322,16 @@ def read_table(text: str, path: str, database: str | None, table: ColumnTable, *
                 padded.append(line)  # empty cells only: _row_problem refuses any other extra cell
             record = _record(table, headers, cells, raw, line, position, database)
             if table.name != PRISMA_HARVESTER.name and not (record.source_id or any(record.bibliographic().values())):
-                rejected.append(Rejected(position, line, "the row holds no bibliographic field and no database id "
-                                                         f"(columns used: {', '.join(_columns(table))})", raw))
+                yield Rejected(position, line, "the row holds no bibliographic field and no database id "
+                                               f"(columns used: {', '.join(_columns(table))})", raw)
                 continue
-            records.append(record)
+            yield record
     except csv.Error as error:
-        rejected.append(Rejected(position + 1, rows.line, f"unreadable CSV from here on: {error}"))
-    if headers is None:
-        raise FormatError(path, "no CSV header line found")
-    if not records and not rejected:
-        raise FormatError(path, "the header is there but no row follows it (an empty or cut-short export?)",
-                          line=skip_lines + 1)
-    if padded:
+        yield Rejected(position + 1, rows.line, f"unreadable CSV from here on: {error}")
+    if padded and headers is not None:
         warnings.append(f"{path}:{padded[0]}: quirk read: {len(padded)} row(s) end with empty cells beyond the "
                         f"header's {len(headers)} columns (a delimiter after the last cell, as some older exports "
                         "write); the empty cells are ignored")
-    name = table.database or database or "CSV"
-    return Parsed(path=path, format=format_name, database=database or name, records=tuple(records),
-                  rejected=tuple(rejected), warnings=tuple(warnings))
 
 
 def _header_cells(cells: list[str]) -> list[str]:
@@ -314,22 +350,28 @@ def _columns(table: ColumnTable) -> list[str]:
 class _rows:  # noqa: N801 - an iterator object that also knows its current line
     """Rows with their first physical line and their verbatim text (multi-line quoted cells included)."""
 
-    def __init__(self, text: str, delimiter: str, quoting: int, skip_lines: int) -> None:
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        self._lines = lines
+    def __init__(self, lines: Iterable[str], delimiter: str, quoting: int, skip_lines: int) -> None:
+        self._lines = iter(lines)
         self._index = skip_lines
+        self._skip = skip_lines
         self._buffer: list[str] = []
         self.line = skip_lines + 1
         self._reader = csv.reader(self._feed(), delimiter=delimiter, quoting=quoting)  # type: ignore[arg-type]
 
     def _feed(self) -> Iterator[str]:
-        while self._index < len(self._lines):
-            line = self._lines[self._index]
+        """The lines after the skipped ones, each with its newline; the empty text after a final newline is
+        no line (one line is read ahead to know it)."""
+        for _ in zip(range(self._skip), self._lines, strict=False):
+            pass
+        line = next(self._lines, None)
+        while line is not None:
+            following = next(self._lines, None)
+            if following is None and line == "":
+                return
             self._index += 1
             self._buffer.append(line)
             yield line + "\n"
+            line = following
 
     def __iter__(self) -> _rows:
         return self
@@ -487,4 +529,5 @@ FORMAT = FileFormat(
     aliases=("scopus-csv", "pubmed-csv", "embase-csv", "lens-csv", "ieee-csv", "springer-csv", "openalex-csv",
              "zotero-csv"),
     extensions=(".csv",),
+    stream=stream,
 )

@@ -85,6 +85,7 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                                 "part of the record before it?")
             yield to_record(tuple(tags), database=database, position=position, line=block.line,
                             raw="\n".join(block.lines))
+        blanks.difference_update([number for number in blanks if number < block.line])  # memory: the recent ones
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
@@ -119,4 +120,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("endnote-tagged", "refer", "tagged_enw"),
     extensions=(".enw", ".txt"),
+    stream=_tagged.streamer(iter_records),
 )

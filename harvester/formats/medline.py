@@ -77,8 +77,9 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
             yield _tagged.rejected(block, position, path, "no PMID, OWN or OID tag: not a MEDLINE record (cut off?)")
         else:
             found = [tag for tag, _ in tags]
-            if warnings is not None and (found.count("TI") > 1 or found == ["PMID"]):
-                what = "two TI lines" if found.count("TI") > 1 else "nothing but its PMID line"
+            bare = not set(found) - _START_TAGS  # only PMID/OWN: a record always holds a title or a citation too
+            if warnings is not None and (found.count("TI") > 1 or bare):
+                what = "two TI lines" if found.count("TI") > 1 else f"nothing but its {'/'.join(found)} line"
                 warnings.append(f"{path}:{block.line}: record {position} holds {what}: two records run together, "
                                 "or one split? (read as it is)")
             yield to_record(tuple(tags), database=database, position=position, line=block.line,
@@ -146,4 +147,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("nbib", "pubmed-nbib", "medline-nbib"),
     extensions=(".nbib", ".txt"),
+    stream=_tagged.streamer(iter_records),
 )

@@ -173,4 +173,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("ovid-text", "plaintext_labelled", "ovid-labelled"),
     extensions=(".txt", ".ovd", ".cgi"),
+    stream=_tagged.streamer(iter_records),
 )

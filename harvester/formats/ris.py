@@ -144,6 +144,10 @@ def _split_tag(line: str) -> tuple[str, str] | None:
 #: A line that is no tag line but looks like a damaged one: a tag of one or two characters with "  -" and then
 #: no space (``ER  -Y``), or an indented or cut tag (``   Y  - JOUR``). Read as text, with a warning.
 _DAMAGED_TAG = re.compile(r"^[A-Z0-9]{1,2}  -(?:\S| [A-Z]{2,}$)")
+#: A tag line's separator inside a line, after other text (``* second lN2  - first``, ``* second lin  - first``):
+#: two lines run together, a line end lost. Read as text, with a warning. One corpus record has it, for the same
+#: reason (Scopus glued a ``UR`` line to its last reference: ``American Psychiatric PubUR  - https://...``).
+_GLUED_TAG = re.compile(r"(?<=\S)  -(?: |$)")
 
 
 @dataclass(slots=True)
@@ -167,32 +171,145 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
     same records from text, faster.)
     """
     warnings = warnings if warnings is not None else []
-    tail: list[tuple[int, str]] = []  # the last two non-blank lines, for the end-of-file check
+    state = _State()
+    ending = _Ending()
 
     def watched() -> Iterator[str]:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                tail[:] = [*tail[-1:], (number, line)]
+        for line in lines:
+            ending.see(line)
             yield line
 
-    yield from _iter_lines(watched(), path, database, warnings, _State())
-    _check_end(tail, path, warnings)
+    yield from _iter_lines(watched(), path, database, warnings, state)
+    _check_end(ending.head, ending.window(), ending.window_line, state.position, path, warnings)
 
 
-def _check_end(tail: list[tuple[int, str]], path: str, warnings: list[str]) -> None:
-    """A file whose last line, after a record's ER, is no tag, no link and no record number ends with a
-    fragment: a record cut off right after its first characters (``TY`` with no ``  -``). Said, not guessed."""
-    if len(tail) < 2:
+class _Ending:
+    """What the end-of-file checks of the line reader need, held as the lines go by: the lines before the
+    first TY (the file's preamble) and the last two segments (each from a TY line to the next), capped."""
+
+    CAP = 2000  # lines kept per segment: a gap between records is a few lines
+
+    def __init__(self) -> None:
+        self.head = ""
+        self.in_head = True
+        self.number = 0
+        self.previous: list[str] = []
+        self.current: list[str] = []
+        self.current_line = 1  # the line number of current[0]
+        self.previous_line = 1
+
+    def see(self, line: str) -> None:
+        self.number += 1
+        if line.startswith("TY  -"):
+            self.in_head = False
+            self.previous, self.previous_line = self.current, self.current_line
+            self.current, self.current_line = [], self.number
+        elif self.in_head and len(self.head) < _HEAD_CHARS:
+            self.head += line + "\n"
+        if len(self.current) >= self.CAP:  # keep the segment's last lines (the gap after its ER)
+            del self.current[: self.CAP // 2]
+            self.current_line += self.CAP // 2
+        self.current.append(line)
+
+    @property
+    def window_line(self) -> int:
+        return self.previous_line if self.previous else self.current_line
+
+    def window(self) -> str:
+        return "\n".join(self.previous + self.current)
+
+
+#: How much of a file's start is kept to compare with what follows its last record (a preamble).
+_HEAD_CHARS = 4096
+#: How much of the text before the last TY line the end-of-file checks look at.
+_WINDOW_CHARS = 64 * 1024
+
+
+def _check_end(head: str, window: str, first_line: int, position: int, path: str, warnings: list[str]) -> None:
+    """Evidence at the end of the file that it was cut short after record ``position``, said as a warning.
+
+    ``head`` is the start of the file; ``window`` (its first line numbered ``first_line``) is the end of the
+    file from the TY line before the last one (or less). Three kinds of evidence, each of which a complete
+    export never shows:
+
+    - the last line, after a record's ER, is a fragment: no tag, no link, no record number (``TY`` with no
+      ``  -``, a record cut off as it began);
+    - what follows the last record's ER is what the file writes before a record (its first line before any
+      TY: JSTOR's ``Provider:`` lines, EBSCO's ``Record #2 of 5``; compared with digits as digits): the next
+      record was cut off in its preamble;
+    - what follows the last record's ER is a cut copy of what follows the record before it (the same line
+      cut short: a prefix of it, or only the first of its labelled parts, ``Label: `` and link parameters
+      ``name=``), or nothing where the record before is followed by a line that is no preamble: Ovid writes
+      a link line after every record (after its ``NL``), and a file cut inside one, or before it, lost the
+      records after it. A cut inside the last labelled part's value cannot be told from a whole line, nor a
+      cut after the first record (nothing to compare with).
+    """
+    last_ty = window.rfind("\nTY  -") + 1
+    after, after_line = _gap(window[last_ty:], first_line + window.count("\n", 0, last_ty))
+    shown = f"{path}:{after_line}: the file ends with {after[0][:40]!r} after record {position}'s ER" if after else ""
+    preamble = next((line.strip() for line in head.split("\n") if line.strip()), "")
+    preamble = "" if _split_tag(preamble) is not None else preamble  # the file's text before its first TY line
+    if after and preamble and _same_start(after[0], preamble):
+        warnings.append(Damage(f"{shown}, the way it begins before its first record: the next record was cut "
+                               "off in its preamble (a truncated export?)"))
         return
-    (_, before), (number, last) = tail
-    pair = _split_tag(before)
-    if pair is None or pair[0] not in ("ER", "NL") or _split_tag(last) is not None:
-        return
-    text = last.strip()
-    if "://" in text or text.rstrip(".").isdigit():
-        return  # Ovid's links and record numbers after ER
-    warnings.append(Damage(f"{path}:{number}: the file ends with {text[:30]!r} after the last record's ER: not a "
-                           "RIS tag (a record cut off as it began?); ignored"))
+    tail = _last_lines(window, first_line)
+    if len(tail) == 2:
+        (_, before_last), (number, last) = tail
+        pair = _split_tag(before_last)
+        if pair is not None and pair[0] in ("ER", "NL") and _split_tag(last) is None:
+            text = last.strip()
+            if "://" not in text and not text.rstrip(".").isdigit():  # Ovid's links and record numbers after ER
+                warnings.append(Damage(f"{path}:{number}: the file ends with {text[:30]!r} after record {position}'s "
+                                       "ER: not a RIS tag (a record cut off as it began?); ignored"))
+                return
+    before = _gap(window[window.rfind("\nTY  -", 0, last_ty - 1) + 1:last_ty], 0)[0] if last_ty else []
+    if after and before and _cut_copy(after[0], before[0]):
+        warnings.append(Damage(f"{shown}: a cut copy of the line after the record before it "
+                               f"({before[0][:40]!r}...): the file was cut short there (a truncated export?)"))
+    elif (not after and after_line == 0 and before and not before[0].rstrip(".").isdigit()
+          and not (preamble and _same_start(before[0], preamble))):  # a record number opens the next record
+        last_line = first_line + window.rstrip().count("\n")
+        warnings.append(Damage(f"{path}:{last_line}: the file ends after record {position} without the line that "
+                               f"follows the record before it ({before[0][:40]!r}...): cut short after its last tag? "
+                               "(a truncated export?)"))
+
+
+def _gap(segment: str, first_line: int) -> tuple[list[str], int]:
+    """The non-blank lines after a segment's last tag line (the text between a record and the next), and the
+    line number of the first (0 when there is none); line -1 when the segment has no ER (a record the file
+    ends inside: other checks say so)."""
+    lines = segment.split("\n")
+    tagged = [(i, pair[0]) for i, pair in ((i, _split_tag(line)) for i, line in enumerate(lines)) if pair]
+    if not tagged or all(tag != "ER" for _, tag in tagged):
+        return [], -1
+    last_tag = tagged[-1][0]
+    found = [(i, line.strip()) for i, line in enumerate(lines) if i > last_tag and line.strip()]
+    return [line for _, line in found], (first_line + found[0][0] if found else 0)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _same_start(line: str, preamble: str) -> bool:
+    """Whether a line is the file's preamble line again (digits aside) or a cut start of it."""
+    line, preamble = _DIGITS.sub("0", line), _DIGITS.sub("0", preamble)
+    if line == preamble or preamble.startswith(line):
+        return True
+    return ": " in line and line.split(": ")[0] == preamble.split(": ")[0]
+
+
+#: The labelled parts of a line written after each record: ``Label: `` and a link's parameters ``name=``.
+_LABELS = re.compile(r"[A-Z][A-Za-z ]*: |(?<=[?&])[A-Za-z_.]+=")
+
+
+def _cut_copy(line: str, model: str) -> bool:
+    """Whether ``line`` is ``model``'s kind of line cut short: a proper prefix of it, or its labelled parts a
+    proper first part of the model's."""
+    if len(line) < len(model) and model.startswith(line):
+        return True
+    labels, model_labels = _LABELS.findall(line), _LABELS.findall(model)
+    return 0 < len(labels) < len(model_labels) and model_labels[: len(labels)] == labels
 
 
 def _last_lines(text: str, first_line: int) -> list[tuple[int, str]]:
@@ -229,6 +346,13 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
             pair: tuple[str, str] | None = (line[:2], line[6:].strip())
         else:
             pair = _split_tag(line)
+        after_tag = 1 if pair is None else line.find("-") + 1  # a tag line's own separator is not looked at
+        if line.find("  -", after_tag) != -1 and (pair is not None or (pending is not None and pending.typed)):
+            glued = _GLUED_TAG.search(line, after_tag)
+            if glued is not None:
+                shown = line[max(0, glued.start() - 3):][:12]
+                warnings.append(f"{path}:{number}: line {number} holds a tag inside it ({shown!r}): two lines run "
+                                "together, a line end lost? read as text")
         if pair is None:
             if pending is None or not pending.typed:
                 continue  # a preamble, a record number ("1."), a blank line, Ovid's links after ER
@@ -312,8 +436,18 @@ def iter_text(text: str, path: str, database: str | None, warnings: list[str] | 
         Record | Rejected]:
     """The records of a whole RIS text (newlines normalised), in order, as :func:`iter_records` gives them."""
     warnings = warnings if warnings is not None else []
-    yield from _iter_chunk(text, path, database, warnings, _State(), 1, None)
-    _check_end(_last_lines(text, 1), path, warnings)
+    state = _State()
+    yield from _iter_chunk(text, path, database, warnings, state, 1, None)
+    start = _window_start(text)
+    _check_end(text[:_HEAD_CHARS], text[start:], 1 + text.count("\n", 0, start), state.position, path, warnings)
+
+
+def _window_start(text: str) -> int:
+    """Where the end-of-file window of a text starts: at its TY line before the last one, within reach."""
+    floor = max(0, len(text) - 2 * _WINDOW_CHARS)
+    last = text.rfind("\nTY  -", floor)
+    previous = text.rfind("\nTY  -", floor, last) if last != -1 else -1
+    return previous + 1 if previous != -1 else floor
 
 
 def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
@@ -329,7 +463,11 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
     line = 1
     skipping = False  # inside a record too long to hold: its text is dropped up to the next TY line
     ended_line = False  # while skipping: whether the last piece ended at a line's end
+    head = ""  # the file's start, for the end-of-file checks
+    before = ""  # the end of the text before the buffer (from its last TY line, within reach)
     for chunk in chunks:
+        if len(head) < _HEAD_CHARS:
+            head += chunk[: _HEAD_CHARS - len(head)]
         if skipping:
             found = -1 if ended_line and chunk.startswith("TY  -") else chunk.find("\nTY  -")
             if found == -1 and not (ended_line and chunk.startswith("TY  -")):
@@ -352,10 +490,11 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
             continue
         following = line + buffer.count("\n", 0, cut)
         yield from _iter_chunk(buffer, path, database, warnings, state, line, following, cut)  # read in place
+        before = buffer[max(buffer.rfind("\nTY  -", max(0, cut - _WINDOW_CHARS), cut - 1) + 1, cut - _WINDOW_CHARS):cut]
         buffer, line = buffer[cut:], following
     if buffer:
         yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
-        _check_end(_last_lines(buffer, line), path, warnings)
+        _check_end(head, before + buffer, line - before.count("\n"), state.position, path, warnings)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,
@@ -411,9 +550,10 @@ def _starts(text: str, limit: int) -> list[int]:
     return starts
 
 
-#: Tags no real record repeats (checked on the 27 corpus RIS files): two in one record are two records run
-#: together, their ER and TY lost.
-_ONCE = ("TI", "T1", "PY")
+#: Tags a record holds once (a record has one title, year, abstract, volume, issue and page range; none is
+#: repeated in any record of the 27 corpus RIS files, where authors, keywords, notes, ISSNs, AB and even DO
+#: are): two in one record are two records run together, their ER and TY lost.
+_ONCE = ("TI", "T1", "PY", "Y1", "N2", "VL", "IS", "SP", "EP")
 
 
 def _run_together(path: str, line: int, position: int, tag: str) -> str:
@@ -427,8 +567,9 @@ def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int
     only blank lines, Ovid's numbering or links; else None. Read in place: the text is not copied but for
     the record's raw text."""
     pairs = _TAG_LINES.findall(text, start, stop)  # the last pair is the ER line itself, not kept as a tag
-    if len(pairs) != body_newlines + 1:
-        return None  # continuation or blank lines inside the record, or a long tag: the line reader decides
+    if len(pairs) != body_newlines + 1 or text.count("  -", start, stop) != len(pairs):
+        return None  # continuation or blank lines inside the record, a long tag, "  -" inside a value (a tag
+        # glued to the text before it?): the line reader decides
     if stop != end:
         rest = text[stop:end]
         # every tag line holds a dash: what follows most ERs (blank lines, a record number "2.") is checked by one find

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from harvester.formats import _fields as f
 from harvester.formats import _tagged
-from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
+from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected, lines_of
 from harvester.records import Record
 
 #: Normalised field -> WoS tags, most trusted first.
@@ -139,6 +139,22 @@ def read(text: str, path: str, database: str | None) -> Parsed:
     return parsed
 
 
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The block reader: :func:`iter_records` on the lines as they come, then the same EF check as :func:`read`."""
+    seen_ef = False
+
+    def watched() -> Iterator[str]:
+        nonlocal seen_ef
+        for line in lines_of(pieces):
+            seen_ef = seen_ef or line.startswith("EF")
+            yield line
+
+    yield from iter_records(watched(), path, database, warnings)
+    if not seen_ef and warnings is not None:
+        warnings.append(Damage(f"{path}: no EF line at the end: the export may be incomplete"))
+
+
 def sniff(text: str) -> Detection | None:
     """Web of Science plain text opens with ``FN `` (then ``VR``) or with ``PT `` records ending in ``ER``."""
     head = text[:5000].lstrip("\n")
@@ -161,4 +177,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("wos", "ciw", "isi", "wos-plaintext", "web-of-science"),
     extensions=(".txt", ".ciw", ".isi"),
+    stream=stream,
 )

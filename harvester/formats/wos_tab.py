@@ -9,10 +9,13 @@ UTF-16 decoding is done by ``formats/encoding.py`` before this module sees the t
 from __future__ import annotations
 
 import csv
+import itertools
+from collections.abc import Iterable, Iterator
 
-from harvester.formats.base import Detection, FileFormat, Parsed
-from harvester.formats.csv import read_table
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected, lines_of
+from harvester.formats.csv import iter_table, read_table
 from harvester.formats.csv_columns import WEB_OF_SCIENCE_TAB
+from harvester.records import Record
 
 #: Header tags that every WoS tab-delimited export we have seen carries.
 SIGNATURE = WEB_OF_SCIENCE_TAB.signature
@@ -41,6 +44,22 @@ def read(text: str, path: str, database: str | None) -> Parsed:
                       quoting=csv.QUOTE_NONE, skip_lines=skip_lines, format_name="wos-tab")
 
 
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The block reader: the rows as they come, after the blank lines before the header (as :func:`read`)."""
+    lines = lines_of(pieces)
+    skipped: list[str] = []
+    first = next(lines, None)
+    while first == "":
+        skipped.append(first)
+        first = next(lines, None)
+    if first is None:
+        return
+    yield from iter_table(itertools.chain(skipped, [first], lines), path, database or WEB_OF_SCIENCE_TAB.database,
+                          WEB_OF_SCIENCE_TAB, quoting=csv.QUOTE_NONE, skip_lines=len(skipped),
+                          warnings=warnings if warnings is not None else [])
+
+
 FORMAT = FileFormat(
     name="wos-tab",
     description="Web of Science tab-delimited export (2-letter field tags as the header; UTF-8 or UTF-16)",
@@ -48,4 +67,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("wos-tab-delimited", "wos_tab"),
     extensions=(".txt", ".tsv"),
+    stream=stream,
 )

@@ -1,0 +1,139 @@
+"""Which formats are read block by block (record by record, memory bounded by a block and one record) and which
+are read whole: RIS, CSV, WoS tab and the line-tagged formats (MEDLINE, Web of Science plain text, EndNote tagged,
+Ovid) stream and give exactly the records, rejections and warnings of the whole-file reader on every corpus file
+of theirs, however the text is cut into pieces; a file over ``MAX_WHOLE_BYTES`` in any other format (BibTeX, the
+XML formats) is refused in one line naming the file, its size, its format and what to do."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import harvester.formats as formats
+import harvester.formats.encoding as encoding_module
+import harvester.importing as importing
+import harvester.importing_stream as streaming
+from harvester import protocol as protocol_module
+from harvester.errors import FormatError
+from harvester.formats import get_format, read_file
+from harvester.formats.encoding import inspect_path
+from harvester.importing import import_file
+from harvester.ledger import Ledger
+from harvester.ledger.records import iter_records
+
+STREAMED = {"ris", "medline", "wos-plain", "enw", "ovid", "csv", "wos-tab"}
+MEDLINE = "pubmed/medline_nbib/biopython__pubmed_result2.txt"
+BIBTEX = "scopus/bibtex/synthesisr__Scopus_bib_example.bib"
+
+
+def test_the_formats_that_stream() -> None:
+    assert {fmt.name for fmt in formats.formats() if fmt.stream is not None} == STREAMED
+
+
+@cache
+def _corpus_files(shared: Path) -> list[tuple[str, str]]:
+    """The import-scope corpus files in a streaming format, with it (the manifest's format names differ)."""
+    with (shared / "corpus" / "MANIFEST.csv").open(encoding="utf-8") as handle:
+        paths = [row["path"] for row in csv.DictReader(handle) if row["scope"] == "import"]
+    found = []
+    for path in paths:
+        parsed = read_file(shared / "corpus" / path)
+        if parsed.format in STREAMED:
+            found.append((path, parsed.format))
+    return found
+
+
+def test_streamed_and_whole_readings_agree_on_every_corpus_file(shared_dir: Path) -> None:
+    files = _corpus_files(shared_dir)
+    assert {name for _, name in files} == STREAMED  # every streaming format has corpus files here
+    for path, name in files:
+        source = inspect_path(shared_dir / "corpus" / path)
+        whole = get_format(name).read(source.text(), path, None)
+        small = (shared_dir / "corpus" / path).stat().st_size < 200_000  # tiny pieces on small files: quick
+        for size in (7, 100, 4096) if small else (997, 65536):
+            warnings: list[str] = []
+            stream = get_format(name).stream
+            assert stream is not None
+            items = list(stream(source.blocks(size), path, None, warnings))
+            assert [i for i in items if not hasattr(i, "reason")] == list(whole.records), (path, size)
+            assert [i for i in items if hasattr(i, "reason")] == list(whole.rejected), (path, size)
+            assert warnings == list(whole.warnings), (path, size)
+
+
+def _protocol(folder: Path, database: str) -> Path:
+    path = folder / "review.toml"
+    path.write_text(f'[review]\nid = "t"\nledger = "{folder / "ledger.sqlite"}"\n[query]\ntext = "peer"\n'
+                    f'[[sources]]\nname = "S"\nkind = "file"\ndatabase = "{database}"\nfiles = []\n', encoding="utf-8")
+    return path
+
+
+def test_a_medline_file_too_large_to_read_whole_is_imported_block_by_block(
+        shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encoding_module, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "HEAD_BYTES", 1024)
+    stored = []
+    for streamed in (False, True):
+        folder = tmp_path / str(streamed)
+        folder.mkdir()
+        monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
+        monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000 if streamed else 1 << 40)  # read whole: refused
+        loaded = protocol_module.load(_protocol(folder, "MEDLINE"))
+        with Ledger.open(loaded.ledger_path) as ledger:
+            result = import_file(ledger, loaded, shared_dir / "corpus" / MEDLINE, source="S")
+            assert (result.status, result.imported) == ("imported", 4)
+            stored.append([(s.record.title, s.record.line, s.record.raw, s.record.pmid) for s in iter_records(ledger)])
+    assert stored[0] == stored[1]
+
+
+def test_a_file_too_large_in_a_format_read_whole_is_refused_in_one_line(
+        shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000)
+    path = shared_dir / "corpus" / BIBTEX
+    with pytest.raises(FormatError) as refused:
+        read_file(path)
+    message = str(refused.value)
+    assert "\n" not in message and str(path) in message
+    size = path.stat().st_size / 2**20
+    assert f"the file is {size:,.0f} MB of bibtex (" in message and "cannot be read block by block" in message
+    assert "only csv, enw, medline, ovid, ris, wos-plain, wos-tab can" in message and "split the export" in message
+    with pytest.raises(FormatError, match="import it .prisma-harvest import., which reads this format block by block"):
+        read_file(shared_dir / "corpus" / MEDLINE)  # read whole by the library call; import streams it
+
+
+@pytest.mark.parametrize("name", ["medline", "wos-plain", "enw", "ovid", "csv", "wos-tab"])
+def test_a_streamed_file_holds_one_block_and_one_record_whatever_its_length(shared_dir: Path,
+                                                                                    name: str) -> None:
+    """The memory of a streamed reading, records dropped as they come (as the import stores them): ten times
+    the records, about the same peak."""
+    import tracemalloc
+
+    path = min((item[0] for item in _corpus_files(shared_dir) if item[1] == name),
+               key=lambda found: (shared_dir / "corpus" / found).stat().st_size)  # the smallest, for speed
+    text = inspect_path(shared_dir / "corpus" / path).text()
+    if name == "wos-plain":  # one FN/VR header, then the records repeated, then one EF
+        body = text[text.index("\nPT ") + 1: text.rindex("\nEF")] + "\n"
+        make = lambda n: "FN Clarivate\nVR 1.0\n" + body * n + "EF\n"  # noqa: E731
+    elif name in ("csv", "wos-tab"):  # the header once, then the rows repeated
+        header, rows = text.split("\n", 1)
+        make = lambda n: header + "\n" + (rows.rstrip("\n") + "\n") * n  # noqa: E731
+    else:
+        make = lambda n: (text.rstrip("\n") + "\n\n") * n  # noqa: E731
+    peaks = []
+    small = max(1, 100_000 // len(text))  # about 100 KB, then ten times that
+    for copies in (small, 10 * small):
+        big = make(copies)
+        stream = get_format(name).stream
+        assert stream is not None
+        tracemalloc.start()
+        try:
+            count = sum(1 for _ in stream((big[i:i + 4096] for i in range(0, len(big), 4096)), path, None, []))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert count >= copies
+        del big
+    assert peaks[1] < 2 * peaks[0] + 256 * 1024, peaks  # not ten times

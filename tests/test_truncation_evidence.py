@@ -1,0 +1,124 @@
+"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 and 2) found changing the record count
+in silence, each rebuilt from the real corpus file it was found in (read in place), and each checked on its
+look-alike that must stay quiet: the same file whole. The rules are in ``docs/importing.md`` (Truncation
+evidence); each holds for any file of its format, not only for these files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from harvester.formats import read_bytes, read_file
+from harvester.formats.base import damaged
+
+JSTOR = "jstor/ris/colrev__jstor_ris.ris"  # a Provider:/Database:/Content: preamble before each record
+OVID_RIS = "ovid/ris/synthesisr__Ovid_ris_example.ris"  # a link line after each record's ER
+EBSCO_BIB = "ebsco/bibtex/colrev__ebsco_bib.bib"
+EUROPEPMC_BIB = "europepmc/bibtex/colrev__europe_pmc_bib.bib"
+ERIC = "eric/nbib/colrev__eric_nbib.nbib"
+MULTILINE = "misc/ris_edge_cases/rispy__example_multiline.ris"
+
+
+def _corpus(shared: Path, path: str) -> bytes:
+    return (shared / "corpus" / path).read_bytes()
+
+
+def test_no_corpus_export_shows_damage(shared_dir: Path) -> None:
+    """The look-alikes of every rule below: no real, whole export gives a damage warning."""
+    with (shared_dir / "corpus" / "MANIFEST.csv").open(encoding="utf-8") as handle:
+        paths = [row["path"] for row in csv.DictReader(handle) if row["scope"] == "import"]
+    shown = {path: damaged(read_file(shared_dir / "corpus" / path).warnings) for path in paths}
+    assert not {path: found for path, found in shown.items() if found}
+    assert len(paths) > 50
+
+
+@pytest.mark.parametrize("keep", ["Provider: JS", "Provider: JSTOR http://www.jstor.org\r\nData",
+                                  "Provider: JSTOR http://www.jstor.org\r\nDatabase: JSTOR\r\nContent: text/pl"])
+def test_a_ris_cut_in_the_preamble_of_its_next_record_is_flagged(shared_dir: Path, keep: str) -> None:
+    """JSTOR writes its Provider/Database/Content lines before every record: a file that ends in them after a
+    record's ER lost the records from there on (found by seeds 1 and 2: 4 records became 2 or 3, silently)."""
+    data = _corpus(shared_dir, JSTOR)
+    third = data.index(b"Provider:", data.index(b"ER  -", data.index(b"ER  -") + 1))  # record 3's preamble
+    cut = data[:third] + keep.encode()
+    parsed = read_bytes(cut, "j.ris")
+    assert parsed.records_read == 2
+    assert any("after record 2's ER, the way it begins before its first record" in w and "cut off" in w
+               for w in damaged(parsed.warnings)), parsed.warnings
+    assert not damaged(read_bytes(data, "j.ris").warnings)
+
+
+def test_a_ris_ending_with_a_whole_preamble_and_no_record_is_flagged(shared_dir: Path) -> None:
+    data = _corpus(shared_dir, JSTOR)
+    last = data.rindex(b"TY  - ")
+    parsed = read_bytes(data[:last], "j.ris")  # the last record's preamble, whole, and nothing after it
+    assert parsed.records_read == 3 and any("after record 3's ER" in w for w in damaged(parsed.warnings))
+
+
+@pytest.mark.parametrize("label", [b"Link to the Ovid Fu", b"&D=caba6&AN=20203155", b"Link Resolver: http://jn8",
+                                   b"&rft.jtitle=Proceedings+of", b"&rft.at"])
+def test_an_ovid_ris_cut_in_the_link_line_after_a_record_is_flagged(shared_dir: Path, label: bytes) -> None:
+    """Ovid writes a link line after each record: one cut short (a prefix of the line after the record before,
+    or fewer of its labelled parts: ``Label: `` and link parameters) lost the records after it."""
+    data = _corpus(shared_dir, OVID_RIS)
+    second_link = data.index(b"Link to the Ovid", data.index(b"Link to the Ovid") + 1)  # after record 2
+    cut = data[: data.index(label, second_link) + len(label)]
+    parsed = read_bytes(cut, "o.ris")
+    assert parsed.records_read == 2
+    assert any("after record 2's ER" in w and ("cut short" in w or "cut off" in w)
+               for w in damaged(parsed.warnings)), parsed.warnings
+    assert not damaged(read_bytes(data, "o.ris").warnings)
+
+
+@pytest.mark.parametrize(("path", "count"), [(EBSCO_BIB, 2), (EUROPEPMC_BIB, 2)])
+def test_a_bibtex_file_ending_in_an_entrys_first_word_is_flagged(shared_dir: Path, path: str, count: int) -> None:
+    """BibTeX starts an entry at every ``@``: a file that ends in ``@artic`` lost that entry (found by seeds 1
+    and 2 in both files: 2 entries became 1, silently)."""
+    data = _corpus(shared_dir, path)
+    last = data.rindex(b"\n@") + 1
+    for end in (last + 1, last + 4):
+        parsed = read_bytes(data[:end], "b.bib")
+        assert parsed.records_read == count - 1
+        assert any(f"after entry {count - 1}: an entry cut off as it began" in w for w in damaged(parsed.warnings))
+    assert not damaged(read_bytes(data, "b.bib").warnings)
+
+
+def test_a_medline_record_with_nothing_but_its_owner_line_is_flagged(shared_dir: Path) -> None:
+    """ERIC's file opens with a blank line; swapped with ``OWN - ERIC`` it made 2 records of 1 (seed 1). A MEDLINE
+    record always holds a title or a citation besides its PMID and OWN lines."""
+    lines = _corpus(shared_dir, ERIC).split(b"\n")
+    assert lines[0] == b"" and lines[1] == b"OWN - ERIC"
+    lines[0], lines[1] = lines[1], lines[0]
+    parsed = read_bytes(b"\n".join(lines), "e.nbib")
+    assert parsed.records_read == 2
+    assert any("e.nbib:1: record 1 holds nothing but its OWN line" in w for w in parsed.warnings)
+    assert not read_bytes(_corpus(shared_dir, ERIC), "e.nbib").warnings
+
+
+@pytest.mark.parametrize("lost", [b"ER  -\n\nTY  - JOUR\n", b"line\nER  -\n\nTY  - JOUR\n", b"ER  -\n\nTY  - JOUR\nN"])
+def test_two_ris_records_run_together_by_a_lost_end_and_start_are_flagged(shared_dir: Path, lost: bytes) -> None:
+    """A deletion across one record's ER and the next one's TY joins them (seeds 1 and 2, the multiline file):
+    either a tag a record holds once comes twice (N2 here; also TI, PY, VL, IS, SP, EP) or a tag line's
+    separator is left inside a line (``* last lN2  - first``, ``2  - first``). Not told: a deletion that leaves
+    text reading as a value's continuation (``  - first line,``), see docs/importing.md."""
+    data = _corpus(shared_dir, MULTILINE)
+    at = data.index(lost)
+    parsed = read_bytes(data[:at] + data[at + len(lost):], "m.ris")
+    assert parsed.records_read == 2
+    assert any("record 1 holds two N2 lines" in w or "holds a tag inside it" in w for w in parsed.warnings), \
+        parsed.warnings
+    assert not read_bytes(data, "m.ris").warnings
+
+
+def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir: Path) -> None:
+    """Ovid writes ``NL`` and a link line after each record's ER; the file cut inside the NL of record 5 (seed 2)
+    ends where every record before had its link line: the record after it was lost."""
+    path = "ovid/ris/asreview__ovid_psycinfo.ris"
+    data = _corpus(shared_dir, path)
+    fifth_nl = data.index(b"\nNL  - ", data.index(b"\n5.\n")) + len(b"\nNL  - In")
+    parsed = read_bytes(data[:fifth_nl], "o.ris")
+    assert parsed.records_read == 5
+    assert any("ends after record 5 without the line that follows the record before it" in w
+               for w in damaged(parsed.warnings)), parsed.warnings
+    assert not damaged(read_bytes(data, "o.ris").warnings)
