@@ -122,3 +122,17 @@ def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir:
     assert any("ends after record 5 without the line that follows the record before it" in w
                for w in damaged(parsed.warnings)), parsed.warnings
     assert not damaged(read_bytes(data, "o.ris").warnings)
+
+
+def test_a_delimited_file_whose_last_row_is_cut_in_its_last_cells_is_flagged(shared_dir: Path) -> None:
+    """WoS tab rows end with a tab, so a row cut in its last cell still has as many cells as the header (seed 3: 50
+    records became 38). Every row before it has one more: the last row was cut."""
+    path = "wos/tab_delimited/wosfile__wos_tab_delimited_win_utf8.txt"
+    data = _corpus(shared_dir, path)
+    row_39 = data.split(b"\n")[38]
+    cut = data[: data.index(row_39) + row_39.rindex(b"\tWOS:") + 10]
+    parsed = read_bytes(cut, "w.txt")
+    assert parsed.records_read == 38
+    assert any("w.txt:39: row 38, the last, has 59 cells where every row before it has 60" in w
+               for w in damaged(parsed.warnings)), parsed.warnings
+    assert not damaged(read_bytes(data, "w.txt").warnings)

@@ -296,6 +296,8 @@ def iter_table(lines: Iterable[str], path: str, database: str | None, table: Col
     padded: list[int] = []  # lines of rows with trailing empty cells beyond the header (a known quirk)
     headers: list[str] | None = None
     position = 0
+    usual: int | None = None  # the cell count every row before the last shared (-1: they differ)
+    last: tuple[int, int, int] | None = None  # the last row: line, position, cells
     rows = _rows(lines, table.delimiter, quoting, skip_lines)
     try:
         for line, raw, cells in rows:
@@ -311,6 +313,9 @@ def iter_table(lines: Iterable[str], path: str, database: str | None, table: Col
                                 "skipped, not read as a record")
                 continue
             position += 1
+            if last is not None:
+                usual = last[2] if usual is None or usual == last[2] else -1
+            last = (line, position, len(cells))
             problem = _row_problem(cells, headers, raw, quoting)
             if problem:
                 yield Rejected(position, line, problem, raw)
@@ -328,6 +333,9 @@ def iter_table(lines: Iterable[str], path: str, database: str | None, table: Col
             yield record
     except csv.Error as error:
         yield Rejected(position + 1, rows.line, f"unreadable CSV from here on: {error}")
+    if last is not None and usual is not None and 0 < last[2] < usual and last[2] >= len(headers or ()):
+        warnings.append(Damage(f"{path}:{last[0]}: row {last[1]}, the last, has {last[2]} cells where every row "
+                               f"before it has {usual}: cut short in its last cells? (read as it is)"))
     if padded and headers is not None:
         warnings.append(f"{path}:{padded[0]}: quirk read: {len(padded)} row(s) end with empty cells beyond the "
                         f"header's {len(headers)} columns (a delimiter after the last cell, as some older exports "
