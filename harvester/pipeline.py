@@ -21,7 +21,7 @@ from harvester.ledger.decisions import list_decisions
 from harvester.ledger.records import count_records
 from harvester.lock import ReviewLock
 from harvester.outputs import check_loaded, counts_of, draw_diagram, layout_problems, notices, write_outputs
-from harvester.progress import Progress, whole
+from harvester.progress import Progress
 from harvester.protocol import LIVE_KINDS, DecisionFile, Protocol
 from harvester.review import Review, review_of
 from harvester.screening import apply_rules, import_decisions
@@ -93,8 +93,7 @@ def run_held(protocol: Protocol, ledger: Ledger, out: Path, *, offline: bool = F
         result.warnings.extend(imported.warnings)
         if not imported.ok:  # a file source that failed: the run fails, the other files and steps are kept
             result.failed.append(f"import {imported.path} ({imported.source}) {imported.status}: {imported.message}")
-    with whole(progress, "de-duplicating the ledger", count_records(ledger) if progress is not None else 0):
-        dedup = dedupe_ledger(ledger, protocol)
+    dedup = dedupe_ledger(ledger, protocol, progress, count_records(ledger) if progress is not None else None)
     step(f"dedupe: {dedup.duplicates} duplicate(s) in {dedup.clusters} cluster(s) among {dedup.records} "
          f"records; {dedup.uncertain} uncertain pair(s) left to people")
     rules = apply_rules(ledger, protocol, progress)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import harvester.cli.app as cli_app
 from harvester import protocol as protocol_module
 from harvester.cli.main import app
+from harvester.dedup.runs import PREPARING, STORING
 from harvester.importing import import_protocol_files
 from harvester.ledger import Ledger
 from harvester.progress import counted
@@ -105,11 +106,11 @@ def test_every_long_command_draws_counts_and_rate_only_for_a_person(terminal: bo
         "run": ["run", protocol, "--offline", "--out", str(tmp_path / "out")],
     }
     held = 156  # the example review's records
-    expected = {"import": {"importing medline.nbib": 51}, "dedupe": {"de-duplicating the ledger": held},
+    expected = {"import": {"importing medline.nbib": 51}, "dedupe": {PREPARING: held, STORING: held},
                 "rules": {"applying rules": held}, "screen export": {"title-abstract sheet": held},
                 "search": {"MEDLINE": 120},
                 "refresh": {"searching MEDLINE (full)": 120, "de-duplicating the new records": 120},
-                "run": {"de-duplicating the ledger": held, "applying rules": held}}
+                "run": {PREPARING: held, STORING: held, "applying rules": held}}
     with FakeEutils(120, books_every=0, enforce_pace=False) as fake:
         for name, value in {"PRISMA_HARVEST_EUTILS_URL": fake.url, "PRISMA_HARVEST_EUTILS_RATE": "1000",
                             "PRISMA_HARVEST_EUTILS_BACKOFF": "0", "PRISMA_HARVEST_EUTILS_BATCH": "50"}.items():

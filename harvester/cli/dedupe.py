@@ -22,7 +22,6 @@ from harvester.cli.app import (
     show_progress,
 )
 from harvester.ledger.records import count_records
-from harvester.progress import whole
 
 
 def _print_summary(summary: dedup.Summary) -> None:
@@ -48,9 +47,8 @@ def dedupe_command(protocol: ProtocolArg, json_output: JsonOption = False) -> No
     with reporting():
         with review(protocol, writing="dedupe") as (loaded, ledger), \
                 progress_bar(show_progress(json_output)) as progress:
-            total = count_records(ledger) if progress is not None else 0
-            with whole(progress, "de-duplicating the ledger", total):  # its stages count nothing as they go
-                summary = dedup.dedupe_ledger(ledger, loaded)
+            total = count_records(ledger) if progress is not None else None
+            summary = dedup.dedupe_ledger(ledger, loaded, progress, total)
         if json_output:
             print_json(summary.to_json())
         else:

@@ -46,6 +46,7 @@ from harvester.ledger.records import (
     record_sources,
 )
 from harvester.ledger.runs import finish_run, get_run, start_run
+from harvester.progress import Progress, counted
 from harvester.protocol import Protocol
 from harvester.records import Record
 
@@ -78,9 +79,11 @@ def _decisions(ledger: Ledger) -> list[Decision]:
     return [Decision(d.record_a, d.record_b, d.decision, d.reviewer) for d in store.decision_rows(ledger)]
 
 
-def dedupe_ledger(ledger: Ledger, protocol: Protocol) -> Summary:
-    """A full ``dedupe`` run over every record of the ledger."""
-    return _run(ledger, protocol, new_ids=None)
+def dedupe_ledger(ledger: Ledger, protocol: Protocol, progress: Progress | None = None,
+                  total: int | None = None) -> Summary:
+    """A full ``dedupe`` run over every record of the ledger; ``progress`` hears of the records read and
+    prepared (``total`` of them, when the caller counted them), then of the comparing and storing."""
+    return _run(ledger, protocol, new_ids=None, progress=progress, total=total)
 
 
 def dedupe_new(ledger: Ledger, protocol: Protocol, new_record_ids: Sequence[int]) -> Summary:
@@ -101,7 +104,8 @@ def _fits(parameters: dict[str, Any], preference: list[str]) -> bool:
             and "max_record_id" in parameters and "max_decision_id" in parameters)
 
 
-def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summary:
+def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None, progress: Progress | None = None,
+         total: int | None = None) -> Summary:
     previous = store.latest_dedupe_run(ledger)
     preference = list(protocol.dedup.source_preference)
     earlier = get_run(ledger, previous).parameters if previous is not None else {}
@@ -117,12 +121,14 @@ def _run(ledger: Ledger, protocol: Protocol, new_ids: set[int] | None) -> Summar
                 assert previous is not None and new_ids is not None
                 result, records, fresh, write_keys = _incremental(ledger, earlier, previous, new_ids, preference)
             else:
-                result, records, fresh, write_keys = _full(ledger, preference)
+                result, records, fresh, write_keys = _full(ledger, preference, progress, total)
             undone, made = _changes(ledger, earlier, previous, result)
             step = "writing the clusters"
             with ledger.transaction():  # the run's rows and the keys it stored land together, or neither
                 write_keys()
                 _write(ledger, run_id, result, undone + made)
+            if progress is not None and mode == "full":
+                progress(STORING, records, records)
     except KeyboardInterrupt:
         finish_run(ledger, run_id, "interrupted", message=f"interrupted (Ctrl-C) while {step}; nothing of this run "
                                                           "is counted: run dedupe again to start over")
@@ -194,21 +200,30 @@ def _key_row(k: Keys, blocks: list[tuple[str, str]] | None = None) -> tuple[int,
     return k.id, k.year, keys_to_json(k), [f"{name}|{value}" for name, value in (*found, *index_keys(k))]
 
 
-def _prepare_stored(ledger: Ledger) -> tuple[dict[int, Keys], dict[int, str]]:
+#: The two steps of a full run a progress bar shows: the first counts records as they are prepared, the
+#: second (blocking, comparing, clustering, storing) is reported when it starts and when it ends.
+PREPARING, STORING = "de-duplicating: records read", "de-duplicating: records compared and stored"
+
+
+def _prepare_stored(ledger: Ledger, progress: Progress | None = None,
+                    total: int | None = None) -> tuple[dict[int, Keys], dict[int, str]]:
     """Every record's keys and protocol source, read in one query as they come: a record is prepared and
     dropped, so memory holds the keys, never every record (with its abstract and tags) at once."""
     keys: dict[int, Keys] = {}
     sources: dict[int, str] = {}
-    for record_id, source, record in iter_record_fields(ledger):
+    for record_id, source, record in counted(iter_record_fields(ledger), progress, PREPARING, total):
         keys[record_id] = prepare(record_id, record)
         sources[record_id] = source
     return keys, sources
 
 
-def _full(ledger: Ledger, preference: list[str]) -> tuple[Result, int, int, Callable[[], None]]:
+def _full(ledger: Ledger, preference: list[str], progress: Progress | None = None,
+          total: int | None = None) -> tuple[Result, int, int, Callable[[], None]]:
     """Every record prepared, blocked and compared; the keys not yet stored are stored for later
     incremental runs (all of them again when the code that makes them changed)."""
-    keys, sources = _prepare_stored(ledger)
+    keys, sources = _prepare_stored(ledger, progress, total)
+    if progress is not None:
+        progress(STORING, 0, len(keys))
     facts = set_facts(keys.values())
     index = block_index(keys.values())  # blocking keys made once: for the pairs, and to store
     found, work = find_pairs(keys, index=index, facts=facts)
