@@ -125,9 +125,11 @@ def _write_outputs(review: Review, out: Path, result: PipelineResult) -> list[Pa
     old_layout = out / "prisma-2009.svg"
     misfit = layout_problems(loaded, "2009")
     if misfit:  # a layout that does not fit this review is not drawn (run draws no DRAFT): say why instead
+        stale = old_layout.is_file()
         old_layout.unlink(missing_ok=True)  # an earlier run's figure would show numbers this ledger no longer has
         result.warnings.append(f"{old_layout.name} not written: the 2009 layout does not fit this review ("
-                               + "; ".join(str(problem) for problem in misfit) + ")")
+                               + "; ".join(str(problem) for problem in misfit) + ")"
+                               + ("; the one an earlier run wrote there is removed" if stale else ""))
     else:
         written.append(draw_diagram(loaded, template="2009", fmt="svg", out=old_layout).path)
     checked = check_loaded(loaded)
