@@ -47,12 +47,11 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
-from tests.fake_http import LocalServer, drop, send_bytes
+from tests.fake_http import LocalServer, QueryHandler, drop, send_bytes
 
 CAP = 9999
 DATETYPES = ("pdat", "edat", "crdt", "mdat")
@@ -311,20 +310,8 @@ class FakeEutils(LocalServer):
         return 200, _xml("ePostResult", f"<QueryKey>{key}</QueryKey><WebEnv>{webenv}</WebEnv>", doctype="epost")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are two writes: without this, 40 ms of delayed ACK each
+class _Handler(QueryHandler):
     server_fake: FakeEutils
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self._answer(urlsplit(self.path).query)
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        self._answer(self.rfile.read(length).decode("utf-8"))
 
     def _answer(self, query: str) -> None:
         arrived = time.monotonic()

@@ -161,10 +161,12 @@ class FakeService(LocalServer):
             return [entry for entry in self.stats.log if entry["endpoint"] == endpoint]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class QueryHandler(BaseHTTPRequestHandler):
+    """The request side every fake shares: HTTP/1.1 keep-alive, no access log, and a GET's query string or a
+    POST's form body handed to :meth:`_answer` as one query string."""
+
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server_fake: FakeService
+    disable_nagle_algorithm = True  # headers and body are two writes: without this, 40 ms of delayed ACK each
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
@@ -175,6 +177,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         self._answer(self.rfile.read(length).decode("utf-8"))
+
+    def _answer(self, query: str) -> None:
+        raise NotImplementedError
+
+
+class _Handler(QueryHandler):
+    server_fake: FakeService
 
     def _answer(self, query: str) -> None:
         arrived = time.monotonic()
