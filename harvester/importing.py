@@ -279,7 +279,7 @@ def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int
                 databases[item.database] += 1
                 yield item
 
-    with ledger.transaction():
+    with ledger.transaction(bulk=True):
         run_id = start_run(ledger, "import", source=source.name, database=database, platform=source.platform or None,
                            parameters=parameters)
         file_id = add_file(ledger, run_id=run_id, sha256=sha256, path=str(path), size=size, format=format,

@@ -9,8 +9,11 @@ The commands and options are read from the application itself, so a command adde
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import re
+import subprocess
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -244,3 +247,29 @@ def test_the_cli_top_layer_contract_names_every_module_below_the_cli() -> None:
     (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "cli-top"]
     below = {f"harvester.{m.name}" for m in pkgutil.iter_modules(harvester.__path__)} - {"harvester.cli"}
     assert below | {"prisma"} == set(contract["source_modules"])
+
+
+def _entry(argv: list[str], *, load_all: bool) -> tuple[str, str]:
+    """What ``prisma-harvest ARGV`` prints (standard output, then standard error), and the project's modules it loaded (every command loaded first when
+    ``load_all``)."""
+    script = (f"import sys\nsys.argv = ['prisma-harvest', *{argv!r}]\nfrom harvester.cli import main\n"
+              f"{'main.load()' if load_all else ''}\ntry:\n    main.main()\nexcept SystemExit:\n    pass\n"
+              "print('LOADED', sorted(m for m in sys.modules if m.startswith(('harvester', 'prisma'))))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "100"})
+    printed, loaded = done.stdout.split("LOADED ")
+    return printed + done.stderr, loaded
+
+
+def test_a_command_loads_only_its_own_modules() -> None:
+    """``prisma-harvest import`` imports the import's modules, not the live sources, diagrams or report, and its
+    help reads exactly as with every command loaded."""
+    printed, loaded = _entry(["import", "--help"], load_all=False)
+    assert "'harvester.importing'" in loaded
+    for heavy in ("harvester.citations", "harvester.dedup", "harvester.sources.http", "prisma.html_report",
+                  "harvester.cli.diagrams"):
+        assert f"'{heavy}'" not in loaded, heavy
+    assert printed.startswith("Usage: prisma-harvest import [OPTIONS] PROTOCOL [FILE...]")
+    assert printed == _entry(["import", "--help"], load_all=True)[0]
+    for argv in (["--help"], ["query", "--help"], ["imprt"]):  # the whole application, a group, a typo
+        assert _entry(argv, load_all=False)[0] == _entry(argv, load_all=True)[0], argv

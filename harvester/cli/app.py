@@ -108,6 +108,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _application() -> None:
+    # A callback keeps the application a group of commands when only the command being run is loaded
+    # (``harvester.cli.main``): Typer would otherwise make a lone command the application itself.
+    pass
+
 #: The largest ledger id (SQLite's INTEGER): a larger number cannot name a record.
 RECORD_ID_MAX = 2**63 - 1
 
@@ -216,7 +223,8 @@ class Layout(StrEnum):
 
 def register(name: str, command: Callable[..., Any] | typer.Typer) -> None:
     """Add one command (or command group) to the application, after those already registered."""
-    WORK_ORDER.append(name)
+    if name not in WORK_ORDER:
+        WORK_ORDER.append(name)
     if isinstance(command, typer.Typer):
         app.add_typer(command, name=name)
     else:

@@ -62,8 +62,7 @@ class Ledger:
         ledger = cls(path, connection)
         try:
             connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            ledger._write_ahead()
             ledger._migrate()
         except sqlite3.DatabaseError as error:  # not a database, locked for too long, disk I/O
             connection.close()
@@ -80,8 +79,17 @@ class Ledger:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside lands, or nothing does. Nested calls join the outer one."""
+    def transaction(self, *, bulk: bool = False) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside lands, or nothing does. Nested calls join the outer one.
+
+        ``bulk``: a write that adds far more than it changes (an import of thousands of records). When no other
+        connection has the ledger open, it is written with a rollback journal instead of the write-ahead log:
+        the log would take every new page and then copy it into the ledger at the checkpoint (the new records
+        written twice), while a rollback journal keeps only the original of the few existing pages the write
+        changes, and the new pages go straight to the ledger, once. It is as atomic: a killed write leaves a
+        journal that SQLite plays back at the next open, restoring the ledger as it was. The ledger goes back
+        to the write-ahead log afterwards (readers then read while a writer writes). With another connection
+        open (a reader), the mode cannot change and the write goes through the log as usual."""
         if self._depth:
             self._depth += 1
             try:
@@ -89,6 +97,43 @@ class Ledger:
             finally:
                 self._depth -= 1
             return
+        journal = self._journal(bulk)
+        try:
+            with self._atomic() as connection:
+                yield connection
+        finally:
+            if journal:
+                self._journal(False)
+
+    def _journal(self, bulk: bool) -> bool:
+        """Set the journal for the next write: a rollback journal (``bulk``, synced fully at commit) or the
+        write-ahead log. True when the rollback journal was taken (no other connection had the ledger open)."""
+        if not bulk:
+            self._write_ahead()
+            return False
+        try:
+            mode = self.connection.execute("PRAGMA journal_mode = TRUNCATE").fetchone()[0]
+        except sqlite3.OperationalError:  # another connection has the ledger open: SQLite refuses at once
+            return False
+        if str(mode).lower() != "truncate":
+            return False
+        self.connection.execute("PRAGMA synchronous = FULL")
+        return True
+
+    def _write_ahead(self) -> None:
+        """The ledger's usual journal: the write-ahead log, so readers read while a writer writes. While another
+        process writes in bulk with a rollback journal (:meth:`transaction`), SQLite refuses the change at once:
+        this connection then reads and writes with that journal (waiting for the lock like any other) and the
+        bulk writer sets the log back when it is done."""
+        try:
+            self.connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+        self.connection.execute("PRAGMA synchronous = NORMAL")
+
+    @contextmanager
+    def _atomic(self) -> Iterator[sqlite3.Connection]:
         self.connection.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
