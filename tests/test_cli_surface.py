@@ -250,8 +250,8 @@ def test_the_cli_top_layer_contract_names_every_module_below_the_cli() -> None:
 
 
 def _entry(argv: list[str], *, load_all: bool) -> tuple[str, str]:
-    """What ``prisma-harvest ARGV`` prints (standard output, then standard error), and the project's modules it loaded (every command loaded first when
-    ``load_all``)."""
+    """What ``prisma-harvest ARGV`` prints (standard output, then standard error), and the project's modules it
+    loaded (every command loaded first when ``load_all``)."""
     script = (f"import sys\nsys.argv = ['prisma-harvest', *{argv!r}]\nfrom harvester.cli import main\n"
               f"{'main.load()' if load_all else ''}\ntry:\n    main.main()\nexcept SystemExit:\n    pass\n"
               "print('LOADED', sorted(m for m in sys.modules if m.startswith(('harvester', 'prisma'))))")
