@@ -71,6 +71,27 @@ def test_an_ovid_ris_cut_in_the_link_line_after_a_record_is_flagged(shared_dir: 
     assert not damaged(read_bytes(data, "o.ris").warnings)
 
 
+@pytest.mark.parametrize("path", [OVID_RIS, "ovid/ris/asreview__ovid_psycinfo.ris"])
+def test_an_ovid_ris_cut_in_the_link_line_of_its_first_record_is_flagged(shared_dir: Path, path: str) -> None:
+    """Seed 1 cut the Ovid file inside the link line after record 1 (``...citation: http://ovidsp.ovid.com``): 1
+    record of 4, silently, since there is no link before it to compare with. Ovid builds every full-text link
+    from the accession number (``AN=`` the record's ``ID``): a link line without it, or ending in a part of it,
+    was cut. Look-alikes that stay quiet: the first record with its whole link line (a valid one-record export),
+    and the link line cut after the accession number (not told: it reads as a whole link)."""
+    data = _corpus(shared_dir, path)
+    link = data.index(b"Link to the Ovid Full Text or citation: ")
+    accession = data.index(b"AN=", link) + len(b"AN=")
+    end_of_line = data.index(b"\n", link)
+    for end in (link + 45, link + 60, data.index(b"?", link) + 1, accession, accession + 4):
+        parsed = read_bytes(data[:end], "o.ris")
+        assert parsed.records_read == 1
+        assert any("after record 1's ER" in w and "cut" in w for w in damaged(parsed.warnings)), \
+            (data[link:end], parsed.warnings)
+    for end in (end_of_line, data.index(b"Link", accession)):  # the whole line; cut after its accession number
+        quiet = read_bytes(data[:end], "o.ris")
+        assert quiet.records_read == 1 and not damaged(quiet.warnings), quiet.warnings
+
+
 @pytest.mark.parametrize(("path", "count"), [(EBSCO_BIB, 2), (EUROPEPMC_BIB, 2)])
 def test_a_bibtex_file_ending_in_an_entrys_first_word_is_flagged(shared_dir: Path, path: str, count: int) -> None:
     """BibTeX starts an entry at every ``@``: a file that ends in ``@artic`` lost that entry (found by seeds 1
