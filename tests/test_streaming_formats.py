@@ -7,6 +7,7 @@ XML formats) is refused in one line naming the file, its size, its format and wh
 from __future__ import annotations
 
 import csv
+import json
 from functools import cache
 from pathlib import Path
 
@@ -137,3 +138,83 @@ def test_a_streamed_file_holds_one_block_and_one_record_whatever_its_length(shar
         assert count >= copies
         del big
     assert peaks[1] < 2 * peaks[0] + 256 * 1024, peaks  # not ten times
+
+
+def _mapping_for(text: str) -> dict[str, str]:
+    """A column mapping from a file's own header (its first, second and last columns): any mapping must stream
+    as it reads whole."""
+    import csv as csv_module
+
+    from harvester.formats.csv import _header_line
+
+    line = _header_line(text)[1]
+    delimiter = "\t" if line.count("\t") > line.count(",") else ","
+    headers = next(csv_module.reader([line], delimiter=delimiter))
+    return {"title": headers[0], "authors": headers[1], "source_id": headers[-1]}
+
+
+def test_a_mapped_csv_streams_as_it_reads_whole_on_every_corpus_csv(shared_dir: Path) -> None:
+    """``import --map`` on a large CSV reads it block by block: the same records, rejections and warnings as
+    the whole-file reader with the same mapping, however the text is cut."""
+    from harvester.formats.csv import read_csv, stream
+
+    files = [path for path, name in _corpus_files(shared_dir) if name == "csv"]
+    assert len(files) >= 10
+    for path in files:
+        source = inspect_path(shared_dir / "corpus" / path)
+        text = source.text()
+        mapping = _mapping_for(text)
+        whole = read_csv(text, path, None, mapping=mapping)
+        small = (shared_dir / "corpus" / path).stat().st_size < 200_000
+        for size in (7, 4096) if small else (997, 65536):
+            warnings: list[str] = []
+            items = list(stream(source.blocks(size), path, None, warnings, mapping=mapping))
+            assert [i for i in items if not hasattr(i, "reason")] == list(whole.records), (path, size)
+            assert [i for i in items if hasattr(i, "reason")] == list(whole.rejected), (path, size)
+            assert warnings == list(whole.warnings), (path, size)
+
+
+MAPPED_CSV = "Paper title,Writers,Pub year,Ref\n" + "".join(
+    f'"A study, part {n}","Smith, J; Doe, A",{2000 + n % 20},r{n}\n' for n in range(300))
+
+
+def test_a_mapped_csv_too_large_to_read_whole_is_imported_block_by_block(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mapping = {"title": "Paper title", "authors": "Writers", "year": "Pub year", "source_id": "Ref"}
+    monkeypatch.setattr(encoding_module, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "HEAD_BYTES", 1024)
+    stored = []
+    for streamed in (False, True):
+        folder = tmp_path / str(streamed)
+        folder.mkdir()
+        path = folder / "sheet.csv"
+        path.write_text(MAPPED_CSV, encoding="utf-8")
+        monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
+        monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000 if streamed else 1 << 40)  # read whole: refused
+        loaded = protocol_module.load(_protocol(folder, "Rayyan"))
+        with Ledger.open(loaded.ledger_path) as ledger:
+            result = import_file(ledger, loaded, path, source="S", mapping=mapping)
+            assert (result.status, result.imported) == ("imported", 300)
+            assert ("read block by block" in result.message) is streamed
+            assert "column mapping given (title=Paper title" in result.detection
+            run = ledger.connection.execute("SELECT parameters FROM runs WHERE kind = 'import'").fetchone()[0]
+            assert json.loads(run)["mapping"] == mapping
+            stored.append([(s.record.title, s.record.authors, s.record.year, s.record.source_id, s.record.line,
+                            s.record.raw, s.record.tags) for s in iter_records(ledger)])
+    assert stored[0] == stored[1] and stored[1][0][:4] == ("A study, part 0", ("Smith, J", "Doe, A"), 2000, "r0")
+
+
+def test_a_mapping_that_does_not_fit_a_large_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamed or refused as too large, a mapping naming a column the file lacks is the error given."""
+    monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0)
+    monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000)
+    path = tmp_path / "sheet.csv"
+    path.write_text(MAPPED_CSV, encoding="utf-8")
+    loaded = protocol_module.load(_protocol(tmp_path, "Rayyan"))
+    with Ledger.open(loaded.ledger_path) as ledger:
+        with pytest.raises(FormatError, match="the mapping names column.s. 'Titel' that the header does not have"):
+            import_file(ledger, loaded, path, source="S", mapping={"title": "Titel"})
+        with pytest.raises(FormatError, match="a column mapping .--map. reads CSV files"):
+            import_file(ledger, loaded, path, source="S", mapping={"title": "Paper title"}, format="ris")
+        assert ledger.connection.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0

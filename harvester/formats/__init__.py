@@ -95,11 +95,13 @@ def read_source(source: TextSource, format: str | None = None, database: str | N
     refused here: a format that can, reads it block by block instead (``importing_stream``)."""
     path = source.path
     if source.size > MAX_WHOLE_BYTES:
+        if mapping is not None:  # a mapping that does not fit the file says so first
+            _read_mapped(source.head(_HEAD_CHARS), path, format, database, mapping)
         raise FormatError(path, too_large(source, format))
     text, encoding, warnings = source.text(), source.encoding, list(source.warnings)
     if mapping is not None:
         return _read_mapped(text, path, format, database, mapping).with_context(
-            encoding=encoding, detection=_mapped_detection(text, mapping), warnings=warnings)
+            encoding=encoding, detection=mapped_detection(text, mapping), warnings=warnings)
     fmt, detection = decide(text, path, format)
     parsed = fmt.read(text, path, database or detection.database)
     return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)
@@ -144,7 +146,8 @@ def _read_mapped(text: str, path: str, format: str | None, database: str | None,
     return read_csv(text, path, database, mapping=mapping)
 
 
-def _mapped_detection(text: str, mapping: Mapping[str, str]) -> Detection:
+def mapped_detection(text: str, mapping: Mapping[str, str]) -> Detection:
+    """What the detection says of a CSV read with the user's column mapping (``text``: the file or its start)."""
     sniffed = get_format("csv").sniff(text)
     pairs = ", ".join(f"{name}={column}" for name, column in mapping.items())
     return Detection("csv", sniffed.confidence if sniffed else 0.0, sniffed.database if sniffed else None,
