@@ -238,17 +238,21 @@ def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: So
     source = chosen or choose_source(protocol, path, database=stream.detection.database)
     database = source.database if source.kind in DATABASE_FILE_KINDS else stream.detection.database
     _mismatch(path, source, stream.detection.database, named)
-    if next(stream.items(database, []), None) is None:
-        return None
     parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": stream.format.name,
                                      "strict": strict, "encoding": stream.encoding, "streamed": True}
     if mapping is not None:
         parameters["mapping"] = dict(mapping)
-    return _store(ledger, source, path, sha256=sha256, size=size, format=stream.format.name, database=database,
-                  evidence=stream.detection.evidence, encoding=stream.encoding,
-                  warnings=list(stream.warnings) + _mismatch(path, source, stream.detection.database),
-                  strict=strict, parameters=parameters, items=lambda found: stream.items(database, found),
-                  how=", read block by block", progress=progress)
+    try:  # a reader may find the file unreadable only as it goes (XML not well-formed): nothing is kept but the why
+        if next(stream.items(database, []), None) is None:
+            return None
+        return _store(ledger, source, path, sha256=sha256, size=size, format=stream.format.name, database=database,
+                      evidence=stream.detection.evidence, encoding=stream.encoding,
+                      warnings=list(stream.warnings) + _mismatch(path, source, stream.detection.database),
+                      strict=strict, parameters=parameters, items=lambda found: stream.items(database, found),
+                      how=", read block by block", progress=progress)
+    except FormatError as error:
+        _record_failure(ledger, chosen, path, sha256, stream.format.name, str(error), mapping)
+        raise
 
 
 def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int, format: str, database: str | None,

@@ -60,12 +60,30 @@ def open_stream(path: Path, format: str | None, text: TextSource,
         if format is not None and get_format(format).name != "csv":
             return None
         fmt = get_format("csv")
-        return Stream(path, fmt, mapped_detection(text.head(HEAD_BYTES), mapping), text.encoding, text.warnings,
+        return Stream(path, fmt, mapped_detection(_head(text), mapping), text.encoding, text.warnings,
                       partial(csv_format.stream, mapping=mapping), text)
     try:
-        fmt, detection = decide(text.head(HEAD_BYTES), str(path), format)
+        fmt, detection = decide(_head(text), str(path), format)
     except FormatError:
         return None
     if fmt.stream is None:
         return None
     return Stream(path, fmt, detection, text.encoding, text.warnings, fmt.stream, text)
+
+
+def _head(text: TextSource) -> str:
+    """The file's first ``HEAD_BYTES`` characters, cut after its last whole line, as the whole-file detection sees
+    them; a file whose lines are longer than half of that (an EndNote library written on one line) is cut there,
+    not after its first line (its XML declaration, which names no format)."""
+    head = text.head(HEAD_BYTES)
+    if len(head) >= HEAD_BYTES // 2 or len(head) >= text.size:
+        return head
+    return "".join(_first_chars(text, HEAD_BYTES))
+
+
+def _first_chars(text: TextSource, count: int) -> Iterator[str]:
+    for block in text.blocks():
+        yield block[:count]
+        count -= len(block)
+        if count <= 0:
+            return
