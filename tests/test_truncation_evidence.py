@@ -132,6 +132,22 @@ def test_two_ris_records_run_together_by_a_lost_end_and_start_are_flagged(shared
     assert not read_bytes(data, "m.ris").warnings
 
 
+def test_two_endnote_tagged_records_run_together_are_flagged(shared_dir: Path) -> None:
+    """A deletion across the blank lines between two EndNote tagged records and the second one's ``%T`` line joins
+    them (seed 4: 6 records read as 5): the record then holds two years, volumes, issues, page ranges, which a
+    record holds once. Look-alikes that stay quiet: the whole file, and a record with several authors."""
+    path = "endnote/tagged_enw/colrev__ais_enl.txt"
+    data = _corpus(shared_dir, path)
+    second = data.index(b"\n\n%T ", data.index(b"%X "))
+    parsed = read_bytes(data[:second - 10] + data[data.index(b"\n", second + 3):], "e.txt")
+    assert parsed.records_read == 5
+    assert any("e.txt:1: record 1 holds two %D lines: two records run together" in w for w in parsed.warnings), \
+        parsed.warnings
+    whole = read_bytes(data, "e.txt")
+    assert whole.records_read == 6 and not [w for w in whole.warnings if "holds two" in w]
+    assert any(sum(1 for tag, _ in r.tags if tag == "%A") > 1 for r in whole.records)
+
+
 def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir: Path) -> None:
     """Ovid writes ``NL`` and a link line after each record's ER; the file cut inside the NL of record 5 (seed 2)
     ends where every record before had its link line: the record after it was lost."""
