@@ -141,11 +141,11 @@ def import_file(ledger: Ledger, protocol: Protocol, path: str | Path, *, source:
     except FormatError as error:
         _record_failure(ledger, chosen, path, sha256, fmt, str(error), mapping)
         raise
-    if size > STREAM_ABOVE_BYTES and mapping is None:
-        stream = open_stream(path, fmt, text)
+    if size > STREAM_ABOVE_BYTES:
+        stream = open_stream(path, fmt, text, mapping)
         if stream is not None:
             streamed = _store_stream(ledger, protocol, stream, chosen, sha256, size, strict, progress,
-                                     named=source is not None and not force)
+                                     named=source is not None and not force, mapping=mapping)
             if streamed is not None:
                 return streamed
     named_database = chosen.database if chosen is not None and chosen.kind in DATABASE_FILE_KINDS else None
@@ -230,23 +230,29 @@ def _store_parsed(ledger: Ledger, source: Source, path: Path, size: int, sha256:
 
 
 def _store_stream(ledger: Ledger, protocol: Protocol, stream: Stream, chosen: Source | None, sha256: str,
-                  size: int, strict: bool, progress: Progress | None = None, named: bool = False
-                  ) -> ImportResult | None:
+                  size: int, strict: bool, progress: Progress | None = None, named: bool = False,
+                  mapping: Mapping[str, str] | None = None) -> ImportResult | None:
     """A large file read block by block: its records go through :func:`_store` as they are read. None (nothing
     written) when the file holds no record at all: the whole-file reader says why."""
     path = stream.path
     source = chosen or choose_source(protocol, path, database=stream.detection.database)
     database = source.database if source.kind in DATABASE_FILE_KINDS else stream.detection.database
     _mismatch(path, source, stream.detection.database, named)
-    if next(stream.items(database, []), None) is None:
-        return None
     parameters: dict[str, object] = {"path": str(path), "sha256": sha256, "format": stream.format.name,
                                      "strict": strict, "encoding": stream.encoding, "streamed": True}
-    return _store(ledger, source, path, sha256=sha256, size=size, format=stream.format.name, database=database,
-                  evidence=stream.detection.evidence, encoding=stream.encoding,
-                  warnings=list(stream.warnings) + _mismatch(path, source, stream.detection.database),
-                  strict=strict, parameters=parameters, items=lambda found: stream.items(database, found),
-                  how=", read block by block", progress=progress)
+    if mapping is not None:
+        parameters["mapping"] = dict(mapping)
+    try:  # a reader may find the file unreadable only as it goes (XML not well-formed): nothing is kept but the why
+        if next(stream.items(database, []), None) is None:
+            return None
+        return _store(ledger, source, path, sha256=sha256, size=size, format=stream.format.name, database=database,
+                      evidence=stream.detection.evidence, encoding=stream.encoding,
+                      warnings=list(stream.warnings) + _mismatch(path, source, stream.detection.database),
+                      strict=strict, parameters=parameters, items=lambda found: stream.items(database, found),
+                      how=", read block by block", progress=progress)
+    except FormatError as error:
+        _record_failure(ledger, chosen, path, sha256, stream.format.name, str(error), mapping)
+        raise
 
 
 def _store(ledger: Ledger, source: Source, path: Path, *, sha256: str, size: int, format: str, database: str | None,

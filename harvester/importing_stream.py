@@ -1,8 +1,11 @@
 """Reading a large export block by block, so memory stays flat however many records it holds.
 
 :func:`harvester.importing.import_file` asks :func:`open_stream` for a file larger than
-``STREAM_ABOVE_BYTES`` whose format declares a block reader (``FileFormat.stream``; RIS does). The file
-has already been checked whole by ``encoding.inspect_path`` (the one reading path for every size:
+``STREAM_ABOVE_BYTES`` whose format declares a block reader (``FileFormat.stream``): RIS, CSV (with or
+without a column mapping, ``import --map``), Web of Science tab, MEDLINE (and ERIC's nbib), Web of Science
+plain text, EndNote tagged and Ovid. BibTeX and the XML formats (EndNote XML, PubMed XML, ICTRP XML) are
+read whole, up to ``formats.MAX_WHOLE_BYTES``, and refused above it (see docs/importing.md, Large files).
+The file has already been checked whole by ``encoding.inspect_path`` (the one reading path for every size:
 encoding decided and verified on the whole file, NUL characters and over-long lines refused, before
 anything is written); the format is decided on its first 256 KB, exactly as
 :func:`harvester.formats.read_source` decides it for a whole file. The records then go to the ledger as
@@ -13,12 +16,13 @@ large to read whole). Nothing here writes to the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from harvester.errors import FormatError
-from harvester.formats import decide
+from harvester.formats import decide, get_format, mapped_detection
 from harvester.formats.base import Detection, FileFormat, Rejected, Streamer
 from harvester.formats.encoding import TextSource
 from harvester.records import Record
@@ -45,12 +49,41 @@ class Stream:
         return self._reader(self._text.blocks(BLOCK_BYTES), str(self.path), database, warnings)
 
 
-def open_stream(path: Path, format: str | None, text: TextSource) -> Stream | None:
-    """The file as a :class:`Stream`, or None when it cannot be streamed (the caller reads it whole)."""
+def open_stream(path: Path, format: str | None, text: TextSource,
+                mapping: Mapping[str, str] | None = None) -> Stream | None:
+    """The file as a :class:`Stream`, or None when it cannot be streamed (the caller reads it whole).
+    ``mapping`` (``import --map``): a CSV read with the columns it names; None for a format that is not CSV
+    (the whole-file reader refuses the mapping, saying why)."""
+    if mapping is not None:
+        from harvester.formats import csv as csv_format  # format modules load when needed (start-up time)
+
+        if format is not None and get_format(format).name != "csv":
+            return None
+        fmt = get_format("csv")
+        return Stream(path, fmt, mapped_detection(_head(text), mapping), text.encoding, text.warnings,
+                      partial(csv_format.stream, mapping=mapping), text)
     try:
-        fmt, detection = decide(text.head(HEAD_BYTES), str(path), format)
+        fmt, detection = decide(_head(text), str(path), format)
     except FormatError:
         return None
     if fmt.stream is None:
         return None
     return Stream(path, fmt, detection, text.encoding, text.warnings, fmt.stream, text)
+
+
+def _head(text: TextSource) -> str:
+    """The file's first ``HEAD_BYTES`` characters, cut after its last whole line, as the whole-file detection sees
+    them; a file whose lines are longer than half of that (an EndNote library written on one line) is cut there,
+    not after its first line (its XML declaration, which names no format)."""
+    head = text.head(HEAD_BYTES)
+    if len(head) >= HEAD_BYTES // 2 or len(head) >= text.size:
+        return head
+    return "".join(_first_chars(text, HEAD_BYTES))
+
+
+def _first_chars(text: TextSource, count: int) -> Iterator[str]:
+    for block in text.blocks():
+        yield block[:count]
+        count -= len(block)
+        if count <= 0:
+            return

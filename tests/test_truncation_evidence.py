@@ -71,6 +71,27 @@ def test_an_ovid_ris_cut_in_the_link_line_after_a_record_is_flagged(shared_dir: 
     assert not damaged(read_bytes(data, "o.ris").warnings)
 
 
+@pytest.mark.parametrize("path", [OVID_RIS, "ovid/ris/asreview__ovid_psycinfo.ris"])
+def test_an_ovid_ris_cut_in_the_link_line_of_its_first_record_is_flagged(shared_dir: Path, path: str) -> None:
+    """Seed 1 cut the Ovid file inside the link line after record 1 (``...citation: http://ovidsp.ovid.com``): 1
+    record of 4, silently, since there is no link before it to compare with. Ovid builds every full-text link
+    from the accession number (``AN=`` the record's ``ID``): a link line without it, or ending in a part of it,
+    was cut. Look-alikes that stay quiet: the first record with its whole link line (a valid one-record export),
+    and the link line cut after the accession number (not told: it reads as a whole link)."""
+    data = _corpus(shared_dir, path)
+    link = data.index(b"Link to the Ovid Full Text or citation: ")
+    accession = data.index(b"AN=", link) + len(b"AN=")
+    end_of_line = data.index(b"\n", link)
+    for end in (link + 45, link + 60, data.index(b"?", link) + 1, accession, accession + 4):
+        parsed = read_bytes(data[:end], "o.ris")
+        assert parsed.records_read == 1
+        assert any("after record 1's ER" in w and "cut" in w for w in damaged(parsed.warnings)), \
+            (data[link:end], parsed.warnings)
+    for end in (end_of_line, data.index(b"Link", accession)):  # the whole line; cut after its accession number
+        quiet = read_bytes(data[:end], "o.ris")
+        assert quiet.records_read == 1 and not damaged(quiet.warnings), quiet.warnings
+
+
 @pytest.mark.parametrize(("path", "count"), [(EBSCO_BIB, 2), (EUROPEPMC_BIB, 2)])
 def test_a_bibtex_file_ending_in_an_entrys_first_word_is_flagged(shared_dir: Path, path: str, count: int) -> None:
     """BibTeX starts an entry at every ``@``: a file that ends in ``@artic`` lost that entry (found by seeds 1
@@ -109,6 +130,22 @@ def test_two_ris_records_run_together_by_a_lost_end_and_start_are_flagged(shared
     assert any("record 1 holds two N2 lines" in w or "holds a tag inside it" in w for w in parsed.warnings), \
         parsed.warnings
     assert not read_bytes(data, "m.ris").warnings
+
+
+def test_two_endnote_tagged_records_run_together_are_flagged(shared_dir: Path) -> None:
+    """A deletion across the blank lines between two EndNote tagged records and the second one's ``%T`` line joins
+    them (seed 4: 6 records read as 5): the record then holds two years, volumes, issues, page ranges, which a
+    record holds once. Look-alikes that stay quiet: the whole file, and a record with several authors."""
+    path = "endnote/tagged_enw/colrev__ais_enl.txt"
+    data = _corpus(shared_dir, path)
+    second = data.index(b"\n\n%T ", data.index(b"%X "))
+    parsed = read_bytes(data[:second - 10] + data[data.index(b"\n", second + 3):], "e.txt")
+    assert parsed.records_read == 5
+    assert any("e.txt:1: record 1 holds two %D lines: two records run together" in w for w in parsed.warnings), \
+        parsed.warnings
+    whole = read_bytes(data, "e.txt")
+    assert whole.records_read == 6 and not [w for w in whole.warnings if "holds two" in w]
+    assert any(sum(1 for tag, _ in r.tags if tag == "%A") > 1 for r in whole.records)
 
 
 def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir: Path) -> None:

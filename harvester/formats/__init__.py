@@ -21,8 +21,9 @@ from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
 _NOT_FORMATS = {"base", "encoding"}
 #: The largest file read whole (records, raw text and tags of every record are held): about 1 GB of memory per
-#: 100 MB of export. Larger files are imported block by block where the format can (RIS, CSV, WoS tab and the
-#: line-tagged formats: MEDLINE, Web of Science plain text, EndNote tagged, Ovid), else refused.
+#: 100 MB of export. Larger files are imported block by block where the format can (every format but BibTeX:
+#: RIS, CSV, WoS tab, the line-tagged formats MEDLINE, Web of Science plain text, EndNote tagged and Ovid, and the
+#: XML formats), else refused.
 MAX_WHOLE_BYTES = 256 * 1024 * 1024
 #: How much of a file too large to read whole is read to name its format in the refusal.
 _HEAD_CHARS = 256 * 1024
@@ -95,11 +96,13 @@ def read_source(source: TextSource, format: str | None = None, database: str | N
     refused here: a format that can, reads it block by block instead (``importing_stream``)."""
     path = source.path
     if source.size > MAX_WHOLE_BYTES:
+        if mapping is not None:  # a mapping that does not fit the file says so first
+            _read_mapped(source.head(_HEAD_CHARS), path, format, database, mapping)
         raise FormatError(path, too_large(source, format))
     text, encoding, warnings = source.text(), source.encoding, list(source.warnings)
     if mapping is not None:
         return _read_mapped(text, path, format, database, mapping).with_context(
-            encoding=encoding, detection=_mapped_detection(text, mapping), warnings=warnings)
+            encoding=encoding, detection=mapped_detection(text, mapping), warnings=warnings)
     fmt, detection = decide(text, path, format)
     parsed = fmt.read(text, path, database or detection.database)
     return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)
@@ -144,7 +147,8 @@ def _read_mapped(text: str, path: str, format: str | None, database: str | None,
     return read_csv(text, path, database, mapping=mapping)
 
 
-def _mapped_detection(text: str, mapping: Mapping[str, str]) -> Detection:
+def mapped_detection(text: str, mapping: Mapping[str, str]) -> Detection:
+    """What the detection says of a CSV read with the user's column mapping (``text``: the file or its start)."""
     sniffed = get_format("csv").sniff(text)
     pairs = ", ".join(f"{name}={column}" for name, column in mapping.items())
     return Detection("csv", sniffed.confidence if sniffed else 0.0, sniffed.database if sniffed else None,

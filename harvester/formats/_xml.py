@@ -1,12 +1,14 @@
 """What the XML export readers share: a safe parser (no entities, no DTD, no network) and one loop that reads
 a file's record elements one at a time, so a large file stays flat in memory and a file broken half-way still
-gives every record before the break (the broken one rejected with its line)."""
+gives every record before the break (the broken one rejected with its line). The loop reads text arriving in
+pieces (:class:`PieceReader`): the whole text is one piece, a large file's blocks are many, and both give the
+same records, since lxml's ``iterparse`` reads its source in pieces either way."""
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from lxml import etree
@@ -26,34 +28,80 @@ PARSER_OPTIONS: dict[str, Any] = {
 DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
+#: How much of a file's start is looked at for declared entities.
+ENTITY_HEAD = 100_000
+
+
+class PieceReader:
+    """Text arriving in pieces, read as UTF-8 bytes (a file object for lxml's ``iterparse``): holds one piece."""
+
+    def __init__(self, pieces: Iterable[str]) -> None:
+        self._pieces = iter(pieces)
+        self._held = b""
+        self._at = 0
+
+    def read(self, size: int = -1) -> bytes:
+        while self._at >= len(self._held):
+            piece = next(self._pieces, None)
+            if piece is None:
+                return b""
+            self._held, self._at = piece.encode("utf-8"), 0
+        end = len(self._held) if size < 0 else self._at + size
+        found = self._held[self._at:end]
+        self._at += len(found)
+        return found
+
+
+def head_of(pieces: Iterable[str], size: int) -> tuple[str, Iterator[str]]:
+    """The first ``size`` characters of a text arriving in pieces (or more: whole pieces), and the rest."""
+    found: list[str] = []
+    held = 0
+    rest = iter(pieces)
+    while held < size:
+        piece = next(rest, None)
+        if piece is None:
+            break
+        found.append(piece)
+        held += len(piece)
+    return "".join(found), rest
+
+
 def read_elements(text: str, path: str, tag: str, make: Callable[[Any, int], Record], *, missing: str
                   ) -> tuple[list[Record], list[Rejected]]:
-    """Every ``tag`` element made into a record by ``make(element, position)``; a record with no title, DOI or
-    id is rejected with ``missing`` as the reason. Refuses a file that declares entities (no real export does;
-    an entity-expansion bomb does)."""
-    if re.search(r"<!ENTITY", text[:100000], re.IGNORECASE):
-        raise FormatError(path, "the XML declares entities (an entity-expansion attack?); refused, nothing read",
-                          line=text[: text.upper().find("<!ENTITY")].count("\n") + 1)
-    body = DECLARATION.sub(lambda m: "\n" * m.group(0).count("\n"), text, count=1)
+    """Every ``tag`` element of a whole text, as :func:`iter_elements` reads them: records and rejected."""
     records: list[Record] = []
     rejected: list[Rejected] = []
+    for item in iter_elements([text], path, tag, make, missing=missing):
+        (records if isinstance(item, Record) else rejected).append(item)  # type: ignore[arg-type]
+    return records, rejected
+
+
+def iter_elements(pieces: Iterable[str], path: str, tag: str, make: Callable[[Any, int], Record], *, missing: str
+                  ) -> Iterator[Record | Rejected]:
+    """Every ``tag`` element made into a record by ``make(element, position)``, in order; a record with no title,
+    DOI or id is rejected with ``missing`` as the reason. Refuses a file that declares entities (no real export
+    does; an entity-expansion bomb does), and one not well-formed before its first record."""
+    head, rest = head_of(pieces, ENTITY_HEAD)
+    if re.search(r"<!ENTITY", head[:ENTITY_HEAD], re.IGNORECASE):
+        raise FormatError(path, "the XML declares entities (an entity-expansion attack?); refused, nothing read",
+                          line=head[: head.upper().find("<!ENTITY")].count("\n") + 1)
+    head = DECLARATION.sub(lambda m: "\n" * m.group(0).count("\n"), head, count=1)
     position = 0
-    events = etree.iterparse(io.BytesIO(body.encode("utf-8")), events=("end",), tag=tag, **PARSER_OPTIONS)
+    events = etree.iterparse(PieceReader(chain([head], rest)), events=("end",), tag=tag, **PARSER_OPTIONS)
     try:
         for _, element in events:
             position += 1
             record = make(element, position)
             if record.title or record.doi or record.source_id:
-                records.append(record)
+                yield record
             else:
-                rejected.append(Rejected(position, record.line, missing, record.raw))
+                yield Rejected(position, record.line, missing, record.raw)
             element.clear(keep_tail=True)
             while element.getprevious() is not None:  # drop the records already read: memory stays flat
                 del element.getparent()[0]
     except etree.XMLSyntaxError as error:
         line = error.lineno or 0
-        if position == 0 and not records:
+        if position == 0:
             raise FormatError(path, f"not well-formed XML: {error.msg}", line=line) from error
-        rejected.append(Rejected(position + 1, line, f"the XML breaks here ({error.msg}); the file looks truncated "
-                                                     "or damaged after this point"))
-    return records, rejected
+        yield Rejected(position + 1, line, f"the XML breaks here ({error.msg}); the file looks truncated "
+                                           "or damaged after this point")

@@ -225,13 +225,14 @@ def read_csv(text: str, path: str, database: str | None = None, mapping: Mapping
 
 
 def stream(pieces: Iterable[str], path: str, database: str | None,
-           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+           warnings: list[str] | None = None, mapping: Mapping[str, str] | None = None) -> Iterator[Record | Rejected]:
     """The block reader: the header and its table decided on the first lines (as :func:`read_csv` does on the
-    whole text, which looks no further than 20 lines), then the rows as they come, one at a time."""
+    whole text, which looks no further than 20 lines), then the rows as they come, one at a time. ``mapping``
+    (``import --map``) reads the columns it names, as :func:`read_csv` does."""
     lines = lines_of(pieces)
     head = [line for _, line in zip(range(21), lines, strict=False)]
     try:
-        table, quoting, number = _table_for("\n".join(head), path, database, None, None)
+        table, quoting, number = _table_for("\n".join(head), path, database, mapping, None)
     except FormatError:
         return  # nothing streamed: the whole-file reader says why
     yield from iter_table(itertools.chain(head, lines), path, database, table, quoting=quoting, skip_lines=number,

@@ -4,7 +4,8 @@ There is one reading path, whatever the file's size: :func:`inspect_path` (or :f
 reads the bytes once in blocks of ``BLOCK_BYTES`` and decides the encoding, then checks the whole
 file before any record is read: it must decode (UTF-8 that stops being UTF-8 anywhere falls back to
 Windows-1252 with a warning naming the first bad line), hold no NUL character (binary, a sparse file,
-a wrongly encoded export), hold no line longer than ``MAX_LINE_CHARS`` and not be empty. The result,
+a wrongly encoded export), hold no line longer than ``MAX_LINE_CHARS`` (XML aside: it is not read by
+lines, and EndNote writes a library on one line) and not be empty. The result,
 a :class:`TextSource`, gives the text block by block (:meth:`TextSource.blocks`, for files read as
 they stream) or whole (:meth:`TextSource.text`); both give the same characters, so a large file and a
 small file with the same bytes give the same records. Memory during the checks is one block.
@@ -141,15 +142,16 @@ def _inspect(opener: Opener, path: str) -> TextSource:
             raise FormatError(path, "this is a binary file, not a text export (is it a PDF, a ZIP or an .xlsx?)")
         encoding = "utf-8"
     warnings: list[str] = []
+    lines = not _looks_xml(sample, encoding)
     try:
-        size = _check(opener, path, encoding)
+        size = _check(opener, path, encoding, lines)
     except _NotUtf8 as error:
         if declared:
             raise FormatError(path, f"declared {encoding} by its byte-order mark but cannot be decoded: "
                                     f"{error.reason}", line=error.line) from None
         warnings.append(f"{path}:{error.line}: not valid UTF-8; read as Windows-1252 (check accented characters)")
         encoding = "cp1252"
-        size = _check(opener, path, encoding)
+        size = _check(opener, path, encoding, lines)
     return TextSource(path, encoding, tuple(warnings), size, opener)
 
 
@@ -160,9 +162,10 @@ class _NotUtf8(Exception):  # noqa: N818 - internal signal, never leaves this mo
         self.reason = reason
 
 
-def _check(opener: Opener, path: str, encoding: str) -> int:
-    """Decode every block once: NUL characters, over-long lines and an empty file are refused; a decoding
-    error raises :class:`_NotUtf8` with its line. Returns the size in bytes."""
+def _check(opener: Opener, path: str, encoding: str, lines: bool = True) -> int:
+    """Decode every block once: NUL characters, over-long lines (unless ``lines`` is False: XML, see
+    :func:`_looks_xml`) and an empty file are refused; a decoding error raises :class:`_NotUtf8` with its line.
+    Returns the size in bytes."""
     errors = "replace" if encoding == "cp1252" else "strict"
     decoder = codecs.getincrementaldecoder(_codec(encoding))(errors=errors)
     lines_before = 0  # newlines (CRLF, CR, LF each one) in the blocks already checked
@@ -185,13 +188,22 @@ def _check(opener: Opener, path: str, encoding: str) -> int:
             if blank and text and not text.isspace():
                 blank = False
             crs = "\r" in text  # most exports have none: each newline check below is then one scan, not three
-            line_length = _longest(text, line_length, path, lines_before, crs)
+            if lines:
+                line_length = _longest(text, line_length, path, lines_before, crs)
             lines_before += _newlines(text, crs)
             if not data:
                 break
     if blank:
         raise FormatError(path, "the file is empty")
     return size
+
+
+def _looks_xml(sample: bytes, encoding: str) -> bool:
+    """Whether a file opens as XML (``<`` first, after a BOM and blanks). Its lines are not capped: XML is read
+    element by element, never line by line, and EndNote 20 writes a whole library on one line (a library of a
+    few thousand records is over the cap)."""
+    text = sample.decode(_codec(encoding), errors="ignore").lstrip("\ufeff \t\r\n")
+    return text.startswith("<")
 
 
 def _longest(text: str, running: int, path: str, lines_before: int, crs: bool = True) -> int:

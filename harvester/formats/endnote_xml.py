@@ -14,13 +14,15 @@ in its last record still gives every complete record before it, the broken one r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from lxml import etree
 
 from harvester.formats import _fields as f
 from harvester.formats import _xml
-from harvester.formats.base import Detection, FileFormat, Parsed
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised text field -> element paths inside ``<record>``; the first non-empty wins.
@@ -64,13 +66,31 @@ def sniff(text: str) -> Detection | None:
 
 def read(text: str, path: str, database: str | None) -> Parsed:
     """Every ``<record>`` of an EndNote XML file, in order."""
-    app = re.search(r'<source-app[^>]*name="([^"]+)"', text[:4000])
-    file_database = database or (app.group(1) if app else "EndNote")
+    file_database = _file_database(text, database)
     records, rejected = _xml.read_elements(text, path, "record",
                                            lambda element, position: element_record(element, file_database, position),
-                                           missing="the record has no title, DOI or accession number")
+                                           missing=_MISSING)
     return Parsed(path=path, format="endnote-xml", database=file_database, records=tuple(records),
                   rejected=tuple(rejected))
+
+
+_MISSING = "the record has no title, DOI or accession number"
+
+
+def _file_database(text: str, database: str | None) -> str:
+    """The database named by the user, else the application that wrote the file (in its first 4,000 characters)."""
+    app = re.search(r'<source-app[^>]*name="([^"]+)"', text[:4000])
+    return database or (app.group(1) if app else "EndNote")
+
+
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The block reader: the records of a text arriving in pieces, one at a time, as :func:`read` gives them."""
+    head, rest = _xml.head_of(pieces, 4000)
+    file_database = _file_database(head, database)
+    return _xml.iter_elements(chain([head], rest), path, "record",
+                              lambda element, position: element_record(element, file_database, position),
+                              missing=_MISSING)
 
 
 def _text(element: Any) -> str:
@@ -160,4 +180,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("endnote_xml", "enl-xml"),
     extensions=(".xml",),
+    stream=stream,
 )

@@ -10,13 +10,14 @@ before the break.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import etree
 
 from harvester.formats import _fields as f
 from harvester.formats import _xml
-from harvester.formats.base import Detection, FileFormat, Parsed
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 #: Normalised text field -> ``<Trial>`` child elements; the first non-empty wins.
@@ -48,8 +49,19 @@ def read(text: str, path: str, database: str | None) -> Parsed:
     name = database or DATABASE
     records, rejected = _xml.read_elements(text, path, "Trial",
                                            lambda element, position: trial_record(element, name, position),
-                                           missing="the trial has no TrialID and no title")
+                                           missing=_MISSING)
     return Parsed(path=path, format="ictrp-xml", database=name, records=tuple(records), rejected=tuple(rejected))
+
+
+_MISSING = "the trial has no TrialID and no title"
+
+
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The block reader: the trials of a text arriving in pieces, one at a time, as :func:`read` gives them."""
+    name = database or DATABASE
+    return _xml.iter_elements(pieces, path, "Trial", lambda element, position: trial_record(element, name, position),
+                              missing=_MISSING)
 
 
 def trial_record(element: Any, database: str, position: int) -> Record:
@@ -72,4 +84,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("ictrp",),
     extensions=(".xml",),
+    stream=stream,
 )

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO
+from itertools import chain
+from typing import IO, cast
 
 from lxml import etree
 
 from harvester.errors import FormatError
 from harvester.formats import _fields as f
+from harvester.formats import _xml
 from harvester.formats._fields import find_doi
-from harvester.formats.base import Detection, FileFormat, Parsed
+from harvester.formats.base import Detection, FileFormat, Parsed, Rejected
 from harvester.records import Record
 
 DATABASE = "PubMed"
@@ -355,18 +357,27 @@ def sniff(text: str) -> Detection | None:
 
 def read(text: str, path: str, database: str | None = None) -> Parsed:
     """Read a whole PubMed XML file (already decoded); a malformed document is refused with its line."""
+    warnings: list[str] = []
+    records = tuple(stream([text], path, database, warnings))
+    return Parsed(path=path, format="pubmed-xml", database=database or DATABASE, records=records,  # type: ignore[arg-type]
+                  warnings=tuple(warnings))
+
+
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The records of a PubMed XML text arriving in pieces (the whole text is one piece), one at a time; a
+    malformed document raises :class:`FormatError` with its line (an import then stores nothing), and the
+    ``DeleteCitation`` PMIDs are a warning at the end."""
     reader = PubMedXmlReader(database or DATABASE)
-    data = re.sub(r"^\s*<\?xml[^>]*\?>", '<?xml version="1.0" encoding="UTF-8"?>', text, count=1).encode("utf-8")
+    head, rest = _xml.head_of(pieces, 4096)
+    head = re.sub(r"^\s*<\?xml[^>]*\?>", '<?xml version="1.0" encoding="UTF-8"?>', head, count=1)
     try:
-        records = tuple(reader.records(data, encoding="utf-8"))
+        yield from reader.records(cast(IO[bytes], _xml.PieceReader(chain([head], rest))), encoding="utf-8")
     except PubMedXmlError as error:
         raise FormatError(path, error.problem + "; export the file again", line=error.line) from error
-    warnings: tuple[str, ...] = ()
-    if reader.deleted:
+    if reader.deleted and warnings is not None:
         shown = ", ".join(reader.deleted[:10]) + (" ..." if len(reader.deleted) > 10 else "")
-        warnings = (f"{path}: DeleteCitation lists {len(reader.deleted)} PMID(s) deleted from PubMed: {shown}",)
-    return Parsed(path=path, format="pubmed-xml", database=database or DATABASE, records=records,
-                  warnings=warnings)
+        warnings.append(f"{path}: DeleteCitation lists {len(reader.deleted)} PMID(s) deleted from PubMed: {shown}")
 
 
 FORMAT = FileFormat(
@@ -376,4 +387,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("pubmed_xml", "medline-xml"),
     extensions=(".xml",),
+    stream=stream,
 )

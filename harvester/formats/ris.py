@@ -253,6 +253,10 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
         warnings.append(Damage(f"{shown}, the way it begins before its first record: the next record was cut "
                                "off in its preamble (a truncated export?)"))
         return
+    if after and _cut_ovid_link(after[0], window[last_ty:]):
+        warnings.append(Damage(f"{shown}: Ovid's link line without the record's accession number (AN=), which "
+                               "every Ovid link names: the file was cut short in it (a truncated export?)"))
+        return
     tail = _last_lines(window, first_line)
     if len(tail) == 2:
         (_, before_last), (number, last) = tail
@@ -273,6 +277,26 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
         warnings.append(Damage(f"{path}:{last_line}: the file ends after record {position} without the line that "
                                f"follows the record before it ({before[0][:40]!r}...): cut short after its last tag? "
                                "(a truncated export?)"))
+
+
+#: The label Ovid writes before its full-text link after each record (``ovidweb.cgi?...&D=<db>&AN=<accession>``).
+_OVID_LINK = "Link to the Ovid Full Text or citation:"
+_ACCESSION = re.compile(r"^(?:ID|AN)  - (.+?)\s*$", re.MULTILINE)
+
+
+def _cut_ovid_link(line: str, record: str) -> bool:
+    """Whether the line after the last record is Ovid's link line cut before it names the record's accession
+    number: Ovid builds every full-text link from the database and the accession number (``AN=`` the record's
+    ``ID``), so a link line with no ``AN=``, or ending in a proper prefix of the record's accession number, was
+    cut (this holds for the first record too, which has no link before it to compare with)."""
+    if not line.startswith(_OVID_LINK):
+        return False
+    at = line.rfind("AN=")
+    if at < 0:
+        return True
+    accession = _ACCESSION.search(record)
+    value = line[at + 3:]
+    return accession is not None and len(value) < len(accession[1]) and accession[1].startswith(value)
 
 
 def _gap(segment: str, first_line: int) -> tuple[list[str], int]:
