@@ -344,13 +344,13 @@ def notice_kind(record: Record, title: str) -> str:
     return ""
 
 
+#: The tags whose values :func:`is_conference` reads as the record's type.
+TYPE_TAGS: frozenset[str] = frozenset({"ENTRYTYPE", "TY", "PT", "DT"})
+
+
 def is_conference(record: Record, journal: str) -> bool:
     """Whether the record is a conference abstract or proceedings paper rather than a journal article."""
     return _conference_type(record) or bool(CONFERENCE_PATTERN.search(journal))
-
-
-#: The tags whose values :func:`is_conference` reads as the record's type.
-TYPE_TAGS: frozenset[str] = frozenset({"ENTRYTYPE", "TY", "PT", "DT"})
 
 
 def _conference_type(record: Record) -> bool:
@@ -374,6 +374,12 @@ def _journal_facts(value: str) -> tuple[str, bool, bool]:
     meeting (:func:`~harvester.normalise.names_journal_and_meeting`)."""
     return (normalise.journal(value), bool(CONFERENCE_PATTERN.search(normalise.words(value))),
             normalise.names_journal_and_meeting(value))
+
+
+#: Every field of a record that :func:`prepare` reads (with the tags :data:`TYPE_TAGS`): a record holding only
+#: these gives the same keys (tests/test_dedup_prepare_fields.py), so a full run reads no more of the ledger.
+FIELDS_READ: tuple[str, ...] = ("title", "abstract", "authors", "year", "journal", "journal_abbrev", "issn",
+                                "volume", "issue", "pages", "doi", "pmid", "publication_types")
 
 
 def prepare(record_id: int, record: Record) -> Keys:

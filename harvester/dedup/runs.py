@@ -30,7 +30,16 @@ from harvester.dedup.pipeline import (
     find_pairs,
     resolve,
 )
-from harvester.dedup.prepare import Keys, index_keys, keys_from_json, keys_to_json, prepare, set_facts
+from harvester.dedup.prepare import (
+    FIELDS_READ,
+    TYPE_TAGS,
+    Keys,
+    index_keys,
+    keys_from_json,
+    keys_to_json,
+    prepare,
+    set_facts,
+)
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
@@ -39,7 +48,7 @@ from harvester.ledger.records import (
     count_records,
     existing_records,
     get_record,
-    iter_record_fields,
+    iter_record_parts,
     max_record_id,
     record_ids,
     record_ids_after,
@@ -208,10 +217,12 @@ PREPARING, STORING = "de-duplicating: records read", "de-duplicating: records co
 def _prepare_stored(ledger: Ledger, progress: Progress | None = None,
                     total: int | None = None) -> tuple[dict[int, Keys], dict[int, str]]:
     """Every record's keys and protocol source, read in one query as they come: a record is prepared and
-    dropped, so memory holds the keys, never every record (with its abstract and tags) at once."""
+    dropped, so memory holds the keys, never every record (with its abstract and tags) at once. Only the fields
+    and tags that :func:`prepare` reads are built into each record."""
     keys: dict[int, Keys] = {}
     sources: dict[int, str] = {}
-    for record_id, source, record in counted(iter_record_fields(ledger), progress, PREPARING, total):
+    records = iter_record_parts(ledger, FIELDS_READ, TYPE_TAGS)
+    for record_id, source, record in counted(records, progress, PREPARING, total):
         keys[record_id] = prepare(record_id, record)
         sources[record_id] = source
     return keys, sources
