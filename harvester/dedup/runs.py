@@ -16,7 +16,7 @@ from typing import Any
 
 from harvester.dedup.block import block_index, block_keys
 from harvester.dedup.cluster import Pair
-from harvester.dedup.compare import compare
+from harvester.dedup.compare import Scores, compare
 from harvester.dedup.decide import LINK, MATCH, UNCERTAIN, decide
 from harvester.dedup.incremental import CODE_VERSION, KEYS_VERSION, Previous, update
 from harvester.dedup.merge import Duplicate, kept_view
@@ -237,8 +237,10 @@ def _full(ledger: Ledger, preference: list[str], progress: Progress | None = Non
         progress(STORING, 0, len(keys))
     facts = set_facts(keys.values())
     index = block_index(keys.values())  # blocking keys made once: for the pairs, and to store
-    found, work = find_pairs(keys, index=index, facts=facts)
-    result = resolve(keys, found, _decisions(ledger), sources, preference, facts)
+    scored: dict[tuple[int, int], Scores] = {}  # the pairs' scores, read again by the clustering's guards
+    found, work = find_pairs(keys, index=index, facts=facts, scored=scored)
+    result = resolve(keys, found, _decisions(ledger), sources, preference, facts, scored)
+    del scored
     result.stats.update(work)
     clear = store.stale_keys(ledger, KEYS_VERSION)
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)
