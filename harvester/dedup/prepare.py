@@ -123,7 +123,7 @@ def title_numbers(title: str) -> frozenset[str]:
     """The numbers of a title, read with spaces removed ("10 000" = "10000", "HPV 16" = "HPV16", "CO 2" =
     "CO2"), plus roman numerals standing as words (phase II, part III)."""
     found = set(_DIGITS.findall(title.replace(" ", "")))
-    found.update(w for w in title.split() if w in ROMAN)
+    found.update(ROMAN.intersection(title.split()))
     return frozenset(found)
 
 
@@ -132,8 +132,15 @@ def is_generic(title: str, journal: str) -> bool:
     roman numerals and the journal's own name: such a title recurs in every issue of its journal."""
     if not title:
         return False
-    own = set(journal.split())
-    return all(w in GENERIC_WORDS or w in own or w.isdigit() or w in ROMAN or w == "i" for w in title.split())
+    own: set[str] | None = None  # the journal's words, looked at only for a word of no other kind
+    for w in title.split():
+        if w in GENERIC_WORDS or w.isdigit() or w in ROMAN or w == "i":
+            continue
+        if own is None:
+            own = set(journal.split())
+        if w not in own:
+            return False
+    return True
 
 
 #: Above this, a number in the issue field is an article number, not an issue: running issue counts reach
@@ -425,12 +432,17 @@ def keys_to_json(k: Keys) -> str:
     """The keys as compact JSON (a list in field order, sets sorted, the compact title left out: it is the
     title without spaces), to store them in the ledger so an incremental run need not prepare held records
     again. :func:`keys_from_json` gives back equal keys."""
-    return json.dumps([
+    return _compact_json([
         k.id, k.doi, k.pmid, k.title, sorted(k.title_numbers), k.authors, k.first_author,
         [sorted(t) for t in k.author_tokens], k.author_count, k.year, k.journal, k.volume, k.issue,
         sorted(k.issue_numbers), k.page_first, k.page_last, k.notice, k.conference, k.filled, k.generic,
         sorted(k.issues), k.printed_in,
-    ], ensure_ascii=False, separators=(",", ":"))
+    ])
+
+
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, with the encoder made once (a full run
+#: writes every record's keys).
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def keys_from_json(text: str) -> Keys:
