@@ -91,6 +91,8 @@ def fold(text: str) -> str:
     another pass removes (a doubly escaped ``&amp;eacute;``, a full-width ``＆amp;`` that NFKC turns into an
     entity), so passes repeat until nothing changes (two in practice).
     """
+    if text.isascii() and "&" not in text and "<" not in text:  # the common case: one pass, and the next
+        return text.lower()  # would change nothing (lower case, still no entity, tag or accent)
     for _ in range(_MAX_FOLDS):
         folded = _fold_once(text)
         if folded == text:
@@ -214,6 +216,8 @@ def issn(value: str | None) -> tuple[str, ...]:
 def strip_translation_marks(title: str) -> str:
     """A title without MEDLINE's translation brackets: ``[Title in English].`` and trailing ``[Chinese]``."""
     text = title.strip()
+    if "[" not in text and "(" not in text:  # every note below is in brackets: only the trailing period goes
+        return text.rstrip(" .")
     for _ in range(2):
         text = _LANGUAGE_NOTE.sub("", text).strip()
     text = _DATABASE_NOTE.sub("", text).strip()
@@ -245,7 +249,8 @@ def title(value: str | None) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = _APOSTROPHES.sub("", text)  # "symptom's" and "symptoms" are one word typed two ways
+    if "'" in text or "\u2019" in text or "\u02bc" in text:
+        text = _APOSTROPHES.sub("", text)  # "symptom's" and "symptoms" are one word typed two ways
     return words(strip_translation_marks(text))
 
 
@@ -337,8 +342,13 @@ def author_names(values: tuple[str, ...] | list[str]) -> list[str]:
     # one field holding every name (CSV exports, BibTeX) is split; names already one per value are not
     # ("Society for Research and Education" stays whole)
     names = split_authors(values[0]) if len(values) == 1 else [value.strip() for value in values]
-    return [name for name in names if not is_empty(_ET_AL.sub("", name).strip(" ,;."))
-            and name.strip(" .").lower() not in _ANONYMOUS]
+    return [name for name in names if _is_name(name)]
+
+
+@lru_cache(maxsize=1 << 17)  # pure, and a review repeats its authors' names
+def _is_name(name: str) -> bool:
+    """Whether a value of an author field names someone: not empty without ``et al.``, not ``Anonymous``."""
+    return not is_empty(_ET_AL.sub("", name).strip(" ,;.")) and name.strip(" .").lower() not in _ANONYMOUS
 
 
 def authors(values: tuple[str, ...] | list[str]) -> tuple[Author, ...]:

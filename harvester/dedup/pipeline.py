@@ -21,7 +21,7 @@ from harvester.dedup import decide as decide_module
 from harvester.dedup import prepare as prepare_module
 from harvester.dedup.block import candidate_pairs
 from harvester.dedup.cluster import Pair, cluster
-from harvester.dedup.compare import DIFFERENT, LINK_TITLE, compare, concerns
+from harvester.dedup.compare import DIFFERENT, LINK_TITLE, Scores, compare, concerns
 from harvester.dedup.decide import DISTINCT, LINK, LINK_RULES, MATCH, RULES, UNCERTAIN, decide, never_together
 from harvester.dedup.merge import Cluster, build_cluster
 from harvester.dedup.prepare import Facts, Keys, prepare, set_facts
@@ -100,18 +100,21 @@ def prepare_all(records: Iterable[tuple[int, Record]]) -> dict[int, Keys]:
 
 def find_pairs(keys: Mapping[int, Keys], only: set[int] | None = None,
                index: dict[tuple[str, str], list[int]] | None = None,
-               facts: Facts | None = None) -> tuple[list[Pair], dict[str, int]]:
+               facts: Facts | None = None, scored: dict[tuple[int, int], Scores] | None = None) \
+        -> tuple[list[Pair], dict[str, int]]:
     """Block, compare and decide; returns the match and uncertain pairs and counts of the work done.
     ``index``: the blocking keys' :func:`~harvester.dedup.block.block_index` of ``keys``, if made already;
-    ``facts``: the run's facts (default: as ``keys``, the whole set, show them)."""
+    ``facts``: the run's facts (default: as ``keys``, the whole set, show them); ``scored``: see :func:`judge`."""
     candidates, skipped = candidate_pairs(dict(keys), only, index)
     facts = set_facts(keys.values()) if facts is None else facts
-    return judge(keys, candidates, facts), {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
+    found = judge(keys, candidates, facts, scored)
+    return found, {"candidate_pairs": len(candidates), "skipped_blocks": skipped}
 
 
 def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]],
-          facts: Facts | None = None) -> list[Pair]:
-    """Compare and decide each candidate pair ``(a, b)``; the match and uncertain pairs, by ids."""
+          facts: Facts | None = None, scored: dict[tuple[int, int], Scores] | None = None) -> list[Pair]:
+    """Compare and decide each candidate pair ``(a, b)``; the match and uncertain pairs, by ids. ``scored``, when
+    given, receives the scores of each pair returned, by ``(a, b)``: :func:`resolve` reads them again."""
     found: list[Pair] = []
     for a, b in sorted(candidates):
         scores = compare(keys[a], keys[b], facts)
@@ -120,8 +123,13 @@ def judge(keys: Mapping[int, Keys], candidates: Iterable[tuple[int, int]],
             found.append(Pair(a, b, rule.verdict, rule.name, scores.as_dict()))
         elif rule.name == "notice-vs-article":
             link = notice_link(keys[a], keys[b])
-            if link is not None:
-                found.append(Pair(a, b, LINK, link[0], {**scores.as_dict(), **link[1]}))
+            if link is None:
+                continue
+            found.append(Pair(a, b, LINK, link[0], {**scores.as_dict(), **link[1]}))
+        else:
+            continue
+        if scored is not None:
+            scored[(a, b)] = scores
     return found
 
 
@@ -139,11 +147,16 @@ def notice_link(a: Keys, b: Keys) -> tuple[str, dict[str, Any]] | None:
                   "reason": f"the {notice.notice}'s title names the work's title ({alike:.2f})"}
 
 
-def _conflict(keys: Mapping[int, Keys], facts: Facts) -> Any:
+def _conflict(keys: Mapping[int, Keys], facts: Facts, scored: Mapping[tuple[int, int], Scores] | None = None) -> Any:
     """Whether two records may never share a cluster: a guard holds between them (checked for every
-    pair across two groups before they join, so a chain of matches cannot bridge a guard)."""
+    pair across two groups before they join, so a chain of matches cannot bridge a guard). ``scored``: the
+    scores :func:`judge` found for pairs ``(x, y)`` with the same ``facts``, read instead of comparing again
+    (most pairs checked are the matches themselves)."""
+    known = scored or {}
+
     def conflict(x: int, y: int) -> bool:
-        return never_together(compare(keys[x], keys[y], facts))
+        scores = known.get((x, y))
+        return never_together(compare(keys[x], keys[y], facts) if scores is None else scores)
     return conflict
 
 
@@ -164,9 +177,12 @@ def _hard_conflict(keys: Mapping[int, Keys]) -> Any:
 
 def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence[Decision] = (),
             sources: Mapping[int, str] | None = None, preference: Sequence[str] = (),
-            facts: Facts | None = None) -> Result:
+            facts: Facts | None = None, scored: Mapping[tuple[int, int], Scores] | None = None) -> Result:
     """People's decisions over the tool's pairs, then clusters and kept records. ``facts``: the whole
-    run's facts (default: as ``keys`` show them, right when ``keys`` are the run's)."""
+    run's facts (default: as ``keys`` show them, right when ``keys`` are the run's); ``scored``: the scores
+    :func:`judge` found with these ``facts`` (given only with them)."""
+    if scored is not None and facts is None:
+        raise ValueError("scores found by judge are read only with the facts they were found with")
     facts = set_facts(keys.values()) if facts is None else facts
     latest: dict[tuple[int, int], Decision] = {}
     for decision in decisions:
@@ -176,7 +192,8 @@ def resolve(keys: Mapping[int, Keys], pairs: Sequence[Pair], decisions: Sequence
     edges = [p for p in pairs if p.verdict == MATCH and (p.a, p.b) not in cannot]
     edges += [Pair(a, b, MATCH, "reviewer", {"reviewer": d.reviewer}, by="reviewer")
               for (a, b), d in latest.items() if d.decision == SAME_DECISION]
-    clustering = cluster(edges, cannot, _conflict(keys, facts), PRIORITY, _hard_conflict(keys), _other_issue(keys))
+    clustering = cluster(edges, cannot, _conflict(keys, facts, scored), PRIORITY, _hard_conflict(keys),
+                         _other_issue(keys))
     by_group: dict[int, list[Pair]] = defaultdict(list)
     first_of = {member: group[0] for group in clustering.groups for member in group}
     for edge in clustering.joined:
@@ -223,7 +240,8 @@ def dedupe(records: Iterable[tuple[int, Record]], decisions: Sequence[Decision] 
         if sources is None:
             sources = {record_id: record.database for record_id, record in records}
         facts = set_facts(keys.values())
-        pairs, work = find_pairs(keys, facts=facts)
-        result = resolve(keys, pairs, decisions, sources, preference, facts)
+        scored: dict[tuple[int, int], Scores] = {}
+        pairs, work = find_pairs(keys, facts=facts, scored=scored)
+        result = resolve(keys, pairs, decisions, sources, preference, facts, scored)
     result.stats.update(work)
     return result

@@ -116,11 +116,14 @@ class Keys:
     filled: int         # how many bibliographic fields are non-empty (completeness)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def title_numbers(title: str) -> frozenset[str]:
     """The numbers of a title, read with spaces removed ("10 000" = "10000", "HPV 16" = "HPV16", "CO 2" =
     "CO2"), plus roman numerals standing as words (phase II, part III)."""
-    found = set(re.findall(r"\d+", title.replace(" ", "")))
-    found.update(w for w in title.split() if w in ROMAN)
+    found = set(_DIGITS.findall(title.replace(" ", "")))
+    found.update(ROMAN.intersection(title.split()))
     return frozenset(found)
 
 
@@ -129,8 +132,15 @@ def is_generic(title: str, journal: str) -> bool:
     roman numerals and the journal's own name: such a title recurs in every issue of its journal."""
     if not title:
         return False
-    own = set(journal.split())
-    return all(w in GENERIC_WORDS or w in own or w.isdigit() or w in ROMAN or w == "i" for w in title.split())
+    own: set[str] | None = None  # the journal's words, looked at only for a word of no other kind
+    for w in title.split():
+        if w in GENERIC_WORDS or w.isdigit() or w in ROMAN or w == "i":
+            continue
+        if own is None:
+            own = set(journal.split())
+        if w not in own:
+            return False
+    return True
 
 
 #: Above this, a number in the issue field is an article number, not an issue: running issue counts reach
@@ -152,22 +162,31 @@ def issue_set(issue: str | None, volume: str | None, first_page: str = "",
     both fields); a four-digit number within a year of the record's year (the year written into the issue
     field); a number above :data:`MAX_ISSUE` or written with a letter (``e0168396``: an article number). A
     journal's running issue count (The Lancet's ``9778``, Nature's ``7342``) is an issue number like any other."""
-    text = volume or ""
-    found = [] if "no pagination" in text.lower() else re.findall(r"[a-z]?\d+", (issue or "").lower())
-    numbers = [n for n in found if n[0].isdigit() or len(n) < 5]  # e0168396, a1754: article numbers
-    numbers = [n.lstrip("abcdefghijklmnopqrstuvwxyz") for n in numbers]
-    for inner in re.findall(r"\(([^)]*)\)", text):
-        numbers += re.findall(r"\d+", inner)
     page = first_page[1:] if first_page[:1] == "e" else first_page
     kept = set()
-    for n in numbers:
-        value = int(n)
+    for n, value in _issue_candidates(issue, volume):
         if value > MAX_ISSUE or (page.isdigit() and int(page) == value and value > WEEKS):
             continue
         if len(n) == 4 and year is not None and abs(value - year) <= 1:
             continue
         kept.add(str(value))
     return frozenset(kept)
+
+
+_ISSUE_NUMBER, _BRACKETED, _LETTERS = re.compile(r"[a-z]?\d+"), re.compile(r"\(([^)]*)\)"), "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=1 << 14)  # pure, and a review repeats its volume and issue values
+def _issue_candidates(issue: str | None, volume: str | None) -> tuple[tuple[str, int], ...]:
+    """The numbers :func:`issue_set` reads in the issue and volume fields, as written and as a number, before
+    it leaves out the article numbers and years that the record's page and year show."""
+    text = volume or ""
+    found = [] if "no pagination" in text.lower() else _ISSUE_NUMBER.findall((issue or "").lower())
+    numbers = [n for n in found if n[0].isdigit() or len(n) < 5]  # e0168396, a1754: article numbers
+    numbers = [n.lstrip(_LETTERS) for n in numbers]
+    for inner in _BRACKETED.findall(text):
+        numbers += _DIGITS.findall(inner)
+    return tuple((n, int(n)) for n in numbers)
 
 
 #: How a journal volume is paginated, as the records of one run show it (principle 2).
@@ -332,24 +351,56 @@ def notice_kind(record: Record, title: str) -> str:
     return ""
 
 
+#: The tags whose values :func:`is_conference` reads as the record's type.
+TYPE_TAGS: frozenset[str] = frozenset({"ENTRYTYPE", "TY", "PT", "DT"})
+
+
 def is_conference(record: Record, journal: str) -> bool:
     """Whether the record is a conference abstract or proceedings paper rather than a journal article."""
+    return _conference_type(record) or bool(CONFERENCE_PATTERN.search(journal))
+
+
+def _conference_type(record: Record) -> bool:
+    """Whether a publication type or type tag of the record names a conference paper or abstract."""
     types = {t.strip().lower() for t in record.publication_types}
-    types.update(value.strip().lower() for name, value in record.tags if name in ("ENTRYTYPE", "TY", "PT", "DT"))
-    if types & CONFERENCE_TYPES:
-        return True
-    return bool(CONFERENCE_PATTERN.search(journal))
+    types.update(value.strip().lower() for name, value in record.tags if name in TYPE_TAGS)
+    return not types.isdisjoint(CONFERENCE_TYPES)
+
+
+@lru_cache(maxsize=1 << 17)  # pure, and a review repeats its authors' names
+def _person(name: str) -> tuple[str, str] | None:
+    """One author's key (``smith ja``) and surname, or None when the name gives no surname."""
+    found = normalise.author(name)
+    return (found.key(), found.surname) if found is not None and found.surname else None
+
+
+@lru_cache(maxsize=1 << 14)  # pure, and a review repeats its journals
+def _journal_facts(value: str) -> tuple[str, bool, bool]:
+    """What a journal field gives: the journal's words (:func:`~harvester.normalise.journal`), whether they
+    name a conference (:data:`CONFERENCE_PATTERN`), and whether the field names a journal and, after it, a
+    meeting (:func:`~harvester.normalise.names_journal_and_meeting`)."""
+    return (normalise.journal(value), bool(CONFERENCE_PATTERN.search(normalise.words(value))),
+            normalise.names_journal_and_meeting(value))
+
+
+#: Every field of a record that :func:`prepare` reads (with the tags :data:`TYPE_TAGS`): a record holding only
+#: these gives the same keys (tests/test_dedup_prepare_fields.py), so a full run reads no more of the ledger.
+FIELDS_READ: tuple[str, ...] = ("title", "abstract", "authors", "year", "journal", "journal_abbrev", "issn",
+                                "volume", "issue", "pages", "doi", "pmid", "publication_types")
 
 
 def prepare(record_id: int, record: Record) -> Keys:
     """The keys of one record."""
     title = _LEADING_ARTICLE.sub("", normalise.title(without_retracted_mark(record.title)))
     names = normalise.author_names(record.authors)
-    people = tuple(a for a in (normalise.author(n) for n in names) if a is not None and a.surname)
-    journal = normalise.journal(record.journal or record.journal_abbrev)
+    people = [p for p in map(_person, names) if p is not None]
+    journal_field = record.journal or record.journal_abbrev
+    journal, conference_journal, printed_in = _journal_facts(journal_field)
     pages = normalise.pages(record.pages)
-    filled = sum(1 for name in ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages",
-                                "doi", "pmid", "issn") if getattr(record, name))
+    year = normalise.year(record.year)
+    filled = (bool(record.title) + bool(record.abstract) + bool(record.authors) + bool(record.year)
+              + bool(record.journal) + bool(record.volume) + bool(record.issue) + bool(record.pages)
+              + bool(record.doi) + bool(record.pmid) + bool(record.issn))
     return Keys(
         id=record_id,
         doi=normalise.doi(record.doi),
@@ -357,11 +408,11 @@ def prepare(record_id: int, record: Record) -> Keys:
         title=title,
         title_compact=title.replace(" ", ""),
         title_numbers=title_numbers(title),
-        authors="; ".join(a.key() for a in people),
-        first_author=people[0].surname if people else "",
-        author_tokens=tuple(normalise.name_tokens(n) for n in names[:10]),
+        authors="; ".join([p[0] for p in people]),
+        first_author=people[0][1] if people else "",
+        author_tokens=tuple([normalise.name_tokens(n) for n in names[:10]]),
         author_count=len(people),
-        year=normalise.year(record.year),
+        year=year,
         journal=journal,
         volume=normalise.volume(record.volume),
         issue=normalise.issue(record.issue),
@@ -369,11 +420,11 @@ def prepare(record_id: int, record: Record) -> Keys:
         page_first=pages.first,
         page_last=pages.last,
         notice=notice_kind(record, title),
-        conference=is_conference(record, normalise.words(record.journal or record.journal_abbrev)),
+        conference=_conference_type(record) or conference_journal,
         filled=filled,
         generic=is_generic(title, journal),
-        issues=issue_set(record.issue, record.volume, pages.first, normalise.year(record.year)),
-        printed_in=normalise.names_journal_and_meeting(record.journal or record.journal_abbrev),
+        issues=issue_set(record.issue, record.volume, pages.first, year),
+        printed_in=printed_in,
     )
 
 
@@ -381,12 +432,17 @@ def keys_to_json(k: Keys) -> str:
     """The keys as compact JSON (a list in field order, sets sorted, the compact title left out: it is the
     title without spaces), to store them in the ledger so an incremental run need not prepare held records
     again. :func:`keys_from_json` gives back equal keys."""
-    return json.dumps([
+    return _compact_json([
         k.id, k.doi, k.pmid, k.title, sorted(k.title_numbers), k.authors, k.first_author,
         [sorted(t) for t in k.author_tokens], k.author_count, k.year, k.journal, k.volume, k.issue,
         sorted(k.issue_numbers), k.page_first, k.page_last, k.notice, k.conference, k.filled, k.generic,
         sorted(k.issues), k.printed_in,
-    ], ensure_ascii=False, separators=(",", ":"))
+    ])
+
+
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, with the encoder made once (a full run
+#: writes every record's keys).
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def keys_from_json(text: str) -> Keys:

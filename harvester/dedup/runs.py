@@ -16,7 +16,7 @@ from typing import Any
 
 from harvester.dedup.block import block_index, block_keys
 from harvester.dedup.cluster import Pair
-from harvester.dedup.compare import compare
+from harvester.dedup.compare import Scores, compare
 from harvester.dedup.decide import LINK, MATCH, UNCERTAIN, decide
 from harvester.dedup.incremental import CODE_VERSION, KEYS_VERSION, Previous, update
 from harvester.dedup.merge import Duplicate, kept_view
@@ -30,7 +30,16 @@ from harvester.dedup.pipeline import (
     find_pairs,
     resolve,
 )
-from harvester.dedup.prepare import Keys, index_keys, keys_from_json, keys_to_json, prepare, set_facts
+from harvester.dedup.prepare import (
+    FIELDS_READ,
+    TYPE_TAGS,
+    Keys,
+    index_keys,
+    keys_from_json,
+    keys_to_json,
+    prepare,
+    set_facts,
+)
 from harvester.errors import InputError, LedgerError
 from harvester.ledger import duplicates as store
 from harvester.ledger.core import Ledger
@@ -39,7 +48,7 @@ from harvester.ledger.records import (
     count_records,
     existing_records,
     get_record,
-    iter_record_fields,
+    iter_record_parts,
     max_record_id,
     record_ids,
     record_ids_after,
@@ -208,10 +217,12 @@ PREPARING, STORING = "de-duplicating: records read", "de-duplicating: records co
 def _prepare_stored(ledger: Ledger, progress: Progress | None = None,
                     total: int | None = None) -> tuple[dict[int, Keys], dict[int, str]]:
     """Every record's keys and protocol source, read in one query as they come: a record is prepared and
-    dropped, so memory holds the keys, never every record (with its abstract and tags) at once."""
+    dropped, so memory holds the keys, never every record (with its abstract and tags) at once. Only the fields
+    and tags that :func:`prepare` reads are built into each record."""
     keys: dict[int, Keys] = {}
     sources: dict[int, str] = {}
-    for record_id, source, record in counted(iter_record_fields(ledger), progress, PREPARING, total):
+    records = iter_record_parts(ledger, FIELDS_READ, TYPE_TAGS)
+    for record_id, source, record in counted(records, progress, PREPARING, total):
         keys[record_id] = prepare(record_id, record)
         sources[record_id] = source
     return keys, sources
@@ -226,8 +237,10 @@ def _full(ledger: Ledger, preference: list[str], progress: Progress | None = Non
         progress(STORING, 0, len(keys))
     facts = set_facts(keys.values())
     index = block_index(keys.values())  # blocking keys made once: for the pairs, and to store
-    found, work = find_pairs(keys, index=index, facts=facts)
-    result = resolve(keys, found, _decisions(ledger), sources, preference, facts)
+    scored: dict[tuple[int, int], Scores] = {}  # the pairs' scores, read again by the clustering's guards
+    found, work = find_pairs(keys, index=index, facts=facts, scored=scored)
+    result = resolve(keys, found, _decisions(ledger), sources, preference, facts, scored)
+    del scored
     result.stats.update(work)
     clear = store.stale_keys(ledger, KEYS_VERSION)
     missing = set(keys) if clear else store.records_without_keys(ledger, KEYS_VERSION) & set(keys)

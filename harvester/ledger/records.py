@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from harvester.errors import LedgerError
 from harvester.ledger.core import Ledger, chunks, utc_now
 from harvester.ledger.runs import run_tree
-from harvester.records import Record
+from harvester.records import LIST_FIELDS, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +243,37 @@ def iter_record_fields(ledger: Ledger) -> Iterator[tuple[int, str, Record]]:
     cursor.row_factory = None  # plain tuples: three columns, by place
     for record_id, source, data in cursor.execute("SELECT id, source, data FROM records ORDER BY id"):
         yield int(record_id), source, Record.from_mapping(json.loads(data))
+
+
+def iter_record_parts(ledger: Ledger, names: Collection[str],
+                      tags: Collection[str] = ()) -> Iterator[tuple[int, str, Record]]:
+    """Every record held, by ledger id, as ``(id, source, record)`` where the record holds only the fields
+    ``names`` and the tags ``tags`` (every other field empty, every other tag left out): for a stage that reads a
+    few fields of every record once and keeps none (de-duplication's full run). Each record's JSON is decoded
+    whole, but the rest (keywords, MeSH terms, every tag of the export: most of a record) is not built into it."""
+    unknown = set(names) - set(_RECORD_FIELDS) | ({"tags", "raw"} & set(names))
+    if unknown:
+        raise ValueError(f"not a field iter_record_parts reads: {sorted(unknown)}")
+    plain = tuple(n for n in names if n not in LIST_FIELDS and n != "year")
+    lists = tuple(n for n in names if n in LIST_FIELDS)
+    year = "year" in names
+    wanted = frozenset(tags)
+    loads = json.loads
+    cursor = ledger.connection.cursor()
+    cursor.row_factory = None  # plain tuples: three columns, by place
+    for record_id, source, data in cursor.execute("SELECT id, source, data FROM records ORDER BY id"):
+        mapping = loads(data)
+        # as Record.from_mapping reads them: a null is the field's default, except a year
+        values = {name: mapping[name] for name in plain if mapping.get(name) is not None}
+        if year and "year" in mapping:
+            values["year"] = mapping["year"]
+        for name in lists:
+            found = mapping.get(name)
+            if found is not None:
+                values[name] = tuple(found)
+        if wanted:
+            values["tags"] = tuple((str(t), str(v)) for t, v in mapping.get("tags") or () if t in wanted)
+        yield int(record_id), source, Record(**values)
 
 
 def count_records(ledger: Ledger, source: str | None = None) -> int:
