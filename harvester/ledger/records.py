@@ -235,16 +235,6 @@ def iter_records(ledger: Ledger, source: str | None = None, run_id: int | None =
         yield _stored(row)
 
 
-def iter_record_fields(ledger: Ledger) -> Iterator[tuple[int, str, Record]]:
-    """Every record held, by ledger id, as ``(id, source, record)`` without its raw text: one query read row by
-    row, for a stage that reads each record's fields once and keeps none (de-duplication's full run). Reads
-    neither the verbatim text nor the provenance columns :func:`iter_records` builds a :class:`StoredRecord` of."""
-    cursor = ledger.connection.cursor()
-    cursor.row_factory = None  # plain tuples: three columns, by place
-    for record_id, source, data in cursor.execute("SELECT id, source, data FROM records ORDER BY id"):
-        yield int(record_id), source, Record.from_mapping(json.loads(data))
-
-
 def iter_record_parts(ledger: Ledger, names: Collection[str],
                       tags: Collection[str] = ()) -> Iterator[tuple[int, str, Record]]:
     """Every record held, by ledger id, as ``(id, source, record)`` where the record holds only the fields
