@@ -92,6 +92,23 @@ def test_an_ovid_ris_cut_in_the_link_line_of_its_first_record_is_flagged(shared_
         assert quiet.records_read == 1 and not damaged(quiet.warnings), quiet.warnings
 
 
+@pytest.mark.parametrize("path", [OVID_RIS, "ovid/ris/asreview__ovid_psycinfo.ris"])
+def test_an_ovid_ris_cut_in_the_number_or_ty_line_of_its_next_record_is_flagged(shared_dir: Path, path: str) -> None:
+    """Seed 7 cut the Ovid file in record 3's first line (``3.`` then ``TY  ``): 2 records of 4, silently, since the
+    link line after record 2 is whole. After the line that follows every record, the file's own record number
+    (``1.`` on its first line, digits aside) or a proper start of ``TY  - `` is a record cut off as it began.
+    Look-alikes that stay quiet: the file ending with record 2's whole link line (a valid two-record export)."""
+    data = _corpus(shared_dir, path)
+    number = data.index(b"\n3.\n") + 1
+    for end in range(number + 1, number + 7):  # '3', '3.', '3.\n', '3.\nT', '3.\nTY', '3.\nTY '
+        parsed = read_bytes(data[:end], "o.ris")
+        assert parsed.records_read == 2
+        assert any("after record 2's ER, then" in w and "cut off as it began" in w for w in damaged(parsed.warnings)), \
+            (data[number:end], parsed.warnings)
+    for end in (number - 2, number - 1):  # the link line whole, with or without its line end
+        assert not damaged(read_bytes(data[:end], "o.ris").warnings)
+
+
 @pytest.mark.parametrize(("path", "count"), [(EBSCO_BIB, 2), (EUROPEPMC_BIB, 2)])
 def test_a_bibtex_file_ending_in_an_entrys_first_word_is_flagged(shared_dir: Path, path: str, count: int) -> None:
     """BibTeX starts an entry at every ``@``: a file that ends in ``@artic`` lost that entry (found by seeds 1
