@@ -1,4 +1,4 @@
-"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 and 2) found changing the record count
+"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 to 7) found changing the record count
 in silence, each rebuilt from the real corpus file it was found in (read in place), and each checked on its
 look-alike that must stay quiet: the same file whole. The rules are in ``docs/importing.md`` (Truncation
 evidence); each holds for any file of its format, not only for these files."""
