@@ -1,4 +1,4 @@
-"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 to 7) found changing the record count
+"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 to 8) found changing the record count
 in silence, each rebuilt from the real corpus file it was found in (read in place), and each checked on its
 look-alike that must stay quiet: the same file whole. The rules are in ``docs/importing.md`` (Truncation
 evidence); each holds for any file of its format, not only for these files."""
@@ -163,6 +163,23 @@ def test_two_endnote_tagged_records_run_together_are_flagged(shared_dir: Path) -
     whole = read_bytes(data, "e.txt")
     assert whole.records_read == 6 and not [w for w in whole.warnings if "holds two" in w]
     assert any(sum(1 for tag, _ in r.tags if tag == "%A") > 1 for r in whole.records)
+
+
+def test_two_endnote_xml_records_run_together_are_flagged(shared_dir: Path) -> None:
+    """A deletion of ``</record><record>`` between two EndNote XML records leaves well-formed XML with one record
+    fewer (seed 8: 3 read as 2): that record holds two ``<rec-number>``, ``<titles>``... which a record holds once.
+    Look-alikes that stay quiet: every corpus EndNote XML file whole (1,413 records)."""
+    path = "endnote/xml/jabref__EndnoteXmlImporterTestLabelAndMultiTitle.xml"
+    data = _corpus(shared_dir, path)
+    end = data.index(b"</record>", data.index(b"</record>") + 1)  # record 2's end
+    start = data.index(b"<record>", end) + len(b"<record>")
+    parsed = read_bytes(data[:end] + data[start:], "e.xml")
+    assert parsed.records_read == 2
+    assert any("record 2 holds two <rec-number> elements: two records run together" in w for w in parsed.warnings), \
+        parsed.warnings
+    for whole in (path, "zotero/endnote_xml/ASySD__zotero_export.xml", "endnote/xml/dedupe-sweep__tafenoquine.xml",
+                  "endnote/xml/jabref__EndnoteXmlImporterTestArticle.xml"):
+        assert not [w for w in read_bytes(_corpus(shared_dir, whole), "e.xml").warnings if "holds two" in w], whole
 
 
 def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir: Path) -> None:
