@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +24,7 @@ from harvester import protocol as protocol_module
 from harvester.errors import FormatError
 from harvester.formats import get_format, read_file
 from harvester.formats.encoding import inspect_path
-from harvester.importing import import_file
+from harvester.importing import ImportResult, import_file
 from harvester.ledger import Ledger
 from harvester.ledger.records import iter_records
 
@@ -76,23 +78,34 @@ def _protocol(folder: Path, database: str) -> Path:
     return path
 
 
-def test_a_medline_file_too_large_to_read_whole_is_imported_block_by_block(
-        shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _imported_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database: str, path: Path,
+                        rows: Callable[[Ledger], object], **options: Any) -> list[tuple[ImportResult, object]]:
+    """``path`` imported into a new ledger read whole, then block by block (512-byte blocks; refused if read whole,
+    so the blocks must be used), for a file source of ``database``: each import's result and ``rows(ledger)``."""
     monkeypatch.setattr(encoding_module, "BLOCK_BYTES", 512)
     monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
     monkeypatch.setattr(streaming, "HEAD_BYTES", 1024)
-    stored = []
+    found = []
     for streamed in (False, True):
         folder = tmp_path / str(streamed)
         folder.mkdir()
         monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
-        monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000 if streamed else 1 << 40)  # read whole: refused
-        loaded = protocol_module.load(_protocol(folder, "MEDLINE"))
+        monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000 if streamed else 1 << 40)
+        loaded = protocol_module.load(_protocol(folder, database))
         with Ledger.open(loaded.ledger_path) as ledger:
-            result = import_file(ledger, loaded, shared_dir / "corpus" / MEDLINE, source="S")
-            assert (result.status, result.imported) == ("imported", 4)
-            stored.append([(s.record.title, s.record.line, s.record.raw, s.record.pmid) for s in iter_records(ledger)])
-    assert stored[0] == stored[1]
+            result = import_file(ledger, loaded, path, source="S", **options)
+            assert ("read block by block" in result.message) is streamed
+            found.append((result, rows(ledger)))
+    return found
+
+
+def test_a_medline_file_too_large_to_read_whole_is_imported_block_by_block(
+        shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, streamed = _imported_both_ways(
+        tmp_path, monkeypatch, "MEDLINE", shared_dir / "corpus" / MEDLINE,
+        lambda ledger: [(s.record.title, s.record.line, s.record.raw, s.record.pmid) for s in iter_records(ledger)])
+    assert [(r.status, r.imported) for r, _ in (whole, streamed)] == [("imported", 4)] * 2
+    assert whole[1] == streamed[1]
 
 
 def test_a_file_too_large_in_a_format_read_whole_is_refused_in_one_line(
@@ -198,28 +211,20 @@ MAPPED_CSV = "Paper title,Writers,Pub year,Ref\n" + "".join(
 def test_a_mapped_csv_too_large_to_read_whole_is_imported_block_by_block(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mapping = {"title": "Paper title", "authors": "Writers", "year": "Pub year", "source_id": "Ref"}
-    monkeypatch.setattr(encoding_module, "BLOCK_BYTES", 512)
-    monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
-    monkeypatch.setattr(streaming, "HEAD_BYTES", 1024)
-    stored = []
-    for streamed in (False, True):
-        folder = tmp_path / str(streamed)
-        folder.mkdir()
-        path = folder / "sheet.csv"
-        path.write_text(MAPPED_CSV, encoding="utf-8")
-        monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
-        monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000 if streamed else 1 << 40)  # read whole: refused
-        loaded = protocol_module.load(_protocol(folder, "Rayyan"))
-        with Ledger.open(loaded.ledger_path) as ledger:
-            result = import_file(ledger, loaded, path, source="S", mapping=mapping)
-            assert (result.status, result.imported) == ("imported", 300)
-            assert ("read block by block" in result.message) is streamed
-            assert "column mapping given (title=Paper title" in result.detection
-            run = ledger.connection.execute("SELECT parameters FROM runs WHERE kind = 'import'").fetchone()[0]
-            assert json.loads(run)["mapping"] == mapping
-            stored.append([(s.record.title, s.record.authors, s.record.year, s.record.source_id, s.record.line,
-                            s.record.raw, s.record.tags) for s in iter_records(ledger)])
-    assert stored[0] == stored[1] and stored[1][0][:4] == ("A study, part 0", ("Smith, J", "Doe, A"), 2000, "r0")
+    path = tmp_path / "sheet.csv"
+    path.write_text(MAPPED_CSV, encoding="utf-8")
+
+    def rows(ledger: Ledger) -> object:
+        run = ledger.connection.execute("SELECT parameters FROM runs WHERE kind = 'import'").fetchone()[0]
+        return json.loads(run)["mapping"], [(s.record.title, s.record.authors, s.record.year, s.record.source_id,
+                                             s.record.line, s.record.raw, s.record.tags) for s in iter_records(ledger)]
+
+    whole, streamed = _imported_both_ways(tmp_path, monkeypatch, "Rayyan", path, rows, mapping=mapping)
+    for result, _ in (whole, streamed):
+        assert (result.status, result.imported) == ("imported", 300)
+        assert "column mapping given (title=Paper title" in result.detection
+    assert whole[1] == streamed[1] and whole[1][0] == mapping  # type: ignore[index]
+    assert whole[1][1][0][:4] == ("A study, part 0", ("Smith, J", "Doe, A"), 2000, "r0")  # type: ignore[index]
 
 
 def test_a_mapping_that_does_not_fit_a_large_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -300,21 +305,13 @@ def test_an_xml_library_on_one_line_is_not_refused_for_its_line_length(
 @pytest.mark.parametrize("name", [ENDNOTE_ONE_LINE, "pubmed/xml/biopython__pubmed1.xml"])
 def test_a_streamed_xml_import_stores_what_a_whole_file_import_stores(
         shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    monkeypatch.setattr(encoding_module, "BLOCK_BYTES", 4096)
-    monkeypatch.setattr(streaming, "BLOCK_BYTES", 4096)
-    stored = []
-    for streamed in (False, True):
-        folder = tmp_path / str(streamed)
-        folder.mkdir()
-        monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 0 if streamed else 1 << 40)
-        loaded = protocol_module.load(_protocol(folder, "Zotero" if "endnote" in name else "PubMed"))
-        with Ledger.open(loaded.ledger_path) as ledger:
-            result = import_file(ledger, loaded, shared_dir / "corpus" / name, source="S")
-            assert result.status == "imported" and ("read block by block" in result.message) is streamed
-            stored.append((result.records_read, result.warnings, [
-                (s.record.position, s.record.line, s.record.raw, s.record.bibliographic(), s.record.tags,
-                 s.record.source_id) for s in iter_records(ledger)]))
-    assert stored[0] == stored[1] and stored[0][0] > 0
+    whole, streamed = _imported_both_ways(
+        tmp_path, monkeypatch, "Zotero" if "endnote" in name else "PubMed", shared_dir / "corpus" / name,
+        lambda ledger: [(s.record.position, s.record.line, s.record.raw, s.record.bibliographic(), s.record.tags,
+                         s.record.source_id) for s in iter_records(ledger)])
+    assert [(r.status, r.records_read, r.warnings) for r, _ in (whole, streamed)] == [
+        ("imported", whole[0].records_read, ())] * 2
+    assert whole[1] == streamed[1] and whole[0].records_read > 0
 
 
 @pytest.mark.parametrize(("body", "reason"), [

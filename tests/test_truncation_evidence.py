@@ -1,4 +1,4 @@
-"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 and 2) found changing the record count
+"""The cases the fuzz benchmark (``benchmarks/fuzz_formats.py``, seeds 1 to 8) found changing the record count
 in silence, each rebuilt from the real corpus file it was found in (read in place), and each checked on its
 look-alike that must stay quiet: the same file whole. The rules are in ``docs/importing.md`` (Truncation
 evidence); each holds for any file of its format, not only for these files."""
@@ -92,6 +92,23 @@ def test_an_ovid_ris_cut_in_the_link_line_of_its_first_record_is_flagged(shared_
         assert quiet.records_read == 1 and not damaged(quiet.warnings), quiet.warnings
 
 
+@pytest.mark.parametrize("path", [OVID_RIS, "ovid/ris/asreview__ovid_psycinfo.ris"])
+def test_an_ovid_ris_cut_in_the_number_or_ty_line_of_its_next_record_is_flagged(shared_dir: Path, path: str) -> None:
+    """Seed 7 cut the Ovid file in record 3's first line (``3.`` then ``TY  ``): 2 records of 4, silently, since the
+    link line after record 2 is whole. After the line that follows every record, the file's own record number
+    (``1.`` on its first line, digits aside) or a proper start of ``TY  - `` is a record cut off as it began.
+    Look-alikes that stay quiet: the file ending with record 2's whole link line (a valid two-record export)."""
+    data = _corpus(shared_dir, path)
+    number = data.index(b"\n3.\n") + 1
+    for end in range(number + 1, number + 7):  # '3', '3.', '3.\n', '3.\nT', '3.\nTY', '3.\nTY '
+        parsed = read_bytes(data[:end], "o.ris")
+        assert parsed.records_read == 2
+        assert any("after record 2's ER, then" in w and "cut off as it began" in w for w in damaged(parsed.warnings)), \
+            (data[number:end], parsed.warnings)
+    for end in (number - 2, number - 1):  # the link line whole, with or without its line end
+        assert not damaged(read_bytes(data[:end], "o.ris").warnings)
+
+
 @pytest.mark.parametrize(("path", "count"), [(EBSCO_BIB, 2), (EUROPEPMC_BIB, 2)])
 def test_a_bibtex_file_ending_in_an_entrys_first_word_is_flagged(shared_dir: Path, path: str, count: int) -> None:
     """BibTeX starts an entry at every ``@``: a file that ends in ``@artic`` lost that entry (found by seeds 1
@@ -146,6 +163,23 @@ def test_two_endnote_tagged_records_run_together_are_flagged(shared_dir: Path) -
     whole = read_bytes(data, "e.txt")
     assert whole.records_read == 6 and not [w for w in whole.warnings if "holds two" in w]
     assert any(sum(1 for tag, _ in r.tags if tag == "%A") > 1 for r in whole.records)
+
+
+def test_two_endnote_xml_records_run_together_are_flagged(shared_dir: Path) -> None:
+    """A deletion of ``</record><record>`` between two EndNote XML records leaves well-formed XML with one record
+    fewer (seed 8: 3 read as 2): that record holds two ``<rec-number>``, ``<titles>``... which a record holds once.
+    Look-alikes that stay quiet: every corpus EndNote XML file whole (1,413 records)."""
+    path = "endnote/xml/jabref__EndnoteXmlImporterTestLabelAndMultiTitle.xml"
+    data = _corpus(shared_dir, path)
+    end = data.index(b"</record>", data.index(b"</record>") + 1)  # record 2's end
+    start = data.index(b"<record>", end) + len(b"<record>")
+    parsed = read_bytes(data[:end] + data[start:], "e.xml")
+    assert parsed.records_read == 2
+    assert any("record 2 holds two <rec-number> elements: two records run together" in w for w in parsed.warnings), \
+        parsed.warnings
+    for whole in (path, "zotero/endnote_xml/ASySD__zotero_export.xml", "endnote/xml/dedupe-sweep__tafenoquine.xml",
+                  "endnote/xml/jabref__EndnoteXmlImporterTestArticle.xml"):
+        assert not [w for w in read_bytes(_corpus(shared_dir, whole), "e.xml").warnings if "holds two" in w], whole
 
 
 def test_an_ovid_ris_cut_before_the_link_line_of_a_record_is_flagged(shared_dir: Path) -> None:

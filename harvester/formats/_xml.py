@@ -66,21 +66,27 @@ def head_of(pieces: Iterable[str], size: int) -> tuple[str, Iterator[str]]:
     return "".join(found), rest
 
 
-def read_elements(text: str, path: str, tag: str, make: Callable[[Any, int], Record], *, missing: str
+#: ``check(element, position)``: a warning about a record element (evidence of damage), or None.
+Check = Callable[[Any, int], "str | None"]
+
+
+def read_elements(text: str, path: str, tag: str, make: Callable[[Any, int], Record], *, missing: str,
+                  warnings: list[str] | None = None, check: Check | None = None
                   ) -> tuple[list[Record], list[Rejected]]:
     """Every ``tag`` element of a whole text, as :func:`iter_elements` reads them: records and rejected."""
     records: list[Record] = []
     rejected: list[Rejected] = []
-    for item in iter_elements([text], path, tag, make, missing=missing):
+    for item in iter_elements([text], path, tag, make, missing=missing, warnings=warnings, check=check):
         (records if isinstance(item, Record) else rejected).append(item)  # type: ignore[arg-type]
     return records, rejected
 
 
-def iter_elements(pieces: Iterable[str], path: str, tag: str, make: Callable[[Any, int], Record], *, missing: str
-                  ) -> Iterator[Record | Rejected]:
+def iter_elements(pieces: Iterable[str], path: str, tag: str, make: Callable[[Any, int], Record], *, missing: str,
+                  warnings: list[str] | None = None, check: Check | None = None) -> Iterator[Record | Rejected]:
     """Every ``tag`` element made into a record by ``make(element, position)``, in order; a record with no title,
-    DOI or id is rejected with ``missing`` as the reason. Refuses a file that declares entities (no real export
-    does; an entity-expansion bomb does), and one not well-formed before its first record."""
+    DOI or id is rejected with ``missing`` as the reason; ``check`` may add a warning about an element. Refuses a
+    file that declares entities (no real export does; an entity-expansion bomb does), and one not well-formed
+    before its first record."""
     head, rest = head_of(pieces, ENTITY_HEAD)
     if re.search(r"<!ENTITY", head[:ENTITY_HEAD], re.IGNORECASE):
         raise FormatError(path, "the XML declares entities (an entity-expansion attack?); refused, nothing read",
@@ -92,6 +98,9 @@ def iter_elements(pieces: Iterable[str], path: str, tag: str, make: Callable[[An
         for _, element in events:
             position += 1
             record = make(element, position)
+            noticed = check(element, position) if check is not None else None
+            if noticed and warnings is not None:
+                warnings.append(f"{path}:{element.sourceline or 0}: record {position} {noticed}")
             if record.title or record.doi or record.source_id:
                 yield record
             else:

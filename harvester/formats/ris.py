@@ -253,6 +253,11 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
         warnings.append(Damage(f"{shown}, the way it begins before its first record: the next record was cut "
                                "off in its preamble (a truncated export?)"))
         return
+    if len(after) > 1 and (preamble and _same_start(after[-1], preamble) or _RECORD_START.startswith(after[-1])):
+        # after the line that follows every record (Ovid's link), the next record's number ('3.') or a cut TY line
+        warnings.append(Damage(f"{shown}, then {after[-1][:40]!r}: the start of the next record (its preamble or "
+                               "its TY line), cut off as it began (a truncated export?)"))
+        return
     if after and _cut_ovid_link(after[0], window[last_ty:]):
         warnings.append(Damage(f"{shown}: Ovid's link line without the record's accession number (AN=), which "
                                "every Ovid link names: the file was cut short in it (a truncated export?)"))
@@ -279,6 +284,8 @@ def _check_end(head: str, window: str, first_line: int, position: int, path: str
                                "(a truncated export?)"))
 
 
+#: How every RIS record starts: a file whose last line is a proper start of it was cut inside that line.
+_RECORD_START = "TY  - "
 #: The label Ovid writes before its full-text link after each record (``ovidweb.cgi?...&D=<db>&AN=<accession>``).
 _OVID_LINK = "Link to the Ovid Full Text or citation:"
 _ACCESSION = re.compile(r"^(?:ID|AN)  - (.+?)\s*$", re.MULTILINE)
