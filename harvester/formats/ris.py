@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import cache, lru_cache
 
 from harvester.formats import _fields as f
 from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
-from harvester.records import Record
+from harvester.records import Record, record_from_fields
 
 #: Normalised field -> RIS tags that may hold it, most trusted first.
 FIELD_TAGS: dict[str, tuple[str, ...]] = {
@@ -518,25 +518,24 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
     line = first_line
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else limit
-        record = None
+        read = None
         er = text.find("\nER  -", start, end)
         if er != -1:
             stop = text.find("\n", er + 1, end)  # the end of the ER line
             stop = end if stop == -1 else stop
-            body_newlines = text.count("\n", start, stop)
-            newlines = body_newlines + text.count("\n", stop, end)
-            record = _plain_record(text, start, stop, end, body_newlines, database, state, line, path, warnings)
-        else:
-            newlines = text.count("\n", start, end)
-        if record is not None:
+            read = _plain_record(text, start, stop, end, database, state, line, path, warnings)
+        if read is not None:
+            record, body_newlines = read
             yield record
-        else:
-            is_last = index + 1 == len(starts)
-            following = next_ty if is_last else line + newlines
-            lines = text[start:end].split("\n")
-            if not is_last or next_ty is not None:
-                lines = lines[:-1]  # the empty text after the last newline, before the next TY
-            yield from _iter_lines(lines, path, database, warnings, state, line, following)
+            line += body_newlines + text.count("\n", stop, end)
+            continue
+        newlines = text.count("\n", start, end)
+        is_last = index + 1 == len(starts)
+        following = next_ty if is_last else line + newlines
+        lines = text[start:end].split("\n")
+        if not is_last or next_ty is not None:
+            lines = lines[:-1]  # the empty text after the last newline, before the next TY
+        yield from _iter_lines(lines, path, database, warnings, state, line, following)
         line += newlines
 
 
@@ -561,13 +560,13 @@ def _run_together(path: str, line: int, position: int, tag: str) -> str:
             "lost)? read as one")
 
 
-def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int, database: str | None,
-                  state: _State, line: int, path: str = "", warnings: list[str] | None = None) -> Record | None:
-    """The record of ``text[start:end]`` when it is TY, tag lines, ER (``stop``: the end of the ER line), then
-    only blank lines, Ovid's numbering or links; else None. Read in place: the text is not copied but for
-    the record's raw text."""
-    pairs = _TAG_LINES.findall(text, start, stop)  # the last pair is the ER line itself, not kept as a tag
-    if len(pairs) != body_newlines + 1 or text.count("  -", start, stop) != len(pairs):
+def _plain_record(text: str, start: int, stop: int, end: int, database: str | None, state: _State, line: int,
+                  path: str = "", warnings: list[str] | None = None) -> tuple[Record, int] | None:
+    """The record of ``text[start:end]`` and the number of line ends before its ER line, when it is TY, tag lines,
+    ER (``stop``: the end of the ER line), then only blank lines, Ovid's numbering or links; else None."""
+    block = text[start:stop]
+    pairs = _plain_pairs(block)
+    if pairs is None:
         return None  # continuation or blank lines inside the record, a long tag, "  -" inside a value (a tag
         # glued to the text before it?): the line reader decides
     if stop != end:
@@ -577,13 +576,21 @@ def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int
             return None  # tags after ER (Ovid's NL, or a record with no TY): the line reader decides
     state.position += 1
     state.seen_er = True
-    pairs.pop()
     twice: list[str] = []
-    record = to_record(tuple(pairs), database=database, position=state.position, line=line,
-                       raw=text[start:stop].rstrip(), twice=twice)
+    record = to_record(pairs[:-1], database=database, position=state.position, line=line, raw=block.rstrip(),
+                       twice=twice)  # the last pair is the ER line itself, not kept as a tag
     if twice and warnings is not None:
         warnings.append(_run_together(path, line, state.position, twice[0]))
-    return record
+    return record, len(pairs) - 1
+
+
+def _plain_pairs(block: str) -> tuple[tuple[str, str], ...] | None:
+    """The ``(tag, value)`` pairs of a block of lines when every line is a plain tag line (:data:`_TAG_LINES`)
+    and no line holds "  -" elsewhere (a tag glued to the text before it); else None."""
+    pairs = _TAG_LINES.findall(block)
+    if len(pairs) != block.count("\n") + 1 or block.count("  -") != len(pairs):
+        return None
+    return tuple(pairs)
 
 
 def _absorb(closed: _Pending, trailing: _Pending) -> None:
@@ -606,12 +613,57 @@ def _finish(pending: _Pending, position: int, path: str, database: str | None,
     return record
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _TagPatterns:
+    """The database patterns on one tag, each with its place in ``DATABASE_PATTERNS``, and one expression that
+    matches where any of them matches (most values match none: one search, not one per pattern)."""
+
+    tag: str
+    first: int  # the place of the tag's first pattern
+    patterns: tuple[tuple[int, re.Pattern[str], str], ...]
+    any: re.Pattern[str]
+
+
+def _by_tag(patterns: tuple[tuple[str, re.Pattern[str], str], ...]) -> tuple[_TagPatterns, ...]:
+    """``DATABASE_PATTERNS`` grouped by tag, the tags in the order of their first pattern."""
+    grouped: dict[str, list[tuple[int, re.Pattern[str], str]]] = {}
+    for index, (tag, pattern, name) in enumerate(patterns):
+        grouped.setdefault(tag, []).append((index, pattern, name))
+    return tuple(_TagPatterns(tag, found[0][0], tuple(found),
+                              re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in found), re.IGNORECASE))
+                 for tag, found in grouped.items())
+
+
+_DATABASE_TAGS = _by_tag(DATABASE_PATTERNS)
+
+
 def _database_of(values: dict[str, list[str]]) -> str:
-    for tag, pattern, name in DATABASE_PATTERNS:
-        for value in values.get(tag, ()):
+    """The database the record's own tags name: the first pattern of ``DATABASE_PATTERNS`` (in table order)
+    that matches a value of its tag, with the first such value; "" when none does. Tag by tag rather than
+    pattern by pattern: a tag is looked at only while one of its patterns comes before the best found so far."""
+    best = len(DATABASE_PATTERNS)
+    named = ""
+    for group in _DATABASE_TAGS:
+        if group.first >= best:
+            break
+        found = values.get(group.tag)
+        if found is not None:
+            for value in found:
+                match = _first_pattern(group, value)
+                if match is not None and match[0] < best:
+                    best, named = match
+    return named
+
+
+@lru_cache(maxsize=4096)
+def _first_pattern(group: _TagPatterns, value: str) -> tuple[int, str] | None:
+    """The first of a tag's patterns matching a value (its place, and the database it names); None if none does.
+    Cached: every record of an export names its database in the same words (``DB  - Scopus``)."""
+    if group.any.search(value):
+        for index, pattern, name in group.patterns:
             if pattern.search(value):
-                return name or value.strip()
-    return ""
+                return index, name or value.strip()
+    return None
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
@@ -645,7 +697,7 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     if not abbrev and "JO" in values:
         jo = f.first(values["JO"])
         abbrev = jo if jo != journal else ""
-    return Record(  # positional (keyword matching of 24 arguments costs here), in _RECORD_FIELDS order
+    return record_from_fields(  # Record(...), faster: every field positionally, in _RECORD_FIELDS order
         f.strip_markup(title) if "<" in title else title,  # title
         _abstract(values, t_abstract),  # abstract
         _authors(values, t_authors),  # authors
@@ -724,9 +776,18 @@ def _clean(value: str) -> str:
 
 
 def _clean_all(values: dict[str, list[str]], tags: tuple[str, ...], skip_doi: bool = False) -> tuple[str, ...]:
-    """The tags' values cleaned, each once, in order, placeholders dropped (one pass; it runs for three list
-    fields of every record). ``skip_doi``: leave out values that mention a DOI (``M3`` holds one in some files)."""
-    found: dict[str, None] = {}
+    """The tags' values cleaned, each once, in order, placeholders dropped (it runs for three list fields of every
+    record). ``skip_doi``: leave out values that mention a DOI (``M3`` holds one in some files)."""
+    if len(tags) == 1:  # the usual table: one tag, values that need no cleaning, checked all at once
+        found = values.get(tags[0])
+        if found is None:
+            return ()
+        joined = "\n".join(found) if len(found) > 1 else found[0]  # a line end: in no value, part of no mark
+        if ("  " not in joined and "\t" not in joined and not (skip_doi and "doi" in joined.lower())
+                and (_PLACEHOLDER_LENGTHS.isdisjoint(map(len, found))
+                     or f.PLACEHOLDERS.isdisjoint(map(str.lower, found)))):
+            return tuple(dict.fromkeys(found))
+    cleaned: dict[str, None] = {}
     for tag in tags:
         if tag in values:
             for value in values[tag]:
@@ -737,8 +798,8 @@ def _clean_all(values: dict[str, list[str]], tags: tuple[str, ...], skip_doi: bo
                 elif len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
                     continue
                 if value:
-                    found[value] = None
-    return tuple(found)
+                    cleaned[value] = None
+    return tuple(cleaned)
 
 
 def _abstract(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
