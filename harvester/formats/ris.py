@@ -327,10 +327,12 @@ def _last_lines(text: str, first_line: int) -> list[tuple[int, str]]:
 
 @dataclass(slots=True)
 class _State:
-    """Where a reading is: the last record number given out and whether any ER line has been seen."""
+    """Where a reading is: the last record number given out, whether any ER line has been seen, and the number
+    of the line after the text read so far."""
 
     position: int = 0
     seen_er: bool = False
+    line: int = 1
 
 
 def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings: list[str], state: _State,
@@ -428,8 +430,13 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
 #: real RIS record is a few KB, one with a full-text note a few hundred KB.
 MAX_RECORD_CHARS = 32 * 1024 * 1024
 
-#: A plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...`` is no tag to the line reader).
-_TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
+#: Every line, as ``(tag, value)`` for a plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...``
+#: is no tag to the line reader), the value without the spaces and tabs around it (a value ending in other white
+#: space is not plain); as ``("", "")`` (:data:`_NOT_PLAIN`) for any other line. One match per line, so the
+#: matches count the lines too. (Written without an optional group or a lookahead, which cost the regular
+#: expression engine more on every line.)
+_TAG_LINES = re.compile(r"^(?:([A-Z][A-Z0-9])  -(?: |$)[ \t]*(.*\S|)[ \t]*|.*)$", re.MULTILINE)
+_NOT_PLAIN = ("", "")
 
 
 def iter_text(text: str, path: str, database: str | None, warnings: list[str] | None = None) -> Iterator[
@@ -437,9 +444,9 @@ def iter_text(text: str, path: str, database: str | None, warnings: list[str] | 
     """The records of a whole RIS text (newlines normalised), in order, as :func:`iter_records` gives them."""
     warnings = warnings if warnings is not None else []
     state = _State()
-    yield from _iter_chunk(text, path, database, warnings, state, 1, None)
+    yield from _iter_chunk(text, path, database, warnings, state, 1, True)
     start = _window_start(text)
-    _check_end(text[:_HEAD_CHARS], text[start:], 1 + text.count("\n", 0, start), state.position, path, warnings)
+    _check_end(text[:_HEAD_CHARS], text[start:], state.line - text.count("\n", start), state.position, path, warnings)
 
 
 def _window_start(text: str) -> int:
@@ -488,18 +495,18 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
                 ended_line = buffer.endswith("\n")
                 buffer, skipping = "", True
             continue
-        following = line + buffer.count("\n", 0, cut)
-        yield from _iter_chunk(buffer, path, database, warnings, state, line, following, cut)  # read in place
+        yield from _iter_chunk(buffer, path, database, warnings, state, line, False, cut)  # read in place
         before = buffer[max(buffer.rfind("\nTY  -", max(0, cut - _WINDOW_CHARS), cut - 1) + 1, cut - _WINDOW_CHARS):cut]
-        buffer, line = buffer[cut:], following
+        buffer, line = buffer[cut:], state.line
     if buffer:
-        yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
+        yield from _iter_chunk(buffer, path, database, warnings, state, line, True)
         _check_end(head, before + buffer, line - before.count("\n"), state.position, path, warnings)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,
-                next_ty: int | None, limit: int | None = None) -> Iterator[Record | Rejected]:
-    """Records of ``text[:limit]``, a text that ends at a TY line (``next_ty``) or at the end of the file (None).
+                at_end: bool, limit: int | None = None) -> Iterator[Record | Rejected]:
+    """Records of ``text[:limit]``, a text that ends at a TY line or (``at_end``) at the end of the file; the
+    number of the line after it is left in ``state.line``.
 
     The text is cut into segments at each ``TY`` line. A plain segment (``TY``, tag lines, ``ER``) is read
     with one regular expression; anything else (continuation lines, long tags, tags before the first TY,
@@ -510,11 +517,12 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
     if not starts or starts[0] != 0:
         head_end = starts[0] if starts else limit
         head = text[:head_end]
+        head_lines = head.count("\n")
         if head.strip():
-            after = first_line + head.count("\n") if starts else next_ty
+            after = None if at_end and not starts else first_line + head_lines  # the line of the next TY
             yield from _iter_lines(head.split("\n")[:-1] if starts else head.split("\n"), path, database,
                                    warnings, state, first_line, after)
-        first_line += head.count("\n")
+        first_line += head_lines
     line = first_line
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else limit
@@ -531,12 +539,13 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
             continue
         newlines = text.count("\n", start, end)
         is_last = index + 1 == len(starts)
-        following = next_ty if is_last else line + newlines
+        following = None if is_last and at_end else line + newlines  # the line of the next TY
         lines = text[start:end].split("\n")
-        if not is_last or next_ty is not None:
+        if following is not None:
             lines = lines[:-1]  # the empty text after the last newline, before the next TY
         yield from _iter_lines(lines, path, database, warnings, state, line, following)
         line += newlines
+    state.line = line
 
 
 def _starts(text: str, limit: int) -> list[int]:
@@ -563,10 +572,10 @@ def _run_together(path: str, line: int, position: int, tag: str) -> str:
 def _plain_record(text: str, start: int, stop: int, end: int, database: str | None, state: _State, line: int,
                   path: str = "", warnings: list[str] | None = None) -> tuple[Record, int] | None:
     """The record of ``text[start:end]`` and the number of line ends before its ER line, when it is TY, tag lines,
-    ER (``stop``: the end of the ER line), then only blank lines, Ovid's numbering or links; else None."""
-    block = text[start:stop]
-    pairs = _plain_pairs(block)
-    if pairs is None:
+    ER (``stop``: the end of the ER line), then only blank lines, Ovid's numbering or links; else None. Read in
+    place: the text is not copied but for the record's raw text."""
+    pairs = _TAG_LINES.findall(text, start, stop)  # the last pair is the ER line itself, not kept as a tag
+    if _NOT_PLAIN in pairs or text.count("  -", start, stop) != len(pairs):
         return None  # continuation or blank lines inside the record, a long tag, "  -" inside a value (a tag
         # glued to the text before it?): the line reader decides
     if stop != end:
@@ -576,21 +585,16 @@ def _plain_record(text: str, start: int, stop: int, end: int, database: str | No
             return None  # tags after ER (Ovid's NL, or a record with no TY): the line reader decides
     state.position += 1
     state.seen_er = True
+    pairs.pop()
+    raw_end = stop
+    while text[raw_end - 1].isspace():  # the raw text ends with the ER line's dash or value, as str.rstrip() ends it
+        raw_end -= 1
     twice: list[str] = []
-    record = to_record(pairs[:-1], database=database, position=state.position, line=line, raw=block.rstrip(),
-                       twice=twice)  # the last pair is the ER line itself, not kept as a tag
+    record = to_record(tuple(pairs), database=database, position=state.position, line=line,
+                       raw=text[start:raw_end], twice=twice)
     if twice and warnings is not None:
         warnings.append(_run_together(path, line, state.position, twice[0]))
-    return record, len(pairs) - 1
-
-
-def _plain_pairs(block: str) -> tuple[tuple[str, str], ...] | None:
-    """The ``(tag, value)`` pairs of a block of lines when every line is a plain tag line (:data:`_TAG_LINES`)
-    and no line holds "  -" elsewhere (a tag glued to the text before it); else None."""
-    pairs = _TAG_LINES.findall(block)
-    if len(pairs) != block.count("\n") + 1 or block.count("  -") != len(pairs):
-        return None
-    return tuple(pairs)
+    return record, len(pairs)
 
 
 def _absorb(closed: _Pending, trailing: _Pending) -> None:
