@@ -127,7 +127,7 @@ def _unchecked_twin() -> Callable[..., Record]:
     code = (f"def record_from_fields({', '.join(names)}):\n    record = new(Twin)\n{body}"
             "    record.__class__ = Record\n    return record\n")
     namespace: dict[str, Any] = {"new": object.__new__, "Twin": twin, "Record": Record}
-    exec(code, namespace)  # noqa: S102 - generated from Record's own field names, as dataclasses does
+    exec(code, namespace)  # generated from Record's own field names, as dataclasses generates __init__
     made: Callable[..., Record] = namespace["record_from_fields"]
     return made
 
