@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,17 @@ def test_inspect_path_hashes_the_bytes_it_checks(tmp_path: Path, data: bytes) ->
     path.write_bytes(data)
     assert inspect_path(path, sha256=True).sha256 == hashlib.sha256(data).hexdigest()
     assert inspect_path(path).sha256 == ""
+
+
+@given(_FIELDS, st.sets(st.sampled_from([field.name for field in dataclasses.fields(Record)])))
+def test_from_mapping_gives_the_record_written(values: tuple[Any, ...], dropped: set[str]) -> None:
+    record = Record(*values)
+    data = json.loads(record.to_json())
+    assert Record.from_mapping(data) == record
+    partial = {key: (None if key == "title" else value) for key, value in data.items() if key not in dropped}
+    kept: dict[str, Any] = {key: value for key, value in partial.items() if value is not None or key == "year"}
+    fields: dict[str, Any] = {key: tuple(map(tuple, value)) if key == "tags" else
+                              tuple(value) if isinstance(value, list) else value for key, value in kept.items()}
+    expected = Record(**fields)
+    made = Record.from_mapping(partial | {"unknown": 1})
+    assert type(made) is Record and made == expected
