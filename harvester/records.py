@@ -9,7 +9,8 @@ Records are immutable; changing one means making a new one with :func:`dataclass
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 #: The normalised bibliographic fields, in export order. Lists are tuples of strings.
@@ -99,6 +100,8 @@ class Record:
                 values[key] = tuple((str(t), str(v)) for t, v in value)
             else:
                 values[key] = value
+        if cls is Record:  # the ledger's reads build one per row: the fast constructor, missing fields defaulted
+            return record_from_fields(*[values.get(name, default) for name, default in _DEFAULTS])
         return cls(**values)
 
     def tag_values(self, tag: str) -> list[str]:
@@ -108,6 +111,36 @@ class Record:
 
 #: The field names of a record, found once (reading a ledger builds a record per row).
 _FIELD_NAMES = frozenset(f.name for f in fields(Record))
+
+
+def _unchecked_twin() -> Callable[..., Record]:
+    """A constructor of records for readers that make one per record of a large file (RIS: 100,000 records).
+
+    A frozen dataclass sets each of its 24 fields through ``object.__setattr__`` (about 4 us a record, a tenth
+    of reading one). The twin class has the same slots in the same order and no frozen check: the constructor
+    fills a twin by plain assignments, then makes it a :class:`Record` (Python allows the change of class
+    between two classes with the same slots). The result is a Record like any other: equal, hashed, pickled and
+    frozen the same. The constructor is generated from Record's fields, as ``dataclasses`` generates Record's
+    own ``__init__``, so a field added to Record is added here too.
+    """
+    names = tuple(f.name for f in fields(Record))
+    twin = type("_RecordTwin", (), {"__slots__": names})
+    body = "".join(f"    record.{name} = {name}\n" for name in names)
+    code = (f"def record_from_fields({', '.join(names)}):\n    record = new(Twin)\n{body}"
+            "    record.__class__ = Record\n    return record\n")
+    namespace: dict[str, Any] = {"new": object.__new__, "Twin": twin, "Record": Record}
+    exec(code, namespace)  # generated from Record's own field names, as dataclasses generates __init__
+    made: Callable[..., Record] = namespace["record_from_fields"]
+    return made
+
+
+#: ``Record(*values)`` (every field, positionally, in Record's order), about five times faster; see
+#: :func:`_unchecked_twin`.
+record_from_fields: Callable[..., Record] = _unchecked_twin()
+#: Every field's name and default, in Record's order (all defaults are immutable: shared safely).
+_DEFAULTS = tuple((f.name, f.default) for f in fields(Record))
+if any(f.default is MISSING for f in fields(Record)):
+    raise ImportError("every Record field needs a plain default: update records._DEFAULTS")
 
 
 def _plain(value: Any) -> Any:

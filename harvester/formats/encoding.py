@@ -17,11 +17,12 @@ every format reader sees one shape and line numbers count the way an editor coun
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from harvester.errors import FormatError
 
@@ -43,6 +44,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 Opener = Callable[[], BinaryIO]
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class TextSource:
     warnings: tuple[str, ...]
     size: int
     opener: Opener
+    sha256: str = ""  # the bytes' SHA-256 (hex), when asked for (``inspect_path(..., sha256=True)``)
 
     def blocks(self, block_bytes: int | None = None) -> Iterator[str]:
         """The text in pieces of about ``block_bytes`` characters (newlines normalised, BOM dropped)."""
@@ -97,16 +101,17 @@ class TextSource:
         return text
 
 
-def inspect_path(path: str | Path) -> TextSource:
+def inspect_path(path: str | Path, *, sha256: bool = False) -> TextSource:
     """Check a file on disk (read once, block by block) and say how to decode it; :class:`FormatError` if it
-    cannot be read as text."""
+    cannot be read as text. ``sha256``: also compute the bytes' SHA-256 (``TextSource.sha256``) in the same
+    reading, instead of reading the file once more for it."""
     shown = str(path)
 
     def opener() -> BinaryIO:
         return Path(path).open("rb")
 
     try:
-        return _inspect(opener, shown)
+        return _inspect(opener, shown, sha256)
     except OSError as error:
         raise FormatError(shown, f"cannot read the file: {error.strerror or error}") from error
 
@@ -132,7 +137,7 @@ def _codec(encoding: str) -> str:
     return "utf-8-sig" if encoding == "utf-8" else encoding  # a BOM is dropped by blocks() either way
 
 
-def _inspect(opener: Opener, path: str) -> TextSource:
+def _inspect(opener: Opener, path: str, sha256: bool = False) -> TextSource:
     with opener() as handle:
         sample = handle.read(_SAMPLE_BYTES)
     encoding = _encoding_from_bom(sample) or _utf16_without_bom(sample)
@@ -143,16 +148,18 @@ def _inspect(opener: Opener, path: str) -> TextSource:
         encoding = "utf-8"
     warnings: list[str] = []
     lines = not _looks_xml(sample, encoding)
+    digest = hashlib.sha256() if sha256 else None
     try:
-        size = _check(opener, path, encoding, lines)
+        size = _check(opener, path, encoding, digest, lines)
     except _NotUtf8 as error:
         if declared:
             raise FormatError(path, f"declared {encoding} by its byte-order mark but cannot be decoded: "
                                     f"{error.reason}", line=error.line) from None
         warnings.append(f"{path}:{error.line}: not valid UTF-8; read as Windows-1252 (check accented characters)")
         encoding = "cp1252"
-        size = _check(opener, path, encoding, lines)
-    return TextSource(path, encoding, tuple(warnings), size, opener)
+        digest = hashlib.sha256() if sha256 else None  # the first reading stopped at the error: hash it all again
+        size = _check(opener, path, encoding, digest, lines)
+    return TextSource(path, encoding, tuple(warnings), size, opener, digest.hexdigest() if digest else "")
 
 
 class _NotUtf8(Exception):  # noqa: N818 - internal signal, never leaves this module
@@ -162,10 +169,16 @@ class _NotUtf8(Exception):  # noqa: N818 - internal signal, never leaves this mo
         self.reason = reason
 
 
-def _check(opener: Opener, path: str, encoding: str, lines: bool = True) -> int:
+#: Encodings in which each NUL, CR and LF character is that one byte and no byte of another character: the
+#: checks look for them in the bytes (one fast scan) rather than in the decoded text.
+_BYTE_LINES = frozenset({"utf-8", "utf-8-sig", "cp1252"})
+
+
+def _check(opener: Opener, path: str, encoding: str, digest: Hash | None = None, lines: bool = True) -> int:
     """Decode every block once: NUL characters, over-long lines (unless ``lines`` is False: XML, see
     :func:`_looks_xml`) and an empty file are refused; a decoding error raises :class:`_NotUtf8` with its line.
-    Returns the size in bytes."""
+    ``digest`` is given every block read. Returns the size in bytes."""
+    bytewise = encoding in _BYTE_LINES
     errors = "replace" if encoding == "cp1252" else "strict"
     decoder = codecs.getincrementaldecoder(_codec(encoding))(errors=errors)
     lines_before = 0  # newlines (CRLF, CR, LF each one) in the blocks already checked
@@ -176,21 +189,23 @@ def _check(opener: Opener, path: str, encoding: str, lines: bool = True) -> int:
         while True:
             data = handle.read(BLOCK_BYTES)
             size += len(data)
+            if digest is not None:
+                digest.update(data)
             try:
                 text = decoder.decode(data, final=not data)
             except UnicodeDecodeError as error:
                 line = lines_before + _newlines(data[: max(error.start, 0)].decode("latin-1")) + 1
                 raise _NotUtf8(line, str(error)) from None
-            if "\x00" in text:
+            if b"\x00" in data if bytewise else "\x00" in text:
                 line = lines_before + _newlines(text[: text.index("\x00")]) + 1
                 raise FormatError(path, "the text holds NUL characters: a binary file, a damaged or sparse file, or "
                                         "a wrongly encoded export; nothing read", line=line)
             if blank and text and not text.isspace():
                 blank = False
-            crs = "\r" in text  # most exports have none: each newline check below is then one scan, not three
+            crs = b"\r" in data if bytewise else "\r" in text  # most exports have none: a newline count is one scan
             if lines:
                 line_length = _longest(text, line_length, path, lines_before, crs)
-            lines_before += _newlines(text, crs)
+            lines_before += _newlines_in_bytes(data, crs) if bytewise else _newlines(text, crs)
             if not data:
                 break
     if blank:
@@ -226,6 +241,13 @@ def _longest(text: str, running: int, path: str, lines_before: int, crs: bool = 
 def _first_break(text: str) -> int:
     found = [index for index in (text.find("\n"), text.find("\r")) if index != -1]
     return min(found) if found else -1
+
+
+def _newlines_in_bytes(data: bytes, crs: bool) -> int:
+    """:func:`_newlines` of a block's text, counted in its bytes (for the encodings of ``_BYTE_LINES``)."""
+    if not crs:
+        return data.count(b"\n")
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 def _newlines(text: str, crs: bool = True) -> int:

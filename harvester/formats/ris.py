@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import cache, lru_cache
 
 from harvester.formats import _fields as f
 from harvester.formats.base import Damage, Detection, FileFormat, Parsed, Rejected
-from harvester.records import Record
+from harvester.records import Record, record_from_fields
 
 #: Normalised field -> RIS tags that may hold it, most trusted first.
 FIELD_TAGS: dict[str, tuple[str, ...]] = {
@@ -358,10 +358,12 @@ def _last_lines(text: str, first_line: int) -> list[tuple[int, str]]:
 
 @dataclass(slots=True)
 class _State:
-    """Where a reading is: the last record number given out and whether any ER line has been seen."""
+    """Where a reading is: the last record number given out, whether any ER line has been seen, and the number
+    of the line after the text read so far."""
 
     position: int = 0
     seen_er: bool = False
+    line: int = 1
 
 
 def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings: list[str], state: _State,
@@ -459,8 +461,13 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
 #: real RIS record is a few KB, one with a full-text note a few hundred KB.
 MAX_RECORD_CHARS = 32 * 1024 * 1024
 
-#: A plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...`` is no tag to the line reader).
-_TAG_LINES = re.compile(r"^([A-Z][A-Z0-9])  -(?=$| )(?: [ \t]*(.*\S))?[ \t]*$", re.MULTILINE)
+#: Every line, as ``(tag, value)`` for a plain tag line: ``XY  -`` then a space or the end of the line (``XY  -\t...``
+#: is no tag to the line reader), the value without the spaces and tabs around it (a value ending in other white
+#: space is not plain); as ``("", "")`` (:data:`_NOT_PLAIN`) for any other line. One match per line, so the
+#: matches count the lines too. (Written without an optional group or a lookahead, which cost the regular
+#: expression engine more on every line.)
+_TAG_LINES = re.compile(r"^(?:([A-Z][A-Z0-9])  -(?: |$)[ \t]*(.*\S|)[ \t]*|.*)$", re.MULTILINE)
+_NOT_PLAIN = ("", "")
 
 
 def iter_text(text: str, path: str, database: str | None, warnings: list[str] | None = None) -> Iterator[
@@ -468,9 +475,9 @@ def iter_text(text: str, path: str, database: str | None, warnings: list[str] | 
     """The records of a whole RIS text (newlines normalised), in order, as :func:`iter_records` gives them."""
     warnings = warnings if warnings is not None else []
     state = _State()
-    yield from _iter_chunk(text, path, database, warnings, state, 1, None)
+    yield from _iter_chunk(text, path, database, warnings, state, 1, True)
     start = _window_start(text)
-    _check_end(text[:_HEAD_CHARS], text[start:], 1 + text.count("\n", 0, start), state.position, path, warnings)
+    _check_end(text[:_HEAD_CHARS], text[start:], state.line - text.count("\n", start), state.position, path, warnings)
 
 
 def _window_start(text: str) -> int:
@@ -519,18 +526,18 @@ def iter_chunks(chunks: Iterable[str], path: str, database: str | None,
                 ended_line = buffer.endswith("\n")
                 buffer, skipping = "", True
             continue
-        following = line + buffer.count("\n", 0, cut)
-        yield from _iter_chunk(buffer, path, database, warnings, state, line, following, cut)  # read in place
+        yield from _iter_chunk(buffer, path, database, warnings, state, line, False, cut)  # read in place
         before = buffer[max(buffer.rfind("\nTY  -", max(0, cut - _WINDOW_CHARS), cut - 1) + 1, cut - _WINDOW_CHARS):cut]
-        buffer, line = buffer[cut:], following
+        buffer, line = buffer[cut:], state.line
     if buffer:
-        yield from _iter_chunk(buffer, path, database, warnings, state, line, None)
+        yield from _iter_chunk(buffer, path, database, warnings, state, line, True)
         _check_end(head, before + buffer, line - before.count("\n"), state.position, path, warnings)
 
 
 def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str], state: _State, first_line: int,
-                next_ty: int | None, limit: int | None = None) -> Iterator[Record | Rejected]:
-    """Records of ``text[:limit]``, a text that ends at a TY line (``next_ty``) or at the end of the file (None).
+                at_end: bool, limit: int | None = None) -> Iterator[Record | Rejected]:
+    """Records of ``text[:limit]``, a text that ends at a TY line or (``at_end``) at the end of the file; the
+    number of the line after it is left in ``state.line``.
 
     The text is cut into segments at each ``TY`` line. A plain segment (``TY``, tag lines, ``ER``) is read
     with one regular expression; anything else (continuation lines, long tags, tags before the first TY,
@@ -541,34 +548,35 @@ def _iter_chunk(text: str, path: str, database: str | None, warnings: list[str],
     if not starts or starts[0] != 0:
         head_end = starts[0] if starts else limit
         head = text[:head_end]
+        head_lines = head.count("\n")
         if head.strip():
-            after = first_line + head.count("\n") if starts else next_ty
+            after = None if at_end and not starts else first_line + head_lines  # the line of the next TY
             yield from _iter_lines(head.split("\n")[:-1] if starts else head.split("\n"), path, database,
                                    warnings, state, first_line, after)
-        first_line += head.count("\n")
+        first_line += head_lines
     line = first_line
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else limit
-        record = None
+        read = None
         er = text.find("\nER  -", start, end)
         if er != -1:
             stop = text.find("\n", er + 1, end)  # the end of the ER line
             stop = end if stop == -1 else stop
-            body_newlines = text.count("\n", start, stop)
-            newlines = body_newlines + text.count("\n", stop, end)
-            record = _plain_record(text, start, stop, end, body_newlines, database, state, line, path, warnings)
-        else:
-            newlines = text.count("\n", start, end)
-        if record is not None:
+            read = _plain_record(text, start, stop, end, database, state, line, path, warnings)
+        if read is not None:
+            record, body_newlines = read
             yield record
-        else:
-            is_last = index + 1 == len(starts)
-            following = next_ty if is_last else line + newlines
-            lines = text[start:end].split("\n")
-            if not is_last or next_ty is not None:
-                lines = lines[:-1]  # the empty text after the last newline, before the next TY
-            yield from _iter_lines(lines, path, database, warnings, state, line, following)
+            line += body_newlines + text.count("\n", stop, end)
+            continue
+        newlines = text.count("\n", start, end)
+        is_last = index + 1 == len(starts)
+        following = None if is_last and at_end else line + newlines  # the line of the next TY
+        lines = text[start:end].split("\n")
+        if following is not None:
+            lines = lines[:-1]  # the empty text after the last newline, before the next TY
+        yield from _iter_lines(lines, path, database, warnings, state, line, following)
         line += newlines
+    state.line = line
 
 
 def _starts(text: str, limit: int) -> list[int]:
@@ -592,13 +600,13 @@ def _run_together(path: str, line: int, position: int, tag: str) -> str:
             "lost)? read as one")
 
 
-def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int, database: str | None,
-                  state: _State, line: int, path: str = "", warnings: list[str] | None = None) -> Record | None:
-    """The record of ``text[start:end]`` when it is TY, tag lines, ER (``stop``: the end of the ER line), then
-    only blank lines, Ovid's numbering or links; else None. Read in place: the text is not copied but for
-    the record's raw text."""
+def _plain_record(text: str, start: int, stop: int, end: int, database: str | None, state: _State, line: int,
+                  path: str = "", warnings: list[str] | None = None) -> tuple[Record, int] | None:
+    """The record of ``text[start:end]`` and the number of line ends before its ER line, when it is TY, tag lines,
+    ER (``stop``: the end of the ER line), then only blank lines, Ovid's numbering or links; else None. Read in
+    place: the text is not copied but for the record's raw text."""
     pairs = _TAG_LINES.findall(text, start, stop)  # the last pair is the ER line itself, not kept as a tag
-    if len(pairs) != body_newlines + 1 or text.count("  -", start, stop) != len(pairs):
+    if _NOT_PLAIN in pairs or text.count("  -", start, stop) != len(pairs):
         return None  # continuation or blank lines inside the record, a long tag, "  -" inside a value (a tag
         # glued to the text before it?): the line reader decides
     if stop != end:
@@ -609,12 +617,15 @@ def _plain_record(text: str, start: int, stop: int, end: int, body_newlines: int
     state.position += 1
     state.seen_er = True
     pairs.pop()
+    raw_end = stop
+    while text[raw_end - 1].isspace():  # the raw text ends with the ER line's dash or value, as str.rstrip() ends it
+        raw_end -= 1
     twice: list[str] = []
     record = to_record(tuple(pairs), database=database, position=state.position, line=line,
-                       raw=text[start:stop].rstrip(), twice=twice)
+                       raw=text[start:raw_end], twice=twice)
     if twice and warnings is not None:
         warnings.append(_run_together(path, line, state.position, twice[0]))
-    return record
+    return record, len(pairs)
 
 
 def _absorb(closed: _Pending, trailing: _Pending) -> None:
@@ -637,12 +648,57 @@ def _finish(pending: _Pending, position: int, path: str, database: str | None,
     return record
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _TagPatterns:
+    """The database patterns on one tag, each with its place in ``DATABASE_PATTERNS``, and one expression that
+    matches where any of them matches (most values match none: one search, not one per pattern)."""
+
+    tag: str
+    first: int  # the place of the tag's first pattern
+    patterns: tuple[tuple[int, re.Pattern[str], str], ...]
+    any: re.Pattern[str]
+
+
+def _by_tag(patterns: tuple[tuple[str, re.Pattern[str], str], ...]) -> tuple[_TagPatterns, ...]:
+    """``DATABASE_PATTERNS`` grouped by tag, the tags in the order of their first pattern."""
+    grouped: dict[str, list[tuple[int, re.Pattern[str], str]]] = {}
+    for index, (tag, pattern, name) in enumerate(patterns):
+        grouped.setdefault(tag, []).append((index, pattern, name))
+    return tuple(_TagPatterns(tag, found[0][0], tuple(found),
+                              re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in found), re.IGNORECASE))
+                 for tag, found in grouped.items())
+
+
+_DATABASE_TAGS = _by_tag(DATABASE_PATTERNS)
+
+
 def _database_of(values: dict[str, list[str]]) -> str:
-    for tag, pattern, name in DATABASE_PATTERNS:
-        for value in values.get(tag, ()):
+    """The database the record's own tags name: the first pattern of ``DATABASE_PATTERNS`` (in table order)
+    that matches a value of its tag, with the first such value; "" when none does. Tag by tag rather than
+    pattern by pattern: a tag is looked at only while one of its patterns comes before the best found so far."""
+    best = len(DATABASE_PATTERNS)
+    named = ""
+    for group in _DATABASE_TAGS:
+        if group.first >= best:
+            break
+        found = values.get(group.tag)
+        if found is not None:
+            for value in found:
+                match = _first_pattern(group, value)
+                if match is not None and match[0] < best:
+                    best, named = match
+    return named
+
+
+@lru_cache(maxsize=4096)
+def _first_pattern(group: _TagPatterns, value: str) -> tuple[int, str] | None:
+    """The first of a tag's patterns matching a value (its place, and the database it names); None if none does.
+    Cached: every record of an export names its database in the same words (``DB  - Scopus``)."""
+    if group.any.search(value):
+        for index, pattern, name in group.patterns:
             if pattern.search(value):
-                return name or value.strip()
-    return ""
+                return index, name or value.strip()
+    return None
 
 
 def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, position: int = 0, line: int = 0,
@@ -676,7 +732,7 @@ def to_record(tags: tuple[tuple[str, str], ...], *, database: str | None, positi
     if not abbrev and "JO" in values:
         jo = f.first(values["JO"])
         abbrev = jo if jo != journal else ""
-    return Record(  # positional (keyword matching of 24 arguments costs here), in _RECORD_FIELDS order
+    return record_from_fields(  # Record(...), faster: every field positionally, in _RECORD_FIELDS order
         f.strip_markup(title) if "<" in title else title,  # title
         _abstract(values, t_abstract),  # abstract
         _authors(values, t_authors),  # authors
@@ -755,9 +811,18 @@ def _clean(value: str) -> str:
 
 
 def _clean_all(values: dict[str, list[str]], tags: tuple[str, ...], skip_doi: bool = False) -> tuple[str, ...]:
-    """The tags' values cleaned, each once, in order, placeholders dropped (one pass; it runs for three list
-    fields of every record). ``skip_doi``: leave out values that mention a DOI (``M3`` holds one in some files)."""
-    found: dict[str, None] = {}
+    """The tags' values cleaned, each once, in order, placeholders dropped (it runs for three list fields of every
+    record). ``skip_doi``: leave out values that mention a DOI (``M3`` holds one in some files)."""
+    if len(tags) == 1:  # the usual table: one tag, values that need no cleaning, checked all at once
+        found = values.get(tags[0])
+        if found is None:
+            return ()
+        joined = "\n".join(found) if len(found) > 1 else found[0]  # a line end: in no value, part of no mark
+        if ("  " not in joined and "\t" not in joined and not (skip_doi and "doi" in joined.lower())
+                and (_PLACEHOLDER_LENGTHS.isdisjoint(map(len, found))
+                     or f.PLACEHOLDERS.isdisjoint(map(str.lower, found)))):
+            return tuple(dict.fromkeys(found))
+    cleaned: dict[str, None] = {}
     for tag in tags:
         if tag in values:
             for value in values[tag]:
@@ -768,8 +833,8 @@ def _clean_all(values: dict[str, list[str]], tags: tuple[str, ...], skip_doi: bo
                 elif len(value) in _PLACEHOLDER_LENGTHS and value.lower() in f.PLACEHOLDERS:
                     continue
                 if value:
-                    found[value] = None
-    return tuple(found)
+                    cleaned[value] = None
+    return tuple(cleaned)
 
 
 def _abstract(values: dict[str, list[str]], tags: tuple[str, ...]) -> str:
