@@ -134,3 +134,22 @@ def test_an_import_killed_half_way_leaves_the_ledger_as_it_was(tmp_path: Path) -
         again = import_file(ledger, protocol, big)
         assert again.status == "imported" and again.imported == 6000
         assert count_records(ledger) == 6030
+
+
+def test_a_ledger_opened_during_a_bulk_write_reads_what_was_committed_before_it(tmp_path: Path) -> None:
+    """A second connection opened while a bulk write holds the ledger cannot set the write-ahead log (SQLite
+    refuses at once): it opens all the same, reads the rows committed before the write, and the rows of the
+    write once it has landed; the ledger is back on the log afterwards."""
+    protocol = _protocol(tmp_path)
+    with Ledger.open(protocol.ledger_path) as ledger:
+        import_file(ledger, protocol, _ris(tmp_path / "a.ris", 20))
+        with ledger.transaction(bulk=True) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "truncate"
+            import_file(ledger, protocol, _ris(tmp_path / "b.ris", 15, first=100))
+            with Ledger.open(protocol.ledger_path) as reader:
+                assert count_records(reader) == 20
+                assert count_records(ledger) == 35
+        with Ledger.open(protocol.ledger_path) as reader:
+            assert count_records(reader) == 35
+        assert ledger.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert _mode(protocol.ledger_path) == "wal"
