@@ -3,8 +3,9 @@
 :func:`harvester.importing.import_file` asks :func:`open_stream` for a file larger than
 ``STREAM_ABOVE_BYTES`` whose format declares a block reader (``FileFormat.stream``): RIS, CSV (with or
 without a column mapping, ``import --map``), Web of Science tab, MEDLINE (and ERIC's nbib), Web of Science
-plain text, EndNote tagged and Ovid. BibTeX and the XML formats (EndNote XML, PubMed XML, ICTRP XML) are
-read whole, up to ``formats.MAX_WHOLE_BYTES``, and refused above it (see docs/importing.md, Large files).
+plain text, EndNote tagged, Ovid, the XML formats (EndNote XML, PubMed XML, ICTRP XML) and BibTeX (cut before
+a line that starts an entry, ``@string`` macros carried: see ``formats.bibtex.stream``); see docs/importing.md,
+Large files.
 The file has already been checked whole by ``encoding.inspect_path`` (the one reading path for every size:
 encoding decided and verified on the whole file, NUL characters and over-long lines refused, before
 anything is written); the format is decided on its first 256 KB, exactly as

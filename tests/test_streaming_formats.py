@@ -1,9 +1,9 @@
-"""Which formats are read block by block (record by record, memory bounded by a block and one record) and which
-are read whole: RIS, CSV (with or without a column mapping), WoS tab, the line-tagged formats (MEDLINE, Web of
-Science plain text, EndNote tagged, Ovid) and the XML formats (EndNote XML, PubMed XML, ICTRP XML) stream and give
-exactly the records, rejections and warnings of the whole-file reader on every corpus file of theirs, however the
-text is cut into pieces; a BibTeX file over ``MAX_WHOLE_BYTES`` is refused in one line naming the file, its size,
-its format and what to do."""
+"""Which formats are read block by block (record by record, memory bounded by a block and one record): every one.
+RIS, CSV (with or without a column mapping), WoS tab, the line-tagged formats (MEDLINE, Web of Science plain text,
+EndNote tagged, Ovid), the XML formats (EndNote XML, PubMed XML, ICTRP XML) and BibTeX stream and give exactly the
+records, rejections and warnings of the whole-file reader on every corpus file of theirs, however the text is cut
+into pieces; a file over ``MAX_WHOLE_BYTES`` in no known format is refused in one line naming the file, its size
+and what to do."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from harvester.importing import ImportResult, import_file
 from harvester.ledger import Ledger
 from harvester.ledger.records import iter_records
 
-STREAMED = {"ris", "medline", "wos-plain", "enw", "ovid", "csv", "wos-tab", "endnote-xml", "pubmed-xml", "ictrp-xml"}
+STREAMED = {"ris", "medline", "wos-plain", "enw", "ovid", "csv", "wos-tab", "endnote-xml", "pubmed-xml", "ictrp-xml",
+            "bibtex"}
 MEDLINE = "pubmed/medline_nbib/biopython__pubmed_result2.txt"
 BIBTEX = "scopus/bibtex/synthesisr__Scopus_bib_example.bib"
 
@@ -109,17 +110,19 @@ def test_a_medline_file_too_large_to_read_whole_is_imported_block_by_block(
 
 
 def test_a_file_too_large_in_a_format_read_whole_is_refused_in_one_line(
-        shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000)
-    path = shared_dir / "corpus" / BIBTEX
+    path = tmp_path / "notes.txt"  # no format recognises it: it cannot be read block by block either
+    path.write_text("Search notes, not an export.\n" * 100, encoding="utf-8")
     with pytest.raises(FormatError) as refused:
         read_file(path)
     message = str(refused.value)
     assert "\n" not in message and str(path) in message
-    size = path.stat().st_size / 2**20
-    assert f"the file is {size:,.0f} MB of bibtex (" in message and "cannot be read block by block" in message
-    assert ("only csv, endnote-xml, enw, ictrp-xml, medline, ovid, pubmed-xml, ris, wos-plain, wos-tab can" in message
-            and "split the export" in message)
+    assert "the file is 0 MB of a format not recognised in its first 256 KB" in message
+    assert ("only bibtex, csv, endnote-xml, enw, ictrp-xml, medline, ovid, pubmed-xml, ris, wos-plain, wos-tab can"
+            in message and "split the export" in message)
+    with pytest.raises(FormatError, match="import it .prisma-harvest import., which reads this format block by block"):
+        read_file(shared_dir / "corpus" / BIBTEX)
     with pytest.raises(FormatError, match="import it .prisma-harvest import., which reads this format block by block"):
         read_file(shared_dir / "corpus" / MEDLINE)  # read whole by the library call; import streams it
 
@@ -129,7 +132,7 @@ XML_BODY = {"endnote-xml": ("<record>", "</records>"), "pubmed-xml": ("<PubmedAr
             "ictrp-xml": ("<Trial>", "</Trials_downloaded_from_ICTRP>")}
 
 
-@pytest.mark.parametrize("name", ["medline", "wos-plain", "enw", "ovid", "csv", "wos-tab", *XML_BODY])
+@pytest.mark.parametrize("name", ["medline", "wos-plain", "enw", "ovid", "csv", "wos-tab", "bibtex", *XML_BODY])
 def test_a_streamed_file_holds_one_block_and_one_record_whatever_its_length(shared_dir: Path,
                                                                                     name: str) -> None:
     """The memory of a streamed reading, records dropped as they come (as the import stores them): ten times

@@ -21,9 +21,9 @@ from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
 _NOT_FORMATS = {"base", "encoding"}
 #: The largest file read whole (records, raw text and tags of every record are held): about 1 GB of memory per
-#: 100 MB of export. Larger files are imported block by block where the format can (every format but BibTeX:
-#: RIS, CSV, WoS tab, the line-tagged formats MEDLINE, Web of Science plain text, EndNote tagged and Ovid, and the
-#: XML formats), else refused.
+#: 100 MB of export. Larger files are imported block by block (every format can: RIS, CSV, WoS tab, the line-tagged
+#: formats MEDLINE, Web of Science plain text, EndNote tagged and Ovid, the XML formats, and BibTeX, cut before a
+#: line that starts an entry); a file whose format is not recognised is refused.
 MAX_WHOLE_BYTES = 256 * 1024 * 1024
 #: How much of a file too large to read whole is read to name its format in the refusal.
 _HEAD_CHARS = 256 * 1024

@@ -6,7 +6,8 @@ case-insensitively (WoS writes ``Title``, Scopus ``title``). Each record keeps i
 key is the ``source_id`` unless a database id field is present (WoS ``Unique-ID``, Scopus ``eid`` or the
 ``eid=`` of its scopus.com link, EBSCO's ``AN=`` accession in its link). An entry bibtexparser cannot
 parse becomes a :class:`Rejected` with its line; entries that share a key (common in Scopus exports)
-are all kept, as are entries with a field written twice (with a warning).
+are all kept, as are entries with a field written twice (with a warning), and read like any other entry.
+A file of any size is read the same way, block by block (:func:`stream`): memory is bounded by the block.
 
 Values are turned from LaTeX into text by :func:`latex_to_text` (braces, escapes such as ``\\%``,
 accents such as ``{\\"o}``); :func:`write_bibtex` escapes exactly what that function reads back, so a
@@ -15,14 +16,17 @@ written file reads back to the same normalised records.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import bibtexparser
+from bibtexparser.middlewares.enclosing import RemoveEnclosingMiddleware
 from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
@@ -30,6 +34,7 @@ from bibtexparser.model import (
     Field,
     ImplicitComment,
     ParsingFailedBlock,
+    String,
 )
 
 from harvester.formats import _fields as f
@@ -208,58 +213,229 @@ def _database(text: str) -> str | None:
 
 
 def read(text: str, path: str, database: str | None) -> Parsed:
-    """Every entry of a BibTeX file, in order; @string/@preamble/@comment blocks are not records.
+    """Every entry of a BibTeX file, in order; @string/@preamble/@comment blocks are not records. The text is
+    read as :func:`stream` reads a large file, in blocks (one mechanism for every size, the same records)."""
+    database = database or _database(text[:_HEAD_CHARS]) or "BibTeX"
+    warnings: list[str] = []
+    items = list(stream((text[i:i + _BLOCK_CHARS] for i in range(0, len(text), _BLOCK_CHARS)), path, database,
+                        warnings))
+    return Parsed(path=path, format="bibtex", database=database,
+                  records=tuple(i for i in items if isinstance(i, Record)),
+                  rejected=tuple(i for i in items if isinstance(i, Rejected)), warnings=tuple(warnings))
+
+
+#: How much of the file names the database that wrote it.
+_HEAD_CHARS = 20000
+#: The blocks :func:`read` gives :func:`stream` (an import of a large file gives blocks of ``BLOCK_BYTES``).
+_BLOCK_CHARS = 1 << 20
+#: A line where bibtexparser always starts a block, whatever came before (see :func:`stream`): an ``@`` and a word
+#: then ``{`` or ``(``, at the start of the line (spaces and tabs aside). The text is cut only there.
+_CUT_LINE = re.compile(r"(?m)^[ \t]{0,16}@[A-Za-z]{1,64}[ \t]{0,16}[{(]")
+#: The longest stretch read without a cut line in it: a longer one is cut at a line start anyway, with a warning
+#: (damaged text: a real entry is a few KB; a line is at most ``encoding.MAX_LINE_CHARS``, 8 M characters).
+MAX_UNCUT_CHARS = 16 * 1024 * 1024
+
+
+def stream(pieces: Iterable[str], path: str, database: str | None,
+           warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
+    """The entries of a BibTeX text arriving in pieces, as records and rejected records in file order, holding one
+    piece and the text since the last cut line (see ``_CUT_LINE``) at a time.
+
+    Why the records are those of bibtexparser reading the whole text: its splitter starts a new block at every
+    ``@word{`` that opens a line, whatever it was reading (an entry still open is aborted there: a brace never
+    closed, a quote never ended). So the text is cut only before such a line, and each batch is parsed with that
+    line's ``@word{`` after it, so that an entry left open aborts exactly as it does in the whole text (same reason,
+    same raw text); the block that ``@word{`` starts is dropped (it is read with the next batch). What crosses a
+    cut is carried: the ``@string`` macros, the record number, the line number. A stretch of more than
+    ``MAX_UNCUT_CHARS`` with no cut line (a damaged file) is cut at a line start anyway, with a warning naming the
+    line: memory stays bounded whatever the file.
+
+    Every entry is read alike, whether or not its key or a field name is repeated (bibtexparser leaves a repeated
+    key's entry unresolved, with its braces; a reader of blocks cannot know the keys of the whole file), and an
+    ``@string`` macro is resolved in the entries after it (BibTeX's own rule; bibtexparser, reading the whole text,
+    also resolves it before). Line numbers count every line (bibtexparser does not count a line ending in ``\\``).
 
     An entry bibtexparser gives up on (real EBSCO exports hold scraped web-page junk with stray braces
     and ``@`` in ``Keywords``) is read again line by line, up to the next line that starts an entry;
     when that finds a title or DOI the record comes in with a warning, else it is rejected.
     """
-    database = database or _database(text[:20000]) or "BibTeX"
-    library = _parse(text)
-    macros = {block.key.lower(): str(block.value) for block in library.strings}
-    lines = text.split("\n")
-    records: list[Record] = []
-    rejected: list[Rejected] = []
-    warnings: list[str] = []
-    position = 0
-    skip_until = -1
-    for block in library.blocks:
-        start_line = block.start_line or 0
-        if start_line < skip_until:
-            continue
-        entry: Entry | None = None
-        if isinstance(block, Entry):
-            entry = block
-        elif isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock)):
-            entry = block.ignore_error_block if isinstance(block.ignore_error_block, Entry) else None
-            if isinstance(block, DuplicateFieldKeyBlock):
-                warnings.append(f"{path}:{start_line + 1}: a field is written twice; the first value is used")
-        elif isinstance(block, ParsingFailedBlock):
-            start = start_line
-            if start >= len(lines) or not _ENTRY_START.match(lines[start]) or _is_non_entry(lines[start]):
+    found = [] if warnings is None else warnings
+    pieces = iter(pieces)
+    head: list[str] = []
+    size = 0
+    for piece in pieces:  # the first piece holds the head that names the database
+        head.append(piece)
+        size += len(piece)
+        if size >= _HEAD_CHARS:
+            break
+    first = "".join(head)
+    reader = _Reader(path, database or _database(first[:_HEAD_CHARS]) or "BibTeX", found)
+    yield from reader.items(_batches(itertools.chain([first], pieces), path))
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Text between two cuts: ``sentinel`` is the ``@word{`` of the cut line after it ("" at the end of the file
+    or at a cut forced in a damaged stretch, then ``note`` says so), ``line`` its first line (0-based)."""
+
+    text: str
+    sentinel: str
+    line: int
+    note: str = ""
+
+
+def _batches(pieces: Iterable[str], path: str) -> Iterator[_Batch]:
+    """The text in batches, cut before the last cut line of what is held as each piece arrives (so each batch is
+    about a piece), and in any stretch of more than ``MAX_UNCUT_CHARS`` with no cut line."""
+    held = ""
+    line = 0
+    for piece in itertools.chain(pieces, [None]):
+        final = piece is None
+        scan = held.rfind("\n") + 1  # a cut line starts at a line start not yet scanned, or at the held line
+        held += piece or ""
+        cuts = [match.start() for match in _CUT_LINE.finditer(held, scan) if match.start() > 0]
+        bounds: list[tuple[int, str]] = []  # (cut, sentinel) or (forced cut, "")
+        previous = 0
+        # the next cut after the cut lines held is at the end of the file, or at the earliest at the last line start
+        ends = [*((cut, True) for cut in cuts), (len(held) if final else held.rfind("\n") + 1, False)]
+        for cut, is_cut in ends:
+            while cut - previous > MAX_UNCUT_CHARS:
+                forced = held.rfind("\n", previous, previous + MAX_UNCUT_CHARS) + 1
+                previous = forced if forced > previous else previous + MAX_UNCUT_CHARS
+                bounds.append((previous, ""))
+            if is_cut:
+                bounds.append((cut, _CUT_LINE.match(held, cut).group()))  # type: ignore[union-attr]
+                previous = cut
+        done = 0
+        for index, (cut, sentinel) in enumerate(bounds):
+            if sentinel and index + 1 < len(bounds) and bounds[index + 1][1]:
+                continue  # the next cut line is a cut too: one batch up to the last of them
+            text = held[done:cut]
+            note = "" if sentinel else _forced(path, line, held, done, cut)
+            yield _Batch(text, sentinel, line, note)
+            line += text.count("\n")
+            done = cut
+        held = held[done:]
+        if final:
+            yield _Batch(held, "", line)
+
+
+def _forced(path: str, line: int, held: str, start: int, cut: int) -> str:
+    at = line + held.count("\n", start, cut) + 1
+    return Damage(f"{path}:{at}: no BibTeX entry starts a line in the {MAX_UNCUT_CHARS // 2**20} MB from line "
+                  f"{line + 1}: the text is cut at line {at} to be read (a damaged file?); an entry across that line "
+                  "is not read whole")
+
+
+class _Reader:
+    """What reading carries from batch to batch: the macros, the record number, where a line-by-line re-read
+    ended, and the records' database."""
+
+    def __init__(self, path: str, database: str, warnings: list[str]) -> None:
+        self.path = path
+        self.database = database
+        self.warnings = warnings
+        self.position = 0
+        self.skip_until = -1
+        self.strings: set[str] = set()  # the @string keys defined, as written: the first definition is kept
+        self.raw_macros: dict[str, str] = {}  # lower-case key -> value as written (braces or quotes kept)
+        self.macros: dict[str, str] = {}  # lower-case key -> value without its braces or quotes
+
+    def items(self, batches: Iterable[_Batch]) -> Iterator[Record | Rejected]:
+        last = _Batch("", "", 0)
+        for batch in batches:
+            yield from self.batch(batch)
+            if batch.note:
+                self.warnings.append(batch.note)
+            last = batch
+        _check_end(last.text, self.position, self.path, self.warnings, last.line)
+
+    def batch(self, batch: _Batch) -> Iterator[Record | Rejected]:
+        library = _parse(batch.text + batch.sentinel)
+        blocks = library.blocks[:-1] if batch.sentinel else library.blocks  # the sentinel's block is the next's
+        lines: list[str] | None = None
+        line_of = _line_counter(batch.text)
+        for block in blocks:
+            start = line_of(block.start_line or 0)  # in the batch
+            start_line = batch.line + start
+            if start_line < self.skip_until:
                 continue
-            end = next((i for i in range(start + 1, len(lines)) if _ENTRY_START.match(lines[i])), len(lines))
-            skip_until = end
-            raw = "\n".join(lines[start:end]).rstrip()
-            position += 1
-            lenient = lenient_entry(raw, start)
-            if lenient is not None:
-                warnings.append(f"{path}:{start + 1} (record {position}): malformed BibTeX entry read line by line "
-                                f"({_reason(block)}); check its fields")
-                records.append(entry_record(lenient, database, position, macros))
-            else:
-                rejected.append(Rejected(position, start + 1, f"unreadable BibTeX entry: {_reason(block)}", raw))
-            continue
-        elif isinstance(block, ImplicitComment) and _FIELD_IN_COMMENT.search(block.comment):
-            warnings.append(f"{path}:{start_line + 1}: text between entries holds fields ('name = {{...}}'): an entry "
-                            "that lost its '@type{key,' line? It is not read")
-        if entry is None:
-            continue
-        position += 1
-        records.append(entry_record(entry, database, position, macros))
-    _check_end(text, position, path, warnings)
-    return Parsed(path=path, format="bibtex", database=database, records=tuple(records), rejected=tuple(rejected),
-                  warnings=tuple(warnings))
+            entry: Entry | None = None
+            if isinstance(block, String):
+                self.define(block, library)
+            elif isinstance(block, Entry):
+                entry = block
+            elif isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock)):
+                entry = block.ignore_error_block if isinstance(block.ignore_error_block, Entry) else None
+                if isinstance(block, DuplicateFieldKeyBlock):
+                    self.warnings.append(f"{self.path}:{start_line + 1}: a field is written twice; the first value "
+                                         "is used")
+            elif isinstance(block, ParsingFailedBlock):
+                lines = (batch.text + batch.sentinel).split("\n") if lines is None else lines  # to the cut line
+                yield from self.failed(block, lines, start, batch.line)
+                continue
+            elif isinstance(block, ImplicitComment) and _FIELD_IN_COMMENT.search(block.comment):
+                self.warnings.append(f"{self.path}:{start_line + 1}: text between entries holds fields ('name = "
+                                     "{...}'): an entry that lost its '@type{key,' line? It is not read")
+            if entry is None:
+                continue
+            self.position += 1
+            yield entry_record(self.resolved(entry, library), self.database, self.position, self.macros, start_line)
+
+    def failed(self, block: ParsingFailedBlock, lines: list[str], start: int,
+               first: int) -> Iterator[Record | Rejected]:
+        """An entry bibtexparser gave up on, re-read line by line up to the next line starting an entry."""
+        if start >= len(lines) or not _ENTRY_START.match(lines[start]) or _is_non_entry(lines[start]):
+            return
+        end = next((i for i in range(start + 1, len(lines)) if _ENTRY_START.match(lines[i])), len(lines))
+        self.skip_until = first + end
+        raw = "\n".join(lines[start:end]).rstrip()
+        self.position += 1
+        lenient = lenient_entry(raw, first + start)
+        if lenient is not None:
+            self.warnings.append(f"{self.path}:{first + start + 1} (record {self.position}): malformed BibTeX entry "
+                                 f"read line by line ({_reason(block)}); check its fields")
+            yield entry_record(lenient, self.database, self.position, self.macros)
+        else:
+            yield Rejected(self.position, first + start + 1, f"unreadable BibTeX entry: {_reason(block)}", raw)
+
+    def define(self, string: String, library: Any) -> None:
+        """An ``@string`` macro, for the entries after it (a key defined before, as written, keeps its first
+        value, as bibtexparser keeps it)."""
+        if string.key in self.strings:
+            return
+        self.strings.add(string.key)
+        self.raw_macros[string.key.lower()] = string.value
+        _ENCLOSING.transform_string(string, library)
+        self.macros[string.key.lower()] = str(string.value)
+
+    def resolved(self, entry: Entry, library: Any) -> Entry:
+        """The entry with its macros resolved and the braces or quotes around each value removed, as
+        bibtexparser's default parse stack does."""
+        for field in entry.fields:
+            value = field.value
+            if isinstance(value, str) and not _enclosed(value):
+                field.value = self.raw_macros.get(value.lower(), value)
+        _ENCLOSING.transform_entry(entry, library)
+        return entry
+
+
+_ENCLOSING = RemoveEnclosingMiddleware(allow_inplace_modification=True)
+
+
+def _enclosed(value: str) -> bool:
+    return value[:1] + value[-1:] in ('""', "{}")
+
+
+def _line_counter(text: str) -> Callable[[int], int]:
+    """bibtexparser's line number of a block (it counts no line ending in a backslash) -> the line in ``text``."""
+    if "\\\n" not in text:
+        return lambda line: line
+    counted = [0]
+    for number, newline in enumerate((m.start() for m in re.finditer("\n", text)), start=1):
+        if newline == 0 or text[newline - 1] != "\\":
+            counted.append(number)
+    return lambda line: counted[min(line, len(counted) - 1)]
 
 
 #: The file's last non-blank text is an ``@`` and a word with no ``{`` or ``(`` after it: an entry cut off as it
@@ -267,12 +443,13 @@ def read(text: str, path: str, database: str | None) -> Parsed:
 _CUT_ENTRY = re.compile(r"(?:\A|\n)([ \t]*@[ \t]*[A-Za-z]*)[ \t]*\Z")
 
 
-def _check_end(text: str, position: int, path: str, warnings: list[str]) -> None:
-    """A file that ends in the first word of an entry lost that entry and any after it: said as damage."""
+def _check_end(text: str, position: int, path: str, warnings: list[str], first_line: int = 0) -> None:
+    """A file that ends in the first word of an entry lost that entry and any after it: said as damage. ``text``:
+    the end of the file from a line start, its ``first_line``."""
     tail = text.rstrip()
     match = _CUT_ENTRY.search(tail, max(0, len(tail) - 200))
     if match is not None:
-        line = tail.count("\n", 0, match.start(1)) + 1
+        line = first_line + tail.count("\n", 0, match.start(1)) + 1
         warnings.append(Damage(f"{path}:{line}: the file ends with {match.group(1).strip()!r} after entry {position}: "
                                "an entry cut off as it began (a truncated export?); not read"))
 
@@ -284,12 +461,13 @@ _FIELD_IN_COMMENT = re.compile(r"(?m)^\s*[A-Za-z][\w\-]*\s*=\s*[{\"\d]")
 
 
 def _parse(text: str) -> Any:
-    """bibtexparser's parse, without its log lines on stderr (its failures become our rejections)."""
+    """bibtexparser's split of a text into blocks, values as written (macros are resolved and braces removed by
+    :class:`_Reader`, in file order), without its log lines on stderr (its failures become our rejections)."""
     logger = logging.getLogger("bibtexparser")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        return bibtexparser.parse_string(text)
+        return bibtexparser.parse_string(text, parse_stack=[])
     finally:
         logger.setLevel(level)
 
@@ -332,8 +510,10 @@ def _is_non_entry(raw: str) -> bool:
     return bool(re.match(r"\s*@\s*(comment|string|preamble)\b", raw, re.IGNORECASE))
 
 
-def entry_record(entry: Entry, database: str, position: int, macros: dict[str, str] | None = None) -> Record:
-    """One BibTeX entry as a record; ``macros`` are the file's ``@string`` definitions."""
+def entry_record(entry: Entry, database: str, position: int, macros: dict[str, str] | None = None,
+                 line: int | None = None) -> Record:
+    """One BibTeX entry as a record; ``macros`` are the file's ``@string`` definitions, ``line`` the entry's first
+    line (0-based; by default bibtexparser's)."""
     values: dict[str, str] = {}
     tags: list[tuple[str, str]] = [("ENTRYTYPE", entry.entry_type), ("ID", entry.key)]
     for field in entry.fields:
@@ -390,7 +570,7 @@ def entry_record(entry: Entry, database: str, position: int, macros: dict[str, s
         raw=entry.raw or "",
         tags=tuple(tags),
         position=position,
-        line=(entry.start_line or 0) + 1,
+        line=(entry.start_line or 0 if line is None else line) + 1,
     )
 
 
@@ -561,4 +741,5 @@ FORMAT = FileFormat(
     read=read,
     aliases=("bib", "biblatex"),
     extensions=(".bib", ".bibtex"),
+    stream=stream,
 )
