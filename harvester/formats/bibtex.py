@@ -231,6 +231,8 @@ _BLOCK_CHARS = 1 << 20
 #: A line where bibtexparser always starts a block, whatever came before (see :func:`stream`): an ``@`` and a word
 #: then ``{`` or ``(``, at the start of the line (spaces and tabs aside). The text is cut only there.
 _CUT_LINE = re.compile(r"(?m)^[ \t]{0,16}@[A-Za-z]{1,64}[ \t]{0,16}[{(]")
+#: The longest text a cut line's match spans.
+_CUT_PREFIX_CHARS = 16 + 1 + 64 + 16 + 1
 #: The longest stretch read without a cut line in it: a longer one is cut at a line start anyway, with a warning
 #: (damaged text: a real entry is a few KB; a line is at most ``encoding.MAX_LINE_CHARS``, 8 M characters).
 MAX_UNCUT_CHARS = 16 * 1024 * 1024
@@ -288,16 +290,21 @@ def _batches(pieces: Iterable[str], path: str) -> Iterator[_Batch]:
     """The text in batches, cut before the last cut line of what is held as each piece arrives (so each batch is
     about a piece), and in any stretch of more than ``MAX_UNCUT_CHARS`` with no cut line."""
     held = ""
-    line = 0
+    line = 0  # of held's start
+    last_line = 0  # where held's last line starts
     for piece in itertools.chain(pieces, [None]):
         final = piece is None
-        scan = held.rfind("\n") + 1  # a cut line starts at a line start not yet scanned, or at the held line
-        held += piece or ""
+        # a cut line not seen yet starts in the piece, or is held's last line if that is short enough to be one
+        scan = last_line if len(held) - last_line < _CUT_PREFIX_CHARS else len(held)
+        if piece:
+            newline = piece.rfind("\n")
+            last_line = len(held) + newline + 1 if newline != -1 else last_line
+            held += piece
         cuts = [match.start() for match in _CUT_LINE.finditer(held, scan) if match.start() > 0]
         bounds: list[tuple[int, str]] = []  # (cut, sentinel) or (forced cut, "")
         previous = 0
         # the next cut after the cut lines held is at the end of the file, or at the earliest at the last line start
-        ends = [*((cut, True) for cut in cuts), (len(held) if final else held.rfind("\n") + 1, False)]
+        ends = [*((cut, True) for cut in cuts), (len(held) if final else last_line, False)]
         for cut, is_cut in ends:
             while cut - previous > MAX_UNCUT_CHARS:
                 forced = held.rfind("\n", previous, previous + MAX_UNCUT_CHARS) + 1
@@ -316,6 +323,7 @@ def _batches(pieces: Iterable[str], path: str) -> Iterator[_Batch]:
             line += text.count("\n")
             done = cut
         held = held[done:]
+        last_line -= done
         if final:
             yield _Batch(held, "", line)
 
