@@ -109,18 +109,18 @@ def test_a_medline_file_too_large_to_read_whole_is_imported_block_by_block(
     assert whole[1] == streamed[1]
 
 
-def test_a_file_too_large_in_a_format_read_whole_is_refused_in_one_line(
+def test_a_file_too_large_to_read_whole_in_no_known_format_is_refused_in_one_line(
         shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats, "MAX_WHOLE_BYTES", 1000)
-    path = tmp_path / "notes.txt"  # no format recognises it: it cannot be read block by block either
+    path = tmp_path / "notes.txt"  # no format recognises it
     path.write_text("Search notes, not an export.\n" * 100, encoding="utf-8")
     with pytest.raises(FormatError) as refused:
         read_file(path)
     message = str(refused.value)
     assert "\n" not in message and str(path) in message
-    assert "the file is 0 MB of a format not recognised in its first 256 KB" in message
-    assert ("only bibtex, csv, endnote-xml, enw, ictrp-xml, medline, ovid, pubmed-xml, ris, wos-plain, wos-tab can"
-            in message and "split the export" in message)
+    assert "the file is 0 MB of a format not recognised in its first 256 KB: over the 0 MB read whole" in message
+    assert ("name its format with --format (these are read block by block: bibtex, csv, endnote-xml, enw, "
+            "ictrp-xml, medline, ovid, pubmed-xml, ris, wos-plain, wos-tab)" in message)
     with pytest.raises(FormatError, match="import it .prisma-harvest import., which reads this format block by block"):
         read_file(shared_dir / "corpus" / BIBTEX)
     with pytest.raises(FormatError, match="import it .prisma-harvest import., which reads this format block by block"):

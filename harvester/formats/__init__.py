@@ -120,6 +120,9 @@ def too_large(source: TextSource, format: str | None = None) -> str:
         return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB read whole; import it "
                 "(prisma-harvest import), which reads this format block by block")
     streamed = ", ".join(f.name for f in formats() if f.stream is not None)
+    if fmt is None:
+        return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB read whole; if it is an "
+                f"export, name its format with --format (these are read block by block: {streamed})")
     return (f"the file is {source.size / 2**20:,.0f} MB of {what}: over the {limit} MB this format is read whole, "
             f"and it cannot be read block by block (only {streamed} can); split the export into files under "
             f"{limit} MB, or export it as RIS")
