@@ -14,6 +14,8 @@ from pathlib import Path
 import bibtexparser
 import pytest
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import harvester.formats as formats
@@ -237,3 +239,14 @@ def test_a_bibtex_file_over_the_size_read_whole_imports_block_by_block(
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
         stored = [(s.record.title, s.record.line, s.record.raw, s.record.tags) for s in iter_records(ledger)]
     assert stored == [(r.title, r.line, r.raw, r.tags) for r in whole.records]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["@article{", "@a(", " @b {", "@string{", "@comment{", "k,", "t = ", "{", "}", "(",
+                                 ")", '"', "\\", "\n", "\n\n", "x", "#", ",", "= 1", "@", "\t"]), max_size=60),
+       st.integers(min_value=1, max_value=12))
+def test_bibtex_shaped_noise_reads_the_same_in_any_blocks(parts: list[str], size: int) -> None:
+    """The argument for cutting before a line opening with ``@word{`` (bibtexparser starts a block there whatever it
+    was reading), tried on noise made of BibTeX's marks: parens, quotes, backslashes before newlines, macros."""
+    text = "".join(parts)
+    assert _streamed(text, size) == _whole(bibtex.read(text, "x.bib", None))
