@@ -70,24 +70,50 @@ def made_of(lines: list[str], before: list[str] | None, after: list[str] | None)
     return None
 
 
-def _check(window: deque[tuple[Record, list[str]]], at: int, path: str) -> str | None:
-    record, lines = window[at]
-    for distance in range(1, MAX_DISTANCE + 1):
-        has_before, has_after = at - distance >= 0, at + distance < len(window)
-        if not has_before and not has_after:
+def _may_be_made_of(raw: str, before: str | None, after: str | None) -> bool:
+    """A cheap test :func:`made_of` needs passed, on the raw texts: a head of two lines or more is ``after``'s
+    first two lines; a head of one line or none leaves a tail that is all but the first line, at the end of
+    ``before``. Most records fail both at their first differing character (the file is read at full speed)."""
+    first = raw.find("\n")
+    second = raw.find("\n", first + 1) if first >= 0 else -1
+    if second < 0:
+        return True  # a record of one or two lines: the full test is as cheap
+    if after is not None and after.startswith(raw[:second]) and after[second:second + 1] in ("", "\n"):
+        return True
+    rest = raw[first + 1:]
+    return before is not None and before.endswith(rest) and before[-len(rest) - 1: -len(rest)] in ("", "\n")
+
+
+def _made_of(record: Record, before: Record | None, after: Record | None, path: str) -> str | None:
+    """The warning when ``record`` is made of ``after``'s first lines and ``before``'s last lines, else None."""
+    if not _may_be_made_of(record.raw, before.raw if before else None, after.raw if after else None):
+        return None
+    found = made_of(record.raw.split("\n"), before.raw.split("\n") if before else None,
+                    after.raw.split("\n") if after else None)
+    if found is None:
+        return None
+    head, tail = found
+    parts = ([f"the first {head} lines of record {after.position}"] if head and after else []) + \
+            ([f"the last {tail} lines of record {before.position}"] if tail and before else [])
+    return Damage(f"{path}:{record.line}: record {record.position} is {' followed by '.join(parts)}: "
+                  "a block of lines written twice? (read as it is)")
+
+
+def _check(window: deque[Record], raws: deque[str], at: int, path: str) -> str | None:
+    record, size = window[at], len(window)
+    found = _made_of(record, window[at - 1] if at else None, window[at + 1] if at + 1 < size else None, path)
+    if found or not at or at + 1 >= size:
+        return found
+    if raws.count(window[at + 1].raw) < 2:  # at a distance d > 1 it is the record d - 1 places before too
+        return None
+    for distance in range(2, MAX_DISTANCE + 1):
+        if at - distance < 0 or at + distance >= size:
             return None
-        if distance > 1 and (not has_before or not has_after or any(
-                window[at - distance + i][0].raw != window[at + i][0].raw for i in range(1, distance))):
+        if any(window[at - distance + i].raw != window[at + i].raw for i in range(1, distance)):
             continue  # the records between are not the same records, in the same order, on either side
-        before = window[at - distance] if has_before else None
-        after = window[at + distance] if has_after else None
-        found = made_of(lines, before[1] if before else None, after[1] if after else None)
-        if found is not None:
-            head, tail = found
-            parts = ([f"the first {head} lines of record {after[0].position}"] if head and after else []) + \
-                    ([f"the last {tail} lines of record {before[0].position}"] if tail and before else [])
-            return Damage(f"{path}:{record.line}: record {record.position} is {' followed by '.join(parts)}: "
-                          "a block of lines written twice? (read as it is)")
+        found = _made_of(record, window[at - distance], window[at + distance], path)
+        if found:
+            return found
     return None
 
 
@@ -98,17 +124,19 @@ def watch(items: Iterable[Item], path: str, warnings: list[str] | None) -> Itera
     if warnings is None:
         yield from items
         return
-    window: deque[tuple[Record, list[str]]] = deque(maxlen=2 * MAX_DISTANCE + 1)
+    window: deque[Record] = deque(maxlen=2 * MAX_DISTANCE + 1)
+    raws: deque[str] = deque(maxlen=2 * MAX_DISTANCE + 1)  # their raw texts, counted at C speed
     for item in items:
         yield item
         if isinstance(item, Record):
-            window.append((item, item.raw.split("\n")))
+            window.append(item)
+            raws.append(item.raw)
             if len(window) > MAX_DISTANCE:
-                found = _check(window, len(window) - 1 - MAX_DISTANCE, path)
+                found = _check(window, raws, len(window) - 1 - MAX_DISTANCE, path)
                 if found:
                     warnings.append(found)
     for at in range(max(0, len(window) - MAX_DISTANCE), len(window)):
-        found = _check(window, at, path)
+        found = _check(window, raws, at, path)
         if found:
             warnings.append(found)
 
