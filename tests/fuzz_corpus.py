@@ -4,12 +4,31 @@
 Used by ``tests/test_fuzz.py`` (a few hundred mutants, in ``make test``) and ``benchmarks/fuzz_formats.py``
 (many thousands). Each mutant is made from a seed, so every finding can be reproduced with its seed.
 
-A *silent count change*: the records read (imported + rejected) differ from the true count of the file the
-mutant was made from, and the reading gave no sign: no rejected record, no warning, no error. Damage that
-keeps the count (a flipped letter inside a title) is not a count change; damage that makes a valid file
-with fewer records (a cut exactly between two records of a format with no end mark, no total: MEDLINE,
-EndNote tagged, Ovid, a CSV row boundary) cannot be told from a shorter export and is not counted, so the
-cut mutation cuts inside a record (see :func:`_cut`).
+A *silent count change*: the records read (imported + rejected) differ from the true count of the mutant,
+and the reading gave no sign: no rejected record, no warning, no error. Damage that keeps the count (a flipped
+letter inside a title) is not a count change.
+
+The true count of a mutant is the original's (twice it when two copies are joined), except for a mutant that
+is itself a valid export with another count. Which mutants are is decided from the mutation and the original's
+records (their line ranges in the original file, :func:`_record_spans`), never from what the reader makes of
+the mutant (a reader that silently drops a damaged record must still be caught). The valid-export rule:
+
+1. lines deleted or doubled that are whole records and blank lines only (a CSV or WoS tab row; a RIS record
+   from its TY to its ER): fewer or more records by as many;
+2. a cut between two records (after one record's last line, before the next one's first; whatever lies
+   between, a vendor's lines around its records included): the records before the cut;
+3. a deletion (of lines, or of bytes) that starts inside one record's text, after its first character, and
+   ends inside a later record's, before its last: the first record's head is joined to the last one's tail
+   with nothing left between them to tell two records, so they are one record (well formed, or rejected),
+   and the records between are gone.
+
+Such a mutant carries its true count (see :func:`_marked`) and is read against it. A doubled block that cuts
+records is not valid: the record it makes from one record's head and another's tail is evidence the readers
+look for (``harvester/formats/_doubled.py``). A cut inside the last record of a format with no end mark and no
+stated total (MEDLINE, EndNote tagged, Ovid) reads as a shorter export: those cut mutants are checked for
+tracebacks and hangs only. Exports whose records cannot be placed on their lines (PubMed XML and EndNote
+XML records written out again by the XML library, an EndNote library on one line) get no valid mutants: every
+mutant of theirs is read against the original's count.
 """
 
 from __future__ import annotations
@@ -136,8 +155,33 @@ def _insert_nul(data: bytes, rng: random.Random) -> bytes:
 
 
 def _delete_span(data: bytes, rng: random.Random) -> bytes:
+    """1 to 40 bytes deleted. A span from inside one record's text to inside a later one's (the first one's last
+    character and the second one's first lost) leaves one record: marked, as :func:`_whole_records` marks a
+    deletion of lines across a record boundary."""
     at = rng.randrange(len(data))
-    return data[:at] + data[at + rng.randint(1, 40):]
+    stop = at + rng.randint(1, 40)
+    mutant = data[:at] + data[stop:]
+    spliced = _spliced_bytes(data, at, stop)
+    return mutant if spliced is None else _marked(mutant, -spliced)
+
+
+def _spliced_bytes(data: bytes, start: int, stop: int) -> int | None:
+    """For bytes ``start:stop`` deleted: the records lost (the two cut become one, those between are gone) when
+    the span starts inside one record's text, after its first byte, and ends inside a later record's, before
+    its last; None otherwise (and for a UTF-16 export, whose bytes are not its characters)."""
+    spans = _spans.get(data)
+    if spans is None or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None
+    lines = _lines(data)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    extents = [(starts[first], starts[last] + len(lines[last].rstrip(b" \t\r"))) for first, last in spans]
+    cut_end = [i for i, (begin, end) in enumerate(extents) if begin < start < end]
+    cut_start = [i for i, (begin, end) in enumerate(extents) if begin < stop < end and start <= begin]
+    if not cut_end or not cut_start or cut_start[-1] <= cut_end[0]:
+        return None
+    return cut_start[-1] - cut_end[0]
 
 
 def _line_block(data: bytes, rng: random.Random, size: tuple[int, int], copies: int) -> bytes:
