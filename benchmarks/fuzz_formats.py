@@ -76,7 +76,8 @@ def replay(exports: list[Export], path: str, mutation: str, seed: str, save: Pat
         save.write_bytes(data)
     print(f"{path} {mutation} seed {seed}: {len(export.data)} -> {len(data)} bytes, first change at "
           f"{first_change(export.data, data)}; true count {export.records}"
-          + ("" if change is None else f", {export.records + change} in the mutant (a valid export: see tests/fuzz_corpus.py)"))
+          + ("" if change is None else f", {export.records + change} in the mutant (a valid export, as "
+                                       "tests/fuzz_corpus.py says)"))
     try:
         parsed = read_bytes(data, f"mutant-{seed}.txt")
     except FormatError as error:
