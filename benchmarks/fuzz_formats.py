@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fuzz_corpus import MUTATIONS, Export, corpus_exports, first_change, mutants, read_mutant  # noqa: E402
+from tests.fuzz_corpus import Export, corpus_exports, first_change, mutants, read_mutant  # noqa: E402
 from tests.test_corpus_manifest import MANIFEST_ERRATA  # noqa: E402
 
 
@@ -40,7 +40,8 @@ def main() -> int:
     args = parser.parse_args()
     exports = corpus_exports(args.shared, {path: count for path, (count, _) in MANIFEST_ERRATA.items()})
     if args.replay:
-        return replay(exports, *args.replay, save=args.save)
+        path, mutation, seed = args.replay
+        return replay(exports, path, mutation, seed, save=args.save)
     started = time.perf_counter()
     outcomes = [read_mutant(export, mutation, seed) for export, mutation, seed in
                 mutants(exports, args.mutants, args.seed)]
@@ -65,18 +66,18 @@ def main() -> int:
 
 def replay(exports: list[Export], path: str, mutation: str, seed: str, save: Path | None) -> int:
     """One mutant made again: where it changed its export, and what reading it gave."""
-    import random
-
     from harvester.errors import FormatError
     from harvester.formats import read_bytes
-    from tests.fuzz_corpus import WHOLE_RECORD_LINE
+    from tests.fuzz_corpus import make_mutant
 
     export = next(e for e in exports if e.path == path)
-    data = MUTATIONS[mutation][0](export.data, random.Random(int(seed))).removeprefix(WHOLE_RECORD_LINE)
+    data, change = make_mutant(export, mutation, int(seed))
     if save:
         save.write_bytes(data)
     print(f"{path} {mutation} seed {seed}: {len(export.data)} -> {len(data)} bytes, first change at "
-          f"{first_change(export.data, data)}; true count {export.records}")
+          f"{first_change(export.data, data)}; true count {export.records}"
+          + ("" if change is None else f", {export.records + change} in the mutant (a valid export, as "
+                                       "tests/fuzz_corpus.py says)"))
     try:
         parsed = read_bytes(data, f"mutant-{seed}.txt")
     except FormatError as error:

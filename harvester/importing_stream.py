@@ -24,6 +24,7 @@ from pathlib import Path
 
 from harvester.errors import FormatError
 from harvester.formats import decide, get_format, mapped_detection
+from harvester.formats._doubled import watch
 from harvester.formats.base import Detection, FileFormat, Rejected, Streamer
 from harvester.formats.encoding import TextSource
 from harvester.records import Record
@@ -47,7 +48,8 @@ class Stream:
 
     def items(self, database: str | None, warnings: list[str]) -> Iterator[Record | Rejected]:
         """The file's records and rejected records, in order, read afresh from the start."""
-        return self._reader(self._text.blocks(BLOCK_BYTES), str(self.path), database, warnings)
+        items = self._reader(self._text.blocks(BLOCK_BYTES), str(self.path), database, warnings)
+        return watch(items, str(self.path), warnings)  # a block of lines written twice, as read_source looks for
 
 
 def open_stream(path: Path, format: str | None, text: TextSource,

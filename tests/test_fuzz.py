@@ -1,8 +1,11 @@
 """A small fuzz run over the real corpus (the large one is ``benchmarks/fuzz_formats.py``): mutants of every
 import-scope export (flipped and inserted bytes, NULs, deleted spans and lines, doubled and swapped lines,
-a Latin-1 byte, other line endings, cuts inside a record, two copies joined, over-long lines), each read as
-the importer reads it. None may raise anything but a one-line FormatError, hang, or change the number of
-records without a sign (a rejected record, a warning or a refusal). See ``tests/fuzz_corpus.py``."""
+a Latin-1 byte, other line endings, cuts inside a record, two copies joined, over-long lines; and structural
+ones: cuts at a line end, blocks of lines deleted and doubled, lines joined, split, lower-cased, stripped, a
+tab for two spaces, a structural character deleted, blank lines inserted), each read as the importer reads
+it. None may raise anything but a one-line FormatError, hang, or change the number of records without a sign
+(a rejected record, a warning or a refusal). A mutant that is a valid export with another count is read
+against its own count (the valid-export rule in ``tests/fuzz_corpus.py``)."""
 
 from __future__ import annotations
 

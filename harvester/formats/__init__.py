@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from harvester.errors import FormatError
+from harvester.formats._doubled import doubled_blocks
 from harvester.formats.base import Detection, FileFormat, Parsed
 from harvester.formats.encoding import TextSource, inspect_bytes, inspect_path
 
@@ -101,11 +102,13 @@ def read_source(source: TextSource, format: str | None = None, database: str | N
         raise FormatError(path, too_large(source, format))
     text, encoding, warnings = source.text(), source.encoding, list(source.warnings)
     if mapping is not None:
-        return _read_mapped(text, path, format, database, mapping).with_context(
-            encoding=encoding, detection=mapped_detection(text, mapping), warnings=warnings)
+        parsed = _read_mapped(text, path, format, database, mapping)
+        return parsed.with_context(encoding=encoding, detection=mapped_detection(text, mapping),
+                                   warnings=warnings + doubled_blocks(parsed.records, path))
     fmt, detection = decide(text, path, format)
     parsed = fmt.read(text, path, database or detection.database)
-    return parsed.with_context(encoding=encoding, detection=detection, warnings=warnings)
+    return parsed.with_context(encoding=encoding, detection=detection,
+                               warnings=warnings + doubled_blocks(parsed.records, path))
 
 
 def too_large(source: TextSource, format: str | None = None) -> str:

@@ -66,7 +66,10 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
     """Records from refer lines: blank-line separated; a record must open with a ``%`` tag. A second ``%0`` or
     ``%T`` line opens the next record (two exports joined with no blank line between them); a record with
-    neither a title nor a type is read with a warning (one record split in two by a misplaced blank line?)."""
+    neither a title nor a type is read with a warning (one record split in two by a misplaced blank line?), and so
+    is a record that opens with another tag than the file's first record: a writer writes its fields in one
+    order (EndNote ``%0`` first, others ``%T``), so the second part of a record split by a blank line opens with
+    a tag the others do not open with."""
     blanks: set[int] = set()  # line numbers of blank lines, to tell a record opened by a repeated tag
 
     def watched() -> Iterator[str]:
@@ -75,8 +78,10 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                 blanks.add(number)
             yield line
 
+    opening = ""  # the tag the file's first record opens with: its writer's first field (%0 for EndNote)
     for position, block in enumerate(_tagged.blank_separated(watched(), restart=_second_start), start=1):
         tags, problem = _tagged.tags_of(block.lines, block.line, SYNTAX)
+        opening = opening or (tags[0][0] if tags and problem is None else "")
         if problem is not None:
             yield _tagged.rejected(block, position, path, f"does not start with a '%' tag ({block.lines[0][:40]!r}); "
                                                           "not an EndNote tagged record")
@@ -88,6 +93,10 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
             if warnings is not None and not {tag for tag, _ in tags} & {"%T", "%0"}:
                 warnings.append(f"{path}:{block.line}: record {position} has neither a title (%T) nor a type (%0): "
                                 "part of the record before it?")
+            elif warnings is not None and tags and tags[0][0] != opening and _blank_before(block.line, blanks):
+                warnings.append(f"{path}:{block.line}: record {position} opens with {tags[0][0]}, the file's first "
+                                f"record with {opening}: the rest of the record before it, split by a blank line? "
+                                "(read as it is)")
             twice = next((tag for tag in ONCE if sum(1 for found, _ in tags if found == tag) > 1), None)
             if warnings is not None and twice:
                 warnings.append(f"{path}:{block.line}: record {position} holds two {twice} lines: two records run "

@@ -46,6 +46,8 @@ OWNERS: dict[str, str] = {"NLM": "MEDLINE", "PIP": "MEDLINE", "KIE": "MEDLINE", 
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3}) *- (.*)$")
 _ID_KIND = re.compile(r"\s*\[(\w+)\]\s*$")
+#: The tags a record opens with: PubMed writes ``PMID`` first, ERIC ``OWN`` (its id, ``OID``, comes last), so a
+#: record that opens with any other tag is the rest of a record split by a blank line.
 _START_TAGS = frozenset({"PMID", "OWN"})
 
 
@@ -82,6 +84,9 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                 what = "two TI lines" if found.count("TI") > 1 else f"nothing but its {'/'.join(found)} line"
                 warnings.append(f"{path}:{block.line}: record {position} holds {what}: two records run together, "
                                 "or one split? (read as it is)")
+            elif warnings is not None and found[0] not in _START_TAGS:
+                warnings.append(f"{path}:{block.line}: record {position} opens with {found[0]}, not PMID or OWN: "
+                                "the rest of the record before it, split by a blank line? (read as it is)")
             yield to_record(tuple(tags), database=database, position=position, line=block.line,
                             raw="\n".join(block.lines))
 

@@ -404,8 +404,11 @@ def _iter_lines(lines: Iterable[str], path: str, database: str | None, warnings:
         tag, value = pair
         if tag == "ER":
             seen_er = True
-            if pending is None:
-                continue  # a stray ER between records holds nothing
+            if pending is None:  # an ER with no record open: no export writes one, a damaged file does
+                warnings.append(Damage(f"{path}:{number}: line {number} is an ER line outside any record: the end of "
+                                       "a record whose TY and first lines were lost, or an ER written twice? "
+                                       "(nothing read from it)"))
+                continue
             pending.lines.append(line)
             if closed is not None:
                 position += 1
