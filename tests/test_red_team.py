@@ -136,3 +136,62 @@ def test_query_lint_output_grows_with_the_query_not_with_its_square(tmp_path: Pa
     short = runner.invoke(app, ["query", "lint", "--text", '"peer mentor" AND (health'])
     assert short.output.splitlines()[:2] == ['"peer mentor" AND (health', " " * 18 + "^ error unbalanced-brackets "
                                              "column 19: '(' is never closed"]
+
+
+def _review_with_ledger(tmp_path: Path) -> Path:
+    (tmp_path / "a.ris").write_text("TY  - JOUR\nTI  - Peer support in clinics\nPY  - 2001\nER  - \n", encoding="utf-8")
+    return _write(tmp_path, _text())
+
+
+def test_a_ledger_from_a_newer_version_is_refused_not_read_or_written(tmp_path: Path) -> None:
+    """A ledger migrated by a newer prisma-harvester (a migration this version does not ship) was read and written
+    as if it were this version's: tables and columns whose meaning it does not know, counts possibly wrong."""
+    import sqlite3
+
+    path = _review_with_ledger(tmp_path)
+    assert runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]).exit_code == 0
+    ledger = tmp_path / "ledger.sqlite"
+    connection = sqlite3.connect(ledger)
+    connection.execute("INSERT INTO schema_migrations VALUES ('0099_future.sql', '2030-01-01')")
+    connection.commit()
+    connection.close()
+    before = ledger.read_bytes()
+    for command in (["counts", str(path)], ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "newer prisma-harvester (migration 0099_future.sql is unknown" in result.output
+    assert ledger.read_bytes() == before
+
+
+def test_another_program_s_sqlite_file_is_not_migrated_into_a_ledger(tmp_path: Path) -> None:
+    """An SQLite file of another program ended in "migration 0001_core.sql failed: table runs already exists" (or,
+    with other table names, would have had a ledger's tables added beside its own)."""
+    import sqlite3
+
+    path = _review_with_ledger(tmp_path)
+    for tables in (["runs"], ["photos", "albums"]):
+        ledger = tmp_path / "ledger.sqlite"
+        ledger.unlink(missing_ok=True)
+        connection = sqlite3.connect(ledger)
+        for table in tables:
+            connection.execute(f"CREATE TABLE {table} (x)")
+        connection.commit()
+        connection.close()
+        result = runner.invoke(app, ["counts", str(path)])
+        assert result.exit_code == 1 and "an SQLite file of another program (tables" in result.output, result.output
+        connection = sqlite3.connect(ledger)
+        found = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        connection.close()
+        assert found == set(tables) and mode == "delete"  # nothing added, not even the write-ahead log
+    (tmp_path / "ledger.sqlite").write_bytes(b"")  # an empty file is a new ledger: still made
+    assert runner.invoke(app, ["counts", str(path)]).exit_code == 0
+
+
+def test_a_lock_file_holding_bytes_that_are_not_utf8_does_not_stop_a_writer(tmp_path: Path) -> None:
+    """A lock file left with other bytes (another program's, a damaged disk) was a UnicodeDecodeError traceback in
+    every writing command; its content is only who held the lock, so it is shown and the lock taken."""
+    path = _review_with_ledger(tmp_path)
+    (tmp_path / "ledger.sqlite.lock").write_bytes(b"\xa0\xff\x00garbage")
+    result = runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
