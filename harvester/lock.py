@@ -51,8 +51,8 @@ def lock_path(ledger_path: Path) -> Path:
 
 def read_holder(path: Path) -> Holder | None:
     """The holder written in a lock file, or None when it is empty, missing or unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8").strip()
+    try:  # bytes that are not UTF-8 (another program's file, a damaged disk) are shown, not a UnicodeDecodeError
+        text = path.read_bytes().decode("utf-8", errors="replace").strip()
     except OSError:
         return None
     if not text:

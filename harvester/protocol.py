@@ -282,6 +282,8 @@ def load(path: str | Path) -> Protocol:
         raise ProtocolError(str(path), "", f"not UTF-8 text: {error}") from error
     except tomllib.TOMLDecodeError as error:
         raise ProtocolError(str(path), "", f"not valid TOML: {error}") from error
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise ProtocolError(str(path), "", "not a protocol: arrays or tables nest hundreds deep") from None
     return from_dict(data, path)
 
 
@@ -303,10 +305,7 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
     query_table = _Reader(path, "query", data["query"], _QUERY_KEYS)
     query_text = query_table.text("text", required=True)
     assert query_text is not None
-    default_field = query_table.text("default_field")
-    if default_field is not None and default_field.lower() not in FIELD_TAGS:
-        raise query_table.fail("default_field", f"unknown field tag {default_field!r} "
-                               f"(known: {', '.join(sorted(FIELD_TAGS))})")
+    default_field = _field_tag(query_table, "default_field")
     node = _parse_query(path, "query.text", query_text)
 
     raw_sources = data.get("sources", [])
@@ -373,6 +372,15 @@ def from_dict(data: dict[str, Any], path: Path) -> Protocol:
     )
 
 
+def _field_tag(reader: _Reader, name: str) -> str | None:
+    """A PubMed field tag (``[query].default_field``, a query rule's ``default_field``): an unknown one is refused,
+    as a misspelt tag would otherwise search or test every field instead of the one meant."""
+    value = reader.text(name)
+    if value is not None and value.lower() not in FIELD_TAGS:
+        raise reader.fail(name, f"unknown field tag {value!r} (known: {', '.join(sorted(FIELD_TAGS))})")
+    return value
+
+
 #: SQLite's file header: a ledger path naming an existing file without it is not a ledger.
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -381,6 +389,8 @@ def _ledger_problem(path: Path) -> str | None:
     """Why the ledger path cannot be the review's ledger (a folder, a file that is not SQLite); None if fine."""
     if path.is_dir():
         return f"{path} is a folder; name a file (e.g. {path / 'review.sqlite'})"
+    if path.exists() and not path.is_file():  # a device (/dev/null), a pipe or a socket: SQLite cannot keep a ledger
+        return f"{path} is not a regular file (a device, pipe or socket); name a new or existing ledger file"
     if path.is_file():
         try:
             with path.open("rb") as handle:
@@ -391,6 +401,9 @@ def _ledger_problem(path: Path) -> str | None:
             return f"{path} is not an SQLite ledger (another file by that name?); name a new or existing ledger"
     return None
 
+
+#: The years a year rule may name (``from``, ``to``): the years records carry.
+YEARS = (1000, 9999)
 
 #: The deepest bracket nesting a query may have: real search strategies nest a few levels; the parser is
 #: recursive, and hundreds of levels would exhaust Python's stack.
@@ -504,7 +517,7 @@ def _rule(path: Path, index: int, raw: Any) -> Rule:
     if not isinstance(raw, dict):
         raise ProtocolError(str(path), f"rules[{index}]", "expected a table")
     kind = raw.get("kind")
-    if kind not in _RULE_PARAMS:
+    if not isinstance(kind, str) or kind not in _RULE_PARAMS:
         raise ProtocolError(str(path), f"rules[{index}].kind", f"expected one of {', '.join(RULE_KINDS)}, "
                             f"got {kind!r}")
     required, optional = _RULE_PARAMS[kind]
@@ -529,6 +542,7 @@ def _rule(path: Path, index: int, raw: Any) -> Rule:
                 raise reader.fail("languages", problem)
     if kind == "query":
         _parse_query(path, reader.key("query"), str(params["query"]))
+        _field_tag(reader, "default_field")
     if kind == "field" and not ({"words", "regex"} & set(params)):
         raise reader.fail("words", "a field rule needs 'words' or 'regex'")
     if kind == "field" and "regex" in params:
@@ -538,8 +552,11 @@ def _rule(path: Path, index: int, raw: Any) -> Rule:
             raise reader.fail("regex", f"not a valid regular expression: {error}") from error
     if kind == "year":
         for name in ("from", "to"):
-            if name in params and not isinstance(params[name], int):
-                raise reader.fail(name, f"expected a year as a whole number, got {params[name]!r}")
+            if name in params and not YEARS[0] <= params[name] <= YEARS[1]:
+                # records' years have four digits: a year outside them would keep or exclude every record
+                raise reader.fail(name, f"expected a year of four digits ({YEARS[0]}-{YEARS[1]}), got {params[name]!r}")
+        if params.get("from", YEARS[0]) > params.get("to", YEARS[1]):  # would exclude every dated record
+            raise reader.fail("to", f"{params['to']} is before from = {params['from']}")
     return Rule(
         id=rule_id,
         kind=kind,

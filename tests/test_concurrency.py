@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from harvester import protocol as protocol_module
 from harvester.cli.main import app
 from harvester.ledger import Ledger
-from harvester.ledger.runs import get_run, list_runs, start_run
+from harvester.ledger.runs import finish_run, get_run, list_runs, start_run
 from harvester.lock import ReviewLock
 
 runner = CliRunner()
@@ -240,20 +240,36 @@ def test_concurrent_first_opens_migrate_a_new_ledger_once(tmp_path: Path) -> Non
 
 
 def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(tmp_path: Path) -> None:
+    """Every kind: a killed search, citation search or refresh too (it stayed ``running`` until the next run of
+    its own kind, for ever if there was none), each with what became of its work; the search is still resumed
+    by the next search of its source."""
+    from harvester.ledger.harvest import close_abandoned_searches
+
     protocol = _review(tmp_path)
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
         with ledger.transaction():
             killed = start_run(ledger, "dedupe", parameters={"mode": "full"})  # as a SIGKILLed dedupe leaves it
-        search = start_run(ledger, "search", source="MEDLINE")  # search resumes its own: left alone here
+        search = start_run(ledger, "search", source="MEDLINE")
+        refresh = start_run(ledger, "refresh")
+        cite = start_run(ledger, "cite", source="Citation searching")
+    runs = runner.invoke(app, ["runs", str(protocol)])  # a reader takes no lock and marks nothing
+    assert runs.exit_code == 0 and runs.output.count(" running ") == 4, runs.output
     result = runner.invoke(app, ["rules", str(protocol)])
     assert result.exit_code == 0, result.output
-    assert f"run #{killed} was left running" in result.output
+    assert f"run #{killed} (dedupe) was left running" in result.output
     with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
-        run = get_run(ledger, killed)
-        assert run.status == "interrupted" and "start over" in (run.message or "")
-        assert get_run(ledger, search).status == "running"
-    again = runner.invoke(app, ["runs", str(protocol)])  # a reader takes no lock and marks nothing
-    assert again.exit_code == 0
+        fates = {run_id: get_run(ledger, run_id) for run_id in (killed, search, refresh, cite)}
+        assert {run.status for run in fates.values()} == {"interrupted"}
+        assert "start over" in (fates[killed].message or "")
+        assert "the next search of this source resumes it" in (fates[search].message or "")
+        assert "the next refresh reports them" in (fates[refresh].message or "")
+        assert "what it stored is kept" in (fates[cite].message or "")
+        later = start_run(ledger, "search", source="MEDLINE")
+        assert close_abandoned_searches(ledger, "MEDLINE", later) == [search]  # resumed all the same
+        assert f"resumed by run #{later}" in (get_run(ledger, search).message or "")
+        finish_run(ledger, later, "ok")
+        assert close_abandoned_searches(ledger, "MEDLINE", later + 1) == []  # once
+        assert close_abandoned_searches(ledger, "PubMed", later + 1) == []  # by its own source only
 
 
 def test_ctrl_c_in_dedupe_marks_the_run_interrupted_with_the_step(tmp_path: Path,

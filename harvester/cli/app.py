@@ -285,9 +285,9 @@ def _locked(loaded: Protocol, command: str) -> Iterator[None]:
 
 
 def _mark_orphans(ledger: Ledger) -> None:
-    for run_id in interrupt_orphans(ledger):
-        typer.echo(f"note: run #{run_id} was left running by a process that stopped (killed?): marked "
-                   "interrupted; its partial work is not counted", err=True)
+    for run_id, kind, fate in interrupt_orphans(ledger):
+        typer.echo(f"note: run #{run_id} ({kind}) was left running by a process that stopped (killed?): marked "
+                   f"interrupted; {fate}", err=True)
 
 
 @contextmanager

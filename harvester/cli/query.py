@@ -11,6 +11,7 @@ import typer
 from harvester import protocol as protocol_module
 from harvester.cli import app as cli_app
 from harvester.cli.app import JsonOption, print_json, reporting
+from harvester.query.lint import LintIssue
 from harvester.query.translate import DATABASES
 from harvester.strategy import commands as strategies
 
@@ -79,15 +80,41 @@ def lint_command(
     if json_output:
         print_json([issue.to_json() for issue in issues])
     else:
-        typer.echo(linted)
-        for issue in issues:
-            typer.echo(f"{' ' * (issue.column - 1)}^ {issue}")
-        if not issues:
-            typer.echo("no problems found")
+        _print_issues(linted, issues)
     errors = [issue for issue in issues if issue.severity == "error"]
     if errors:
         typer.echo(f"error: {len(errors)} lint error(s), the first: {errors[0]}", err=True)
         raise typer.Exit(2)
+
+
+#: A query longer than this is not printed whole above each issue: each issue gets the part around its column.
+SHOWN_WIDTH = 100
+#: Issues of one code listed in the text output before the rest are counted in one line (``--json`` lists all).
+SHOWN_PER_CODE = 20
+
+
+def _print_issues(query: str, issues: tuple[LintIssue, ...] | list[LintIssue]) -> None:
+    """The query and a caret under each issue's column. What is printed grows with the query and the issues, never
+    with their product: a long (generated) query shows each issue under its part of the query, and the same kind
+    of problem many times over is listed SHOWN_PER_CODE times, then counted."""
+    whole = len(query) <= SHOWN_WIDTH and "\n" not in query
+    typer.echo(query)
+    seen: dict[str, int] = {}
+    for issue in issues:
+        seen[issue.code] = seen.get(issue.code, 0) + 1
+        if seen[issue.code] > SHOWN_PER_CODE:
+            continue
+        if whole:
+            typer.echo(f"{' ' * (issue.column - 1)}^ {issue}")
+            continue
+        start = max(0, issue.column - 1 - SHOWN_WIDTH // 2)
+        part = ("..." if start else "") + query[start:start + SHOWN_WIDTH].replace("\n", " ")
+        typer.echo(f"{part}\n{' ' * (issue.column - 1 - start + (3 if start else 0))}^ {issue}")
+    for code, count in seen.items():
+        if count > SHOWN_PER_CODE:
+            typer.echo(f"... and {count - SHOWN_PER_CODE:,} more {code} issue(s) (--json lists every one)")
+    if not issues:
+        typer.echo("no problems found")
 
 
 @query_app.command("check")

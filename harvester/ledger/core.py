@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from harvester import __version__
 from harvester.errors import LedgerError
 
 
@@ -62,11 +63,15 @@ class Ledger:
         ledger = cls(path, connection)
         try:
             connection.execute("PRAGMA foreign_keys = ON")
+            ledger._check_ours()
             ledger._write_ahead()
             ledger._migrate()
         except sqlite3.DatabaseError as error:  # not a database, locked for too long, disk I/O
             connection.close()
             raise LedgerError(f"{path}: cannot open the ledger: {error}") from error
+        except LedgerError:
+            connection.close()
+            raise
         return ledger
 
     def close(self) -> None:
@@ -150,12 +155,29 @@ class Ledger:
         rows = self.connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
         return [row["name"] for row in rows]
 
+    def _check_ours(self) -> None:
+        """Refuse another program's SQLite file before anything is changed in it (the journal mode included):
+        migrating it would fail half-way ("table runs already exists") or add a ledger's tables beside its own."""
+        tables = {row[0] for row in self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "schema_migrations" not in tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise LedgerError(f"{self.path}: an SQLite file of another program (tables {shown}), not a "
+                              "prisma-harvester ledger; name a new or existing ledger")
+
     def _migrate(self) -> None:
         self.connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
         applied = set(self.applied_migrations())
-        for name, sql in _migrations():
+        known = _migrations()
+        newer = sorted(applied - {name for name, _ in known})
+        if newer:
+            # a newer prisma-harvester migrated it: this version would read (and write) tables and columns whose
+            # meaning it does not know, and could count wrong without a word
+            raise LedgerError(f"{self.path}: the ledger was brought up to date by a newer prisma-harvester (migration "
+                              f"{', '.join(newer)} is unknown to version {__version__}); upgrade prisma-harvester "
+                              "to read or write it")
+        for name, sql in known:
             if name in applied:
                 continue
             try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from harvester.ledger.core import Ledger, utc_now
 from harvester.ledger.records import add_records
+from harvester.ledger.runs import ORPHAN_FATES
 from harvester.records import Record
 
 
@@ -38,16 +39,19 @@ def close_abandoned_searches(ledger: Ledger, source: str, resumed_by: int) -> li
     committed one by one) and the search ``resumed_by`` skips those PMIDs.
     """
     with ledger.transaction() as connection:
+        # also a search another writing command found left running and marked (``interrupt_orphans``): it is
+        # resumed here all the same
         rows = connection.execute(
-            "SELECT id FROM runs WHERE kind = 'search' AND source = ? AND status = 'running' AND id != ?"
-            " ORDER BY id", (source, resumed_by),
+            "SELECT id FROM runs WHERE kind = 'search' AND source = ? AND id != ? AND (status = 'running' OR ("
+            "status = 'interrupted' AND instr(message, ?) > 0 AND instr(message, 'resumed by run #') = 0))"
+            " ORDER BY id", (source, resumed_by, ORPHAN_FATES["search"]),
         ).fetchall()
         ids = [int(row["id"]) for row in rows]
         connection.executemany(
-            "UPDATE runs SET status = 'interrupted', ended_at = ?, message = COALESCE(message || '; ', '') || ?"
-            " WHERE id = ?",
-            [(utc_now(), f"stopped before finishing; what it stored is kept, resumed by run #{resumed_by}", i)
-             for i in ids],
+            "UPDATE runs SET ended_at = COALESCE(ended_at, ?), message = COALESCE(message || '; ', '') || CASE WHEN "
+            "status = 'running' THEN 'stopped before finishing; what it stored is kept, ' ELSE '' END || ?, "
+            "status = 'interrupted' WHERE id = ?",
+            [(utc_now(), f"resumed by run #{resumed_by}", i) for i in ids],
         )
     return ids
 

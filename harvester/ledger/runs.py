@@ -91,26 +91,34 @@ def update_run(ledger: Ledger, run_id: int, **values: Any) -> None:
         connection.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*values.values(), run_id))
 
 
-#: Run kinds a writing command starts under the review's lock and does not resume itself (search and
-#: refresh find and mark their own interrupted runs, and resume a search from what it stored).
-ORPHANABLE_KINDS = ("import", "dedupe", "rules", "screen")
+#: What becomes of the partial work of a run left ``running`` by a killed process, by kind: searches and
+#: citation searches commit page by page and keep what they stored (the next search of the source resumes
+#: from it: :func:`~harvester.ledger.harvest.close_abandoned_searches` finds the run by this text), a refresh
+#: keeps the sources it had finished (the next refresh reports them); every other run wrote in one
+#: transaction, rolled back when it died, so it starts over.
+ORPHAN_FATES = {
+    "search": "what it stored is kept; the next search of this source resumes it",
+    "cite": "what it stored is kept",
+    "refresh": "the sources it had finished are kept and the next refresh reports them",
+}
+ORPHAN_FATE = "its partial work is not counted: run the command again to start over"
 
 
-def interrupt_orphans(ledger: Ledger) -> list[int]:
-    """Mark ``interrupted`` every run of :data:`ORPHANABLE_KINDS` still ``running``: call it only holding the
-    review's lock, when no other writer can be running, so such a run's process is gone (killed). Its rows
-    are never counted: counts read the latest *successful* run. Returns the ids marked."""
-    marks = ",".join("?" for _ in ORPHANABLE_KINDS)
+def interrupt_orphans(ledger: Ledger) -> list[tuple[int, str, str]]:
+    """Mark ``interrupted`` every run still ``running``, whatever its kind: call it only holding the review's lock,
+    before this process starts a run, when no other writer can be running, so such a run's process is gone
+    (killed). Its message says what became of its work (:data:`ORPHAN_FATES`); the rows of a run that starts
+    over are never counted (counts read the latest *successful* run). Returns (id, kind, fate) of each."""
     with ledger.transaction() as connection:
-        ids = [int(row["id"]) for row in connection.execute(
-            f"SELECT id FROM runs WHERE status = 'running' AND kind IN ({marks})", ORPHANABLE_KINDS)]
-        for run_id in ids:
+        found = [(int(row["id"]), str(row["kind"])) for row in connection.execute(
+            "SELECT id, kind FROM runs WHERE status = 'running' ORDER BY id")]
+        marked = [(run_id, kind, ORPHAN_FATES.get(kind, ORPHAN_FATE)) for run_id, kind in found]
+        for run_id, _, fate in marked:
             connection.execute(
                 "UPDATE runs SET status = 'interrupted', ended_at = ?, message = COALESCE(NULLIF(message, '') || "
                 "'; ', '') || ? WHERE id = ?",
-                (utc_now(), "the process stopped before the run finished (killed?); its partial work is not "
-                            "counted: run the command again to start over", run_id))
-    return ids
+                (utc_now(), f"the process stopped before the run finished (killed?); {fate}", run_id))
+    return marked
 
 
 def finish_run(ledger: Ledger, run_id: int, status: str = "ok", message: str | None = None,

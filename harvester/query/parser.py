@@ -2,8 +2,8 @@
 
 Precedence is the usual one, tightest first: ``NOT`` (binary, ``a NOT b`` = a and not b), ``AND``
 (also implied between adjacent terms), ``OR``. Proximity is PubMed's: ``"hip pain"[tiab:~2]`` (at
-most 2 words between, any order). Brackets may nest :data:`MAX_DEPTH` deep; deeper is an error
-pointing at the bracket, never a RecursionError.
+most 2 words between, any order). Brackets, and NOTs chained on one path (``a NOT b NOT c``), may nest
+:data:`MAX_DEPTH` deep together; deeper is an error pointing at the bracket or the NOT, never a RecursionError.
 """
 
 from __future__ import annotations
@@ -212,10 +212,22 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def parse_not(self) -> Node:
+        # Each NOT of a chain (``a NOT b NOT c``) nests the tree one level deeper, as a bracket does: they
+        # share the depth limit, so whatever walks the tree recursively (the writers of every database,
+        # the rules' evaluation) never meets a tree deeper than MAX_DEPTH brackets could make.
         node = self.parse_atom()
+        chained = 0
         while (token := self.peek()) is not None and token.kind == "NOT":
             self.take()
-            node = Not(node, self.parse_atom())
+            chained += 1
+            if self.depth + chained > MAX_DEPTH:
+                raise QueryError(self.query, token.column, f"NOT chained and brackets nested more than {MAX_DEPTH} "
+                                 "deep")
+            self.depth += 1
+            try:
+                node = Not(node, self.parse_atom())
+            finally:
+                self.depth -= 1
         return node
 
     def parse_atom(self) -> Node:

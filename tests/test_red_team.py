@@ -1,0 +1,197 @@
+"""An independent red-team pass over what is not a file reader (issue 14): hostile protocols, ledgers and queries
+that ended in a traceback, a runaway output or a silent mistake, each now one line naming the key, and the
+look-alikes each rule must not touch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harvester import protocol
+from harvester.cli.main import app
+from harvester.errors import ProtocolError, QueryError
+from harvester.query import parse
+from harvester.query.ast import depth
+from harvester.query.parser import MAX_DEPTH
+from harvester.query.translate import DATABASES, translate
+
+runner = CliRunner()
+
+
+def _text(query: str = "a AND b", ledger: str = "ledger.sqlite", rule: str = "", extra: str = "") -> str:
+    return (f'[review]\nid = "r"\nledger = "{ledger}"\n[query]\ntext = {query!r}\n'
+            f'[[sources]]\nname = "Scopus"\nkind = "file"\ndatabase = "Scopus"\nfiles = ["a.ris"]\n{extra}{rule}')
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "review.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rule(kind: str, body: str) -> str:
+    return f'[[rules]]\nid = "r1"\nkind = {kind}\nstage = "automation"\nreason = "why"\n{body}\n'
+
+
+def test_toml_nested_hundreds_deep_is_one_line_not_a_recursion_error(tmp_path: Path) -> None:
+    """tomllib reads nested arrays recursively: 500 levels were a RecursionError traceback (exit 1)."""
+    path = _write(tmp_path, _text(extra="[dedup]\nsource_preference = " + "[" * 500 + "]" * 500 + "\n"))
+    result = runner.invoke(app, ["counts", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "nest hundreds deep" in result.output
+    with pytest.raises(ProtocolError, match="dedup.source_preference"):  # a few levels: the usual type error
+        protocol.load(_write(tmp_path, _text(extra='[dedup]\nsource_preference = [["Scopus"]]\n')))
+
+
+def test_a_rule_kind_that_is_not_a_string_is_a_protocol_error(tmp_path: Path) -> None:
+    """``kind = ["year"]`` was ``TypeError: unhashable type: 'list'`` (a traceback)."""
+    for kind in ('["year"]', "{a = 1}", "3"):
+        with pytest.raises(ProtocolError, match="rules\\[0\\].kind: expected one of language, year"):
+            protocol.load(_write(tmp_path, _text(rule=_rule(kind, "from = 2000"))))
+
+
+def test_a_query_rule_default_field_is_checked_like_the_query_s(tmp_path: Path) -> None:
+    """A misspelt tag (``tiabb``) in a query rule was accepted, and the rule then read every field."""
+    with pytest.raises(ProtocolError, match="rules\\[0\\] \\(r1\\).default_field: unknown field tag 'tiabb'"):
+        protocol.load(_write(tmp_path, _text(rule=_rule('"query"', 'query = "child*"\ndefault_field = "tiabb"'))))
+    loaded = protocol.load(_write(tmp_path, _text(rule=_rule('"query"', 'query = "child*"\ndefault_field = "TIAB"'))))
+    assert loaded.rules[0].params["default_field"] == "TIAB"  # a known tag in capitals is still a known tag
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    ("from = 2020\nto = 2000", "to: 2000 is before from = 2020"),
+    ("from = -5", "from: expected a year of four digits"),
+    ("to = 99999999999", "to: expected a year of four digits"),
+    ("from = 0", "from: expected a year of four digits"),
+])
+def test_a_year_rule_that_would_keep_or_exclude_every_record_is_refused(tmp_path: Path, body: str,
+                                                                        problem: str) -> None:
+    with pytest.raises(ProtocolError, match=problem):
+        protocol.load(_write(tmp_path, _text(rule=_rule('"year"', body))))
+
+
+@pytest.mark.parametrize("body", ["from = 2000\nto = 2000", "from = 1000", "to = 9999", "from = 1990\nto = 2026"])
+def test_real_year_rules_still_load(tmp_path: Path, body: str) -> None:
+    assert protocol.load(_write(tmp_path, _text(rule=_rule('"year"', body)))).rules[0].kind == "year"
+
+
+def test_a_ledger_that_is_a_device_or_a_pipe_is_refused_by_name(tmp_path: Path) -> None:
+    """``ledger = "/dev/null"`` reached SQLite and said "disk I/O error"; a pipe would block the open."""
+    with pytest.raises(ProtocolError, match="/dev/null is not a regular file"):
+        protocol.load(_write(tmp_path, _text(ledger="/dev/null")))
+    fifo = tmp_path / "pipe.sqlite"
+    os.mkfifo(fifo)
+    result = runner.invoke(app, ["counts", str(_write(tmp_path, _text(ledger=str(fifo))))])
+    assert result.exit_code == 2 and "is not a regular file" in result.output, result.output
+
+
+def test_not_chained_without_brackets_shares_the_depth_limit() -> None:
+    """``a NOT b NOT c ...`` builds a tree one level deeper per NOT without a bracket: 5,000 of them were a
+    RecursionError in every database's writer (``query lint``, ``query translate``, ``search``)."""
+    with pytest.raises(QueryError, match=f"more than {MAX_DEPTH} deep"):
+        parse("a" + " NOT b" * 5000)
+    with pytest.raises(QueryError, match=f"more than {MAX_DEPTH} deep"):  # brackets and NOTs count together
+        parse("(" * 60 + "a" + " NOT b" * 60 + ")" * 60)
+    assert depth(parse("a" + " NOT b" * MAX_DEPTH)) == MAX_DEPTH  # the limit itself reads
+
+
+def _deepest(levels: int, chain: int) -> str:
+    query = "z"
+    for i in range(levels):
+        query = f"(a{i} OR b AND c NOT ({query}){' NOT d' * chain})"
+    return query
+
+
+@pytest.mark.parametrize(("levels", "chain"), [(33, 0), (33, 2), (20, 4), (1, 90)])
+def test_every_tree_the_parser_accepts_is_written_for_every_database(levels: int, chain: int) -> None:
+    """The deepest trees the limit lets through (three groups per bracket, NOT chains in each) are written for
+    every database without a RecursionError: the limit bounds what the writers meet."""
+    node = parse(_deepest(levels, chain))
+    for database in DATABASES:
+        with contextlib.suppress(QueryError):  # a database's own limit (a refusal naming it) is fine
+            translate(node, database)
+
+
+def test_query_lint_output_grows_with_the_query_not_with_its_square(tmp_path: Path) -> None:
+    """A generated query of 20,000 repeated terms printed the whole query padded under each of its 20,000 warnings
+    (hundreds of megabytes; 200,000 terms, tens of gigabytes). Each issue is now shown under its part of the
+    query, and a code repeated many times is listed 20 times, then counted."""
+    query = "peer OR " * 20_000 + "x"
+    path = _write(tmp_path, _text(query=query))
+    result = runner.invoke(app, ["query", "lint", str(path)])
+    assert result.exit_code == 0, result.output[-500:]
+    assert len(result.output) < 3 * len(query)
+    assert "... and 19,979 more duplicate-term issue(s)" in result.output
+    shown = [line for line in result.output.splitlines() if "^ warning duplicate-term column 81:" in line]
+    assert len(shown) == 1
+    excerpt = result.output.splitlines()[result.output.splitlines().index(shown[0]) - 1]
+    caret = shown[0].index("^")
+    assert excerpt[caret - 1:caret + 4] == " peer"  # the caret stands under the term it names
+    full = runner.invoke(app, ["query", "lint", str(path), "--json"])
+    assert full.output.count('"duplicate-term"') == 19_999  # --json still lists every issue
+    short = runner.invoke(app, ["query", "lint", "--text", '"peer mentor" AND (health'])
+    assert short.output.splitlines()[:2] == ['"peer mentor" AND (health', " " * 18 + "^ error unbalanced-brackets "
+                                             "column 19: '(' is never closed"]
+
+
+def _review_with_ledger(tmp_path: Path) -> Path:
+    (tmp_path / "a.ris").write_text("TY  - JOUR\nTI  - Peer support in clinics\nPY  - 2001\nER  - \n", encoding="utf-8")
+    return _write(tmp_path, _text())
+
+
+def test_a_ledger_from_a_newer_version_is_refused_not_read_or_written(tmp_path: Path) -> None:
+    """A ledger migrated by a newer prisma-harvester (a migration this version does not ship) was read and written
+    as if it were this version's: tables and columns whose meaning it does not know, counts possibly wrong."""
+    import sqlite3
+
+    path = _review_with_ledger(tmp_path)
+    assert runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]).exit_code == 0
+    ledger = tmp_path / "ledger.sqlite"
+    connection = sqlite3.connect(ledger)
+    connection.execute("INSERT INTO schema_migrations VALUES ('0099_future.sql', '2030-01-01')")
+    connection.commit()
+    connection.close()
+    before = ledger.read_bytes()
+    for command in (["counts", str(path)], ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "newer prisma-harvester (migration 0099_future.sql is unknown" in result.output
+    assert ledger.read_bytes() == before
+
+
+def test_another_program_s_sqlite_file_is_not_migrated_into_a_ledger(tmp_path: Path) -> None:
+    """An SQLite file of another program ended in "migration 0001_core.sql failed: table runs already exists" (or,
+    with other table names, would have had a ledger's tables added beside its own)."""
+    import sqlite3
+
+    path = _review_with_ledger(tmp_path)
+    for tables in (["runs"], ["photos", "albums"]):
+        ledger = tmp_path / "ledger.sqlite"
+        ledger.unlink(missing_ok=True)
+        connection = sqlite3.connect(ledger)
+        for table in tables:
+            connection.execute(f"CREATE TABLE {table} (x)")
+        connection.commit()
+        connection.close()
+        result = runner.invoke(app, ["counts", str(path)])
+        assert result.exit_code == 1 and "an SQLite file of another program (tables" in result.output, result.output
+        connection = sqlite3.connect(ledger)
+        found = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        connection.close()
+        assert found == set(tables) and mode == "delete"  # nothing added, not even the write-ahead log
+    (tmp_path / "ledger.sqlite").write_bytes(b"")  # an empty file is a new ledger: still made
+    assert runner.invoke(app, ["counts", str(path)]).exit_code == 0
+
+
+def test_a_lock_file_holding_bytes_that_are_not_utf8_does_not_stop_a_writer(tmp_path: Path) -> None:
+    """A lock file left with other bytes (another program's, a damaged disk) was a UnicodeDecodeError traceback in
+    every writing command; its content is only who held the lock, so it is shown and the lock taken."""
+    path = _review_with_ledger(tmp_path)
+    (tmp_path / "ledger.sqlite.lock").write_bytes(b"\xa0\xff\x00garbage")
+    result = runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
