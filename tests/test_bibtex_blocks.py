@@ -250,3 +250,32 @@ def test_bibtex_shaped_noise_reads_the_same_in_any_blocks(parts: list[str], size
     was reading), tried on noise made of BibTeX's marks: parens, quotes, backslashes before newlines, macros."""
     text = "".join(parts)
     assert _streamed(text, size) == _whole(bibtex.read(text, "x.bib", None))
+
+
+def test_a_batch_read_leaves_no_garbage_cycle_behind(shared_dir: Path) -> None:
+    """bibtexparser keeps the error of a block it gave up on, whose traceback holds its splitter and the batch's
+    text in a reference cycle (and every batch ends in one: the sentinel). Left so, the batches pile up until the
+    garbage collector runs: a 30 MB file streamed in 1 MB blocks peaked at 153 MB of Python memory, 19 MB with
+    the tracebacks dropped. With the collector off, four times the text takes about the same peak."""
+    import gc
+    import tracemalloc
+
+    text = inspect_path(shared_dir / "corpus" / "wos" / "bibtex" / "pybibx__wos_m.bib").text()
+    peaks = []
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for copies in (2, 8):
+            big = (text.rstrip("\n") + "\n\n") * copies
+            tracemalloc.start()
+            try:
+                count = sum(1 for _ in bibtex.stream((big[i:i + 65536] for i in range(0, len(big), 65536)), "x.bib",
+                                                     None, []))
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+            assert count == 29 * copies
+    finally:
+        if enabled:
+            gc.enable()
+    assert peaks[1] < 1.5 * peaks[0], peaks

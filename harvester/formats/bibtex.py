@@ -475,9 +475,14 @@ def _parse(text: str) -> Any:
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        return bibtexparser.parse_string(text, parse_stack=[])
+        library = bibtexparser.parse_string(text, parse_stack=[])
     finally:
         logger.setLevel(level)
+    for block in library.failed_blocks:  # its error's traceback holds the splitter and its text in a cycle, which
+        error = getattr(block, "error", None)  # only the garbage collector would free: batches would pile up
+        if isinstance(error, BaseException):
+            error.__traceback__ = error.__context__ = error.__cause__ = None
+    return library
 
 
 def _reason(block: ParsingFailedBlock) -> str:
