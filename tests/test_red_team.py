@@ -195,3 +195,94 @@ def test_a_lock_file_holding_bytes_that_are_not_utf8_does_not_stop_a_writer(tmp_
     (tmp_path / "ledger.sqlite.lock").write_bytes(b"\xa0\xff\x00garbage")
     result = runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"])
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+
+
+NCBI_KEY = "NCBIk3yS3cr3tAbCdEf0123456789"
+
+
+def _forms_of(key: str) -> dict[str, str]:
+    """The key as a live answer may write it: as sent, lower-cased, as character references, JSON escapes and
+    percent-encoding, and two of these mixed in one key."""
+    return {"sent": key, "lower": key.lower(), "upper": key.upper(),
+            "decimal references": "".join(f"&#{ord(c)};" for c in key),
+            "hex references": "".join(f"&#x{ord(c):X};" for c in key),
+            "json escapes": "".join(f"\\u{ord(c):04x}" for c in key),
+            "percent": "".join(f"%{ord(c):02X}" for c in key),
+            "percent twice": "".join(f"%25{ord(c):02x}" for c in key),
+            "mixed": key[:5].lower() + "".join(f"&#{ord(c)};" for c in key[5:9]) + key[9:]}
+
+
+@pytest.mark.parametrize("form", list(_forms_of(NCBI_KEY)))
+def test_a_key_echoed_in_any_writing_is_scrubbed_from_answers_and_messages(form: str) -> None:
+    """Matched only as sent (and URL-encoded), a key echoed lower-cased (a 400 page) or as XML character
+    references (decoded by the parser after the scrubbing) reached the ledger, the report and the output."""
+    from harvester.sources.http import scrub, scrub_answer, scrub_chunks
+
+    written = _forms_of(NCBI_KEY)[form]
+    body = f"<QueryTranslation>peer {written} health</QueryTranslation>".encode()
+    assert scrub_answer(body, (NCBI_KEY,)) == b"<QueryTranslation>peer *** health</QueryTranslation>"
+    pieces = [body[i:i + 7] for i in range(0, len(body), 7)]  # the key split across chunks
+    assert b"".join(scrub_chunks(iter(pieces), (NCBI_KEY,))) == scrub_answer(body, (NCBI_KEY,))
+    assert scrub(f"HTTP 400: bad key {written}", (NCBI_KEY,)) == "HTTP 400: bad key ***"
+
+
+def test_scrubbing_leaves_an_answer_s_own_text_alone() -> None:
+    """Look-alikes: the key's letters in another order, a prefix of it, references to other characters."""
+    from harvester.sources.http import scrub_answer
+
+    body = ("<T>" + NCBI_KEY[:-1] + " " + NCBI_KEY[::-1] + " &#78;&#67; caf&#233; \\u00e9 %41 Ncbi</T>").encode()
+    assert scrub_answer(body, (NCBI_KEY,)) == body
+
+
+def test_a_hostile_service_echoing_the_key_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service that echoes the key lower-cased in an error page and as character references in its
+    QueryTranslation and WarningList: nothing of the key in the ledger, the outputs or the printed lines."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs
+
+    answers = {"mode": "references"}
+
+    class Echo(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            key = parse_qs(sent).get("api_key", [""])[0]
+            referenced = "".join(f"&#{ord(c)};" for c in key)
+            if answers["mode"] == "lower":
+                status, body = 400, f"<html>Bad request for key {key.lower()}</html>"
+            else:
+                status, body = 200, ('<?xml version="1.0"?><eSearchResult><Count>0</Count><RetMax>0</RetMax>'
+                                     f"<RetStart>0</RetStart><IdList/><QueryTranslation>peer {referenced}"
+                                     f"</QueryTranslation><WarningList><OutputMessage>key {referenced}"
+                                     "</OutputMessage></WarningList></eSearchResult>")
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("PRISMA_HARVEST_EUTILS_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+        monkeypatch.setenv("NCBI_API_KEY", NCBI_KEY)
+        monkeypatch.setenv("PRISMA_HARVEST_EUTILS_ATTEMPTS", "1")
+        path = tmp_path / "review.toml"
+        path.write_text('[review]\nid = "r"\nledger = "ledger.sqlite"\n[query]\ntext = "peer"\n'
+                        '[[sources]]\nname = "MEDLINE"\nkind = "pubmed"\n', encoding="utf-8")
+        printed = [runner.invoke(app, ["search", str(path), "--json"])]
+        answers["mode"] = "lower"
+        printed.append(runner.invoke(app, ["search", str(path)]))
+        printed.append(runner.invoke(app, ["runs", str(path), "--json"]))
+        printed.append(runner.invoke(app, ["report", str(path), "--out", str(tmp_path / "report.html")]))
+    finally:
+        server.shutdown()
+    assert printed[0].exit_code == 0 and "api_key" not in printed[0].output
+    assert printed[1].exit_code == 1 and "Bad request for key ***" in printed[1].output
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for text in [result.output for result in printed] + [stored.decode("utf-8", "replace")]:
+        assert NCBI_KEY.lower() not in text.lower()
