@@ -286,3 +286,22 @@ def test_a_hostile_service_echoing_the_key_leaves_no_trace(tmp_path: Path, monke
     stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     for text in [result.output for result in printed] + [stored.decode("utf-8", "replace")]:
         assert NCBI_KEY.lower() not in text.lower()
+
+
+def test_a_full_disk_is_reported_as_such_not_hidden_by_the_rollback(tmp_path: Path) -> None:
+    """On a full disk SQLite ends the transaction itself; our ROLLBACK then failed with "cannot rollback - no
+    transaction is active", and that was the one line the user saw (an import into a 3 MB tmpfs). SQLite's own
+    limit on pages gives the same error as a full disk."""
+    import sqlite3
+
+    from harvester.ledger import Ledger
+
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        pages = ledger.connection.execute("PRAGMA page_count").fetchone()[0]
+        ledger.connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"), ledger.transaction() as db:
+            db.execute("CREATE TABLE filler (x TEXT)")
+            for _ in range(200):
+                db.execute("INSERT INTO filler VALUES (?)", ("x" * 4000,))
+        assert not ledger.connection.in_transaction
+        assert "filler" not in {row[0] for row in ledger.connection.execute("SELECT name FROM sqlite_master")}

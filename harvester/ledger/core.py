@@ -144,7 +144,10 @@ class Ledger:
         try:
             yield self.connection
         except BaseException:
-            self.connection.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk, an I/O error end the transaction): a ROLLBACK then
+            # fails with "no transaction is active", which must not hide the error that caused it
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
             raise
         else:
             self.connection.execute("COMMIT")
