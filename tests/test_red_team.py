@@ -305,3 +305,72 @@ def test_a_full_disk_is_reported_as_such_not_hidden_by_the_rollback(tmp_path: Pa
                 db.execute("INSERT INTO filler VALUES (?)", ("x" * 4000,))
         assert not ledger.connection.in_transaction
         assert "filler" not in {row[0] for row in ledger.connection.execute("SELECT name FROM sqlite_master")}
+
+
+def _limited(limit: int) -> None:  # pragma: no cover - runs in the child before exec
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails (EFBIG) instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.parametrize("command", [["screen", "export", "{P}", "--stage", "title-abstract", "--out", "{OUT}"],
+                                     ["report", "{P}", "--out", "{OUT}"], ["init", "{OUT}", "--force"],
+                                     ["export", "{P}", "--out", "{OUT}"]])
+def test_an_output_that_cannot_be_written_whole_leaves_the_previous_file_as_it_was(tmp_path: Path,
+                                                                                   command: list[str]) -> None:
+    """A full disk (here a file size limit) while writing a sheet, a report or a protocol left a half-written file
+    in place of the last good one (a diagram cut at 12 KB on a full tmpfs; ``init --force`` an empty protocol).
+    Every output is now written beside its place and renamed when whole."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.ris").write_text("".join(
+        f"TY  - JOUR\nTI  - Peer support record {n} {'with a long title ' * 12}\nPY  - 2001\nER  - \n\n"
+        for n in range(600)), encoding="utf-8")
+    path = _write(tmp_path, _text())
+    assert runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]).exit_code == 0
+    out = tmp_path / "previous.out"
+    out.write_text("the previous good file\n", encoding="utf-8")
+    args = [arg.replace("{P}", str(path)).replace("{OUT}", str(out)) for arg in command]
+    done = subprocess.run([sys.executable, "-m", "harvester.cli.main", *args], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, preexec_fn=lambda: _limited(60_000),
+                          timeout=300)
+    if command[0] == "init":  # a protocol is small: what is checked is that it is written whole, then loaded
+        assert done.returncode == 0, done.stderr
+        assert protocol.load(out).id == "previous"
+        return
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"error: {out}:" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert out.read_text(encoding="utf-8") == "the previous good file\n"
+    assert not (tmp_path / "previous.out.partial").exists()
+
+
+def test_no_space_left_names_the_file_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC from a write carries no file name: it was "error: No space left on device; check the path and its
+    permissions"."""
+    import errno
+
+    import harvester.files as files
+
+    class Full:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            pass
+
+        def write(self, data: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: Full())
+    with pytest.raises(OSError) as caught:
+        files.write_whole(tmp_path / "d.svg", "<svg/>")
+    assert caught.value.filename == str(tmp_path / "d.svg") and caught.value.errno == errno.ENOSPC
+    from harvester.cli.app import _path_problem
+
+    assert _path_problem(caught.value).startswith(f"{tmp_path / 'd.svg'}: no space left on the disk")
