@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -374,3 +375,48 @@ def test_no_space_left_names_the_file_and_says_so(tmp_path: Path, monkeypatch: p
     from harvester.cli.app import _path_problem
 
     assert _path_problem(caught.value).startswith(f"{tmp_path / 'd.svg'}: no space left on the disk")
+
+
+def test_a_ledger_the_user_may_only_read_is_read_by_the_reading_commands(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archived review, or a colleague's folder: every reading command failed with "cannot open the ledger:
+    attempt to write a readonly database" (opening sets the journal mode and migrates). Readers now read it;
+    writers stop with one line. Seen as a user without write access (setpriv); here, as the tests may run as
+    root (who may write anything), the open's first write is refused as it was for that user."""
+    import sqlite3
+
+    import harvester.ledger.core as core
+
+    (tmp_path / "a.ris").write_text("TY  - JOUR\nTI  - Peer support in clinics\nPY  - 2001\nER  - \n",
+                                    encoding="utf-8")
+    path = _write(tmp_path, _text())
+    assert runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]).exit_code == 0
+    expected = runner.invoke(app, ["counts", str(path)]).output
+    ledger = tmp_path / "ledger.sqlite"
+    connect = sqlite3.connect
+
+    class Refusing(sqlite3.Connection):
+        """What the user without write access met: the open's first write (the journal mode) refused."""
+
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql.lstrip().upper().startswith(("PRAGMA JOURNAL_MODE", "CREATE", "INSERT", "UPDATE", "BEGIN")):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return super().execute(sql, *args)
+
+    def as_read_only(target: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if Path(str(target)) == ledger:
+            return connect(target, *args, factory=Refusing, **kwargs)  # type: ignore[arg-type,call-overload]
+        if str(target).startswith(ledger.as_uri()):  # the read-only open: SQLite's own
+            assert "mode=ro" in str(target)
+        return connect(target, *args, **kwargs)  # type: ignore[arg-type,call-overload]
+
+    monkeypatch.setattr(core.sqlite3, "connect", as_read_only)
+    monkeypatch.setattr(core, "_writable", lambda found: found != ledger, raising=False)
+    counts = runner.invoke(app, ["counts", str(path)])
+    assert counts.exit_code == 0, counts.output
+    assert counts.output == expected
+    check = runner.invoke(app, ["check", str(path)])
+    assert check.exit_code == 0 and "ok: the diagram adds up" in check.output, check.output
+    writer = runner.invoke(app, ["rules", str(path)])
+    assert writer.exit_code == 1 and "Traceback" not in writer.output, writer.output
+    assert "readonly database" in writer.output and len(writer.output.strip().splitlines()) == 1
