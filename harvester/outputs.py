@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harvester.errors import InputError, UsageError
+from harvester.files import write_whole
 from harvester.review import Review, open_review
 from prisma.check import Mismatch, box_count, check_layout, default_layout, provisional
 from prisma.counts import PrismaCounts
@@ -165,8 +166,7 @@ def draw_diagram(loaded: LoadedCounts, template: str | None = None, fmt: str = "
         options = replace(options, labels=loaded.labels)
     data = draw(loaded.counts, TEMPLATES[name], fmt, options)
     path = out or Path(f"{loaded.name}-prisma-{name}.{fmt}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_whole(path, data)
     warnings.extend(f"drawn as a DRAFT although it does not add up: {p}" for p in problems)
     return Diagram(data, path, name, tuple(warnings), fmt)
 
@@ -238,8 +238,7 @@ def write_report(protocol: Path, out: Path | None = None, template: str | None =
         text = report_html(review.title, review.counts, review.search, review.titles, TEMPLATES[name], options,
                            updated=review.updated)
     path = out or Path(f"{review.protocol.id}-{'search-report.md' if markdown else 'prisma-report.html'}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_whole(path, text)
     return Written(path, tuple(warnings))
 
 
@@ -268,6 +267,6 @@ def write_outputs(review: Review | Path, folder: Path, options: DiagramOptions |
     }
     for filename, text in texts.items():
         path = folder / filename
-        path.write_text(text, encoding="utf-8")
+        write_whole(path, text)
         written.append(path)
     return written

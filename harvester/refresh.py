@@ -44,6 +44,7 @@ from harvester.dedup import dedupe_new
 from harvester.delta import Delta, DeltaRecord, KnownRecord, SourceDelta, to_json, to_markdown
 from harvester.errors import HarvestError
 from harvester.exporting import export_rows, write_rows
+from harvester.files import replacing, write_whole
 from harvester.importing import import_protocol_files
 from harvester.ledger import DATABASE_ERRORS, Ledger
 from harvester.ledger.core import utc_now
@@ -467,14 +468,14 @@ def write_outputs(delta: Delta, protocol: Protocol, out: Path, ledger: Ledger | 
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{protocol.id}-refresh-{delta.refresh_run_id}"
     written = [out / f"{stem}.md", out / f"{stem}.json"]
-    written[0].write_text(to_markdown(delta), encoding="utf-8")
-    written[1].write_text(json.dumps(to_json(delta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_whole(written[0], to_markdown(delta))
+    write_whole(written[1], json.dumps(to_json(delta), indent=2, ensure_ascii=False) + "\n")
     if ledger is None:
         return written
     wanted = {record.id for record in delta.new_unique}
     rows = [row for row in export_rows(ledger, protocol, "all") if row.stored.id in wanted]
     paths = [out / f"{stem}-new.ris", out / f"{stem}-new.csv"]
     for path, format in zip(paths, ("ris", "csv"), strict=True):
-        with path.open("w", encoding="utf-8", newline="") as handle:
+        with replacing(path) as handle:
             write_rows(rows, format, handle)
     return [*written, *paths]

@@ -214,7 +214,7 @@ MISUSE = [
     (["query", "translate", "--text", ""], 2, "error: query: the query is empty"),
     (["report", "{protocol}", "--out", "{junk}/report.html"], 1, "junk.txt: is a file where a folder is needed"),
     (["counts", "{protocol}", "--format", "json", "--out", "{junk}/counts.json"], 1,
-     "part of this path is a file, not a folder"),
+     "junk.txt: is a file where a folder is needed"),  # every output makes its folder, then is written whole
     (["duplicates", "{protocol}", "--decisions", "{folder}"], 2, "Invalid value for '--decisions'"),
     (["link-study", "{protocol}", "S1", "999999"], 1, "refused, nothing stored: no record 999999 in this ledger"),
     (["diagram", "--counts", "{junk}"], 1, "junk.txt: refused, nothing stored: expected a CSV"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -195,3 +196,227 @@ def test_a_lock_file_holding_bytes_that_are_not_utf8_does_not_stop_a_writer(tmp_
     (tmp_path / "ledger.sqlite.lock").write_bytes(b"\xa0\xff\x00garbage")
     result = runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"])
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+
+
+NCBI_KEY = "NCBIk3yS3cr3tAbCdEf0123456789"
+
+
+def _forms_of(key: str) -> dict[str, str]:
+    """The key as a live answer may write it: as sent, lower-cased, as character references, JSON escapes and
+    percent-encoding, and two of these mixed in one key."""
+    return {"sent": key, "lower": key.lower(), "upper": key.upper(),
+            "decimal references": "".join(f"&#{ord(c)};" for c in key),
+            "hex references": "".join(f"&#x{ord(c):X};" for c in key),
+            "json escapes": "".join(f"\\u{ord(c):04x}" for c in key),
+            "percent": "".join(f"%{ord(c):02X}" for c in key),
+            "percent twice": "".join(f"%25{ord(c):02x}" for c in key),
+            "mixed": key[:5].lower() + "".join(f"&#{ord(c)};" for c in key[5:9]) + key[9:]}
+
+
+@pytest.mark.parametrize("form", list(_forms_of(NCBI_KEY)))
+def test_a_key_echoed_in_any_writing_is_scrubbed_from_answers_and_messages(form: str) -> None:
+    """Matched only as sent (and URL-encoded), a key echoed lower-cased (a 400 page) or as XML character
+    references (decoded by the parser after the scrubbing) reached the ledger, the report and the output."""
+    from harvester.sources.http import scrub, scrub_answer, scrub_chunks
+
+    written = _forms_of(NCBI_KEY)[form]
+    body = f"<QueryTranslation>peer {written} health</QueryTranslation>".encode()
+    assert scrub_answer(body, (NCBI_KEY,)) == b"<QueryTranslation>peer *** health</QueryTranslation>"
+    pieces = [body[i:i + 7] for i in range(0, len(body), 7)]  # the key split across chunks
+    assert b"".join(scrub_chunks(iter(pieces), (NCBI_KEY,))) == scrub_answer(body, (NCBI_KEY,))
+    assert scrub(f"HTTP 400: bad key {written}", (NCBI_KEY,)) == "HTTP 400: bad key ***"
+
+
+def test_scrubbing_leaves_an_answer_s_own_text_alone() -> None:
+    """Look-alikes: the key's letters in another order, a prefix of it, references to other characters."""
+    from harvester.sources.http import scrub_answer
+
+    body = ("<T>" + NCBI_KEY[:-1] + " " + NCBI_KEY[::-1] + " &#78;&#67; caf&#233; \\u00e9 %41 Ncbi</T>").encode()
+    assert scrub_answer(body, (NCBI_KEY,)) == body
+
+
+def test_a_hostile_service_echoing_the_key_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service that echoes the key lower-cased in an error page and as character references in its
+    QueryTranslation and WarningList: nothing of the key in the ledger, the outputs or the printed lines."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs
+
+    answers = {"mode": "references"}
+
+    class Echo(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            key = parse_qs(sent).get("api_key", [""])[0]
+            referenced = "".join(f"&#{ord(c)};" for c in key)
+            if answers["mode"] == "lower":
+                status, body = 400, f"<html>Bad request for key {key.lower()}</html>"
+            else:
+                status, body = 200, ('<?xml version="1.0"?><eSearchResult><Count>0</Count><RetMax>0</RetMax>'
+                                     f"<RetStart>0</RetStart><IdList/><QueryTranslation>peer {referenced}"
+                                     f"</QueryTranslation><WarningList><OutputMessage>key {referenced}"
+                                     "</OutputMessage></WarningList></eSearchResult>")
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("PRISMA_HARVEST_EUTILS_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+        monkeypatch.setenv("NCBI_API_KEY", NCBI_KEY)
+        monkeypatch.setenv("PRISMA_HARVEST_EUTILS_ATTEMPTS", "1")
+        path = tmp_path / "review.toml"
+        path.write_text('[review]\nid = "r"\nledger = "ledger.sqlite"\n[query]\ntext = "peer"\n'
+                        '[[sources]]\nname = "MEDLINE"\nkind = "pubmed"\n', encoding="utf-8")
+        printed = [runner.invoke(app, ["search", str(path), "--json"])]
+        answers["mode"] = "lower"
+        printed.append(runner.invoke(app, ["search", str(path)]))
+        printed.append(runner.invoke(app, ["runs", str(path), "--json"]))
+        printed.append(runner.invoke(app, ["report", str(path), "--out", str(tmp_path / "report.html")]))
+    finally:
+        server.shutdown()
+    assert printed[0].exit_code == 0 and "api_key" not in printed[0].output
+    assert printed[1].exit_code == 1 and "Bad request for key ***" in printed[1].output
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for text in [result.output for result in printed] + [stored.decode("utf-8", "replace")]:
+        assert NCBI_KEY.lower() not in text.lower()
+
+
+def test_a_full_disk_is_reported_as_such_not_hidden_by_the_rollback(tmp_path: Path) -> None:
+    """On a full disk SQLite ends the transaction itself; our ROLLBACK then failed with "cannot rollback - no
+    transaction is active", and that was the one line the user saw (an import into a 3 MB tmpfs). SQLite's own
+    limit on pages gives the same error as a full disk."""
+    import sqlite3
+
+    from harvester.ledger import Ledger
+
+    with Ledger.open(tmp_path / "ledger.sqlite") as ledger:
+        pages = ledger.connection.execute("PRAGMA page_count").fetchone()[0]
+        ledger.connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"), ledger.transaction() as db:
+            db.execute("CREATE TABLE filler (x TEXT)")
+            for _ in range(200):
+                db.execute("INSERT INTO filler VALUES (?)", ("x" * 4000,))
+        assert not ledger.connection.in_transaction
+        assert "filler" not in {row[0] for row in ledger.connection.execute("SELECT name FROM sqlite_master")}
+
+
+def _limited(limit: int) -> None:  # pragma: no cover - runs in the child before exec
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails (EFBIG) instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.parametrize("command", [["screen", "export", "{P}", "--stage", "title-abstract", "--out", "{OUT}"],
+                                     ["report", "{P}", "--out", "{OUT}"], ["init", "{OUT}", "--force"],
+                                     ["export", "{P}", "--out", "{OUT}"]])
+def test_an_output_that_cannot_be_written_whole_leaves_the_previous_file_as_it_was(tmp_path: Path,
+                                                                                   command: list[str]) -> None:
+    """A full disk (here a file size limit) while writing a sheet, a report or a protocol left a half-written file
+    in place of the last good one (a diagram cut at 12 KB on a full tmpfs; ``init --force`` an empty protocol).
+    Every output is now written beside its place and renamed when whole."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.ris").write_text("".join(
+        f"TY  - JOUR\nTI  - Peer support record {n} {'with a long title ' * 12}\nPY  - 2001\nER  - \n\n"
+        for n in range(600)), encoding="utf-8")
+    path = _write(tmp_path, _text())
+    assert runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]).exit_code == 0
+    out = tmp_path / "previous.out"
+    out.write_text("the previous good file\n", encoding="utf-8")
+    args = [arg.replace("{P}", str(path)).replace("{OUT}", str(out)) for arg in command]
+    done = subprocess.run([sys.executable, "-m", "harvester.cli.main", *args], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, preexec_fn=lambda: _limited(60_000),
+                          timeout=300)
+    if command[0] == "init":  # a protocol is small: what is checked is that it is written whole, then loaded
+        assert done.returncode == 0, done.stderr
+        assert protocol.load(out).id == "previous"
+        return
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"error: {out}:" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert out.read_text(encoding="utf-8") == "the previous good file\n"
+    assert not (tmp_path / "previous.out.partial").exists()
+
+
+def test_no_space_left_names_the_file_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC from a write carries no file name: it was "error: No space left on device; check the path and its
+    permissions"."""
+    import errno
+
+    import harvester.files as files
+
+    class Full:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            pass
+
+        def write(self, data: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: Full())
+    with pytest.raises(OSError) as caught:
+        files.write_whole(tmp_path / "d.svg", "<svg/>")
+    assert caught.value.filename == str(tmp_path / "d.svg") and caught.value.errno == errno.ENOSPC
+    from harvester.cli.app import _path_problem
+
+    assert _path_problem(caught.value).startswith(f"{tmp_path / 'd.svg'}: no space left on the disk")
+
+
+def test_a_ledger_the_user_may_only_read_is_read_by_the_reading_commands(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archived review, or a colleague's folder: every reading command failed with "cannot open the ledger:
+    attempt to write a readonly database" (opening sets the journal mode and migrates). Readers now read it;
+    writers stop with one line. Seen as a user without write access (setpriv); here, as the tests may run as
+    root (who may write anything), the open's first write is refused as it was for that user."""
+    import sqlite3
+
+    import harvester.ledger.core as core
+
+    (tmp_path / "a.ris").write_text("TY  - JOUR\nTI  - Peer support in clinics\nPY  - 2001\nER  - \n",
+                                    encoding="utf-8")
+    path = _write(tmp_path, _text())
+    assert runner.invoke(app, ["import", str(path), str(tmp_path / "a.ris"), "--source", "Scopus"]).exit_code == 0
+    expected = runner.invoke(app, ["counts", str(path)]).output
+    ledger = tmp_path / "ledger.sqlite"
+    connect = sqlite3.connect
+
+    class Refusing(sqlite3.Connection):
+        """What the user without write access met: the open's first write (the journal mode) refused."""
+
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql.lstrip().upper().startswith(("PRAGMA JOURNAL_MODE", "CREATE", "INSERT", "UPDATE", "BEGIN")):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return super().execute(sql, *args)
+
+    def as_read_only(target: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if Path(str(target)) == ledger:
+            return connect(target, *args, factory=Refusing, **kwargs)  # type: ignore[arg-type,call-overload]
+        if str(target).startswith(ledger.as_uri()):  # the read-only open: SQLite's own
+            assert "mode=ro" in str(target)
+        return connect(target, *args, **kwargs)  # type: ignore[arg-type,call-overload]
+
+    monkeypatch.setattr(core.sqlite3, "connect", as_read_only)
+    monkeypatch.setattr(core, "_writable", lambda found: found != ledger, raising=False)
+    counts = runner.invoke(app, ["counts", str(path)])
+    assert counts.exit_code == 0, counts.output
+    assert counts.output == expected
+    check = runner.invoke(app, ["check", str(path)])
+    assert check.exit_code == 0 and "ok: the diagram adds up" in check.output, check.output
+    writer = runner.invoke(app, ["rules", str(path)])
+    assert writer.exit_code == 1 and "Traceback" not in writer.output, writer.output
+    assert "readonly database" in writer.output and len(writer.output.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ when new records were found.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -262,6 +263,9 @@ def _path_problem(error: OSError) -> str:
         return f"{where}part of this path is a file, not a folder; choose another path"
     if isinstance(error, IsADirectoryError):
         return f"{where}is a folder; give a file name"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{where}no space left on the disk (or over the quota): free some space or choose another place; " \
+               "the file was not written (a file of that name is as it was)"
     if isinstance(error, PermissionError):
         return f"{where}permission denied; choose a place you may write to, or check the file's permissions"
     return f"{where}{error.strerror or error}; check the path and its permissions"

@@ -21,6 +21,7 @@ from harvester.cli.app import (
     review,
     show_progress,
 )
+from harvester.files import write_whole
 from harvester.ledger.records import count_records
 
 
@@ -93,7 +94,7 @@ def duplicates_command(
         else:
             text = _uncertain_text(rows) if uncertain else _clusters_text(rows)
         if out is not None:
-            out.write_text(text, encoding="utf-8")
+            write_whole(out, text)
             typer.echo(f"wrote {len(rows)} {'pairs' if uncertain else 'clusters'} to {out}")
         else:
             typer.echo(text.rstrip("\n"))

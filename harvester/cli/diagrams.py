@@ -18,6 +18,7 @@ from harvester.cli.app import (
     print_json,
     reporting,
 )
+from harvester.files import write_whole
 from prisma.diagram import BOX_WIDTHS, DPIS, FONT_SIZES, DiagramOptions
 from prisma.since import parse_since
 
@@ -131,7 +132,7 @@ def counts_command(
         if out is None:
             typer.echo(text, nl=not text.endswith("\n"))
         else:
-            out.write_text(text, encoding="utf-8")
+            write_whole(out, text)
             typer.echo(f"wrote {out}")
 
 

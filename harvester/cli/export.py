@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ import typer
 from harvester import protocol as protocol_module
 from harvester.cli.app import ExportFormat, JsonOption, ProtocolArg, choice, print_json, reporting, review
 from harvester.exporting import ExportSummary, export
+from harvester.files import replacing
 from harvester.ledger import Ledger
 
 
@@ -51,12 +51,6 @@ def _export_to_file(ledger: Ledger, loaded: protocol_module.Protocol, format: st
                     out: Path) -> ExportSummary:
     """Write beside ``out`` and rename at the end, so an interrupted export never leaves half a file."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
     encoding = "utf-8-sig" if format == "csv" else "utf-8"  # the BOM tells Excel the CSV is UTF-8
-    try:
-        with partial.open("w", encoding=encoding, newline="") as handle:
-            summary = export(ledger, loaded, format, handle, stage=stage)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return summary
+    with replacing(out, encoding) as handle:
+        return export(ledger, loaded, format, handle, stage=stage)

@@ -26,6 +26,7 @@ from harvester.cli.app import (
     show_progress,
 )
 from harvester.errors import HarvestError
+from harvester.files import write_whole
 from harvester.screening import audit as audit_module
 from harvester.screening.studies import studies_with_several_reports
 
@@ -55,8 +56,7 @@ def export(
         if out is None:
             typer.echo(sheet.text, nl=False)
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(sheet.text, encoding="utf-8")
+            write_whole(out, sheet.text)
         if json_output:  # on stderr when the sheet itself is on standard output
             typer.echo(json.dumps({**sheet.to_json(), "out": str(out) if out else None}), err=out is None)
         elif out is not None:

@@ -9,6 +9,7 @@ import typer
 
 from harvester import protocol as protocol_module
 from harvester.cli.app import JsonOption, ProtocolArg, print_json, reporting, review
+from harvester.files import write_whole
 from harvester.ledger.runs import list_runs
 from harvester.templates import new_protocol_text
 
@@ -24,8 +25,7 @@ def init(
             typer.echo(f"error: {path} exists; use --force to overwrite it", err=True)
             raise typer.Exit(2)
         text = new_protocol_text(review_id=path.stem, query=query)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_whole(path, text)
         protocol_module.load(path)  # what we write must load
         typer.echo(f"wrote {path}")
 

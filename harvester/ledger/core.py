@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -68,11 +69,46 @@ class Ledger:
             ledger._migrate()
         except sqlite3.DatabaseError as error:  # not a database, locked for too long, disk I/O
             connection.close()
+            if path.is_file() and not _writable(path):
+                return cls._open_read_only(path)
             raise LedgerError(f"{path}: cannot open the ledger: {error}") from error
         except LedgerError:
             connection.close()
             raise
         return ledger
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> Ledger:
+        """A ledger this user may read but not write (an archived review, a colleague's folder): opened read-only,
+        so the commands that only read it work (they failed with "attempt to write a readonly database": the
+        open sets the journal mode and migrates). A write then fails as SQLite refuses it, and a writing command
+        already stops at the review's lock. A ledger this version would have to bring up to date is refused, and
+        so is one in the write-ahead log whose log holds what no one has copied into it yet."""
+        wal = path.with_name(path.name + "-wal")
+        attempts = ["mode=ro"] + (["mode=ro&immutable=1"] if not wal.exists() or wal.stat().st_size == 0 else [])
+        problem: Exception | None = None
+        for query in attempts:  # immutable: the log's shared memory cannot be made beside a read-only ledger
+            connection = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None,
+                                         timeout=30.0)
+            connection.row_factory = sqlite3.Row
+            ledger = cls(path, connection)
+            try:
+                ledger._check_ours()
+                applied = set(ledger.applied_migrations())
+            except sqlite3.DatabaseError as error:
+                connection.close()
+                problem = error
+                continue
+            known = {name for name, _ in _migrations()}
+            if applied != known:
+                connection.close()
+                newer = sorted(applied - known)
+                raise LedgerError(f"{path}: read-only, and " + (
+                    f"brought up to date by a newer prisma-harvester (migration {', '.join(newer)}): upgrade"
+                    if newer else f"this version must first bring it up to date (migration "
+                    f"{', '.join(sorted(known - applied))}): open it once where it may be written"))
+            return ledger
+        raise LedgerError(f"{path}: cannot open the ledger: read-only, and SQLite cannot read it so: {problem}")
 
     def close(self) -> None:
         self.connection.close()
@@ -144,7 +180,10 @@ class Ledger:
         try:
             yield self.connection
         except BaseException:
-            self.connection.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk, an I/O error end the transaction): a ROLLBACK then
+            # fails with "no transaction is active", which must not hide the error that caused it
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
             raise
         else:
             self.connection.execute("COMMIT")
@@ -193,6 +232,11 @@ class Ledger:
                     )
             except sqlite3.Error as error:
                 raise LedgerError(f"{self.path}: migration {name} failed: {error}") from error
+
+
+def _writable(path: Path) -> bool:
+    """Whether this user may write the ledger and make its journal beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def _statements(sql: str) -> list[str]:

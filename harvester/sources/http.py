@@ -100,15 +100,19 @@ def env_number(env: Mapping[str, str], name: str, kind: type, default: float, lo
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` with every secret value and every ``api_key=...`` parameter replaced by ``***``."""
-    for secret in secrets:
+    """``text`` with every secret value (in any of the ways an answer writes it: see :func:`_written`) and every
+    ``api_key=...`` parameter replaced by ``***``."""
+    for secret in secrets:  # a message is ours: even a short secret is replaced wherever it stands
         if secret:
             text = text.replace(secret, "***")
+    pattern = _secret_pattern(secrets)
+    if pattern is not None:
+        text = pattern.sub(_masked, text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
     return _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", text)
 
 
 def scrub_answer(body: bytes, secrets: tuple[str, ...] = ()) -> bytes:
-    """A live answer's body with every secret value (as sent, and URL-encoded) replaced by ``***``, before
+    """A live answer's body with every secret value (however written: :func:`_written`) replaced by ``***``, before
     any source parses it: whatever field echoes the request (E-utilities' ``QueryTranslation`` or
     ``WarningList`` quoting ``api_key=...``) can then be stored and printed. Only the exact secrets are
     replaced, so a record's own text is never changed; :func:`scrub` cleans messages. A secret shorter than
@@ -125,7 +129,7 @@ def scrub_chunks(chunks: Iterator[bytes], secrets: tuple[str, ...] = ()) -> Iter
     if pattern is None:
         yield from chunks
         return
-    keep = max(len(form) for secret in secrets if secret for form in _forms(secret)) + 16
+    keep = max(len(secret) for secret in secrets if secret) * _LONGEST_CHARACTER + 32
     carry = b""
     try:
         for chunk in chunks:
@@ -152,18 +156,44 @@ def scrub_chunks(chunks: Iterator[bytes], secrets: tuple[str, ...] = ()) -> Iter
         yield pattern.sub(_masked, carry)
 
 
-def _forms(secret: str) -> set[bytes]:
-    return {form.encode("utf-8") for form in (secret, quote(secret, safe=""))}
+#: The most bytes one character of a secret takes in an answer (``&#x0000fb;``, ``%2B`` as ``%252B``...).
+_LONGEST_CHARACTER = 12
+
+
+def _written(secret: str) -> bytes:
+    """A pattern for ``secret`` as an answer may write it: each character as itself in either case (a service
+    that lower-cases what it echoes), percent-encoded (once or twice, as a URL in a URL), as an XML or HTML
+    character reference (decimal or hex) or a JSON ``\\u`` escape, each character independently. The bytes
+    are matched before the parser decodes them; matched as sent only, a reference or a change of case would
+    reach the ledger as the key once decoded."""
+    parts = []
+    for char in secret:
+        code = ord(char)
+        forms = [re.escape(char.encode("utf-8"))]
+        if char.lower() != char.upper():
+            forms = [b"[" + re.escape(char.lower().encode()) + re.escape(char.upper().encode()) + b"]"]
+        if char == "+":  # form decoding reads an unescaped '+' as a space
+            forms += [b" ", b"%(?:25)?20"]
+        if code < 0x80:
+            hexed = f"{code:02x}".encode()
+            forms += [b"%(?:25)?(?i:" + hexed + b")", b"&#0{0,4}" + str(code).encode() + b";",
+                      b"&#[xX]0{0,4}(?i:" + hexed.lstrip(b"0") + b");", b"\\\\u00(?i:" + hexed + b")"]
+        parts.append(b"(?:" + b"|".join(forms) + b")")
+    return b"".join(parts)
 
 
 def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[bytes] | None:
-    """One pattern for every secret: long ones anywhere, short ones only after ``api_key=``/``apikey=``."""
-    long_forms = sorted({f for s in secrets if len(s) >= _SHORT_SECRET for f in _forms(s)}, key=len, reverse=True)
-    short_forms = sorted({f for s in secrets if s and len(s) < _SHORT_SECRET for f in _forms(s)}, key=len,
-                         reverse=True)
+    """One pattern for every secret: long ones anywhere, however written (:func:`_written`); short ones only
+    after ``api_key=``/``apikey=``, as sent or URL-encoded."""
+    long_forms = sorted({_written(s) for s in secrets if len(s) >= _SHORT_SECRET}, key=len, reverse=True)
+    short_forms = sorted({form.encode("utf-8") for s in secrets if s and len(s) < _SHORT_SECRET
+                          for form in (s, quote(s, safe=""))}, key=len, reverse=True)
     parts = []
-    if long_forms:
-        parts.append(b"(?P<long>" + b"|".join(re.escape(f) for f in long_forms) + b")")
+    if long_forms:  # the lookahead lets the engine pass over most bytes at once (a third less time on big bodies)
+        starts = {c for s in secrets if len(s) >= _SHORT_SECRET for c in {s[0].lower(), s[0].upper()}}
+        starts |= {" "} if "+" in starts else set()  # form decoding's space for a '+'
+        first = b"".join(re.escape(c.encode("utf-8")) for c in sorted(starts)) + b"%&\\\\"
+        parts.append(b"(?=[" + first + b"])(?P<long>" + b"|".join(long_forms) + b")")
     if short_forms:
         parts.append(b"(?P<name>(?i:api_key|apikey)=)(?:" + b"|".join(re.escape(f) for f in short_forms)
                      + b")(?![A-Za-z0-9])")
