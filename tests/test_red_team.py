@@ -420,3 +420,65 @@ def test_a_ledger_the_user_may_only_read_is_read_by_the_reading_commands(tmp_pat
     writer = runner.invoke(app, ["rules", str(path)])
     assert writer.exit_code == 1 and "Traceback" not in writer.output, writer.output
     assert "readonly database" in writer.output and len(writer.output.strip().splitlines()) == 1
+
+
+def _fibonacci_strategy(lines: int) -> str:
+    found = ["1. exp Peer Group/", "2. (peer adj3 support).ti,ab."]
+    found += [f"{n}. {n - 1} or {n - 2}" for n in range(3, lines + 1)]
+    return "\n".join(found)
+
+
+def test_an_ovid_strategy_whose_lines_multiply_is_refused_in_a_second_not_minutes() -> None:
+    """Each line combining the two before it makes the written-out query 1.6 times longer: 28 such lines took 47 s
+    and 388 MB, 40 would not end (``query translate --from ovid``). The size is counted on the shared lines
+    without writing them out, and a line past the limit is refused, naming it."""
+    import time
+
+    from harvester.query.ovid import MAX_EXPANDED, parse_ovid
+
+    started = time.process_time()
+    with pytest.raises(QueryError, match=f"strategy line 23: .* more than {MAX_EXPANDED:,}"):
+        parse_ovid(_fibonacci_strategy(3000))
+    assert time.process_time() - started < 20  # a generous bound on a loaded machine; it was unbounded
+    assert parse_ovid(_fibonacci_strategy(20)).node is not None  # below the limit: still read
+    real = "\n".join([f"{n}. term{n}.ti,ab." for n in range(1, 301)] + ["301. or/1-150", "302. or/151-300",
+                                                                          "303. 301 and 302", "304. 303 not 1"])
+    assert parse_ovid(real).node is not None  # a long real strategy combining its lines a few times
+
+
+def test_a_file_whose_name_is_not_utf8_is_imported_and_named_with_its_bytes_shown(tmp_path: Path) -> None:
+    """A name with bytes that are not UTF-8 (an archive from a Latin-1 system) ended the import in a
+    UnicodeEncodeError traceback as its path was stored; the ledger keeps such a name with ``\\xNN``."""
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9"))
+    folder.mkdir()
+    export = Path(os.fsdecode(bytes(folder) + b"/b\xff.ris"))
+    export.write_text("TY  - JOUR\nTI  - Peer support in clinics\nPY  - 2001\nER  - \n", encoding="utf-8")
+    path = _write(tmp_path, _text())
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(repo), "PYTHONIOENCODING": "utf-8:strict"}  # a UTF-8 locale's streams
+    def imported() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-c", "from harvester.cli.main import main; main()", "import",
+                               str(path), str(export), "--source", "Scopus"], capture_output=True, cwd=repo, env=env,
+                              timeout=300)
+
+    result = imported()
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
+    assert bytes(export) + b" -> source 'Scopus': imported" in result.stdout  # the name printed as its bytes
+    runs = runner.invoke(app, ["runs", str(path), "--json"])
+    assert runs.exit_code == 0 and "caf\\\\xe9/b\\\\xff.ris" in runs.output, runs.output  # JSON of \xNN
+    again = imported()
+    assert b"already imported" in again.stdout  # found again by its content
+    withdrawn = runner.invoke(app, ["withdraw", str(path), str(export), "--reason", "wrong file"])
+    assert withdrawn.exit_code == 0 and "file #1 b\\xff.ris" in withdrawn.output, withdrawn.output
+
+
+def test_stored_text_changes_only_text_that_is_not_utf8() -> None:
+    from harvester.ledger.core import stored_text
+
+    for text in ("plain.ris", "café/ü.ris", "名前.ris", "a\\xe9.ris"):  # look-alikes, a real backslash included
+        assert stored_text(text) == text
+    assert stored_text(os.fsdecode(b"caf\xe9.ris")) == "caf\\xe9.ris"
+    assert stored_text("lone \ud800 surrogate") == "lone \\ud800 surrogate"

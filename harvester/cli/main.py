@@ -79,6 +79,12 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A file name whose bytes are not UTF-8 (Python holds them as lone surrogates) is printed as its bytes, as
+        # ``ls`` prints it, instead of ending the command in a UnicodeEncodeError (a UTF-8 locale's streams are
+        # strict; only the C locale's escape them).
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     named = sys.argv[1] if len(sys.argv) > 1 else None
     load(named if named in WORK_ORDER else None)
     _app()

@@ -20,6 +20,19 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def stored_text(text: str) -> str:
+    """``text`` as the ledger can hold it: a file name's bytes that are not UTF-8 (an archive from a Latin-1
+    system; Python keeps them as lone surrogates) are kept as ``\\xNN`` instead of failing the import with a
+    UnicodeEncodeError. Every other text is unchanged."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
+            if all(not 0xD800 <= ord(c) <= 0xDC7F and not 0xDD00 <= ord(c) <= 0xDFFF for c in text) \
+            else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 #: Ids per SQL statement (SQLite's limit on bound parameters is 999 on old builds).
 CHUNK = 900
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from harvester.errors import LedgerError
-from harvester.ledger.core import Ledger, chunks, utc_now
+from harvester.ledger.core import Ledger, chunks, stored_text, utc_now
 from harvester.ledger.runs import run_tree
 from harvester.records import LIST_FIELDS, Record
 
@@ -83,7 +83,7 @@ def add_file(ledger: Ledger, *, run_id: int, sha256: str, path: str, size: int, 
         cursor = connection.execute(
             "INSERT INTO files (sha256, path, size, format, database, source, encoding, detection, export_date,"
             " run_id, records_read, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha256, path, size, format, database, source, encoding, detection, export_date, run_id,
+            (sha256, stored_text(path), size, format, database, source, encoding, detection, export_date, run_id,
              records_read, utc_now()),
         )
         assert cursor.lastrowid is not None

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harvester import __version__
-from harvester.ledger.core import Ledger, utc_now
+from harvester.ledger.core import Ledger, stored_text, utc_now
 
 #: Parameter names that must never be stored (NCBI_API_KEY and friends).
 SECRET_PARAMETERS = frozenset({"api_key", "apikey", "key", "token", "password", "secret"})
@@ -41,8 +41,20 @@ class Run:
 
 
 def without_secrets(parameters: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``parameters`` with every secret-looking key removed."""
-    return {k: v for k, v in parameters.items() if k.lower() not in SECRET_PARAMETERS}
+    """A copy of ``parameters`` with every secret-looking key removed, and every text as the ledger holds it
+    (:func:`stored_text`: a path whose bytes are not UTF-8 would otherwise come back out of the JSON as text
+    no output can print)."""
+    return {k: _texts(v) for k, v in parameters.items() if k.lower() not in SECRET_PARAMETERS}
+
+
+def _texts(value: Any) -> Any:
+    if isinstance(value, str):
+        return stored_text(value)
+    if isinstance(value, dict):
+        return {stored_text(str(k)): _texts(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_texts(v) for v in value]
+    return value
 
 
 def start_run(

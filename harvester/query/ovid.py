@@ -52,10 +52,39 @@ class ParsedStrategy:
     warnings: tuple[QueryWarning, ...] = ()
 
 
+#: The most terms and groups a strategy line may hold once the lines it combines are written out: far beyond
+#: a real strategy (hundreds of terms), well before a line that combines the previous two at each step (the
+#: query doubling per line) takes minutes and gigabytes.
+MAX_EXPANDED = 50_000
+
+
+def expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """How many terms and groups ``node`` holds written out, a node shared by several lines counted each time it
+    is used; ``sizes`` remembers each node's (by identity), so shared nodes are counted without being walked
+    again: the time grows with the distinct nodes, not with the written-out query."""
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        current, ready = stack.pop()
+        if id(current) in sizes:
+            continue
+        children: tuple[Node, ...] = ()
+        if isinstance(current, Not):
+            children = (current.include, current.exclude)
+        elif isinstance(current, And | Or | Near):
+            children = current.items
+        if ready or not children:
+            sizes[id(current)] = 1 + sum(sizes[id(child)] for child in children)
+        else:
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(node)]
+
+
 def parse_ovid(text: str) -> ParsedStrategy:
     """Read a line-numbered Ovid strategy (or one unnumbered line); raise QueryError naming the line."""
     lines: dict[int, Node] = {}
     warnings: dict[tuple[str, str], QueryWarning] = {}
+    sizes: dict[int, int] = {}
     last: Node | None = None
     raw_lines = [line for line in text.splitlines() if line.strip()]
     for index, raw in enumerate(raw_lines, start=1):
@@ -68,6 +97,12 @@ def parse_ovid(text: str) -> ParsedStrategy:
             node = _Line(body, lines, warnings).parse()
         except QueryError as error:
             raise QueryError(body, error.column, f"strategy line {number}: {error.problem}") from None
+        size = expanded_size(node, sizes)
+        if size > MAX_EXPANDED:  # lines combining lines that combine lines: the query multiplies with each
+            raise QueryError(body, 1, f"strategy line {number}: combining earlier lines, its query would hold "
+                             f"{size:,} terms and groups, more than {MAX_EXPANDED:,} (a line combining the two "
+                             "before it, line after line, makes the query 1.6 times longer each time): combine "
+                             "fewer lines")
         if depth(node) > MAX_DEPTH:  # lines combining lines can nest deeper than any one line's brackets
             raise QueryError(body, 1, f"strategy line {number}: its searches nest more than {MAX_DEPTH} deep")
         lines[number] = last = node
