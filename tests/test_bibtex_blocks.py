@@ -29,7 +29,7 @@ from harvester.formats.base import Parsed, Rejected, damaged
 from harvester.formats.encoding import inspect_bytes, inspect_path
 from harvester.ledger import Ledger
 from harvester.ledger.records import iter_records
-from tests.fuzz_corpus import MUTATIONS, WHOLE_RECORD_LINE
+from tests.fuzz_corpus import MUTATIONS, unmark
 from tests.test_formats_csv import manifest_rows
 
 MUTANTS = 300
@@ -79,7 +79,7 @@ def _mutants(shared: Path, count: int) -> list[tuple[str, str, int, str]]:
     for index in range(count):
         path, data = files[index % len(files)]
         name, seed = names[rng.randrange(len(names))], rng.randrange(2**31)
-        mutant = MUTATIONS[name][0](data, random.Random(seed)).removeprefix(WHOLE_RECORD_LINE)
+        mutant = unmark(MUTATIONS[name][0](data, random.Random(seed)))[0]
         try:
             found.append((path, name, seed, inspect_bytes(mutant, path).text()))
         except FormatError:
