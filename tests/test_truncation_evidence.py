@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harvester.formats import csv as csv_format
 from harvester.formats import read_bytes, read_file
 from harvester.formats.base import damaged
 
@@ -207,3 +208,50 @@ def test_a_delimited_file_whose_last_row_is_cut_in_its_last_cells_is_flagged(sha
     assert any("w.txt:39: row 38, the last, has 59 cells where every row before it has 60" in w
                for w in damaged(parsed.warnings)), parsed.warnings
     assert not damaged(read_bytes(data, "w.txt").warnings)
+
+
+CHATBOT_CSV = "pubmed/csv/colrev__pubmed-chatbot.csv"  # every value quoted, empty cells written as nothing
+
+
+@pytest.mark.parametrize("cell", [1, 5, 10])
+def test_a_csv_cut_right_after_a_delimiter_is_flagged(shared_dir: Path, cell: int) -> None:
+    """Cut just after the delimiter before its last cell, the last row still holds the header's 11 cells (the last
+    read as empty) and every row is whole, so no cell count tells it (the fuzz residual ``cut 1641640294``); the file
+    ending in a bare delimiter does, read whole or block by block. Cut after an earlier delimiter it was flagged
+    before (fewer cells), and now is twice over."""
+    data = _corpus(shared_dir, CHATBOT_CSV)
+    last = data.rstrip(b"\n").rsplit(b"\n", 1)[1]
+    at = data.rindex(last)
+    ends = [i + 1 for i, byte in enumerate(last) if byte == ord(",")]
+    cut = data[: at + ends[cell - 1]]
+    parsed = read_bytes(cut, "c.csv")
+    assert parsed.records_read == 6 and not parsed.rejected
+    assert any("c.csv:7: row 6, the last, ends in a delimiter with no line end after it" in w
+               for w in damaged(parsed.warnings)), parsed.warnings
+    text = cut.decode("utf-8")
+    for ending, flagged in (("", True), ("\n", False)):
+        warnings: list[str] = []
+        whole = text + ending
+        pieces = (whole[i:i + 7] for i in range(0, len(whole), 7))
+        streamed = list(csv_format.stream(pieces, "c.csv", None, warnings))
+        assert len(streamed) == 6
+        assert any("ends in a delimiter" in w for w in damaged(warnings)) is flagged, warnings
+
+
+def test_files_ending_without_a_line_end_are_quiet_when_they_end_in_a_value(shared_dir: Path) -> None:
+    """The look-alikes: an export ending in its last value with no line end (Zotero and Springer write none), the
+    same file ending in an empty last cell followed by a line end, a file whose every row ends in a delimiter (an
+    exporter's trailing delimiter, read as a quirk), and a Web of Science tab file, whose rows end in a tab."""
+    for path in ("zotero/csv/ASySD__zotero_export.csv", "springer/csv/litstudy__springer.csv"):
+        data = _corpus(shared_dir, path)
+        assert not data.endswith(b"\n") and not damaged(read_bytes(data, "z.csv").warnings), path
+    data = _corpus(shared_dir, CHATBOT_CSV).rstrip(b"\n")
+    emptied = data[: data.rindex(b",") + 1] + b"\n"
+    assert not damaged(read_bytes(emptied, "e.csv").warnings)
+    padded = b"\n".join(line + b"," for line in data.split(b"\n")[1:])
+    padded = data.split(b"\n")[0] + b"\n" + padded
+    parsed = read_bytes(padded, "p.csv")
+    assert parsed.records_read == 6 and not damaged(parsed.warnings)
+    assert any("quirk read" in w for w in parsed.warnings)
+    tab = _corpus(shared_dir, "wos/tab_delimited/wosfile__wos_tab_delimited_win_utf8.txt").rstrip(b"\r\n")
+    assert tab.endswith(b"\t") and not damaged(read_bytes(tab, "w.txt").warnings)

@@ -299,6 +299,8 @@ def iter_table(lines: Iterable[str], path: str, database: str | None, table: Col
     position = 0
     usual: int | None = None  # the cell count every row before the last shared (-1: they differ)
     last: tuple[int, int, int] | None = None  # the last row: line, position, cells
+    open_rows = 0  # rows before the last that end in the delimiter (an exporter's trailing delimiter)
+    last_raw = ""
     rows = _rows(lines, table.delimiter, quoting, skip_lines)
     try:
         for line, raw, cells in rows:
@@ -316,7 +318,8 @@ def iter_table(lines: Iterable[str], path: str, database: str | None, table: Col
             position += 1
             if last is not None:
                 usual = last[2] if usual is None or usual == last[2] else -1
-            last = (line, position, len(cells))
+                open_rows += last_raw.rstrip("\r").endswith(table.delimiter)
+            last, last_raw = (line, position, len(cells)), raw
             problem = _row_problem(cells, headers, raw, quoting)
             if problem:
                 yield Rejected(position, line, problem, raw)
@@ -337,10 +340,23 @@ def iter_table(lines: Iterable[str], path: str, database: str | None, table: Col
     if last is not None and usual is not None and 0 < last[2] < usual and last[2] >= len(headers or ()):
         warnings.append(Damage(f"{path}:{last[0]}: row {last[1]}, the last, has {last[2]} cells where every row "
                                f"before it has {usual}: cut short in its last cells? (read as it is)"))
+    if last is not None and _cut_after_delimiter(rows.open_end, last_raw, open_rows, table.delimiter):
+        warnings.append(Damage(f"{path}:{last[0]}: row {last[1]}, the last, ends in a delimiter with no line end "
+                               "after it: cut short right after a delimiter? (read as it is)"))
     if padded and headers is not None:
         warnings.append(f"{path}:{padded[0]}: quirk read: {len(padded)} row(s) end with empty cells beyond the "
                         f"header's {len(headers)} columns (a delimiter after the last cell, as some older exports "
                         "write); the empty cells are ignored")
+
+
+def _cut_after_delimiter(open_end: bool, raw: str, open_rows: int, delimiter: str) -> bool:
+    """Whether the file's text ends in a delimiter, its last row not ended by a line end: a writer ends each row
+    with a line end or, when it writes none after the last, with the last cell's value (or its quotes), never
+    with a bare delimiter; a file cut right after a delimiter does (its last row may still hold every cell, the
+    last one read as empty). Not for rows every one of which ends in a delimiter (an exporter's trailing
+    delimiter: Web of Science tab files end each row in a tab), nor for tab files at all, whose last cell may
+    be a lone tab's empty cell."""
+    return open_end and delimiter != "\t" and not open_rows and raw.rstrip("\r").endswith(delimiter)
 
 
 def _header_cells(cells: list[str]) -> list[str]:
@@ -365,6 +381,7 @@ class _rows:  # noqa: N801 - an iterator object that also knows its current line
         self._skip = skip_lines
         self._buffer: list[str] = []
         self.line = skip_lines + 1
+        self.open_end = False  # the text ends without a line end after its last row
         self._reader = csv.reader(self._feed(), delimiter=delimiter, quoting=quoting)  # type: ignore[arg-type]
 
     def _feed(self) -> Iterator[str]:
@@ -377,6 +394,7 @@ class _rows:  # noqa: N801 - an iterator object that also knows its current line
             following = next(self._lines, None)
             if following is None and line == "":
                 return
+            self.open_end = following is None  # the file's last line, with no line end after it
             self._index += 1
             self._buffer.append(line)
             yield line + "\n"
