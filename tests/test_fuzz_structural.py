@@ -175,6 +175,26 @@ def test_medline_records_opening_with_pmid_or_own_are_quiet(shared_dir: Path) ->
         assert not [w for w in parsed.warnings if "opens with" in w], parsed.warnings
 
 
+def test_medline_records_of_a_writer_opening_with_another_tag_are_quiet_until_one_is_split(shared_dir: Path) -> None:
+    """Look-alike: a MEDLINE writer that opens every record with another tag (PubMed's records with their PMID and OWN
+    lines moved last) is quiet, as the file's first record sets what a record opens with; split by a blank line, the
+    second half of a record still opens with another tag and is flagged."""
+    records = _corpus(shared_dir, PUBMED_NBIB).decode("utf-8").strip("\n").split("\n\n")
+    moved = []
+    for record in records:
+        lines = record.split("\n")
+        moved.append("\n".join(lines[2:] + lines[:2]))
+    assert all(not record.startswith(("PMID", "OWN")) for record in moved)
+    data = "\n\n".join(moved).encode("utf-8") + b"\n"
+    parsed = read_bytes(data, "m.nbib", format="medline")  # detection looks for PMID first: the user names it
+    assert parsed.records_read == len(records)
+    assert not [w for w in parsed.warnings if "opens with" in w], parsed.warnings
+    split = _blank_after(data, b"\nAU  - ")
+    parsed = read_bytes(split, "m.nbib", format="medline")
+    assert parsed.records_read == len(records) + 1
+    assert any("record 2 opens with AU" in w for w in parsed.warnings), parsed.warnings
+
+
 def test_an_endnote_tagged_record_split_after_its_first_line_is_flagged(shared_dir: Path) -> None:
     """Found by the blank-lines mutation: colrev writes %T first and %0 second, so a blank line after a %T line
     left a title-only record and a record with a type, each read as a record."""

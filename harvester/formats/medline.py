@@ -46,8 +46,9 @@ OWNERS: dict[str, str] = {"NLM": "MEDLINE", "PIP": "MEDLINE", "KIE": "MEDLINE", 
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3}) *- (.*)$")
 _ID_KIND = re.compile(r"\s*\[(\w+)\]\s*$")
-#: The tags a record opens with: PubMed writes ``PMID`` first, ERIC ``OWN`` (its id, ``OID``, comes last), so a
-#: record that opens with any other tag is the rest of a record split by a blank line.
+#: The tags a record opens with: PubMed writes ``PMID`` first, ERIC ``OWN`` (its id, ``OID``, comes last). A record
+#: that opens with another tag than these and than the file's first record (a writer writes its fields in one
+#: order, as the EndNote tagged reader also holds) is the rest of a record split by a blank line.
 _START_TAGS = frozenset({"PMID", "OWN"})
 
 
@@ -71,8 +72,10 @@ def _second_pmid(line: str, block: list[str]) -> bool:
 def iter_records(lines: Iterable[str], path: str, database: str | None,
                  warnings: list[str] | None = None) -> Iterator[Record | Rejected]:
     """Records from MEDLINE lines: a record is a run of non-blank lines; a new ``PMID-`` also starts one."""
+    opening = ""  # the tag the file's first record opens with: its writer's first field
     for position, block in enumerate(_tagged.blank_separated(lines, restart=_second_pmid), start=1):
         tags, problem = _tagged.tags_of(block.lines, block.line, SYNTAX)
+        opening = opening or (tags[0][0] if tags and not problem else "")
         if problem:
             yield _tagged.rejected(block, position, path, problem)
         elif not {t for t, _ in tags} & {"PMID", "OWN", "OID"}:
@@ -84,8 +87,9 @@ def iter_records(lines: Iterable[str], path: str, database: str | None,
                 what = "two TI lines" if found.count("TI") > 1 else f"nothing but its {'/'.join(found)} line"
                 warnings.append(f"{path}:{block.line}: record {position} holds {what}: two records run together, "
                                 "or one split? (read as it is)")
-            elif warnings is not None and found[0] not in _START_TAGS:
-                warnings.append(f"{path}:{block.line}: record {position} opens with {found[0]}, not PMID or OWN: "
+            elif warnings is not None and found[0] not in _START_TAGS and found[0] != opening:
+                warnings.append(f"{path}:{block.line}: record {position} opens with {found[0]}, not PMID or OWN "
+                                f"(or {opening}, as the file's first record): "
                                 "the rest of the record before it, split by a blank line? (read as it is)")
             yield to_record(tuple(tags), database=database, position=position, line=block.line,
                             raw="\n".join(block.lines))

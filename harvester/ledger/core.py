@@ -28,9 +28,11 @@ def stored_text(text: str) -> str:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
-            if all(not 0xD800 <= ord(c) <= 0xDC7F and not 0xDD00 <= ord(c) <= 0xDFFF for c in text) \
-            else text.encode("utf-8", "backslashreplace").decode("utf-8")
+        pass
+    try:  # the bytes back as the file system gave them, each one not UTF-8 written \xNN
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte: written \udNNN
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 #: Ids per SQL statement (SQLite's limit on bound parameters is 999 on old builds).
